@@ -1,0 +1,47 @@
+// Left-Riemann error of an unmasking schedule and exact optimal schedules (SPEC §3-4).
+//
+// A curve is z[0..n-1] = Z_1..Z_n: finite and non-decreasing (the Monge property of the step cost rests on it).
+// A schedule is given by breakpoints N_0 = 0 < N_1 < ... < N_k = n or by step sizes s_j = N_j - N_{j-1} >= 1.
+// Every function validates its arguments and throws std::invalid_argument; allocation failures surface as
+// std::bad_alloc. Only the standard library is used.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace mdmsched {
+
+// Which exact solver to run. Auto picks Hull or Lagrangian by the cost of each.
+enum class Method { Auto, Naive, Hull, Lagrangian };
+
+struct Solution {
+    double error = 0.0;                     // err(Z, s) in the curve's unit (nats), recomputed from the schedule
+    std::vector<std::int64_t> breakpoints;  // N_0 = 0 < N_1 < ... < N_k = n
+};
+
+// Throws std::invalid_argument unless z has n >= 1 finite, non-decreasing entries.
+void check_curve(const double* z, std::size_t n);
+
+// err(Z, s) = sum_j sum_{i in step j} (Z_i - Z_{first of step j}). O(n).
+double schedule_error(const double* z, std::size_t n, const std::int64_t* sizes, std::size_t k);
+
+// Same, from breakpoints N_0..N_k.
+double breakpoint_error(const double* z, std::size_t n, const std::vector<std::int64_t>& breakpoints);
+
+// Minimum-error schedule with exactly k steps (1 <= k <= n).
+//   Naive:      plain DP, O(k n^2) time, O(k n) memory.
+//   Hull:       per-layer monotone convex-hull trick, O(k n) time, O(k n) memory (argmin table).
+//   Lagrangian: penalty ("Aliens") search with a splice that yields exactly k steps, O(n * iterations), O(n) memory.
+Solution solve(const double* z, std::size_t n, std::size_t k, Method method);
+
+// opt_k for k = 1..k_max in one layered sweep. Naive: O(k_max n^2); otherwise hull: O(k_max n). O(n) memory.
+std::vector<double> error_frontier(const double* z, std::size_t n, std::size_t k_max, Method method);
+
+// The solver Auto stands for at this size (Hull for few steps and a small table, else Lagrangian).
+Method resolve_method(std::size_t n, std::size_t k, Method method);
+
+// Bytes of scratch memory solve() needs for this method (argmin tables dominate); lets callers refuse early.
+std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method);
+
+}  // namespace mdmsched

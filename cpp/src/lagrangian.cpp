@@ -1,0 +1,115 @@
+// Exact k-step solver by Lagrangian relaxation ("Aliens" / WQS search): opt_k is convex in k, so for a per-step
+// penalty lambda the unconstrained minimiser of err + lambda * steps is optimal for its own step count. We search
+// lambda (secant steps on the concave dual, safeguarded by bisection) and, when no lambda yields exactly k steps
+// (ties), splice a fewer-step and a more-step optimum into an exact k-step optimum (Monge exchange argument).
+#include <cmath>
+#include <vector>
+
+#include "mdmsched/riemann.hpp"
+#include "riemann_detail.hpp"
+
+namespace mdmsched::detail {
+
+namespace {
+
+struct Candidate {
+    std::vector<std::int64_t> bp;  // N_0..N_c
+    double error = 0.0;            // err(Z, bp), recomputed exactly
+    std::size_t steps() const { return bp.size() - 1; }
+    double penalized(double lambda) const { return error + lambda * static_cast<double>(steps()); }
+};
+
+class PenalizedSolver {
+public:
+    PenalizedSolver(const double* z, std::size_t n) : z_(z), n_(n), p_(prefix_sums(z, n)), hull_(z, p_),
+                                                      value_(n + 1), parent_(n + 1) {}
+
+    // argmin over schedules of err + lambda * steps: one DP layer, O(n) with the hull.
+    Candidate solve(double lambda) {
+        hull_.reset();
+        value_[0] = 0.0;
+        for (std::size_t b = 1; b <= n_; ++b) {
+            hull_.add(b - 1, value_[b - 1]);
+            double v = 0.0;
+            parent_[b] = hull_.query(b, &v);
+            value_[b] = v + lambda;
+        }
+        std::vector<std::int64_t> reversed;
+        for (std::size_t b = n_; b > 0; b = parent_[b]) reversed.push_back(static_cast<std::int64_t>(b));
+        reversed.push_back(0);
+        return make({reversed.rbegin(), reversed.rend()});
+    }
+
+    Candidate make(std::vector<std::int64_t> bp) const {
+        Candidate c;
+        c.error = breakpoint_error(z_, n_, bp);
+        c.bp = std::move(bp);
+        return c;
+    }
+
+private:
+    const double* z_;
+    std::size_t n_;
+    std::vector<double> p_;
+    MonotoneHull hull_;
+    std::vector<double> value_;
+    std::vector<std::size_t> parent_;
+};
+
+// Given optimal schedules a (fewer than k steps) and b (more than k steps) for the same penalty, returns a
+// k-step schedule that is optimal too: b's breakpoints up to b_i, then a's from the first a_j > b_i. Choosing i as
+// the last index where that count is <= k makes the count exactly k and nests b's step (b_i, b_{i+1}) inside a's
+// step (a_{j-1}, a_j), where the quadrangle inequality lets the two schedules swap tails without losing.
+std::vector<std::int64_t> splice(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b, std::size_t k) {
+    const std::size_t l = a.size() - 1, r = b.size() - 1;
+    std::size_t j = 1, best_i = 0, best_j = 1;
+    for (std::size_t i = 0; i < r; ++i) {
+        while (a[j] <= b[i]) ++j;  // a[j-1] <= b[i] < a[j]
+        if (i + 1 + l - j <= k) {
+            best_i = i;
+            best_j = j;
+        }
+    }
+    std::vector<std::int64_t> out(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(best_i) + 1);
+    out.insert(out.end(), a.begin() + static_cast<std::ptrdiff_t>(best_j), a.end());
+    return out;
+}
+
+}  // namespace
+
+Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
+    PenalizedSolver solver(z, n);
+    std::vector<std::int64_t> all(n + 1);
+    for (std::size_t i = 0; i <= n; ++i) all[i] = static_cast<std::int64_t>(i);
+    Candidate fewer = solver.make({0, static_cast<std::int64_t>(n)});  // optimal for lambda >= TC
+    Candidate more = solver.make(all);                                 // optimal for lambda <= 0
+    double lo = 0.0, hi = fewer.error, width_before = hi - lo;
+    bool bisect_next = false;
+    for (int iter = 0; iter < 256; ++iter) {
+        const double secant = (fewer.error - more.error) / static_cast<double>(more.steps() - fewer.steps());
+        if (!(secant > lo && secant < hi)) break;  // both ends tie at a bound: already a supporting pair
+        const double lambda = bisect_next ? 0.5 * (lo + hi) : secant;
+        Candidate c = solver.solve(lambda);
+        if (c.steps() == k) return Solution{c.error, std::move(c.bp)};
+        if (!bisect_next) {
+            // Nothing strictly below the chord through (fewer, more): the chord supports the convex opt_k.
+            const double chord = fewer.penalized(lambda);
+            if (c.penalized(lambda) >= chord - 1e-13 * std::fabs(chord)) break;
+        }
+        if (c.steps() < k) {
+            fewer = std::move(c);
+            hi = lambda;
+        } else {
+            more = std::move(c);
+            lo = lambda;
+        }
+        // Secant steps are fast on smooth frontiers; force a bisection whenever one fails to halve the interval.
+        bisect_next = !bisect_next && (hi - lo) > 0.5 * width_before;
+        width_before = hi - lo;
+    }
+    auto bp = splice(fewer.bp, more.bp, k);
+    const double err = breakpoint_error(z, n, bp);
+    return Solution{err, std::move(bp)};
+}
+
+}  // namespace mdmsched::detail

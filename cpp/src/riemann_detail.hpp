@@ -1,0 +1,96 @@
+// Shared pieces of the schedule solvers: prefix sums and the one-step cost c(a, b). Internal header.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace mdmsched::detail {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// P_b = z[0] + ... + z[b-1], b = 0..n.
+inline std::vector<double> prefix_sums(const double* z, std::size_t n) {
+    std::vector<double> p(n + 1, 0.0);
+    for (std::size_t i = 0; i < n; ++i) p[i + 1] = p[i] + z[i];
+    return p;
+}
+
+// c(a, b) = P_b - P_a - (b - a) Z_{a+1}: error of one step revealing positions a+1..b.
+inline double step_cost(const double* z, const std::vector<double>& p, std::size_t a, std::size_t b) {
+    return (p[b] - p[a]) - static_cast<double>(b - a) * z[a];
+}
+
+// Follows an argmin table (rows j = 1..k, row stride n+1) back from (k, n) to breakpoints N_0..N_k.
+inline std::vector<std::int64_t> backtrack(const std::vector<std::int32_t>& arg, std::size_t n, std::size_t k) {
+    std::vector<std::int64_t> bp(k + 1);
+    std::size_t b = n;
+    for (std::size_t j = k; j >= 1; --j) {
+        bp[j] = static_cast<std::int64_t>(b);
+        b = static_cast<std::size_t>(arg[(j - 1) * (n + 1) + b]);
+    }
+    bp[0] = 0;
+    return bp;
+}
+
+// Hand-rolled lower envelope of lines y = D(a) + c(a, x) for queries x increasing and a added in increasing order
+// (slope -Z_{a+1} non-increasing), so each line is pushed and popped once: O(1) amortised per operation.
+class MonotoneHull {
+public:
+    MonotoneHull(const double* z, const std::vector<double>& p) : z_(z), p_(p) {}
+
+    void reset() { lines_.clear(); front_ = 0; }
+
+    // Adds the line of split point a whose prefix value is d = D(a).
+    void add(std::size_t a, double d) {
+        const Line line{a, d, -z_[a], d - p_[a] + static_cast<double>(a) * z_[a]};
+        while (!lines_.empty() && lines_.back().slope == line.slope) {
+            if (lines_.back().intercept <= line.intercept) return;  // equal slope: the lower line wins everywhere
+            lines_.pop_back();
+        }
+        while (lines_.size() >= 2 && useless(lines_[lines_.size() - 2], lines_.back(), line)) lines_.pop_back();
+        lines_.push_back(line);
+        if (front_ >= lines_.size()) front_ = lines_.size() - 1;
+    }
+
+    bool empty() const { return lines_.empty(); }
+
+    // Best split a for query x (x must not decrease between calls) and its value D(a) + c(a, x).
+    std::size_t query(std::size_t x, double* value) {
+        double best = evaluate(lines_[front_], x);
+        while (front_ + 1 < lines_.size()) {
+            const double next = evaluate(lines_[front_ + 1], x);
+            if (next > best) break;
+            best = next;
+            ++front_;
+        }
+        *value = best;
+        return lines_[front_].a;
+    }
+
+private:
+    struct Line {
+        std::size_t a;
+        double d;
+        double slope;
+        double intercept;
+    };
+
+    double evaluate(const Line& line, std::size_t x) const { return line.d + step_cost(z_, p_, line.a, x); }
+
+    // With slopes s1 > s2 > s3, line 2 never is strictly lowest when lines 1 and 3 meet no later than lines 1 and 2.
+    static bool useless(const Line& l1, const Line& l2, const Line& l3) {
+        using ld = long double;
+        const ld lhs = (ld(l3.intercept) - ld(l1.intercept)) * (ld(l1.slope) - ld(l2.slope));
+        const ld rhs = (ld(l2.intercept) - ld(l1.intercept)) * (ld(l1.slope) - ld(l3.slope));
+        return lhs <= rhs;
+    }
+
+    const double* z_;
+    const std::vector<double>& p_;
+    std::vector<Line> lines_;
+    std::size_t front_ = 0;
+};
+
+}  // namespace mdmsched::detail

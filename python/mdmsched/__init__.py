@@ -1,0 +1,24 @@
+"""mdmsched: optimal unmasking schedules for masked diffusion models.
+
+The expected KL error of an unmasking schedule equals the left-Riemann error of the distribution's information curve
+``Z`` (Chen, Cong & Li, COLT 2026); the best k-step schedule is an exact 1-D optimal partition, solved in C++.
+"""
+
+from __future__ import annotations
+
+from .examples import EXAMPLES, example_curve
+from .solve import Schedule, error_frontier, min_steps, optimal_schedule, project_monotone, schedule_error
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EXAMPLES",
+    "Schedule",
+    "__version__",
+    "error_frontier",
+    "example_curve",
+    "min_steps",
+    "optimal_schedule",
+    "project_monotone",
+    "schedule_error",
+]

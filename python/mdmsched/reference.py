@@ -1,0 +1,57 @@
+"""Pure-NumPy reference implementations: simple, obviously correct, slow. The C++ core is tested and benchmarked
+against these. They validate nothing beyond what they need; call them with valid inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def schedule_error(z: ArrayLike, sizes: ArrayLike) -> float:
+    """``err(Z, s) = sum_i (Z_i - Z_{start of i's step})`` by repeating each step's left height. O(n)."""
+    curve = np.asarray(z, dtype=np.float64)
+    steps = np.asarray(sizes, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(steps)[:-1]))
+    return float(np.sum(curve - np.repeat(curve[starts], steps)))
+
+
+def _layers(z: ArrayLike, k: int, exact_k: bool) -> tuple[NDArray[np.float64], NDArray[np.int64], list[float]]:
+    """The O(k n^2) DP ``D_j(b) = min_a D_{j-1}(a) + c(a, b)``, vectorised over ``a`` for each ``b``."""
+    curve = np.asarray(z, dtype=np.float64)
+    n = curve.size
+    prefix = np.concatenate(([0.0], np.cumsum(curve)))
+    prev = np.full(n + 1, np.inf)
+    prev[0] = 0.0
+    arg = np.full((k + 1, n + 1), -1, dtype=np.int64)
+    last_values = []
+    for j in range(1, k + 1):
+        cur = np.full(n + 1, np.inf)
+        hi = n - (k - j) if exact_k else n
+        for b in range(j, hi + 1):
+            a = np.arange(j - 1, b)
+            values = prev[a] + (prefix[b] - prefix[a]) - (b - a) * curve[a]
+            best = int(np.argmin(values))  # first minimum: smallest a on ties
+            cur[b] = values[best]
+            arg[j, b] = a[best]
+        last_values.append(float(cur[n]))
+        prev = cur
+    return prev, arg, last_values
+
+
+def optimal_schedule(z: ArrayLike, k: int) -> tuple[float, NDArray[np.int64]]:
+    """``(opt_k, sizes)`` for exactly ``k`` steps by the plain DP. O(k n^2) time, O(k n) memory."""
+    curve = np.asarray(z, dtype=np.float64)
+    n = curve.size
+    _, arg, _ = _layers(curve, k, exact_k=True)
+    breakpoints = [n]
+    for j in range(k, 0, -1):
+        breakpoints.append(int(arg[j, breakpoints[-1]]))
+    sizes = np.diff(np.asarray(breakpoints[::-1], dtype=np.int64))
+    return schedule_error(curve, sizes), sizes
+
+
+def error_frontier(z: ArrayLike, k_max: int) -> NDArray[np.float64]:
+    """``opt_k`` for ``k = 1..k_max`` from one layered DP sweep. O(k_max n^2)."""
+    _, _, values = _layers(z, k_max, exact_k=False)
+    return np.asarray(values)
