@@ -55,3 +55,52 @@ def error_frontier(z: ArrayLike, k_max: int) -> NDArray[np.float64]:
     """``opt_k`` for ``k = 1..k_max`` from one layered DP sweep. O(k_max n^2)."""
     _, _, values = _layers(z, k_max, exact_k=False)
     return np.asarray(values)
+
+
+# ---- entropies of a dense distribution (SPEC §2, §5): marginalise every subset from the full tensor ----------
+
+
+def _entropy(p: NDArray[np.float64]) -> float:
+    """Shannon entropy in nats, with ``0 log 0 = 0``."""
+    nz = p[p > 0]
+    return float(-np.sum(nz * np.log(nz)))
+
+
+def subset_entropies(p: ArrayLike) -> NDArray[np.float64]:
+    """``H(X_S)`` for every subset ``S`` (index = bitmask, bit i = coordinate i), nats. O(2^n * prod(q))."""
+    tensor = np.asarray(p, dtype=np.float64)
+    n = tensor.ndim
+    out = np.empty(2**n)
+    for mask in range(2**n):
+        summed = tuple(i for i in range(n) if not (mask >> i) & 1)
+        out[mask] = _entropy(np.asarray(tensor.sum(axis=summed)))
+    return out
+
+
+def average_entropies(p: ArrayLike) -> NDArray[np.float64]:
+    """``e_m`` = mean of ``H(X_S)`` over ``|S| = m``, for ``m = 0..n`` (nats)."""
+    h = subset_entropies(p)
+    n = int(np.log2(h.size))
+    sizes = np.array([bin(mask).count("1") for mask in range(h.size)])
+    return np.array([h[sizes == m].mean() for m in range(n + 1)])
+
+
+def information_curve(p: ArrayLike) -> NDArray[np.float64]:
+    """``Z_i = e_1 - (e_i - e_{i-1})``, ``i = 1..n`` (nats)."""
+    e = average_entropies(p)
+    return e[1] - np.diff(e)
+
+
+def total_correlation(p: ArrayLike) -> float:
+    """``TC = sum_i H(X_i) - H(X)`` (nats)."""
+    h = subset_entropies(p)
+    n = int(np.log2(h.size))
+    return float(sum(h[1 << i] for i in range(n)) - h[-1])
+
+
+def dual_total_correlation(p: ArrayLike) -> float:
+    """``DTC = H(X) - sum_i H(X_i | X_{-i})`` with ``H(X_i | X_{-i}) = H(X) - H(X_{-i})`` (nats)."""
+    h = subset_entropies(p)
+    n = int(np.log2(h.size))
+    full = h[-1]
+    return float(full - sum(full - h[(h.size - 1) ^ (1 << i)] for i in range(n)))
