@@ -60,8 +60,9 @@ double schedule_error(const double* z, std::size_t n, const std::int64_t* sizes,
 
 Method resolve_method(std::size_t n, std::size_t k, Method method) {
     if (method != Method::Auto) return method;
-    // The hull costs ~k n, the penalty search ~40 n (its iterations); the hull also needs a k x n table.
-    return (k <= 32 && k * (n + 1) <= (std::size_t{1} << 26)) ? Method::Hull : Method::Lagrangian;
+    // Measured at n = 65,536 (BENCHMARKS.md): the hull grows ~linearly in k (2.5 ms at k = 4, 10 ms at k = 16) while
+    // the penalty search stays ~5-8 ms for any k; the hull also needs a k x n table.
+    return (k <= 8 && k * (n + 1) <= (std::size_t{1} << 26)) ? Method::Hull : Method::Lagrangian;
 }
 
 std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method) {

@@ -66,10 +66,10 @@ def as_int(value: Any, name: str) -> int:
 
 def as_steps(k: Any, n: int, name: str = "k") -> int:
     """A step count ``1 <= k <= n``."""
-    k = as_int(k, name)
-    if not 1 <= k <= n:
-        raise ValueError(f"{name} must satisfy 1 <= {name} <= n = {n}, got {k}")
-    return k
+    steps = as_int(k, name)
+    if not 1 <= steps <= n:
+        raise ValueError(f"{name} must satisfy 1 <= {name} <= n = {n}, got {steps}")
+    return steps
 
 
 def as_sizes(sizes: Any, n: int | None = None, name: str = "sizes") -> NDArray[np.int64]:
@@ -77,7 +77,9 @@ def as_sizes(sizes: Any, n: int | None = None, name: str = "sizes") -> NDArray[n
     if hasattr(sizes, "sizes") and not isinstance(sizes, np.ndarray):
         sizes = sizes.sizes
     arr = np.asarray(sizes)
-    if arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all() and np.all(arr == np.round(arr)):
+    if arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {arr.shape}")
+    if arr.dtype.kind == "f" and np.isfinite(arr).all() and np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2**62):
         arr = arr.astype(np.int64)  # 3.0 is a fine step size
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must be integers, got dtype {arr.dtype}")

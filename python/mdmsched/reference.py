@@ -47,7 +47,7 @@ def optimal_schedule(z: ArrayLike, k: int) -> tuple[float, NDArray[np.int64]]:
     breakpoints = [n]
     for j in range(k, 0, -1):
         breakpoints.append(int(arg[j, breakpoints[-1]]))
-    sizes = np.diff(np.asarray(breakpoints[::-1], dtype=np.int64))
+    sizes: NDArray[np.int64] = np.diff(np.asarray(breakpoints[::-1], dtype=np.int64))
     return schedule_error(curve, sizes), sizes
 
 
@@ -88,7 +88,7 @@ def average_entropies(p: ArrayLike) -> NDArray[np.float64]:
 def information_curve(p: ArrayLike) -> NDArray[np.float64]:
     """``Z_i = e_1 - (e_i - e_{i-1})``, ``i = 1..n`` (nats)."""
     e = average_entropies(p)
-    return e[1] - np.diff(e)
+    return np.asarray(e[1] - np.diff(e), dtype=np.float64)
 
 
 def total_correlation(p: ArrayLike) -> float:

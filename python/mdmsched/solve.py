@@ -128,7 +128,7 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     Methods (all exact; ties are broken deterministically, possibly differently per method):
     ``"naive"`` plain DP, O(k n^2); ``"hull"`` per-layer monotone convex-hull trick, O(k n) time and an O(k n)
     int32 table; ``"lagrangian"`` penalty search with an exact-k splice, O(n log range) time and O(n) memory;
-    ``"auto"``/``"fast"`` pick hull for k <= 32 and lagrangian otherwise.
+    ``"auto"``/``"fast"`` pick hull for k <= 8 and lagrangian otherwise.
     """
     curve = as_curve(z)
     steps = as_steps(k, curve.size)
