@@ -47,7 +47,7 @@ def optimal_schedule(z: ArrayLike, k: int) -> tuple[float, NDArray[np.int64]]:
     breakpoints = [n]
     for j in range(k, 0, -1):
         breakpoints.append(int(arg[j, breakpoints[-1]]))
-    sizes: NDArray[np.int64] = np.diff(np.asarray(breakpoints[::-1], dtype=np.int64))
+    sizes = np.asarray(np.diff(breakpoints[::-1]), dtype=np.int64)
     return schedule_error(curve, sizes), sizes
 
 
