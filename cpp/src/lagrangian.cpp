@@ -50,7 +50,7 @@ public:
 private:
     const double* z_;
     std::size_t n_;
-    std::vector<double> p_;
+    Prefix p_;
     MonotoneHull hull_;
     std::vector<double> value_;
     std::vector<std::size_t> parent_;

@@ -10,16 +10,20 @@ namespace mdmsched::detail {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// Prefix sums are kept in extended precision: c(a, b) subtracts two prefix sums that can be ~n times larger than
+// the step's error, and double precision would lose up to log10(n) of the error's digits to that cancellation.
+using Prefix = std::vector<long double>;
+
 // P_b = z[0] + ... + z[b-1], b = 0..n.
-inline std::vector<double> prefix_sums(const double* z, std::size_t n) {
-    std::vector<double> p(n + 1, 0.0);
+inline Prefix prefix_sums(const double* z, std::size_t n) {
+    Prefix p(n + 1, 0.0L);
     for (std::size_t i = 0; i < n; ++i) p[i + 1] = p[i] + z[i];
     return p;
 }
 
 // c(a, b) = P_b - P_a - (b - a) Z_{a+1}: error of one step revealing positions a+1..b.
-inline double step_cost(const double* z, const std::vector<double>& p, std::size_t a, std::size_t b) {
-    return (p[b] - p[a]) - static_cast<double>(b - a) * z[a];
+inline double step_cost(const double* z, const Prefix& p, std::size_t a, std::size_t b) {
+    return static_cast<double>((p[b] - p[a]) - static_cast<long double>(b - a) * z[a]);
 }
 
 // Follows an argmin table (rows j = 1..k, row stride n+1) back from (k, n) to breakpoints N_0..N_k.
@@ -38,13 +42,13 @@ inline std::vector<std::int64_t> backtrack(const std::vector<std::int32_t>& arg,
 // (slope -Z_{a+1} non-increasing), so each line is pushed and popped once: O(1) amortised per operation.
 class MonotoneHull {
 public:
-    MonotoneHull(const double* z, const std::vector<double>& p) : z_(z), p_(p) {}
+    MonotoneHull(const double* z, const Prefix& p) : z_(z), p_(p) {}
 
     void reset() { lines_.clear(); front_ = 0; }
 
     // Adds the line of split point a whose prefix value is d = D(a).
     void add(std::size_t a, double d) {
-        const Line line{a, d, -z_[a], d - p_[a] + static_cast<double>(a) * z_[a]};
+        const Line line{a, d, -z_[a], static_cast<double>(d - p_[a] + static_cast<long double>(a) * z_[a])};
         while (!lines_.empty() && lines_.back().slope == line.slope) {
             if (lines_.back().intercept <= line.intercept) return;  // equal slope: the lower line wins everywhere
             lines_.pop_back();
@@ -88,7 +92,7 @@ private:
     }
 
     const double* z_;
-    const std::vector<double>& p_;
+    const Prefix& p_;
     std::vector<Line> lines_;
     std::size_t front_ = 0;
 };
