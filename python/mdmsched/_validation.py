@@ -43,12 +43,12 @@ def as_curve(z: Any, name: str = "Z") -> NDArray[np.float64]:
         raise ValueError(f"{name} must have at least one entry")
     tol = CURVE_RTOL * max(1.0, float(np.max(np.abs(arr))))
     if abs(arr[0]) > tol:
-        raise ValueError(f"{name}_1 must be 0 (a fresh position shares no information with nothing), got {arr[0]!r}")
+        raise ValueError(f"{name}_1 must be 0 (a fresh position shares no information with nothing), got {float(arr[0])!r}")
     drops = np.flatnonzero(np.diff(arr) < -tol)
     if drops.size:
         i = int(drops[0])
         raise ValueError(
-            f"{name} must be non-decreasing, but {name}[{i + 1}] = {arr[i + 1]!r} < {name}[{i}] = {arr[i]!r}; "
+            f"{name} must be non-decreasing, but {name}[{i + 1}] = {float(arr[i + 1])!r} < {name}[{i}] = {float(arr[i])!r}; "
             "use mdmsched.project_monotone(Z) for noisy estimates"
         )
     clean = arr.copy()
