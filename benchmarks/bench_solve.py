@@ -46,7 +46,7 @@ def test_solve_cpp(benchmark, mid_reference, method):
 
 
 @pytest.mark.benchmark(group="solve n=1,000,000 k=1000")
-@pytest.mark.parametrize("method", ["lagrangian", "hull", "auto"])
+@pytest.mark.parametrize("method", ["lagrangian", "auto"])  # the hull needs ~15 s here: see the k-scaling group
 def test_solve_million(benchmark, method):
     z = smooth_curve(1_000_000)
     sched = benchmark.pedantic(mdmsched.optimal_schedule, args=(z, 1000), kwargs={"method": method}, rounds=3)

@@ -25,7 +25,7 @@ def main(path: str) -> None:
         groups[bench.get("group") or bench["name"]].append(bench)
     print(f"machine: {data['machine_info'].get('cpu', {}).get('brand_raw', '?')}, "
           f"{data['machine_info'].get('python_version')}, {data['datetime']}\n")
-    print("| group | benchmark | median | rounds | speed-up vs reference |")
+    print("| group | benchmark | median | rounds | speed-up vs baseline (reference, else slowest) |")
     print("|---|---|---|---|---|")
     for group, benches in groups.items():
         refs = [b for b in benches if "reference" in b["name"]]
@@ -34,7 +34,9 @@ def main(path: str) -> None:
             ratio = ref["stats"]["median"] / b["stats"]["median"]
             name = b["name"].split("[")[0].removeprefix("test_")
             params = b["name"][len(b["name"].split("[")[0]):]
-            print(f"| {group} | {name}{params} | {_fmt(b['stats']['median'])} | {b['stats']['rounds']} | {ratio:,.1f}x |")
+            base = ref["name"].removeprefix("test_")
+            cell = "baseline" if b is ref else f"{ratio:,.1f}x vs {base}"
+            print(f"| {group} | {name}{params} | {_fmt(b['stats']['median'])} | {b['stats']['rounds']} | {cell} |")
 
 
 if __name__ == "__main__":
