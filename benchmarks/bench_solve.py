@@ -99,3 +99,15 @@ def test_min_steps(benchmark):
     sched = benchmark.pedantic(mdmsched.min_steps, args=(z, 0.01), rounds=3)
     assert sched.error <= 0.01
     assert mdmsched.optimal_schedule(z, sched.k - 1).error > 0.01
+
+
+@pytest.mark.benchmark(group="request size: n=256 k=32 (whole Python call)")
+@pytest.mark.parametrize("impl", ["reference", "auto"])
+def test_request_sized_solve(benchmark, impl):
+    z = smooth_curve(256)
+    expected = reference.optimal_schedule(z, 32)[0]
+    if impl == "reference":
+        error, _ = benchmark.pedantic(reference.optimal_schedule, args=(z, 32), rounds=3)
+    else:
+        error = benchmark(mdmsched.optimal_schedule, z, 32).error
+    assert error == pytest.approx(expected, rel=1e-9)
