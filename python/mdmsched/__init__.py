@@ -6,6 +6,16 @@ The expected KL error of an unmasking schedule equals the left-Riemann error of 
 
 from __future__ import annotations
 
+from .curve import (
+    Distribution,
+    EntropyEstimate,
+    average_entropies,
+    dual_total_correlation,
+    estimate_average_entropies,
+    information_curve,
+    subset_entropies,
+    total_correlation,
+)
 from .examples import EXAMPLES, example_curve
 from .solve import Schedule, error_frontier, min_steps, optimal_schedule, project_monotone, schedule_error
 
@@ -13,8 +23,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EXAMPLES",
+    "Distribution",
+    "EntropyEstimate",
     "Schedule",
     "__version__",
+    "average_entropies",
+    "dual_total_correlation",
+    "estimate_average_entropies",
+    "information_curve",
+    "subset_entropies",
+    "total_correlation",
     "error_frontier",
     "example_curve",
     "min_steps",

@@ -1,0 +1,59 @@
+// Entropies of marginals of a distribution over Sigma_1 x ... x Sigma_n (SPEC §2, §5), in nats.
+//
+// Subsets S of {0..n-1} are bitmasks (bit i = coordinate i). Dense input is a C-ordered tensor of shape
+// (q_0, ..., q_{n-1}); sparse input is M outcomes (rows of n integer symbols, row-major) with probabilities.
+// Results are bit-identical for every thread count: each subset's marginal is always built along the same path
+// and partial sums are combined in a fixed order. Only the standard library is used.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <vector>
+
+namespace mdmsched {
+
+// Called on the calling thread about every 100 ms with the fraction of work done; returning false cancels.
+using Monitor = std::function<bool(double fraction_done)>;
+
+// Thrown when a Monitor asked to stop.
+struct Cancelled : std::runtime_error {
+    Cancelled() : std::runtime_error("cancelled") {}
+};
+
+struct LatticeResult {
+    std::vector<double> subset_entropy;  // H(X_S) for every mask S (2^n entries) if requested, else empty
+    std::vector<double> size_sums;       // sum of H(X_S) over |S| = m, m = 0..n
+};
+
+// Every marginal of a dense tensor, each computed from a parent with one more coordinate (work ~ q (1+q)^n cells),
+// over `threads` worker threads (0 = all cores). Memory: one chain of marginals per thread.
+LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets,
+                            unsigned threads, const Monitor& monitor = nullptr);
+
+// The same for a sparse support: rows grouped by their projection, O(M) expected per subset (hashing).
+LatticeResult sparse_lattice(const std::int64_t* outcomes, const double* probs, std::size_t m, std::size_t n,
+                             bool keep_subsets, unsigned threads, const Monitor& monitor = nullptr);
+
+// H(X_S) for the listed subsets only (row r of `masks`, k x n bytes, nonzero = coordinate included). Sparse input.
+std::vector<double> sparse_subset_entropies(const std::int64_t* outcomes, const double* probs, std::size_t m,
+                                            std::size_t n, const std::uint8_t* masks, std::size_t k);
+
+// The 2n+1 entropies TC and DTC need: H(X_i), H(X_{-i}) for each i, and H(X). O(n * size) work, no lattice walk.
+struct MarginalEntropies {
+    std::vector<double> singles;         // H(X_i)
+    std::vector<double> leave_one_outs;  // H(X_{-i})
+    double joint = 0.0;                  // H(X)
+};
+MarginalEntropies dense_marginal_entropies(const double* p, const std::vector<std::size_t>& shape);
+MarginalEntropies sparse_marginal_entropies(const std::int64_t* outcomes, const double* probs, std::size_t m,
+                                            std::size_t n);
+
+// H(X_{0..m-1}) for m = 0..n: for an exchangeable distribution these are the average entropies e_m. O(size).
+std::vector<double> dense_prefix_entropies(const double* p, const std::vector<std::size_t>& shape);
+
+// -sum p log p over a buffer (nats), ignoring p <= 0.
+double entropy(const double* p, std::size_t size);
+
+}  // namespace mdmsched

@@ -1,0 +1,114 @@
+// The subset-lattice walk over a dense tensor: each marginal is summed out of a parent with one more coordinate.
+#include <limits>
+#include <string>
+
+#include "entropy_kernels.hpp"
+#include "lattice_scheduler.hpp"
+#include "mdmsched/entropy.hpp"
+
+namespace mdmsched {
+
+namespace {
+
+class DenseWalker {
+public:
+    DenseWalker(const double* p, const std::vector<std::size_t>& shape, double* subset_out)
+        : p_(p), shape_(shape), n_(static_cast<int>(shape.size())), subset_out_(subset_out), buffers_(shape.size() + 1) {
+        total_size_ = 1;
+        for (auto q : shape) total_size_ *= q;
+    }
+
+    // Walks one task: `removed` are the coordinates summed out (increasing), the node's mask is their complement.
+    void run(const detail::LatticeTask& task, double* size_sums, detail::WalkControl& control) {
+        control_ = &control;
+        size_sums_ = size_sums;
+        const double* current = p_;
+        std::size_t size = total_size_;
+        std::uint64_t removed = 0;
+        for (std::size_t d = 0; d < task.chosen.size(); ++d) {
+            current = remove_axis(current, size, removed, task.chosen[d], d + 1);
+            size /= shape_[static_cast<std::size_t>(task.chosen[d])];
+            removed |= std::uint64_t{1} << task.chosen[d];
+        }
+        const int last = task.chosen.empty() ? -1 : task.chosen.back();
+        if (task.subtree)
+            walk(current, size, removed, last, task.chosen.size());
+        else
+            record(current, size, removed);
+    }
+
+private:
+    void record(const double* marginal, std::size_t size, std::uint64_t removed) {
+        const std::uint64_t full = n_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_) - 1;
+        const std::uint64_t mask = full & ~removed;
+        const double h = detail::entropy_of(marginal, size);
+        size_sums_[static_cast<std::size_t>(__builtin_popcountll(mask))] += h;
+        if (subset_out_) subset_out_[mask] = h;
+        control_->done.fetch_add(size, std::memory_order_relaxed);
+    }
+
+    void walk(const double* marginal, std::size_t size, std::uint64_t removed, int last, std::size_t depth) {
+        record(marginal, size, removed);
+        for (int j = last + 1; j < n_; ++j) {
+            if (control_->cancel.load(std::memory_order_relaxed)) return;
+            const double* child = remove_axis(marginal, size, removed, j, depth + 1);
+            walk(child, size / shape_[static_cast<std::size_t>(j)], removed | (std::uint64_t{1} << j), j, depth + 1);
+        }
+    }
+
+    // Sums coordinate j out of `marginal` (whose axes are the coordinates not in `removed`) into buffers_[depth].
+    const double* remove_axis(const double* marginal, std::size_t size, std::uint64_t removed, int j, std::size_t depth) {
+        std::size_t inner = 1;
+        for (int i = j + 1; i < n_; ++i)
+            if (!((removed >> i) & 1)) inner *= shape_[static_cast<std::size_t>(i)];
+        const std::size_t d = shape_[static_cast<std::size_t>(j)];
+        const std::size_t outer = size / (d * inner);
+        auto& buffer = buffers_[depth];
+        if (buffer.size() < outer * inner) buffer.resize(outer * inner);
+        detail::sum_axis(marginal, buffer.data(), outer, d, inner);
+        return buffer.data();
+    }
+
+    const double* p_;
+    const std::vector<std::size_t>& shape_;
+    int n_;
+    double* subset_out_;
+    std::vector<std::vector<double>> buffers_;  // one marginal per depth: the chain this thread holds
+    std::size_t total_size_ = 1;
+    detail::WalkControl* control_ = nullptr;
+    double* size_sums_ = nullptr;
+};
+
+}  // namespace
+
+LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets,
+                            unsigned threads, const Monitor& monitor) {
+    const std::size_t n = shape.size();
+    if (n == 0 || n > 62) throw std::invalid_argument("the tensor must have 1 to 62 dimensions, got " + std::to_string(n));
+    double cells = 1.0;  // sum over subsets of marginal sizes = prod (1 + q_i): the progress total
+    for (auto q : shape) {
+        if (q == 0) throw std::invalid_argument("every alphabet must have at least one symbol");
+        cells *= static_cast<double>(1 + q);
+    }
+    LatticeResult result;
+    if (keep_subsets) result.subset_entropy.assign(std::size_t{1} << n, 0.0);
+    const auto tasks = detail::lattice_tasks(static_cast<int>(n), n >= 3 ? 2 : 0);
+    std::vector<double> sums(tasks.size() * (n + 1), 0.0);
+    const unsigned workers = detail::resolve_threads(threads);
+    std::vector<DenseWalker> walkers;
+    walkers.reserve(workers);
+    for (unsigned i = 0; i < workers; ++i)
+        walkers.emplace_back(p, shape, keep_subsets ? result.subset_entropy.data() : nullptr);
+    detail::run_tasks(tasks.size(), workers, cells, monitor,
+                      [&](unsigned worker, std::size_t t, detail::WalkControl& control) {
+                          walkers[worker].run(tasks[t], sums.data() + t * (n + 1), control);
+                      });
+    result.size_sums.assign(n + 1, 0.0);
+    for (std::size_t t = 0; t < tasks.size(); ++t)
+        for (std::size_t m = 0; m <= n; ++m) result.size_sums[m] += sums[t * (n + 1) + m];
+    return result;
+}
+
+double entropy(const double* p, std::size_t size) { return detail::entropy_of(p, size); }
+
+}  // namespace mdmsched
