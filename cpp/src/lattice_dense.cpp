@@ -41,7 +41,8 @@ private:
     void record(const double* marginal, std::size_t size, std::uint64_t removed) {
         const std::uint64_t full = n_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_) - 1;
         const std::uint64_t mask = full & ~removed;
-        const double h = detail::entropy_of(marginal, size);
+        // H(X_empty) = 0 by definition; summing p would leave rounding in log(sum p).
+        const double h = mask == 0 ? 0.0 : detail::entropy_of(marginal, size);
         size_sums_[static_cast<std::size_t>(__builtin_popcountll(mask))] += h;
         if (subset_out_) subset_out_[mask] = h;
         control_->done.fetch_add(size, std::memory_order_relaxed);
