@@ -16,18 +16,24 @@ from .curve import (
     subset_entropies,
     total_correlation,
 )
+from . import distributions, schedules
+from .compare import ComparisonTable, compare
 from .examples import EXAMPLES, example_curve
 from .solve import Schedule, error_frontier, min_steps, optimal_schedule, project_monotone, schedule_error
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ComparisonTable",
     "EXAMPLES",
     "Distribution",
     "EntropyEstimate",
     "Schedule",
     "__version__",
     "average_entropies",
+    "compare",
+    "distributions",
+    "schedules",
     "dual_total_correlation",
     "estimate_average_entropies",
     "information_curve",

@@ -56,7 +56,7 @@ def uniform(n: int, q: int) -> NDArray[np.float64]:
 
 def mds_curve(n: int, d: int, q: int) -> NDArray[np.float64]:
     """Exact ``Z`` of the uniform law on an ``[n, d]`` MDS code over ``F_q``: ``H(X_S) = min(|S|, d) log q``, so
-    ``Z_i = log q * 1[i > d]``; ``TC = (n - d) log q`` and ``DTC = d log q``."""
+    ``Z_i = log q * 1[i > d]``; ``TC = (n - d) log q`` and ``DTC = d log q`` (0 when d = n)."""
     n, d, q = _count(n, "n"), _count(d, "d"), _count(q, "q", 2)
     if d > n:
         raise ValueError(f"dimension d must be <= n = {n}, got {d}")
