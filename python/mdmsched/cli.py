@@ -1,4 +1,9 @@
-"""The ``mdmsched`` command line. Bad input ends with a one-line message on stderr and exit code 2."""
+"""The ``mdmsched`` command line (also ``python -m mdmsched``).
+
+Subcommands: ``demo``, ``solve``, ``frontier``, ``compare``, ``curve``. Every one takes ``--json`` for machine-readable
+output on stdout (keys documented in the README and in ``mdmsched --help``). Bad input ends with a one-line message on
+stderr and exit code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,18 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .examples import EXAMPLES, example_curve
-from .solve import Schedule, min_steps, optimal_schedule
+from .compare import compare
+from .curve import Distribution, dual_total_correlation, information_curve, total_correlation
+from .examples import EXAMPLES, demo_distribution, example_curve
+from .solve import Schedule, error_frontier, min_steps, optimal_schedule
+
+JSON_KEYS = """JSON output (--json), one object on stdout:
+  solve:    command, source, n, tc, schedule{name, n, k, sizes, breakpoints, error}
+  frontier: command, source, n, k_max, errors (errors[k-1] = opt_k, nats)
+  compare:  command, source, n, k, optimal_error, rows[{name, k, sizes, error, ratio, bound, li_cai}]
+  curve:    command, source, n, Z, e, tc, dtc, out
+  demo:     command, n, Z, tc, dtc, optimal[schedule...], comparison{k, optimal_error, rows}, plots
+All entropies and errors are in nats."""
 
 
 class CliError(Exception):
@@ -20,7 +35,8 @@ class CliError(Exception):
 
 
 def load_curve(path: str) -> NDArray[np.float64]:
-    """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list)."""
+    """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list,
+    or an object with key ``Z``)."""
     file = Path(path)
     if not file.is_file():
         raise CliError(f"no such curve file: {path}")
@@ -38,22 +54,57 @@ def load_curve(path: str) -> NDArray[np.float64]:
         raise CliError(f"cannot read a curve from {path}: {exc}") from None
 
 
+def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
+    """A distribution: ``.npy`` float tensor (dense) or integer N x n array (samples); ``.npz`` with ``outcomes`` and
+    ``probs`` (support) or ``samples``; ``.csv``/``.txt`` integer rows (samples)."""
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"no such distribution file: {path}")
+    try:
+        if file.suffix == ".npy":
+            data = np.load(file, allow_pickle=False)
+            return Distribution.from_samples(data) if data.dtype.kind in "iu" else np.asarray(data, dtype=np.float64)
+        if file.suffix == ".npz":
+            with np.load(file, allow_pickle=False) as archive:
+                if "outcomes" in archive and "probs" in archive:
+                    return Distribution.from_support(archive["outcomes"], archive["probs"])
+                if "samples" in archive:
+                    return Distribution.from_samples(archive["samples"])
+            raise CliError(f"{path} must hold arrays 'outcomes' and 'probs', or 'samples'")
+        rows = np.loadtxt(file, delimiter="," if file.suffix == ".csv" else None, dtype=np.int64, ndmin=2)
+        return Distribution.from_samples(rows)
+    except (ValueError, TypeError, OSError) as exc:
+        raise CliError(f"cannot read a distribution from {path}: {exc}") from None
+
+
+def save_curve(z: NDArray[np.float64], path: str) -> None:
+    """Write a curve as ``.npy``, ``.json`` or text (one value per line)."""
+    file = Path(path)
+    if file.suffix == ".npy":
+        np.save(file, z)
+    elif file.suffix == ".json":
+        file.write_text(json.dumps({"Z": z.tolist()}))
+    else:
+        file.write_text("\n".join(repr(float(v)) for v in z) + "\n")
+
+
 def _curve_from_args(args: argparse.Namespace) -> tuple[NDArray[np.float64], str]:
+    if args.curve is not None and args.example is not None:
+        raise CliError("give a curve file or --example, not both")
     if args.curve is not None:
         return load_curve(args.curve), args.curve
     name = args.example or "saturating"
-    return example_curve(name), f"example '{name}'"
+    return example_curve(name), f"example:{name}"
 
 
-def _schedule_dict(schedule: Schedule) -> dict[str, Any]:
-    return {
-        "name": schedule.name,
-        "n": schedule.n,
-        "k": schedule.k,
-        "sizes": schedule.tolist(),
-        "breakpoints": [int(b) for b in schedule.breakpoints],
-        "error": schedule.error,
-    }
+def schedule_dict(schedule: Schedule) -> dict[str, Any]:
+    """A schedule as JSON-ready dict."""
+    return {"name": schedule.name, "n": schedule.n, "k": schedule.k, "sizes": schedule.tolist(),
+            "breakpoints": [int(b) for b in schedule.breakpoints], "error": schedule.error}
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
+    print(json.dumps(payload) if args.json else text)
 
 
 def _cmd_solve(args: argparse.Namespace) -> None:
@@ -61,42 +112,157 @@ def _cmd_solve(args: argparse.Namespace) -> None:
     if args.eps is not None:
         schedule = min_steps(z, args.eps, method=args.method)
     else:
-        steps = args.steps if args.steps is not None else min(16, z.size)
-        schedule = optimal_schedule(z, steps, method=args.method)
-    if args.json:
-        print(json.dumps({"source": source, "tc": float(np.sum(z)), "schedule": _schedule_dict(schedule)}))
-        return
-    print(f"curve: {source}, n = {z.size}, TC = sum(Z) = {float(np.sum(z)):.6g} nats")
-    print(f"optimal {schedule.k}-step schedule (expected KL = {schedule.error:.6g} nats):")
-    print("  sizes:", " ".join(map(str, schedule.tolist())))
+        schedule = optimal_schedule(z, args.steps if args.steps is not None else min(16, z.size), method=args.method)
+    text = (f"curve: {source}, n = {z.size}, TC = sum(Z) = {float(np.sum(z)):.6g} nats\n"
+            f"optimal {schedule.k}-step schedule, expected KL = {schedule.error:.6g} nats\n"
+            f"sizes: {' '.join(map(str, schedule.tolist()))}")
+    _emit(args, {"command": "solve", "source": source, "n": int(z.size), "tc": float(np.sum(z)),
+                 "schedule": schedule_dict(schedule)}, text)
+
+
+def _cmd_frontier(args: argparse.Namespace) -> None:
+    z, source = _curve_from_args(args)
+    k_max = args.k_max if args.k_max is not None else min(z.size, 64)
+    errors = error_frontier(z, k_max)
+    text = "\n".join([f"curve: {source}, n = {z.size}", "    k   optimal expected KL (nats)"] +
+                     [f"{k:5d}   {e:.6g}" for k, e in enumerate(errors, start=1)])
+    _emit(args, {"command": "frontier", "source": source, "n": int(z.size), "k_max": int(k_max),
+                 "errors": errors.tolist()}, text)
+
+
+def _cmd_compare(args: argparse.Namespace) -> None:
+    z, source = _curve_from_args(args)
+    table = compare(z, args.steps if args.steps is not None else min(16, z.size))
+    _emit(args, {"command": "compare", "source": source, "n": table.n, "k": table.k,
+                 "optimal_error": table.optimal_error, "rows": table.to_dicts()}, f"curve: {source}\n{table}")
+
+
+def _wants_progress(args: argparse.Namespace) -> bool:
+    return bool(args.progress or sys.stderr.isatty())
+
+
+def _cmd_curve(args: argparse.Namespace) -> None:
+    dist = load_distribution(args.distribution)
+    z = information_curve(dist, progress=_wants_progress(args))
+    e = np.concatenate(([0.0], np.cumsum(z[0] - z) + 0.0))  # e_m = m e_1 - sum_{i<=m} Z_i with e_1 = h_0
+    tc, dtc = total_correlation(dist), dual_total_correlation(dist)
+    if args.out:
+        save_curve(z, args.out)
+    text = (f"distribution: {args.distribution}, n = {z.size}, TC = {tc:.6g} nats, DTC = {dtc:.6g} nats\n"
+            f"Z = {np.array2string(z, precision=5)}" + (f"\nwritten to {args.out}" if args.out else ""))
+    _emit(args, {"command": "curve", "source": args.distribution, "n": int(z.size), "Z": z.tolist(),
+                 "e": e.tolist(), "tc": tc, "dtc": dtc, "out": args.out}, text)
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    p = demo_distribution()
+    z = information_curve(p, progress=_wants_progress(args))
+    tc, dtc = total_correlation(p), dual_total_correlation(p)
+    optimal = [optimal_schedule(z, k) for k in (2, 4, 8)]
+    table = compare(z, 4)
+    plots = [] if args.no_plots else _demo_plots(z, optimal[1], Path(args.out or "."))
+    lines = [
+        "mdmsched demo: 16 binary tokens, 70% Ising chain + 30% even-parity code",
+        f"information curve Z (nats): {np.array2string(z, precision=4, max_line_width=110)}",
+        f"TC = {tc:.5g} nats (error of one step), DTC = {dtc:.5g} nats",
+        "",
+        "optimal schedules (sizes to paste into a sampler):",
+    ]
+    lines += [f"  k = {s.k}: {s.tolist()}  expected KL = {s.error:.5g} nats" for s in optimal]
+    lines += ["", str(table), ""]
+    lines += [f"wrote {path}" for path in plots] if plots else ["(plots skipped)"]
+    _emit(args, {"command": "demo", "n": int(z.size), "Z": z.tolist(), "tc": tc, "dtc": dtc,
+                 "optimal": [schedule_dict(s) for s in optimal],
+                 "comparison": {"k": table.k, "optimal_error": table.optimal_error, "rows": table.to_dicts()},
+                 "plots": plots}, "\n".join(lines))
+
+
+def _demo_plots(z: NDArray[np.float64], schedule: Schedule, folder: Path) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("mdmsched: matplotlib is not installed, skipping plots (pip install 'mdmsched[plot]')", file=sys.stderr)
+        return []
+    from .plot import plot_curve, plot_frontier
+
+    from matplotlib.figure import Figure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, ax in (("mdmsched-curve.png", plot_curve(z, schedule)), ("mdmsched-frontier.png", plot_frontier(z, z.size))):
+        figure = ax.get_figure()
+        assert isinstance(figure, Figure)
+        path = folder / name
+        figure.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(figure)
+        paths.append(str(path))
+    return paths
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mdmsched", description="Optimal unmasking schedules for masked diffusion models.")
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(prog="mdmsched", description="Optimal unmasking schedules for masked diffusion models.",
+                                     epilog=JSON_KEYS, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command")
-    solve = sub.add_parser("solve", help="optimal schedule for a curve (file or built-in example)")
-    solve.add_argument("curve", nargs="?", help="curve file: .npy, .csv/.txt or .json (Z_1..Z_n, nats)")
-    solve.add_argument("--example", choices=sorted(EXAMPLES), help="a built-in example curve instead of a file")
+
+    def curve_input(p: argparse.ArgumentParser) -> None:
+        p.add_argument("curve", nargs="?", help="curve file Z_1..Z_n (nats): .npy, .csv/.txt or .json")
+        p.add_argument("--example", choices=sorted(EXAMPLES), help="a built-in example curve instead of a file")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    demo = sub.add_parser("demo", help="exact curve, optimal schedules, baselines and plots for a built-in example")
+    demo.add_argument("--out", help="folder for the PNG plots (default: current folder)")
+    demo.add_argument("--no-plots", action="store_true", help="only print the tables")
+    demo.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    demo.add_argument("--json", action="store_true", help="machine-readable output")
+    demo.set_defaults(func=_cmd_demo)
+
+    solve = sub.add_parser("solve", help="optimal schedule for a curve")
+    curve_input(solve)
     budget = solve.add_mutually_exclusive_group()
     budget.add_argument("--steps", "-k", type=int, help="exact number of steps (default 16)")
     budget.add_argument("--eps", type=float, help="fewest steps with expected KL <= EPS nats")
     solve.add_argument("--method", default="auto", choices=["auto", "fast", "naive", "hull", "lagrangian"])
-    solve.add_argument("--json", action="store_true", help="machine-readable output")
     solve.set_defaults(func=_cmd_solve)
+
+    frontier = sub.add_parser("frontier", help="optimal error for every step count k = 1..K")
+    curve_input(frontier)
+    frontier.add_argument("--k-max", type=int, help="largest k (default min(n, 64))")
+    frontier.set_defaults(func=_cmd_frontier)
+
+    comp = sub.add_parser("compare", help="practical and theory-driven schedules against the optimum")
+    curve_input(comp)
+    comp.add_argument("--steps", "-k", type=int, help="step budget (default 16)")
+    comp.set_defaults(func=_cmd_compare)
+
+    curve = sub.add_parser("curve", help="information curve of a distribution (dense .npy, support .npz, samples)")
+    curve.add_argument("distribution", help=".npy dense tensor or integer samples; .npz outcomes+probs or samples; "
+                                            ".csv integer samples")
+    curve.add_argument("--out", help="write the curve to this file (.npy, .json or text)")
+    curve.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    curve.add_argument("--json", action="store_true", help="machine-readable output")
+    curve.set_defaults(func=_cmd_curve)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``mdmsched`` console script."""
+    """Entry point of the ``mdmsched`` console script: returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:  # no subcommand: show the main job on the built-in example
-        args = parser.parse_args(["solve"])
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         args.func(args)
-    except (CliError, ValueError, TypeError) as exc:
+    except (CliError, ValueError, TypeError, OSError, MemoryError) as exc:
         print(f"mdmsched: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("mdmsched: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

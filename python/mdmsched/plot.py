@@ -1,0 +1,85 @@
+"""Pictures: the information curve with a schedule's left-Riemann staircase (the paper's Figure 1), and the
+error-vs-steps frontier. Needs matplotlib (``pip install mdmsched[plot]``), imported only when a plot is drawn."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Mapping
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import schedules as sch
+from ._validation import as_curve, as_sizes, as_steps
+from .solve import Schedule, error_frontier, schedule_error
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def _new_axes() -> Axes:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ImportError("plotting needs matplotlib: pip install 'mdmsched[plot]'") from None
+    axes: Axes = plt.subplots(figsize=(7, 4))[1]
+    return axes
+
+
+def staircase(z: ArrayLike, sizes: ArrayLike | Schedule) -> np.ndarray:
+    """The left-Riemann approximation ``Z^N``: every position of a step gets the curve's value at the step's start."""
+    curve = as_curve(z)
+    steps = as_sizes(sizes, curve.size)
+    starts = np.concatenate(([0], np.cumsum(steps)[:-1]))
+    return np.repeat(curve[starts], steps)
+
+
+def plot_curve(z: ArrayLike, schedule: ArrayLike | Schedule | None = None, ax: Axes | None = None) -> Axes:
+    """Draw ``Z_i`` against ``i`` and, with a schedule, its staircase with the error area shaded.
+
+    The shaded area is ``err(Z, s)`` (nats): each step is a rectangle of height ``Z`` at its left end, the last one
+    included. Returns the Axes; the staircase line has label ``"staircase"`` and the curve ``"Z"``.
+    """
+    curve = as_curve(z)
+    n = curve.size
+    if ax is None:
+        ax = _new_axes()
+    positions = np.arange(1, n + 1)
+    # Each position i occupies [i, i+1): drawing with step="post" and an extra point at n+1 shows areas exactly.
+    edges = np.append(positions, n + 1)
+    ax.step(edges, np.append(curve, curve[-1]), where="post", color="tab:blue", lw=1.5, label="Z")
+    if schedule is not None:
+        stairs = staircase(curve, schedule)
+        error = schedule_error(curve, schedule)
+        ax.step(edges, np.append(stairs, stairs[-1]), where="post", color="tab:red", lw=1.5, label="staircase")
+        ax.fill_between(edges, np.append(stairs, stairs[-1]), np.append(curve, curve[-1]), step="post",
+                        color="tab:red", alpha=0.25, label=f"error = {error:.4g} nats")
+        for b in np.cumsum(as_sizes(schedule, n))[:-1]:
+            ax.axvline(b + 1, color="0.8", lw=0.6, zorder=0)
+    ax.set_xlabel("position i (tokens revealed + 1)")
+    ax.set_ylabel("Z_i (nats)")
+    ax.set_title("information curve" + ("" if schedule is None else " and left-Riemann staircase"))
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_frontier(z: ArrayLike, k_max: int | None = None,
+                  baselines: Mapping[str, Callable[[int, int], Schedule]] | None = None,
+                  ax: Axes | None = None) -> Axes:
+    """Draw ``opt_k`` for ``k = 1..k_max`` (the optimal error for each step budget) and, for comparison, the error
+    of baseline schedule families (default: equal split and MaskGIT cosine) at every ``k``. Log-scaled errors."""
+    curve = as_curve(z)
+    n = curve.size
+    k_max = min(n, 64) if k_max is None else as_steps(k_max, n, "k_max")
+    if ax is None:
+        ax = _new_axes()
+    ks = np.arange(1, k_max + 1)
+    ax.plot(ks, error_frontier(curve, k_max), color="black", lw=2, label="optimal")
+    families = {"equal": sch.equal, "cosine": sch.cosine} if baselines is None else baselines
+    for name, make in families.items():
+        ax.plot(ks, [schedule_error(curve, make(n, int(k))) for k in ks], lw=1.2, label=name)
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_xlabel("steps k (model calls)")
+    ax.set_ylabel("expected KL (nats)")
+    ax.set_title("error vs steps")
+    ax.legend()
+    return ax
