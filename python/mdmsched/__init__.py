@@ -18,23 +18,34 @@ from .curve import (
 )
 from . import distributions, schedules
 from .compare import ComparisonTable, compare
+from .estimate import CurveEstimate, estimate_curve
 from .examples import EXAMPLES, example_curve
+from .predictors import ExactPredictor, MarkovPredictor, Predictor
+from .simulate import empirical_kl, expected_kl, simulate
 from .solve import Schedule, error_frontier, min_steps, optimal_schedule, project_monotone, schedule_error
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ComparisonTable",
+    "CurveEstimate",
     "EXAMPLES",
     "Distribution",
     "EntropyEstimate",
+    "ExactPredictor",
+    "MarkovPredictor",
+    "Predictor",
     "Schedule",
     "__version__",
     "average_entropies",
     "compare",
     "distributions",
     "schedules",
+    "simulate",
     "dual_total_correlation",
+    "empirical_kl",
+    "estimate_curve",
+    "expected_kl",
     "estimate_average_entropies",
     "information_curve",
     "subset_entropies",

@@ -1,0 +1,68 @@
+"""The sampler itself: its measured KL matches the theorem, and its output law is right at the two extremes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import mdmsched
+from mdmsched.distributions import markov_curve
+
+
+def test_end_to_end_markov_n64():
+    # Estimate the curve from the model, pick the optimal 8-step schedule, run the sampler, measure its KL.
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    n, k = 64, 8
+    model = mdmsched.MarkovPredictor(p, n)
+    rng = np.random.default_rng(0)
+    est = mdmsched.estimate_curve(model, model.sample(400, rng), seed=1)
+    best = mdmsched.optimal_schedule(est.Z, k)
+    equal = mdmsched.schedules.equal(n, k)
+    exact = markov_curve(p, n)
+    kl_best, se_best = mdmsched.expected_kl(model, best, 12_000, seed=2)
+    kl_equal, se_equal = mdmsched.expected_kl(model, equal, 12_000, seed=3)
+    assert abs(kl_best - mdmsched.schedule_error(exact, best)) <= 4 * se_best
+    assert abs(kl_equal - mdmsched.schedule_error(exact, equal)) <= 4 * se_equal
+    assert kl_best + 2 * math.hypot(se_best, se_equal) < kl_equal  # the optimum measurably beats LLaDA's split
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_expected_kl_matches_theorem_on_explicit_distributions(seed):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(2**6, 0.4)).reshape((2,) * 6)
+    model = mdmsched.ExactPredictor(p)
+    z = mdmsched.information_curve(p)
+    for sizes in ([3, 3], [1, 2, 3], [6]):
+        kl, se = mdmsched.expected_kl(model, sizes, 3000, seed=seed)
+        assert abs(kl - mdmsched.schedule_error(z, sizes)) <= 4 * se + 1e-12
+
+
+def _law(samples: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    counts = np.zeros(shape)
+    np.add.at(counts, tuple(samples.T), 1.0)
+    return counts / samples.shape[0]
+
+
+def test_sampler_output_law_at_the_extremes():
+    rng = np.random.default_rng(4)
+    p = rng.dirichlet(np.ones(8)).reshape(2, 2, 2)
+    count = 20_000
+    bound = 4 * math.sqrt(8 / count)  # generous total-variation bound for 8 cells
+    one_per_step = mdmsched.simulate(p, [1, 1, 1], count, seed=1)
+    assert 0.5 * np.abs(_law(one_per_step, p.shape) - p).sum() < bound
+    one_step = mdmsched.simulate(p, [3], count, seed=2)
+    product = np.einsum("i,j,k->ijk", p.sum(axis=(1, 2)), p.sum(axis=(0, 2)), p.sum(axis=(0, 1)))
+    assert 0.5 * np.abs(_law(one_step, p.shape) - product).sum() < bound
+    # And the plug-in KL ranks them as the theorem does: one step costs TC, one token per step nothing.
+    assert mdmsched.empirical_kl(one_per_step, p) < 0.01 < mdmsched.empirical_kl(one_step, p)
+    assert mdmsched.empirical_kl(one_step, p) == pytest.approx(mdmsched.total_correlation(p), abs=0.01)
+
+
+def test_simulate_with_markov_predictor_and_schedule_object():
+    model = mdmsched.MarkovPredictor(np.array([[0.5, 0.5], [0.1, 0.9]]), 100)
+    samples = mdmsched.simulate(model, mdmsched.schedules.cosine(100, 10), 50, seed=0)
+    assert samples.shape == (50, 100) and set(np.unique(samples)) <= {0, 1}
+    with pytest.raises(ValueError, match="sum to n"):
+        mdmsched.simulate(model, [10, 10], 5, n=100)
