@@ -14,6 +14,7 @@ unmasked ones. Rows for unmasked positions are ignored. To wrap a PyTorch MDM::
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -47,9 +48,10 @@ def check_predictions(probs: object, batch: int, n: int) -> NDArray[np.float64]:
     if arr.ndim != 3 or arr.shape[:2] != (batch, n) or arr.shape[2] < 1:
         raise ValueError(f"predictor returned shape {arr.shape}; expected ({batch}, {n}, q)")
     out = np.asarray(arr, dtype=np.float64)
-    if not np.isfinite(out).all():
+    lowest, highest = float(out.min()), float(out.max())  # NaN propagates through min/max: no temporaries
+    if not (math.isfinite(lowest) and math.isfinite(highest)):
         raise ValueError("predictor returned NaN or infinite probabilities")
-    if (out < 0).any():
+    if lowest < 0:
         raise ValueError("predictor returned negative probabilities")
     sums = out.sum(axis=2)
     if not np.allclose(sums, 1.0, atol=1e-6):
