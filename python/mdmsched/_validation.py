@@ -7,6 +7,7 @@ Every check runs before any large allocation and raises ``TypeError`` (wrong kin
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any
 
 import numpy as np
@@ -104,3 +105,11 @@ def as_tolerance(eps: Any, name: str = "eps") -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return value
+
+
+def available_memory_bytes() -> int:
+    """Memory the OS reports as available now (falls back to 8 GiB where it cannot tell)."""
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30

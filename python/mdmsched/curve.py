@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from . import _validation
 from ._validation import as_int, as_real_array
 from .solve import project_monotone
 
@@ -120,13 +121,6 @@ def _threads(threads: int | None) -> int:
     return count
 
 
-def _available_bytes() -> int:
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
-
-
 def _guard_lattice(n: int, keep_subsets: bool, chain_bytes: int, threads: int) -> None:
     if n > MAX_LATTICE_N:
         raise ValueError(
@@ -135,7 +129,7 @@ def _guard_lattice(n: int, keep_subsets: bool, chain_bytes: int, threads: int) -
         )
     workers = threads or (os.cpu_count() or 1)
     need = (8 * 2**n if keep_subsets else 0) + workers * chain_bytes
-    available = _available_bytes()
+    available = _validation.available_memory_bytes()
     if need > available:
         raise ValueError(f"this enumeration needs about {need / 2**30:.2f} GiB of memory, but only "
                          f"{available / 2**30:.2f} GiB is available")

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core
+from . import _core, _validation
 from ._validation import CURVE_RTOL, as_curve, as_real_array, as_sizes, as_steps, as_tolerance
 
 Method = Literal["auto", "fast", "naive", "hull", "lagrangian"]
@@ -108,10 +108,11 @@ def schedule_error(z: ArrayLike, sizes: ArrayLike | Schedule) -> float:
 
 def _check_memory(n: int, k: int, method: str) -> None:
     need = int(_core.solve_memory_bytes(n, k, "auto" if method == "fast" else method))
-    if need > MAX_SOLVER_BYTES:
+    limit = min(MAX_SOLVER_BYTES, _validation.available_memory_bytes())
+    if need > limit:
         raise ValueError(
             f"method={method!r} with n={n}, k={k} needs {need / 2**30:.1f} GiB of scratch memory "
-            f"(limit {MAX_SOLVER_BYTES / 2**30:.0f} GiB); use method='lagrangian' (O(n) memory)"
+            f"(limit {limit / 2**30:.1f} GiB); use method='lagrangian' (O(n) memory)"
         )
 
 
