@@ -61,8 +61,9 @@ def test_frontier_and_compare_json(curve_file, tmp_path):
     text_curve = tmp_path / "z.csv"
     text_curve.write_text(",".join(map(str, z[:50])))
     assert run_json("solve", str(text_curve), "-k", "5")["schedule"]["k"] == 5
-    human = run("compare", "--example", "code", "-k", "2")
+    human = run("compare", "--example", "code", "-k", "2", "--out", str(tmp_path / "cmp.json"))
     assert human.returncode == 0 and "x optimal" in human.stdout
+    assert json.loads((tmp_path / "cmp.json").read_text())["rows"][0]["error"] == 0.0
 
 
 def test_curve_from_dense_support_and_samples(tmp_path):

@@ -204,3 +204,20 @@ def test_float32_and_strided_tensors():
     np.testing.assert_allclose(mdmsched.information_curve(p.T), reference.information_curve(p.T), atol=1e-12)
     np.testing.assert_allclose(mdmsched.information_curve(p.astype(np.float32)), reference.information_curve(p), atol=1e-6)
     assert math.isfinite(mdmsched.total_correlation(p[::-1, ::2] / p[::-1, ::2].sum()))
+
+
+def test_ctrl_c_cancels_a_long_walk():
+    import os
+    import signal
+    import threading
+    import time
+
+    p = np.random.default_rng(9).dirichlet(np.ones(2**20)).reshape((2,) * 20)  # ~11 s single-threaded
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        timer.start()
+        mdmsched.average_entropies(p, threads=1)
+    elapsed = time.perf_counter() - start
+    timer.join()
+    assert elapsed < 5.0, f"the walk was not interrupted (took {elapsed:.1f} s)"

@@ -104,6 +104,10 @@ def schedule_dict(schedule: Schedule) -> dict[str, Any]:
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
+    out = getattr(args, "out", None)
+    if out and args.command in ("solve", "frontier", "compare"):
+        Path(out).write_text(json.dumps(payload, indent=1) + "\n")  # the JSON result, for other tools
+        text += f"\nwrote {out}"
     print(json.dumps(payload) if args.json else text)
 
 
@@ -212,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("curve", nargs="?", help="curve file Z_1..Z_n (nats): .npy, .csv/.txt or .json")
         p.add_argument("--example", choices=sorted(EXAMPLES), help="a built-in example curve instead of a file")
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--out", help="also write the JSON result to this file")
 
     demo = sub.add_parser("demo", help="exact curve, optimal schedules, baselines and plots for a built-in example")
     demo.add_argument("--out", help="folder for the PNG plots (default: current folder)")
