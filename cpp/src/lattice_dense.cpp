@@ -91,23 +91,8 @@ LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& sha
         if (q == 0) throw std::invalid_argument("every alphabet must have at least one symbol");
         cells *= static_cast<double>(1 + q);
     }
-    LatticeResult result;
-    if (keep_subsets) result.subset_entropy.assign(std::size_t{1} << n, 0.0);
-    const auto tasks = detail::lattice_tasks(static_cast<int>(n), n >= 3 ? 2 : 0);
-    std::vector<double> sums(tasks.size() * (n + 1), 0.0);
-    const unsigned workers = detail::resolve_threads(threads);
-    std::vector<DenseWalker> walkers;
-    walkers.reserve(workers);
-    for (unsigned i = 0; i < workers; ++i)
-        walkers.emplace_back(p, shape, keep_subsets ? result.subset_entropy.data() : nullptr);
-    detail::run_tasks(tasks.size(), workers, cells, monitor,
-                      [&](unsigned worker, std::size_t t, detail::WalkControl& control) {
-                          walkers[worker].run(tasks[t], sums.data() + t * (n + 1), control);
-                      });
-    result.size_sums.assign(n + 1, 0.0);
-    for (std::size_t t = 0; t < tasks.size(); ++t)
-        for (std::size_t m = 0; m <= n; ++m) result.size_sums[m] += sums[t * (n + 1) + m];
-    return result;
+    return detail::walk_lattice(n, keep_subsets, threads, cells, monitor,
+                                [&](double* subset_out) { return DenseWalker(p, shape, subset_out); });
 }
 
 double entropy(const double* p, std::size_t size) { return detail::entropy_of(p, size); }

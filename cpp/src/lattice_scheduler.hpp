@@ -109,4 +109,27 @@ void run_tasks(std::size_t task_count, unsigned threads, double total, const Mon
     if (cancelled) throw Cancelled();
 }
 
+// The whole walk: tasks over `threads` walkers (make_walker(subset_out) builds one; a walker's run(task, sums,
+// control) walks one task), then the per-task sums added in task order so the result is the same for any thread count.
+template <typename MakeWalker>
+LatticeResult walk_lattice(std::size_t n, bool keep_subsets, unsigned threads, double total, const Monitor& monitor,
+                           MakeWalker&& make_walker) {
+    LatticeResult result;
+    if (keep_subsets) result.subset_entropy.assign(std::size_t{1} << n, 0.0);
+    const auto tasks = lattice_tasks(static_cast<int>(n), n >= 3 ? 2 : 0);
+    std::vector<double> sums(tasks.size() * (n + 1), 0.0);
+    const unsigned workers = resolve_threads(threads);
+    using Walker = decltype(make_walker(static_cast<double*>(nullptr)));
+    std::vector<Walker> walkers;
+    walkers.reserve(workers);
+    for (unsigned i = 0; i < workers; ++i) walkers.push_back(make_walker(keep_subsets ? result.subset_entropy.data() : nullptr));
+    run_tasks(tasks.size(), workers, total, monitor, [&](unsigned worker, std::size_t t, WalkControl& control) {
+        walkers[worker].run(tasks[t], sums.data() + t * (n + 1), control);
+    });
+    result.size_sums.assign(n + 1, 0.0);
+    for (std::size_t t = 0; t < tasks.size(); ++t)
+        for (std::size_t m = 0; m <= n; ++m) result.size_sums[m] += sums[t * (n + 1) + m];
+    return result;
+}
+
 }  // namespace mdmsched::detail

@@ -158,23 +158,8 @@ LatticeResult sparse_lattice(const std::int64_t* outcomes, const double* probs, 
                              bool keep_subsets, unsigned threads, const Monitor& monitor) {
     if (n == 0 || n > 62) throw std::invalid_argument("outcomes must have 1 to 62 columns, got " + std::to_string(n));
     const SparseTable table(outcomes, probs, m, n);
-    LatticeResult result;
-    if (keep_subsets) result.subset_entropy.assign(std::size_t{1} << n, 0.0);
-    const auto tasks = detail::lattice_tasks(static_cast<int>(n), n >= 3 ? 2 : 0);
-    std::vector<double> sums(tasks.size() * (n + 1), 0.0);
-    const unsigned workers = detail::resolve_threads(threads);
-    std::vector<SparseWalker> walkers;
-    walkers.reserve(workers);
-    for (unsigned i = 0; i < workers; ++i)
-        walkers.emplace_back(table, keep_subsets ? result.subset_entropy.data() : nullptr);
-    detail::run_tasks(tasks.size(), workers, std::ldexp(1.0, static_cast<int>(n)), monitor,
-                      [&](unsigned worker, std::size_t t, detail::WalkControl& control) {
-                          walkers[worker].run(tasks[t], sums.data() + t * (n + 1), control);
-                      });
-    result.size_sums.assign(n + 1, 0.0);
-    for (std::size_t t = 0; t < tasks.size(); ++t)
-        for (std::size_t k = 0; k <= n; ++k) result.size_sums[k] += sums[t * (n + 1) + k];
-    return result;
+    return detail::walk_lattice(n, keep_subsets, threads, std::ldexp(1.0, static_cast<int>(n)), monitor,
+                                [&](double* subset_out) { return SparseWalker(table, subset_out); });
 }
 
 std::vector<double> sparse_subset_entropies(const std::int64_t* outcomes, const double* probs, std::size_t m,
