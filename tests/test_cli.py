@@ -72,6 +72,8 @@ def test_curve_from_dense_support_and_samples(tmp_path):
     np.save(tmp_path / "p.npy", p)
     out = run_json("curve", str(tmp_path / "p.npy"), "--out", str(tmp_path / "z.json"))
     np.testing.assert_allclose(out["Z"], mdmsched.information_curve(p), atol=1e-12)
+    np.testing.assert_allclose(out["e"], mdmsched.average_entropies(p), atol=1e-12)
+    assert out["dtc"] == pytest.approx(mdmsched.dual_total_correlation(p))
     assert out["tc"] == pytest.approx(mdmsched.total_correlation(p))
     assert json.loads((tmp_path / "z.json").read_text())["Z"] == pytest.approx(out["Z"])
     cells = np.argwhere(p > 0)

@@ -54,7 +54,7 @@ def test_geometric_and_equal_by_hand():
     assert S.geometric(100).tolist() == [1, 1, 2, 4, 8, 16, 32, 36]
     assert S.equal(10, 4).tolist() == [3, 3, 2, 2]
     assert S.from_mask_fractions(10, [0.55, 0.2, 0.0]).tolist() == [4, 4, 2]  # M = floor(5.5 + .5) = 6, 2, 0
-    assert S.from_mask_fractions(4, [0.9, 0.8, 0.0]).tolist() == [0 + 1, 3]  # M = 4, 3, 0 -> empty step dropped
+    assert S.from_mask_fractions(4, [0.9, 0.8, 0.0]).tolist() == [1, 3]  # M = 4, 3, 0: the empty step is dropped
 
 
 @settings(max_examples=200, deadline=None)

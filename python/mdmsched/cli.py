@@ -17,7 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .compare import compare
-from .curve import Distribution, dual_total_correlation, information_curve, total_correlation
+from .curve import (
+    Distribution,
+    average_entropies,
+    curve_from_entropies,
+    dual_total_correlation,
+    information_curve,
+    total_correlation,
+)
 from .examples import EXAMPLES, demo_distribution, example_curve
 from .solve import Schedule, error_frontier, min_steps, optimal_schedule
 
@@ -147,8 +154,8 @@ def _wants_progress(args: argparse.Namespace) -> bool:
 
 def _cmd_curve(args: argparse.Namespace) -> None:
     dist = load_distribution(args.distribution)
-    z = information_curve(dist, progress=_wants_progress(args))
-    e = np.concatenate(([0.0], np.cumsum(z[0] - z) + 0.0))  # e_m = m e_1 - sum_{i<=m} Z_i with e_1 = h_0
+    e = average_entropies(dist, progress=_wants_progress(args))
+    z = curve_from_entropies(e)
     tc, dtc = total_correlation(dist), dual_total_correlation(dist)
     if args.out:
         save_curve(z, args.out)

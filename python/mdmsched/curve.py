@@ -225,11 +225,18 @@ def information_curve(p: Source | EntropyEstimate, *, base: float | None = None,
     From an :class:`EntropyEstimate` the noisy curve is projected onto valid curves (``project_monotone``).
     """
     if isinstance(p, EntropyEstimate):
-        e = p.e * _scale(base)
-        return project_monotone(e[1] - np.diff(e))
-    e = average_entropies(p, base=base, threads=threads, exchangeable=exchangeable, progress=progress)
-    z = e[1] - np.diff(e)
-    z[0] = 0.0  # e_1 - (e_1 - e_0) is 0 exactly; rounding would leave ~1e-16
+        return project_monotone(curve_from_entropies(p.e * _scale(base)))
+    return curve_from_entropies(average_entropies(p, base=base, threads=threads, exchangeable=exchangeable,
+                                                  progress=progress))
+
+
+def curve_from_entropies(e: ArrayLike) -> NDArray[np.float64]:
+    """``Z_i = e_1 - (e_i - e_{i-1})`` from average entropies ``e_0..e_n``. O(n)."""
+    entropies = as_real_array(e, "e", ndim=1)
+    if entropies.size < 2:
+        raise ValueError(f"e must hold e_0..e_n with n >= 1, got {entropies.size} values")
+    z = entropies[1] - np.diff(entropies)
+    z[0] = 0.0  # e_1 - (e_1 - e_0) with e_0 = 0 is 0 exactly; rounding would leave ~1e-16
     return np.asarray(z, dtype=np.float64)
 
 

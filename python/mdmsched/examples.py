@@ -16,8 +16,9 @@ def saturating_curve(n: int = 256, scale: float = 32.0, height: float = 0.5) -> 
 
 def code_curve(n: int = 64, d: int = 16, q: int = 257) -> NDArray[np.float64]:
     """Uniform over an ``[n, d]`` MDS code over ``F_q``: ``Z_i = log q * 1[i > d]`` (SPEC §6 hardness example)."""
-    i = np.arange(1, n + 1)
-    return np.where(i > d, np.log(q), 0.0)
+    from .distributions import mds_curve
+
+    return mds_curve(n, d, q)
 
 
 def late_ramp_curve(n: int = 256) -> NDArray[np.float64]:
