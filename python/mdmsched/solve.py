@@ -116,11 +116,12 @@ def _check_memory(n: int, k: int, method: str) -> None:
         )
 
 
-def _check_method(method: Any) -> str:
+def _check_method(method: Any) -> Method:
     allowed = ("auto", "fast", "naive", "hull", "lagrangian")
     if method not in allowed:
         raise ValueError(f"method must be one of {allowed}, got {method!r}")
-    return str(method)
+    checked: Method = method
+    return checked
 
 
 def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedule:
@@ -133,7 +134,7 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     """
     curve = as_curve(z)
     steps = as_steps(k, curve.size)
-    method = _check_method(method)  # type: ignore[assignment]
+    method = _check_method(method)
     _check_memory(curve.size, steps, method)
     error, breakpoints = _core.solve(curve, steps, method)
     return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={steps})")
@@ -147,7 +148,7 @@ def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "
     """
     curve = as_curve(z)
     k_max = curve.size if k_max is None else as_steps(k_max, curve.size, "k_max")
-    method = _check_method(method)  # type: ignore[assignment]
+    method = _check_method(method)
     return np.asarray(_core.error_frontier(curve, k_max, method), dtype=np.float64)
 
 
@@ -158,7 +159,7 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
     """
     curve = as_curve(z)
     eps = as_tolerance(eps)
-    method = _check_method(method)  # type: ignore[assignment]
+    method = _check_method(method)
     n = curve.size
     lo, hi = 1, n  # invariant: opt_hi <= eps (opt_n = 0)
     best = optimal_schedule(curve, n, method=method)
