@@ -115,6 +115,14 @@ def test_bad_input_exits_2_with_one_line(args, fragment):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_plots_of_a_users_curve(curve_file, tmp_path):
+    result = run("solve", str(curve_file), "-k", "6", "--plot", str(tmp_path / "c.png"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+    result = run("frontier", str(curve_file), "--k-max", "12", "--plot", str(tmp_path / "f.png"))
+    assert result.returncode == 0 and (tmp_path / "f.png").stat().st_size > 10_000
+
+
 def test_bad_files_exit_2(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("[0, 0.5, 0.2]")

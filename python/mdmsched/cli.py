@@ -127,6 +127,10 @@ def _cmd_solve(args: argparse.Namespace) -> None:
     text = (f"curve: {source}, n = {z.size}, TC = sum(Z) = {float(np.sum(z)):.6g} nats\n"
             f"optimal {schedule.k}-step schedule, expected KL = {schedule.error:.6g} nats\n"
             f"sizes: {' '.join(map(str, schedule.tolist()))}")
+    if args.plot:
+        from .plot import plot_curve
+
+        text += f"\nwrote {_save_plot(plot_curve(z, schedule), args.plot)}"
     _emit(args, {"command": "solve", "source": source, "n": int(z.size), "tc": float(np.sum(z)),
                  "schedule": schedule_dict(schedule)}, text)
 
@@ -137,6 +141,10 @@ def _cmd_frontier(args: argparse.Namespace) -> None:
     errors = error_frontier(z, k_max)
     text = "\n".join([f"curve: {source}, n = {z.size}", "    k   optimal expected KL (nats)"] +
                      [f"{k:5d}   {e:.6g}" for k, e in enumerate(errors, start=1)])
+    if args.plot:
+        from .plot import plot_frontier
+
+        text += f"\nwrote {_save_plot(plot_frontier(z, k_max), args.plot)}"
     _emit(args, {"command": "frontier", "source": source, "n": int(z.size), "k_max": int(k_max),
                  "errors": errors.tolist()}, text)
 
@@ -188,29 +196,34 @@ def _cmd_demo(args: argparse.Namespace) -> None:
                  "plots": plots}, "\n".join(lines))
 
 
-def _demo_plots(z: NDArray[np.float64], schedule: Schedule, folder: Path) -> list[str]:
+def _save_plot(ax: Any, path: str) -> str:
+    """Save the figure holding ``ax`` as a PNG and close it."""
+    import matplotlib.pyplot as plt
+
+    ax.figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(ax.figure)
+    return path
+
+
+def _use_agg() -> None:
     try:
         import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
     except ImportError:
+        raise CliError("plotting needs matplotlib: pip install 'mdmsched[plot]'") from None
+    matplotlib.use("Agg")
+
+
+def _demo_plots(z: NDArray[np.float64], schedule: Schedule, folder: Path) -> list[str]:
+    try:
+        _use_agg()
+    except CliError:
         print("mdmsched: matplotlib is not installed, skipping plots (pip install 'mdmsched[plot]')", file=sys.stderr)
         return []
     from .plot import plot_curve, plot_frontier
 
-    from matplotlib.figure import Figure
-
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, ax in (("mdmsched-curve.png", plot_curve(z, schedule)), ("mdmsched-frontier.png", plot_frontier(z, z.size))):
-        figure = ax.get_figure()
-        assert isinstance(figure, Figure)
-        path = folder / name
-        figure.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(figure)
-        paths.append(str(path))
-    return paths
+    return [_save_plot(plot_curve(z, schedule), str(folder / "mdmsched-curve.png")),
+            _save_plot(plot_frontier(z, z.size), str(folder / "mdmsched-frontier.png"))]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,11 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--steps", "-k", type=int, help="exact number of steps (default 16)")
     budget.add_argument("--eps", type=float, help="fewest steps with expected KL <= EPS nats")
     solve.add_argument("--method", default="auto", choices=["auto", "fast", "naive", "hull", "lagrangian"])
+    solve.add_argument("--plot", metavar="PNG", help="draw the curve with the schedule's staircase to this PNG file")
     solve.set_defaults(func=_cmd_solve)
 
     frontier = sub.add_parser("frontier", help="optimal error for every step count k = 1..K")
     curve_input(frontier)
     frontier.add_argument("--k-max", type=int, help="largest k (default min(n, 64))")
+    frontier.add_argument("--plot", metavar="PNG", help="draw the error-vs-steps frontier to this PNG file")
     frontier.set_defaults(func=_cmd_frontier)
 
     comp = sub.add_parser("compare", help="practical and theory-driven schedules against the optimum")
@@ -268,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        if getattr(args, "plot", None):
+            _use_agg()
         args.func(args)
     except (CliError, ValueError, TypeError, OSError, MemoryError) as exc:
         print(f"mdmsched: error: {exc}", file=sys.stderr)
