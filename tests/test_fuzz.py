@@ -128,3 +128,38 @@ def test_raw_extension_never_crashes(a, b, c, k, keep, threads):
     _call(_core.sparse_subset_entropies, a, b, c)
     _call(_core.sparse_marginal_entropies, a, b)
     _call(_core.solve_memory_bytes, k, k, "naive")
+
+
+ODD = st.sampled_from([-5, 0, 1, 2, 3, 7, 10**12, 2.5, float("nan"), float("inf"), None, "3", True])
+
+
+@FUZZ
+@given(n=ODD, k=ODD, x=ODD, eps=ODD, fractions=hostile_arrays())
+def test_schedule_constructors_survive(n, k, x, eps, fractions):
+    small = isinstance(n, int) and not isinstance(n, bool) and n <= 10**6
+    for build in (S.equal, S.cosine, S.cosine_squared, S.geometric):
+        sched = _call(build, n, k) if small or not isinstance(n, int) else None
+        if sched is not None:
+            assert sched.sizes.sum() == n and (sched.sizes >= 1).all()
+    if small:
+        for build in (S.tc_schedule, S.dtc_schedule, S.austin_schedule):
+            sched = _call(build, n, x, eps)
+            if sched is not None:
+                assert sched.sizes.sum() == n and (sched.sizes >= 1).all()
+        _call(S.budget_schedule, n, k)
+        _call(S.from_mask_fractions, n, fractions)
+        _call(S.blockwise, n, k, total_steps=x)
+
+
+@FUZZ
+@given(data=hostile_arrays(), schedule=hostile_arrays(), count=ODD)
+def test_model_tools_survive(data, schedule, count):
+    model = mdmsched.ExactPredictor(np.full((2, 2, 2), 0.125))
+    est = _call(mdmsched.estimate_curve, model, data, seed=0)
+    if est is not None:
+        assert est.Z[0] == 0 and np.all(np.isfinite(est.Z))
+    samples = _call(mdmsched.simulate, model, schedule, count if count is not True else 1, seed=0)
+    if samples is not None:
+        assert samples.ndim == 2 and samples.shape[1] == 3
+    _call(mdmsched.expected_kl, model, schedule, 10, seed=0)
+    _call(mdmsched.empirical_kl, data, np.full((2, 2, 2), 0.125))

@@ -60,6 +60,18 @@ def check_predictions(probs: object, batch: int, n: int) -> NDArray[np.float64]:
     return out
 
 
+def check_batch(tokens: ArrayLike, mask: ArrayLike, n: int, q: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Validate a predictor's input: tokens (B x n, symbols 0..q-1) and a mask of the same shape."""
+    t, m = np.asarray(tokens), np.asarray(mask)
+    if t.dtype.kind not in "iu" or t.ndim != 2 or t.shape[1] != n:
+        raise ValueError(f"tokens must be a B x {n} integer array, got {t.dtype} of shape {t.shape}")
+    if m.shape != t.shape:
+        raise ValueError(f"mask must have the shape of tokens {t.shape}, got {m.shape}")
+    if t.size and ((t < 0).any() or (t >= q).any()):
+        raise ValueError(f"tokens must be symbols 0..{q - 1}")
+    return t.astype(np.int64), m.astype(bool)
+
+
 class ExactPredictor:
     """True conditionals of an explicit dense distribution ``p`` of shape ``(q,) * n`` (small n).
 
@@ -75,7 +87,7 @@ class ExactPredictor:
         self._flat = self.p.ravel()
 
     def __call__(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-        tokens, mask = np.asarray(tokens), np.asarray(mask, dtype=bool)
+        tokens, mask = check_batch(tokens, mask, self.n, self.q)
         out = np.empty(tokens.shape + (self.q,))
         for b in range(tokens.shape[0]):
             index = tuple(slice(None) if mask[b, i] else int(tokens[b, i]) for i in range(self.n))
@@ -120,7 +132,7 @@ class MarkovPredictor:
         self.powers = powers
 
     def __call__(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-        tokens, mask = np.asarray(tokens, dtype=np.int64), np.asarray(mask, dtype=bool)
+        tokens, mask = check_batch(tokens, mask, self.n, self.q)
         batch, n = tokens.shape
         idx = np.broadcast_to(np.arange(n), (batch, n))
         left = np.maximum.accumulate(np.where(~mask, idx, -1), axis=1)  # nearest revealed at or before i

@@ -33,12 +33,14 @@ def simulate(model: Model, schedule: ArrayLike | Schedule, num_samples: int, *, 
              seed: int | None = None, batch_size: int = 1024) -> NDArray[np.int64]:
     """Draw ``num_samples`` sequences with the MDM sampler: at step ``j`` reveal ``s_j`` uniformly random masked
     positions, each drawn independently from the predicted marginal given what is revealed. ``model`` is a
-    predictor (then ``n`` is the schedule's length) or a dense distribution (wrapped in :class:`ExactPredictor`).
+    predictor (``n`` defaults to its ``n`` attribute, else the schedule's length) or a dense distribution (wrapped in :class:`ExactPredictor`).
     ``k`` model calls per batch of ``batch_size`` sequences.
     """
     predict = _as_predictor(model)
     sizes = as_sizes(schedule)
-    length = int(sizes.sum()) if n is None else as_int(n, "n")
+    if n is None:  # the predictor's own length when it has one, else the schedule's
+        n = getattr(predict, "n", int(sizes.sum()))
+    length = as_int(n, "n")
     sizes = as_sizes(sizes, length)
     count = as_int(num_samples, "num_samples")
     if count < 1:
@@ -65,9 +67,13 @@ def empirical_kl(samples: ArrayLike, p: ArrayLike, *, pseudocount: float = 0.5) 
     smoothed with ``pseudocount`` per cell so that it stays finite. Biased upward by about
     ``(support - 1) / (2 N)``; for comparisons at equal N on small n."""
     target = as_dense(p)
-    rows = np.asarray(samples, dtype=np.int64)
-    if rows.ndim != 2 or rows.shape[1] != target.ndim:
-        raise ValueError(f"samples must be N x {target.ndim}, got shape {rows.shape}")
+    rows = np.asarray(samples)
+    if rows.dtype.kind not in "iu":
+        raise TypeError(f"samples must be integer token sequences, got dtype {rows.dtype}")
+    if rows.ndim != 2 or rows.shape[0] == 0 or rows.shape[1] != target.ndim:
+        raise ValueError(f"samples must be N x {target.ndim} with N >= 1, got shape {rows.shape}")
+    if (rows < 0).any() or (rows >= np.asarray(target.shape)).any():
+        raise ValueError(f"samples must hold symbols 0..q_i-1 for the alphabets {target.shape}")
     counts = np.zeros(target.shape)
     np.add.at(counts, tuple(rows.T), 1.0)
     nu = (counts + pseudocount) / (rows.shape[0] + pseudocount * counts.size)
