@@ -133,3 +133,20 @@ def test_large_single_k_uses_linear_memory():
     assert sched.error == pytest.approx(mdmsched.schedule_error(z, sched), rel=1e-12)
     # Splitting every step of the optimum in two cannot be worse than the optimum at 2k (sanity, independent path).
     assert mdmsched.optimal_schedule(z, 10_000).error <= sched.error
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hull_and_lagrangian_agree_at_scale(seed):
+    # Two independent fast algorithms (exact per-layer DP vs penalty search + splice) on longer curves than the
+    # property tests reach, including exact ties (dyadic increments) and long flat stretches.
+    rng = np.random.default_rng(seed)
+    n = 3000
+    inc = [rng.exponential(1.0, n - 1), rng.integers(0, 3, n - 1) / 4.0,
+           (rng.random(n - 1) < 0.01) * rng.exponential(1.0, n - 1)][seed % 3]
+    z = np.concatenate(([0.0], np.cumsum(inc)))
+    front = mdmsched.error_frontier(z, 600)
+    for k in (2, 7, 64, 333, 600):
+        hull = mdmsched.optimal_schedule(z, k, method="hull")
+        lag = mdmsched.optimal_schedule(z, k, method="lagrangian")
+        assert hull.k == lag.k == k
+        assert _close(hull.error, lag.error, z.sum()) and _close(front[k - 1], hull.error, z.sum())
