@@ -92,6 +92,20 @@ void bind_riemann(py::module_& m) {
         py::arg("z"), py::arg("k_max"), py::arg("method") = "auto", "opt_k for k = 1..k_max.");
 
     m.def(
+        "min_steps",
+        [](DoubleArray z, double eps) {
+            require_1d(z, "Z");
+            const auto n = static_cast<std::size_t>(z.size());
+            mdmsched::Solution sol;
+            {
+                py::gil_scoped_release release;
+                sol = mdmsched::min_steps(z.data(), n, eps);
+            }
+            return py::make_tuple(sol.error, to_numpy(std::move(sol.breakpoints)));
+        },
+        py::arg("z"), py::arg("eps"), "Fewest-step schedule with opt_k <= eps: (error, breakpoints).");
+
+    m.def(
         "solve_memory_bytes",
         [](std::int64_t n, std::int64_t k, const std::string& method) {
             return mdmsched::solve_memory_bytes(as_count(n, "n"), as_count(k, "k"), parse_method(method));

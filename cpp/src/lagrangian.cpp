@@ -2,7 +2,9 @@
 // penalty lambda the unconstrained minimiser of err + lambda * steps is optimal for its own step count. We search
 // lambda (secant steps on the concave dual, safeguarded by bisection) and, when no lambda yields exactly k steps
 // (ties), splice a fewer-step and a more-step optimum into an exact k-step optimum (Monge exchange argument).
+#include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "mdmsched/riemann.hpp"
@@ -75,10 +77,13 @@ std::vector<std::int64_t> splice(const std::vector<std::int64_t>& a, const std::
     return out;
 }
 
-}  // namespace
 
-Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
-    PenalizedSolver solver(z, n);
+enum class Side { Fewer, More, Done };
+
+// Brackets the target on the lower convex hull of opt_k: returns `fewer` and `more`, optimal for one penalty, with
+// side(fewer) == Fewer and side(more) == More, adjacent on the hull (or `done` when a solve lands on the target).
+template <typename Classify>
+std::pair<Candidate, Candidate> bracket(PenalizedSolver& solver, std::size_t n, Classify&& side, Candidate* done) {
     std::vector<std::int64_t> all(n + 1);
     for (std::size_t i = 0; i <= n; ++i) all[i] = static_cast<std::int64_t>(i);
     Candidate fewer = solver.make({0, static_cast<std::int64_t>(n)});  // optimal for lambda >= TC
@@ -90,13 +95,17 @@ Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
         if (!(secant > lo && secant < hi)) break;  // both ends tie at a bound: already a supporting pair
         const double lambda = bisect_next ? 0.5 * (lo + hi) : secant;
         Candidate c = solver.solve(lambda);
-        if (c.steps() == k) return Solution{c.error, std::move(c.bp)};
+        const Side where = side(c);
+        if (where == Side::Done) {
+            *done = std::move(c);
+            break;
+        }
         if (!bisect_next) {
             // Nothing strictly below the chord through (fewer, more): the chord supports the convex opt_k.
             const double chord = fewer.penalized(lambda);
             if (c.penalized(lambda) >= chord - 1e-13 * std::fabs(chord)) break;
         }
-        if (c.steps() < k) {
+        if (where == Side::Fewer) {
             fewer = std::move(c);
             hi = lambda;
         } else {
@@ -107,9 +116,42 @@ Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
         bisect_next = !bisect_next && (hi - lo) > 0.5 * width_before;
         width_before = hi - lo;
     }
+    return {std::move(fewer), std::move(more)};
+}
+
+}  // namespace
+
+Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
+    PenalizedSolver solver(z, n);
+    Candidate done;
+    auto [fewer, more] = bracket(solver, n, [k](const Candidate& c) {
+        return c.steps() == k ? Side::Done : c.steps() < k ? Side::Fewer : Side::More;
+    }, &done);
+    if (!done.bp.empty()) return Solution{done.error, std::move(done.bp)};
     auto bp = splice(fewer.bp, more.bp, k);
     const double err = breakpoint_error(z, n, bp);
     return Solution{err, std::move(bp)};
+}
+
+Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
+    PenalizedSolver solver(z, n);
+    Candidate one = solver.make({0, static_cast<std::int64_t>(n)});
+    if (one.error <= eps) return Solution{one.error, std::move(one.bp)};
+    Candidate unused;
+    auto [fewer, more] = bracket(solver, n, [eps](const Candidate& c) {
+        return c.error > eps ? Side::Fewer : Side::More;
+    }, &unused);
+    // fewer (error > eps) and more (error <= eps) are adjacent hull vertices, so opt_k is linear between them: the
+    // first k where that line reaches eps, then the exact-k splice. Rounding is settled by stepping k up if needed.
+    const double l = static_cast<double>(fewer.steps()), r = static_cast<double>(more.steps());
+    const double slope = (fewer.error - more.error) / (r - l);
+    auto k = static_cast<std::size_t>(std::max(l + 1.0, std::min(r, l + std::ceil((fewer.error - eps) / slope - 1e-9))));
+    for (; k < more.steps(); ++k) {
+        auto bp = splice(fewer.bp, more.bp, k);
+        const double err = breakpoint_error(z, n, bp);
+        if (err <= eps) return Solution{err, std::move(bp)};
+    }
+    return Solution{more.error, std::move(more.bp)};
 }
 
 }  // namespace mdmsched::detail

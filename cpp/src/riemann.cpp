@@ -13,6 +13,7 @@ namespace mdmsched {
 namespace detail {
 Solution solve_hull(const double* z, std::size_t n, std::size_t k);
 Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k);
+Solution min_steps_lagrangian(const double* z, std::size_t n, double eps);
 std::vector<double> frontier_hull(const double* z, std::size_t n, std::size_t k_max);
 }  // namespace detail
 
@@ -119,6 +120,12 @@ Solution solve(const double* z, std::size_t n, std::size_t k, Method method) {
         case Method::Hull: return detail::solve_hull(z, n, k);
         default: return detail::solve_lagrangian(z, n, k);
     }
+}
+
+Solution min_steps(const double* z, std::size_t n, double eps) {
+    check_curve(z, n);
+    if (!(eps >= 0.0) || !std::isfinite(eps)) throw std::invalid_argument("eps must be finite and >= 0");
+    return detail::min_steps_lagrangian(z, n, eps);
 }
 
 static std::vector<double> frontier_naive(const double* z, std::size_t n, std::size_t k_max) {

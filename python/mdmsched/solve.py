@@ -155,14 +155,20 @@ def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "
 def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
     """The fewest-step schedule with ``opt_k <= eps`` (nats), and that schedule.
 
-    ``opt_k`` is non-increasing in ``k``, so a binary search over ``k`` needs O(log n) exact solves.
+    ``"auto"``/``"fast"``/``"lagrangian"``: one penalty search brackets the crossing on the convex hull of ``opt_k``
+    and splices the schedule, O(n log range). ``"naive"``/``"hull"``: a binary search over ``k`` (``opt_k`` is
+    non-increasing) with that solver, O(log n) solves.
     """
     curve = as_curve(z)
     eps = as_tolerance(eps)
     method = _check_method(method)
     n = curve.size
-    lo, hi = 1, n  # invariant: opt_hi <= eps (opt_n = 0)
-    best = optimal_schedule(curve, n, method=method)
+    if method in ("auto", "fast", "lagrangian"):
+        error, breakpoints = _core.min_steps(curve, eps)
+        k = len(breakpoints) - 1
+        return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={k}, error <= {eps:g})")
+    lo, hi = 1, n  # invariant: opt_hi <= eps (opt_n = 0, by one token per step)
+    best = Schedule(np.ones(n, dtype=np.int64), error=0.0, name=f"optimal (k={n})")
     while lo < hi:
         mid = (lo + hi) // 2
         candidate = optimal_schedule(curve, mid, method=method)

@@ -35,6 +35,10 @@ double breakpoint_error(const double* z, std::size_t n, const std::vector<std::i
 //   Lagrangian: penalty ("Aliens") search with a splice that yields exactly k steps, O(n * iterations), O(n) memory.
 Solution solve(const double* z, std::size_t n, std::size_t k, Method method);
 
+// The fewest-step optimal schedule with opt_k <= eps: one penalty search brackets the crossing on the convex hull of
+// opt_k, then the exact-k splice. O(n * iterations) like the Lagrangian solver.
+Solution min_steps(const double* z, std::size_t n, double eps);
+
 // opt_k for k = 1..k_max in one layered sweep. Naive: O(k_max n^2); otherwise hull: O(k_max n). O(n) memory.
 std::vector<double> error_frontier(const double* z, std::size_t n, std::size_t k_max, Method method);
 
