@@ -77,6 +77,9 @@ void solver_checks() {
             sizes.push_back(naive.breakpoints[j] - naive.breakpoints[j - 1]);
         check(std::fabs(mdmsched::schedule_error(z.data(), n, sizes.data(), sizes.size()) - naive.error) < 1e-12,
               "schedule_error of the optimum");
+        const auto fewest = mdmsched::min_steps(z.data(), n, naive.error);
+        check(fewest.breakpoints.size() <= k + 1 && fewest.error <= naive.error + 1e-9 * std::max(1.0, naive.error),
+              "min_steps reaches opt_k in at most k steps");
     }
     // Huge n with small k, and k = n.
     const auto big = random_curve(200000, 0);
@@ -95,6 +98,8 @@ void solver_checks() {
     expect_invalid([&] { mdmsched::solve(small.data(), 50, 51, Method::Auto); }, "k > n");
     expect_invalid([&] { mdmsched::solve(small.data(), 0, 1, Method::Auto); }, "n = 0");
     expect_invalid([&] { mdmsched::error_frontier(small.data(), 50, 51, Method::Auto); }, "k_max > n");
+    expect_invalid([&] { mdmsched::min_steps(small.data(), 50, -1.0); }, "negative eps");
+    expect_invalid([&] { mdmsched::min_steps(small.data(), 50, std::nan("")); }, "NaN eps");
     const std::vector<std::int64_t> short_sizes = {10, 10}, negative = {60, -10}, huge = {INT64_MAX, 1};
     expect_invalid([&] { mdmsched::schedule_error(small.data(), 50, short_sizes.data(), 2); }, "sizes sum < n");
     expect_invalid([&] { mdmsched::schedule_error(small.data(), 50, negative.data(), 2); }, "negative size");
