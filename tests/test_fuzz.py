@@ -128,6 +128,8 @@ def test_raw_extension_never_crashes(a, b, c, k, keep, threads):
     _call(_core.sparse_subset_entropies, a, b, c)
     _call(_core.sparse_marginal_entropies, a, b)
     _call(_core.solve_memory_bytes, k, k, "naive")
+    _call(_core.min_steps, a, 0.1)
+    _call(_core.min_steps, a, -float(k))
 
 
 ODD = st.sampled_from([-5, 0, 1, 2, 3, 7, 10**12, 2.5, float("nan"), float("inf"), None, "3", True])
