@@ -113,3 +113,10 @@ def available_memory_bytes() -> int:
         return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return 8 * 2**30
+
+
+def require_memory(need: int, what: str) -> None:
+    """Refuse (``ValueError``) an allocation of ``need`` bytes for ``what`` that exceeds available memory."""
+    available = available_memory_bytes()
+    if need > available:
+        raise ValueError(f"{what} would need {need / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB available")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int
+from ._validation import as_int, require_memory
 from .predictors import Predictor, check_predictions
 from .solve import project_monotone
 
@@ -76,6 +76,7 @@ def estimate_curve(predict: Predictor, data: ArrayLike, *, sizes: ArrayLike | No
     reps, batch_size = as_int(reps, "reps"), as_int(batch_size, "batch_size")
     if reps < 1 or batch_size < 1:
         raise ValueError("reps and batch_size must be >= 1")
+    require_memory(24 * grid.size * rows.shape[0] * reps, "the estimation jobs")
     rng = np.random.default_rng(seed)
 
     # Every (grid point, row, rep) is one job: a row of tokens and a mask with m revealed positions.

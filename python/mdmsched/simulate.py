@@ -8,7 +8,7 @@ from typing import Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes
+from ._validation import as_int, as_sizes, require_memory
 from .curve import as_dense
 from .predictors import ExactModel, ExactPredictor, Predictor, check_predictions
 from .solve import Schedule
@@ -45,6 +45,7 @@ def simulate(model: Model, schedule: ArrayLike | Schedule, num_samples: int, *, 
     count = as_int(num_samples, "num_samples")
     if count < 1:
         raise ValueError(f"num_samples must be >= 1, got {count}")
+    require_memory(8 * count * length, "the samples")
     rng = np.random.default_rng(seed)
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
@@ -92,6 +93,7 @@ def expected_kl(model: ExactModel, schedule: ArrayLike | Schedule, num_samples: 
     count = as_int(num_samples, "num_samples")
     if count < 2:
         raise ValueError(f"num_samples must be >= 2, got {count}")
+    require_memory(8 * count, "the per-sample log-ratios")
     rng = np.random.default_rng(seed)
     values = np.empty(count)
     for lo in range(0, count, batch_size):
