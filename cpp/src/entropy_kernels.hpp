@@ -11,9 +11,14 @@ namespace mdmsched::detail {
 // is compiled to call glibc's vector log where available: one log per marginal cell is the walk's cost floor.
 double entropy_of(const double* x, std::size_t size);
 
-// out[o, i] = sum_t in[o, t, i] for a tensor viewed as (outer, d, inner): sums out one axis.
+// out[o, i] = sum_t in[o, t, i] for a tensor viewed as (outer, d, inner): sums out one axis. The first two slabs are
+// added in one pass (no copy-then-add), and the common binary last-axis case gets its own pairwise loop.
 inline void sum_axis(const double* in, double* out, std::size_t outer, std::size_t d, std::size_t inner) {
     if (inner == 1) {
+        if (d == 2) {
+            for (std::size_t o = 0; o < outer; ++o) out[o] = in[2 * o] + in[2 * o + 1];
+            return;
+        }
         for (std::size_t o = 0; o < outer; ++o) {
             const double* row = in + o * d;
             double acc = 0.0;
@@ -25,8 +30,13 @@ inline void sum_axis(const double* in, double* out, std::size_t outer, std::size
     for (std::size_t o = 0; o < outer; ++o) {
         double* dst = out + o * inner;
         const double* src = in + o * d * inner;
-        std::memcpy(dst, src, inner * sizeof(double));
-        for (std::size_t t = 1; t < d; ++t) {
+        if (d == 1) {
+            std::memcpy(dst, src, inner * sizeof(double));
+            continue;
+        }
+        const double* second = src + inner;
+        for (std::size_t i = 0; i < inner; ++i) dst[i] = src[i] + second[i];
+        for (std::size_t t = 2; t < d; ++t) {
             const double* slab = src + t * inner;
             for (std::size_t i = 0; i < inner; ++i) dst[i] += slab[i];
         }
