@@ -93,3 +93,19 @@ def test_oversized_requests_fail_fast(monkeypatch):
     p = np.full((2,) * 20, 2.0**-20)
     with pytest.raises(ValueError, match="GiB of memory"):
         mdmsched.subset_entropies(p)  # 8 MiB of results + one 8 MiB chain per thread: over 16 MiB
+
+
+def test_long_native_calls_release_the_gil():
+    import threading
+
+    p = np.random.default_rng(1).dirichlet(np.ones(2**18)).reshape((2,) * 18)  # ~0.5 s in C++
+    z = np.sqrt(np.linspace(0.0, 1.0, 1_000_000))
+    for work in (lambda: mdmsched.subset_entropies(p, threads=1), lambda: mdmsched.optimal_schedule(z, 3000)):
+        worker = threading.Thread(target=work)
+        ticks = 0
+        worker.start()
+        while worker.is_alive():  # this loop only advances while the worker does not hold the GIL
+            ticks += 1
+        worker.join()
+        # ~40 ms of this loop; holding the GIL would leave it only the few ms of Python around the native call.
+        assert ticks > 200_000, f"the main thread ran only {ticks} iterations during the native call"
