@@ -6,23 +6,24 @@ The expected KL error of an unmasking schedule equals the left-Riemann error of 
 
 from __future__ import annotations
 
+from . import distributions, schedules
+from .compare import ComparisonTable, compare
 from .curve import (
-    Distribution,
-    EntropyEstimate,
     average_entropies,
     dual_total_correlation,
-    estimate_average_entropies,
     information_curve,
+    project_monotone,
     subset_entropies,
     total_correlation,
 )
-from . import distributions, schedules
-from .compare import ComparisonTable, compare
+from .distribution import Distribution
+from .entropy_estimate import EntropyEstimate, estimate_average_entropies
 from .estimate import CurveEstimate, estimate_curve
 from .examples import EXAMPLES, example_curve
 from .predictors import ExactPredictor, MarkovPredictor, Predictor
+from .schedule import Schedule
 from .simulate import empirical_kl, expected_kl, simulate
-from .solve import Schedule, error_frontier, min_steps, optimal_schedule, project_monotone, schedule_error
+from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
 
 __version__ = "0.1.0"
 

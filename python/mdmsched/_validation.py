@@ -6,6 +6,7 @@ Every check runs before any large allocation and raises ``TypeError`` (wrong kin
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from typing import Any
@@ -120,3 +121,12 @@ def require_memory(need: int, what: str) -> None:
     available = available_memory_bytes()
     if need > available:
         raise ValueError(f"{what} would need {need / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB available")
+
+
+def as_log_scale(base: float | None) -> float:
+    """Factor converting nats to ``base`` units (1 for ``None``): ``1 / ln(base)``."""
+    if base is None:
+        return 1.0
+    if not isinstance(base, (int, float)) or isinstance(base, bool) or not base > 1 or not math.isfinite(base):
+        raise ValueError(f"base must be a finite number > 1, got {base!r}")
+    return 1.0 / math.log(base)

@@ -18,15 +18,16 @@ from numpy.typing import NDArray
 
 from .compare import compare
 from .curve import (
-    Distribution,
     average_entropies,
     curve_from_entropies,
     dual_total_correlation,
     information_curve,
     total_correlation,
 )
+from .distribution import Distribution
 from .examples import EXAMPLES, demo_distribution, example_curve
-from .solve import Schedule, error_frontier, min_steps, optimal_schedule
+from .schedule import Schedule
+from .solve import error_frontier, min_steps, optimal_schedule
 
 JSON_KEYS = """JSON output (--json), one object on stdout:
   solve:    command, source, n, tc, schedule{name, n, k, sizes, breakpoints, error}

@@ -11,7 +11,8 @@ from numpy.typing import ArrayLike
 
 from . import schedules as sch
 from ._validation import as_curve, as_steps
-from .solve import Schedule, optimal_schedule, schedule_error
+from .schedule import Schedule
+from .solve import optimal_schedule, schedule_error
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int, as_real_array
-from .curve import Distribution, as_dense
+from .distribution import Distribution, as_dense
 
 #: Dense tensors above this many cells are refused (use the sparse constructions or closed forms instead).
 MAX_DENSE_CELLS = 2**26

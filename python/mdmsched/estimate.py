@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int, require_memory
+from .curve import project_monotone
 from .predictors import Predictor, check_predictions
-from .solve import project_monotone
 
 
 @dataclass(frozen=True)

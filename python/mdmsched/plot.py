@@ -10,7 +10,8 @@ from numpy.typing import ArrayLike
 
 from . import schedules as sch
 from ._validation import as_curve, as_sizes, as_steps
-from .solve import Schedule, error_frontier, schedule_error
+from .schedule import Schedule
+from .solve import error_frontier, schedule_error
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .curve import as_dense
+from .distribution import as_dense
 from .distributions import _transition, stationary_distribution
 
 

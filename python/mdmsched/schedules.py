@@ -12,7 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_curve, as_int, as_real_array, as_sizes, as_steps, as_tolerance
-from .solve import Schedule, error_frontier, optimal_schedule, schedule_error
+from .schedule import Schedule
+from .solve import error_frontier, optimal_schedule, schedule_error
 
 
 def _positive_n(n: int) -> int:

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int, as_sizes, require_memory
-from .curve import as_dense
+from .distribution import as_dense
 from .predictors import ExactModel, ExactPredictor, Predictor, check_predictions
-from .solve import Schedule
+from .schedule import Schedule
 
 Model = Union[Predictor, ArrayLike]
 
