@@ -84,5 +84,5 @@ def test_bad_estimate_arguments():
         mdmsched.estimate_curve(model, np.zeros((4, 2)))
     with pytest.raises(ValueError, match="N >= 2"):
         mdmsched.estimate_curve(model, np.zeros((1, 2), dtype=int))
-    with pytest.raises(ValueError, match="sizes"):
-        mdmsched.estimate_curve(model, np.zeros((4, 2), dtype=int), sizes=[5])
+    with pytest.raises(ValueError, match="grid"):
+        mdmsched.estimate_curve(model, np.zeros((4, 2), dtype=int), grid=[5])

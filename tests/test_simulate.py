@@ -21,8 +21,8 @@ def test_end_to_end_markov_n64():
     best = mdmsched.optimal_schedule(est.Z, k)
     equal = mdmsched.schedules.equal(n, k)
     exact = markov_curve(p, n)
-    kl_best, se_best = mdmsched.expected_kl(model, best, 12_000, seed=2)
-    kl_equal, se_equal = mdmsched.expected_kl(model, equal, 12_000, seed=3)
+    kl_best, se_best = mdmsched.expected_kl(model, None, best, 12_000, seed=2)
+    kl_equal, se_equal = mdmsched.expected_kl(model, None, equal, 12_000, seed=3)
     assert abs(kl_best - mdmsched.schedule_error(exact, best)) <= 4 * se_best
     assert abs(kl_equal - mdmsched.schedule_error(exact, equal)) <= 4 * se_equal
     assert kl_best + 2 * math.hypot(se_best, se_equal) < kl_equal  # the optimum measurably beats LLaDA's split
@@ -35,7 +35,7 @@ def test_expected_kl_matches_theorem_on_explicit_distributions(seed):
     model = mdmsched.ExactPredictor(p)
     z = mdmsched.information_curve(p)
     for sizes in ([3, 3], [1, 2, 3], [6]):
-        kl, se = mdmsched.expected_kl(model, sizes, 3000, seed=seed)
+        kl, se = mdmsched.expected_kl(model, None, sizes, 3000, seed=seed)
         assert abs(kl - mdmsched.schedule_error(z, sizes)) <= 4 * se + 1e-12
 
 

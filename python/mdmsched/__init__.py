@@ -18,17 +18,36 @@ from .curve import (
 )
 from .distribution import Distribution
 from .entropy_estimate import EntropyEstimate, estimate_average_entropies
-from .estimate import CurveEstimate, estimate_curve
+from .estimate import (
+    BlockCurveEstimate,
+    CurveEstimate,
+    ErrorEstimate,
+    estimate_block_curves,
+    estimate_curve,
+    merge_shards,
+    plan_estimate,
+    run_shard,
+)
 from .examples import EXAMPLES, example_curve
+from .models import MaskedModel, ProbabilityModel
 from .predictors import ExactPredictor, MarkovPredictor, Predictor
 from .schedule import Schedule
-from .simulate import empirical_kl, expected_kl, simulate
+from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlockCurveEstimate",
     "ComparisonTable",
+    "ErrorEstimate",
+    "KLEstimate",
+    "MaskedModel",
+    "ProbabilityModel",
+    "estimate_block_curves",
+    "merge_shards",
+    "plan_estimate",
+    "run_shard",
     "CurveEstimate",
     "EXAMPLES",
     "Distribution",

@@ -154,8 +154,10 @@ def _check_values(values: NDArray[Any]) -> None:
     lowest, highest = float(np.min(values)), float(np.max(values))  # NaN propagates through min/max
     if not (np.isfinite(lowest) and np.isfinite(highest)):
         raise ValueError("predictor returned NaN or infinite probabilities at masked positions")
-    if lowest < 0 or highest > 1 + 1e-6:
-        raise ValueError(f"predictor returned probabilities outside [0, 1] at masked positions ({lowest!r}..{highest!r})")
+    if lowest < 0:
+        raise ValueError(f"predictor returned negative probabilities ({lowest!r}) at masked positions")
+    if highest > 1 + 1e-6:
+        raise ValueError(f"predictor returned probabilities above 1 ({highest!r}) at masked positions")
 
 
 def _check_sums(rows: NDArray[Any], tol: float) -> NDArray[np.float64]:
