@@ -139,6 +139,10 @@ class CurveEstimate:
         """Generated positions per row (the curve's length)."""
         return int(self.Z.size)
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
+        """The projected curve ``Z``: so an estimate goes wherever a curve does (``optimal_schedule(est, k)``)."""
+        return np.array(self.Z, dtype=dtype, copy=True)
+
     @property
     def monotone_on_grid(self) -> bool:
         """True when the measured ``h`` is non-increasing on the grid (within two standard errors of each step)."""
