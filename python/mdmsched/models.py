@@ -25,7 +25,7 @@ Target = Literal["cross_entropy", "entropy"]
 TARGETS: tuple[Target, ...] = ("cross_entropy", "entropy")
 
 #: Largest number of probability cells reduced at once by :class:`ProbabilityModel` (bounds its scratch memory).
-CHUNK_CELLS = 1 << 22
+CHUNK_CELLS = 1 << 20
 
 
 @runtime_checkable
@@ -121,7 +121,8 @@ class ProbabilityModel:
             chunk = probs[rows[lo:lo + step], cols[lo:lo + step]]  # (chunk, q) in the caller's dtype
             _check_values(chunk)
             _check_sums(chunk, tol)
-            logs = np.log(np.where(chunk > 0, chunk, 1))  # 0 log 0 = 0
+            logs = np.zeros_like(chunk)
+            np.log(chunk, out=logs, where=chunk > 0)  # 0 log 0 = 0; one scratch array of the chunk's dtype
             out[rows[lo:lo + step], cols[lo:lo + step]] = -np.einsum("ij,ij->i", chunk, logs, dtype=np.float64)
         return out
 
