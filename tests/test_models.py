@@ -78,7 +78,7 @@ def test_unmasked_rows_are_never_read():
     [
         (lambda p: p[:, :-1], "shape"),
         (lambda p: np.where(p > 0, np.nan, p), "NaN"),
-        (lambda p: p - 0.5, "negative"),
+        (lambda p: p - np.array([0.7, -0.7]), "negative"),
         (lambda p: p * 1.5, "unnormalised|above 1"),
         (lambda p: p.astype(complex), "dtype"),
     ],
