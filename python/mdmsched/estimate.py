@@ -370,18 +370,24 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         ranks = np.empty((jobs.size * reps, n), dtype=np.int64)
         for j, (g, r) in enumerate(zip(g_index.tolist(), row_index.tolist())):
             rng = np.random.default_rng([plan.seed, plan.stream, g, r])
-            ranks[j * reps:(j + 1) * reps] = np.argsort(rng.random((reps, n)), axis=1).argsort(axis=1)
+            for rep in range(reps):  # a uniformly random permutation is a uniformly random rank per position
+                ranks[j * reps + rep] = rng.permutation(n)
         row_of = np.repeat(row_index, reps)
         tokens = rows[row_of]
         masked_free = ranks >= np.repeat(plan.grid[g_index], reps)[:, None]  # the first m of the order are revealed
-        mask = np.zeros(tokens.shape, dtype=bool) if plan.hidden is None else plan.hidden[row_of].copy()
-        np.put_along_axis(mask, plan.free[row_of], masked_free, axis=1)
+        if plan.hidden is None and plan.n == plan.length:  # every position generated: the free order is 0..n-1
+            mask = masked_free
+        else:
+            mask = np.zeros(tokens.shape, dtype=bool) if plan.hidden is None else plan.hidden[row_of]
+            np.put_along_axis(mask, plan.free[row_of], masked_free, axis=1)
         t0 = time.perf_counter()
         raw = scorer.score(tokens, mask, plan.target)
         model_seconds += time.perf_counter() - t0
         calls += 1
-        scores = np.take_along_axis(check_scores(raw, mask), plan.free[row_of], axis=1)
-        per_model_row = np.where(masked_free, scores, 0.0).sum(axis=1) / masked_free.sum(axis=1)
+        scores = check_scores(raw, mask)
+        if mask is not masked_free:
+            scores = np.where(masked_free, np.take_along_axis(scores, plan.free[row_of], axis=1), 0.0)
+        per_model_row = scores.sum(axis=1) / masked_free.sum(axis=1)
         values[jobs[0] - first:jobs[-1] + 1 - first] = per_model_row.reshape(jobs.size, reps).mean(axis=1)
     return ShardResult(batches, first, values, calls, model_seconds)
 

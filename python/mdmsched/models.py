@@ -190,7 +190,9 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
         raise ValueError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
     if arr.shape != mask.shape:
         raise ValueError(f"model.score returned shape {arr.shape}; expected {mask.shape} (one number per position)")
-    out = np.where(mask, arr, 0.0).astype(np.float64, copy=False)
+    out = np.where(mask, arr, 0.0)
+    if out.dtype != np.float64:
+        out = out.astype(np.float64)
     lowest, highest = float(out.min()), float(out.max())
     if not (np.isfinite(lowest) and np.isfinite(highest)):
         raise ValueError("model.score returned NaN or an infinite value at a masked position (a true token of "
@@ -198,7 +200,8 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     if lowest < -1e-9 * max(1.0, abs(highest)):
         raise ValueError(f"model.score returned a negative value ({lowest!r}) at a masked position; "
                          "log-losses and entropies are >= 0")
-    return np.maximum(out, 0.0)
+    np.maximum(out, 0.0, out=out)
+    return out
 
 
 __all__ = ["CHUNK_CELLS", "MaskedModel", "ProbabilityModel", "SamplingModel", "TARGETS", "Target", "as_masked_model",
