@@ -50,7 +50,7 @@ def as_target(target: object) -> Target:
         raise TypeError(f"target must be one of {TARGETS}, got {type(target).__name__} {target!r}")
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-    return target  # type: ignore[return-value]
+    return target
 
 
 class ProbabilityModel:
@@ -162,7 +162,7 @@ def _check_values(values: NDArray[Any]) -> None:
 
 
 def _check_sums(rows: NDArray[Any], tol: float) -> NDArray[np.float64]:
-    sums = np.sum(rows, axis=1, dtype=np.float64)
+    sums: NDArray[np.float64] = np.asarray(np.sum(rows, axis=1, dtype=np.float64))
     worst = int(np.argmax(np.abs(sums - 1.0)))
     if abs(sums[worst] - 1.0) > tol:
         raise ValueError(f"predictor returned unnormalised probabilities at a masked position (a row sums to "
