@@ -322,3 +322,16 @@ def test_bad_new_arguments():
         est.schedule_error([20], confidence=1.5)
     with pytest.raises(ValueError, match="sum"):
         est.schedule_error([3, 3])
+
+
+def test_per_row_region_equals_shared_region_when_rows_agree():
+    model, data = _markov_setup()
+    region = np.arange(20) >= 5
+    shared = mdmsched.estimate_curve(model, data, region=region, seed=2)
+    per_row = mdmsched.estimate_curve(model, data, region=np.tile(region, (data.shape[0], 1)), seed=2)
+    np.testing.assert_array_equal(shared.samples, per_row.samples)
+    blocks_shared = mdmsched.estimate_block_curves(model, data, block_length=6, region=region, seed=2)
+    blocks_rows = mdmsched.estimate_block_curves(model, data, block_length=6,
+                                                 region=np.tile(region, (data.shape[0], 1)), seed=2)
+    for a, b in zip(blocks_shared.curves, blocks_rows.curves):
+        np.testing.assert_array_equal(a.samples, b.samples)

@@ -222,13 +222,15 @@ def _as_entropy(entropy: object) -> float:
 class EstimatePlan:
     """What to run: pure data, picklable, the same on every worker.
 
-    ``free`` (N x n) lists each row's generated positions in the order they are counted (the curve's positions);
-    ``hidden`` (N x length bool, or None) marks positions masked in every call and never scored (later blocks). Job
+    ``free`` (N x n, or 1 x n when every row has the same layout) lists each row's generated positions in the order they
+    are counted (the curve's positions); ``hidden`` (N or 1 x length bool, or None) marks positions masked in every call
+    and never scored (later blocks). Job
     ``j = g * N + r`` is grid point ``grid[g]`` on row ``r``; batch ``b`` holds jobs ``b * jobs_per_batch ...``. Job ``j``'s
     random positions come from ``default_rng([seed, g, r])`` alone, so results do not depend on batching or sharding.
     """
 
     length: int
+    rows: int
     free: NDArray[np.int64]
     hidden: NDArray[np.bool_] | None
     grid: NDArray[np.int64]
@@ -237,11 +239,6 @@ class EstimatePlan:
     seed: int
     target: Target
     stream: int = 0
-
-    @property
-    def rows(self) -> int:
-        """Data rows N."""
-        return int(self.free.shape[0])
 
     @property
     def n(self) -> int:
@@ -288,16 +285,16 @@ def _as_rows(data: ArrayLike) -> NDArray[np.int64]:
 
 
 def _free_positions(region: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.int64]:
-    """(N x n) generated positions per row, from ``region`` (per position or per row); every position when None."""
+    """Generated positions per row (N x n; 1 x n when shared by all rows), from ``region`` (per position or per row)."""
     count, length = shape
     if region is None:
-        return np.broadcast_to(np.arange(length, dtype=np.int64), (count, length))
+        return np.arange(length, dtype=np.int64)[None, :]
     marks = np.asarray(region)
     if marks.dtype != np.bool_:
         raise TypeError(f"region must be a boolean array (True = generated position), got dtype {marks.dtype}")
     if marks.shape not in ((length,), (count, length)):
         raise ValueError(f"region must have shape ({length},) or ({count}, {length}), got {marks.shape}")
-    marks = np.broadcast_to(marks, (count, length))
+    marks = marks.reshape(-1, length)
     per_row = marks.sum(axis=1)
     if per_row.min() != per_row.max():
         bad = int(np.flatnonzero(per_row != per_row[0])[0])
@@ -305,7 +302,7 @@ def _free_positions(region: ArrayLike | None, shape: tuple[int, int]) -> NDArray
                          f"row {bad} has {per_row[bad]}")
     if per_row[0] < 1:
         raise ValueError("region marks no generated position")
-    return np.nonzero(marks)[1].reshape(count, int(per_row[0])).astype(np.int64)
+    return np.nonzero(marks)[1].reshape(marks.shape[0], int(per_row[0])).astype(np.int64)
 
 
 def _as_grid(grid: ArrayLike | None, n: int) -> NDArray[np.int64]:
@@ -346,7 +343,7 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     base = int(np.random.SeedSequence().entropy) if seed is None else as_int(seed, "seed")  # type: ignore[arg-type]
     if base < 0:
         raise ValueError(f"seed must be >= 0, got {base}")
-    return EstimatePlan(shape[1], np.ascontiguousarray(free), hidden, points, reps, max(1, batch_size // reps), base,
+    return EstimatePlan(shape[1], shape[0], np.ascontiguousarray(free), hidden, points, reps, max(1, batch_size // reps), base,
                         as_target(target), as_int(stream, "stream"))
 
 
@@ -378,15 +375,18 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         if plan.hidden is None and plan.n == plan.length:  # every position generated: the free order is 0..n-1
             mask = masked_free
         else:
-            mask = np.zeros(tokens.shape, dtype=bool) if plan.hidden is None else plan.hidden[row_of]
-            np.put_along_axis(mask, plan.free[row_of], masked_free, axis=1)
+            free = plan.free[row_of] if plan.free.shape[0] > 1 else np.broadcast_to(plan.free, masked_free.shape)
+            mask = np.zeros(tokens.shape, dtype=bool)
+            if plan.hidden is not None:
+                mask |= plan.hidden[row_of] if plan.hidden.shape[0] > 1 else plan.hidden
+            np.put_along_axis(mask, free, masked_free, axis=1)
         t0 = time.perf_counter()
         raw = scorer.score(tokens, mask, plan.target)
         model_seconds += time.perf_counter() - t0
         calls += 1
         scores = check_scores(raw, mask)
         if mask is not masked_free:
-            scores = np.where(masked_free, np.take_along_axis(scores, plan.free[row_of], axis=1), 0.0)
+            scores = np.where(masked_free, np.take_along_axis(scores, free, axis=1), 0.0)
         per_model_row = scores.sum(axis=1) / masked_free.sum(axis=1)
         values[jobs[0] - first:jobs[-1] + 1 - first] = per_model_row.reshape(jobs.size, reps).mean(axis=1)
     return ShardResult(batches, first, values, calls, model_seconds)
@@ -548,11 +548,13 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
     curves = []
     for b, start in enumerate(range(0, free.shape[1], length)):
         stop = min(start + length, free.shape[1])
-        hidden = np.zeros(rows.shape, dtype=bool)
+        hidden = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)  # one layout for all rows when it is shared
         np.put_along_axis(hidden, free[:, stop:], True, axis=1)
         block_grid = None if grid is None else np.unique(np.clip(np.asarray(grid), 0, stop - start - 1))
-        block_region = np.zeros(rows.shape, dtype=bool)
+        block_region = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)
         np.put_along_axis(block_region, free[:, start:stop], True, axis=1)
+        if free.shape[0] == 1:
+            block_region = block_region[0]
         plan = plan_estimate(rows.shape, region=block_region, grid=block_grid, reps=reps, batch_size=batch_size,
                              seed=base.seed, target=target, hidden=hidden, stream=b + 1)
         results, seconds = _run(model, rows, plan, executor, shards)
