@@ -6,7 +6,10 @@ The expected KL error of an unmasking schedule equals the left-Riemann error of 
 
 from __future__ import annotations
 
-from . import distributions, schedules
+import importlib
+from typing import Any
+
+from . import distributions, practice, schedules
 from .compare import ComparisonTable, compare
 from .curve import (
     average_entropies,
@@ -21,13 +24,14 @@ from .entropy_estimate import EntropyEstimate, estimate_average_entropies
 from .estimate import CurveEstimate, estimate_curve
 from .examples import EXAMPLES, example_curve
 from .predictors import ExactPredictor, MarkovPredictor, Predictor
-from .schedule import Schedule
+from .schedule import BlockSchedule, Schedule
 from .simulate import empirical_kl, expected_kl, simulate
 from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlockSchedule",
     "ComparisonTable",
     "CurveEstimate",
     "EXAMPLES",
@@ -57,4 +61,15 @@ __all__ = [
     "optimal_schedule",
     "project_monotone",
     "schedule_error",
+    "practice",
+    "reference",
+    "plot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``mdmsched.reference`` and ``mdmsched.plot`` load on first use (``plot`` needs matplotlib only when a plot is
+    drawn; importing ``mdmsched`` never imports matplotlib)."""
+    if name in ("reference", "plot"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
