@@ -55,8 +55,14 @@ RULES: dict[str, Callable[[dict[str, Any]], Schedule | BlockSchedule]] = {
     "dus_block": lambda a: P.dus(a["block_length"]),
     "llada_generate_blocks": lambda a: P.llada_blocks(a["gen_length"], a["block_length"], a["steps"]),
     "fastdllm_generate_blocks": lambda a: P.fastdllm_blocks(a["gen_length"], a["block_length"], a["steps"]),
-    **{f"maskgit_{m}": (lambda m: lambda a: P.maskgit(a["n"], a["num_iter"], method=m))(m) for m in P.MASKGIT_METHODS},
 }
+
+
+def _maskgit_rule(method: str) -> Callable[[dict[str, Any]], Schedule]:
+    return lambda a: P.maskgit(a["n"], a["num_iter"], method=method)
+
+
+RULES.update({f"maskgit_{m}": _maskgit_rule(m) for m in P.MASKGIT_METHODS})
 
 needs_fixture = pytest.mark.skipif(not CASES, reason=f"peer fixture ../shared/peers/{FIXTURE} not found")
 
@@ -121,7 +127,7 @@ def test_dream_and_dllm_match_torch(n, k):
         masked -= c
     assert P.dream(n, k).passes.tolist() == expected
     for kind in ("linear", "cosine"):
-        def alpha(x: float) -> Any:
+        def alpha(x: float, kind: str = kind) -> Any:
             x_t = torch.as_tensor(x, dtype=torch.float32)
             return 1 - x_t if kind == "linear" else 1 - torch.cos((math.pi / 2) * (1 - x_t))
         left, counts = n, []

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import as_curve
 from .compare import compare
 from .curve import (
     average_entropies,
@@ -26,7 +27,6 @@ from .curve import (
 )
 from .distribution import Distribution
 from .examples import EXAMPLES, demo_distribution, example_curve
-from ._validation import as_curve
 from .schedule import Schedule
 from .schedules import blockwise
 from .solve import error_frontier, min_steps, optimal_schedule

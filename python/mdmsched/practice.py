@@ -10,10 +10,10 @@ the peer accepts it. All rules are O(k) apart from :func:`dus` (O(B log B)).
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int, as_tolerance
 from .schedule import BlockSchedule, Schedule
@@ -34,7 +34,7 @@ def _peer(passes: list[int] | NDArray[np.int64], name: str) -> Schedule:
     return Schedule(counts[counts > 0], name=name, passes=counts)
 
 
-def _fma32(a: NDArray[np.float64], b: NDArray[np.float64] | float, c: NDArray[np.float64] | float) -> NDArray[np.float32]:
+def _fma32(a: ArrayLike, b: float | np.floating[Any], c: float) -> NDArray[np.float32]:
     """``a * b + c`` rounded once to float32 (a fused multiply-add). Exact when ``a``, ``b``, ``c`` are float32 values
     whose product and sum fit a double's 53 bits, as they do for the grids used here."""
     return (np.asarray(a, dtype=np.float64) * np.float64(b) + np.float64(c)).astype(_F32)

@@ -88,10 +88,12 @@ class Schedule:
     def from_json(cls, text: str | bytes | dict[str, Any]) -> Schedule:
         """Inverse of :meth:`to_json` (also takes the decoded dict). ``n``/``k``, when present, are checked."""
         data = json.loads(text) if isinstance(text, (str, bytes)) else text
-        if not isinstance(data, dict) or "sizes" not in data:
-            raise ValueError("a schedule's JSON must be an object with key 'sizes'")
+        if not isinstance(data, dict):
+            raise TypeError(f"a schedule's JSON must be an object, got {type(data).__name__}")
+        if "sizes" not in data:
+            raise ValueError("a schedule's JSON must have the key 'sizes'")
         out = cls(np.asarray(data["sizes"]), error=data.get("error"), name=str(data.get("name", "schedule")),
-                  bound=data.get("bound"), passes=None if data.get("passes") is None else np.asarray(data["passes"]))
+                  bound=data.get("bound"), passes=np.asarray(data["sizes"] if data.get("passes") is None else data["passes"]))
         for key in ("n", "k"):
             if key in data and data[key] != getattr(out, key):
                 raise ValueError(f"schedule JSON says {key} = {data[key]!r} but its sizes give {getattr(out, key)}")
@@ -265,7 +267,7 @@ class BlockSchedule:
         """Inverse of :meth:`to_json` (also takes the decoded dict)."""
         data = json.loads(text) if isinstance(text, (str, bytes)) else text
         if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
-            raise ValueError("a block schedule's JSON must be an object with a list 'blocks'")
+            raise TypeError("a block schedule's JSON must be an object with a list 'blocks'")
         return cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=str(data.get("name", "blockwise")))
 
     def __eq__(self, other: object) -> bool:

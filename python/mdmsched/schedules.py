@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_curve, as_int, as_real_array, as_sizes, as_steps, as_tolerance
-from .practice import cosine, dus, equal  # noqa: F401  (peer-exact rules, re-exported for existing callers)
+from .practice import cosine as cosine, dus as dus, equal as equal  # noqa: PLC0414  (peer rules, re-exported)
 from .schedule import BlockSchedule, Schedule
 from .solve import error_frontier, optimal_schedule, schedule_error
 
