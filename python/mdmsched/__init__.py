@@ -6,7 +6,10 @@ The expected KL error of an unmasking schedule equals the left-Riemann error of 
 
 from __future__ import annotations
 
-from . import distributions, schedules
+import importlib
+from typing import Any
+
+from . import distributions, practice, schedules
 from .compare import ComparisonTable, compare
 from .curve import (
     average_entropies,
@@ -31,7 +34,7 @@ from .estimate import (
 from .examples import EXAMPLES, example_curve
 from .models import MaskedModel, ProbabilityModel
 from .predictors import ExactPredictor, MarkovPredictor, Predictor
-from .schedule import Schedule
+from .schedule import BlockSchedule, Schedule
 from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
 
@@ -39,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BlockCurveEstimate",
+    "BlockSchedule",
     "ComparisonTable",
     "ErrorEstimate",
     "KLEstimate",
@@ -76,4 +80,15 @@ __all__ = [
     "optimal_schedule",
     "project_monotone",
     "schedule_error",
+    "practice",
+    "reference",
+    "plot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``mdmsched.reference`` and ``mdmsched.plot`` load on first use (``plot`` needs matplotlib only when a plot is
+    drawn; importing ``mdmsched`` never imports matplotlib)."""
+    if name in ("reference", "plot"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
