@@ -254,7 +254,14 @@ def test_block_curves_sum_to_the_blockwise_error():
     measured = mdmsched.expected_kl(target, None, per_block, 20_000, region=region, seed=5)
     assert abs(predicted.value - measured.mean) <= 4 * math.hypot(predicted.stderr, measured.stderr)
     split = curves.optimal_split(5)
-    assert sum(len(b) for b in split.blocks) == 5 if hasattr(split, "blocks") else split.k == 5
+    assert isinstance(split, mdmsched.BlockSchedule) and split.k == 5 and split.block_lengths == [4, 4]
+    table = split.num_transfer_tokens()
+    assert table.shape[0] == 2 and table.sum(axis=1).tolist() == [4, 4]
+    # the split minimises the estimated sum of block errors over every way of giving 5 steps to 2 blocks
+    best = split.error  # sum of the blocks' optimal errors on their projected curves
+    for k0 in range(1, 5):
+        other = [mdmsched.optimal_schedule(c.Z, k) for c, k in zip(curves.curves, (k0, 5 - k0))]
+        assert best <= sum(mdmsched.schedule_error(c.Z, s) for c, s in zip(curves.curves, other)) + 1e-9
 
 
 # ---- plan -> run anywhere -> merge -------------------------------------------------------------------------------------
