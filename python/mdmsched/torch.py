@@ -11,8 +11,9 @@ HuggingFace models return) into the per-position interface the estimators call:
 * ``sample(tokens, mask, rng)`` -- every masked position drawn independently from ``q(. | x_revealed)``.
 
 Each call runs one forward pass on the model's own device under ``torch.no_grad()`` and reduces the logits in chunks
-of ``chunk_size`` masked positions: per chunk, ``logsumexp`` and the logit of the true token (cross-entropy), plus
-``sum softmax * (logsumexp - logits)`` (entropy). Only ``(B, n)`` numbers leave the device; no ``(B, n, V)``
+of ``chunk_size`` masked positions: per chunk, the log-normaliser (a ``logsumexp`` written as ``max + log1p(...)``, so
+near-certain tokens keep full relative precision) and the logit of the true token (cross-entropy), or
+``sum softmax * (logsumexp - logits)`` (entropy, a sum of non-negative terms). Only ``(B, n)`` numbers leave the device; no ``(B, n, V)``
 float64 copy or second full-size copy of the logits is ever made. Half-precision logits are reduced in float32,
 float32 and float64 logits in their own dtype.
 
@@ -206,12 +207,23 @@ class TorchModel:
         return lg
 
     @staticmethod
-    def _check_lse(lse: torch.Tensor, r: torch.Tensor, c: torch.Tensor) -> None:
-        bad = ~torch.isfinite(lse)
+    def _reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(d, e, log1p(S))`` for a chunk of logits, overwriting ``lg`` (our own copy) with ``d``.
+
+        With ``M`` the row maximum: ``d_x = M - l_x >= 0``, ``e_x = exp(-d_x)`` except 0 at the (first) argmax, and
+        ``S = sum_x e_x``, so that ``-log q_x = d_x + log1p(S)`` and ``q_x = exp(-d_x) / (1 + S)``. No cancellation:
+        the cross-entropy of a near-certain token keeps its relative precision (``lse - l_x`` would not).
+        """
+        top, arg = lg.max(dim=-1)  # NaN anywhere in a row propagates to its max
+        bad = ~torch.isfinite(top)
         if bool(bad.any()):
             i = int(torch.nonzero(bad)[0, 0])
             raise ValueError(f"the model returned non-finite logits (NaN, +inf, or all -inf) at position "
                              f"[{int(r[i])}, {int(c[i])}]")
+        d = lg.neg_().add_(top.unsqueeze(1))
+        e = d.neg().exp_()
+        e.scatter_(1, arg.unsqueeze(1), 0.0)
+        return d, e, torch.log1p(e.sum(dim=-1))
 
     # ---- the interface ----------------------------------------------------------------------------------------
 
@@ -234,20 +246,18 @@ class TorchModel:
             truth = torch.from_numpy(t).to(self.device) - start
             pieces = []
             for r, c in self._chunks(m, stop - start):
-                lg = self._chunk_logits(logits, r, c, start, stop)
-                lse = torch.logsumexp(lg, dim=-1)
-                self._check_lse(lse, r, c)
+                d, e, log_s = self._reduce(self._chunk_logits(logits, r, c, start, stop), r, c)
                 if target == "cross_entropy":
-                    value = lse - lg.gather(1, truth[r, c].unsqueeze(1)).squeeze(1)
+                    value = d.gather(1, truth[r, c].unsqueeze(1)).squeeze(1) + log_s
                     bad = ~torch.isfinite(value)
                     if bool(bad.any()):
                         i = int(torch.nonzero(bad)[0, 0])
                         raise ValueError(f"the model gives probability 0 to the true token "
                                          f"tokens[{int(r[i])}, {int(c[i])}] = {int(truth[r[i], c[i]]) + start}")
                 else:
-                    # sum_x p_x (lse - l_x) >= 0 term by term; p_x = 0 at l_x = -inf gives 0 * inf = NaN -> 0.
-                    terms = torch.softmax(lg, dim=-1).mul_(lse.unsqueeze(1) - lg)
-                    value = terms.nan_to_num_(nan=0.0).sum(dim=-1)
+                    # H = sum_x q_x (d_x + log1p S) = sum_x e_x d_x / (1 + S) + log1p S: non-negative terms only
+                    # (the argmax has d = 0); e_x = 0 at l_x = -inf gives 0 * inf = NaN -> 0.
+                    value = e.mul_(d).nan_to_num_(nan=0.0).sum(dim=-1) / torch.expm1(log_s).add_(1.0) + log_s
                 pieces.append(value.to(torch.float64))
             values = torch.cat(pieces).cpu().numpy()
         out[m] = values
@@ -273,7 +283,9 @@ class TorchModel:
             pieces = []
             for r, c in self._chunks(m, stop - start):
                 lg = self._chunk_logits(logits, r, c, start, stop)
-                self._check_lse(torch.logsumexp(lg, dim=-1), r, c)
+                top = lg.max(dim=-1).values
+                if not bool(torch.isfinite(top).all()):
+                    self._reduce(lg, r, c)  # raises, naming the position
                 noise = torch.empty_like(lg).exponential_(generator=gen).log_().neg_().add_(lg)
                 pieces.append(noise.argmax(dim=-1))
             values = torch.cat(pieces).cpu().numpy()
