@@ -4,17 +4,21 @@ logits, and the LLaDA-style generate loop (tables, prompts, teacher-forced NLL, 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-import mdmsched  # noqa: E402
-from mdmsched.distributions import markov_curve  # noqa: E402
-from mdmsched.torch import TorchModel, generate  # noqa: E402
-from torch_models import MarkovMDM, TinyTransformer  # noqa: E402
+import mdmsched
+from mdmsched.distributions import markov_curve
+from mdmsched.torch import TorchModel, generate
+from torch_models import MarkovMDM, TinyTransformer
 
 P3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
 
@@ -35,11 +39,16 @@ def reference_scores(logits: np.ndarray, tokens: np.ndarray, mask: np.ndarray, l
     lg = logits[..., lo:hi].copy()
     if lo <= mask_id < hi:
         lg[..., mask_id - lo] = -np.inf
-    shift = lg.max(axis=-1, keepdims=True)
-    w = np.exp(lg - shift)
-    z = w.sum(axis=-1, keepdims=True)
-    p = w / z
-    logp = np.where(p > 0, lg - shift - np.log(z), 0.0)
+    # log p = (l - max) - log(sum exp(l - max)), the sum written as 1 + (the rest) so that log1p keeps the precision
+    # of near-certain tokens; p = 0 where l = -inf.
+    top = np.argmax(lg, axis=-1)[..., None]
+    shifted = lg - np.take_along_axis(lg, top, axis=-1)
+    w = np.exp(shifted)
+    np.put_along_axis(w, top, 0.0, axis=-1)
+    logz = np.log1p(w.sum(axis=-1, keepdims=True))
+    np.put_along_axis(w, top, 1.0, axis=-1)
+    p = w / np.exp(logz)
+    logp = np.where(p > 0, shifted - logz, 0.0)
     if target == "cross_entropy":
         out = -np.take_along_axis(logp, np.clip(tokens - lo, 0, hi - lo - 1)[..., None], axis=-1)[..., 0]
     else:
@@ -64,6 +73,43 @@ MODULES = {
     "transformer-f64-hf": (lambda: TinyTransformer(41, max_len=9, hf_style=True, dtype=torch.float64), 40, 40, 1e-12),
     "transformer-bf16": (lambda: TinyTransformer(41, max_len=9, dtype=torch.bfloat16), 40, 40, 1e-6),
 }
+
+
+def test_import_mdmsched_does_not_import_torch():
+    code = "import sys, mdmsched; assert 'torch' not in sys.modules, 'mdmsched imported torch'"
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+class FixedLogits(torch.nn.Module):
+    """Returns a fixed logits tensor (float64), whatever the input (for property tests of the reductions)."""
+
+    def __init__(self, logits: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("logits", torch.from_numpy(logits))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logits
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 4), n=st.integers(1, 6), q=st.integers(2, 9), chunk=st.integers(1, 30),
+       seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.1, 3.0, 40.0]),
+       offset=st.sampled_from([0.0, -1e3, 1e4]), holes=st.booleans())
+def test_score_property_random_logits(batch, n, q, chunk, seed, scale, offset, holes):
+    # Any logits (sharp, flat, shifted, with -inf holes but never a -inf true token): float64 scores to 1e-12.
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(batch, n, q + 1)) * scale + offset
+    tokens = rng.integers(0, q, size=(batch, n))
+    if holes:
+        hole = rng.random(logits.shape) < 0.3
+        np.put_along_axis(hole, tokens[..., None], False, axis=-1)
+        logits[hole] = -np.inf
+    mask = rng.random((batch, n)) < 0.7
+    model = TorchModel(FixedLogits(logits), q, vocab=q, chunk_size=chunk)
+    for target in ("cross_entropy", "entropy"):
+        want = reference_scores(logits, tokens, mask, 0, q, q, target)
+        np.testing.assert_allclose(model.score(tokens, mask, target), want, rtol=1e-12, atol=1e-300)
 
 
 def test_markov_mdm_is_the_exact_chain():
@@ -216,22 +262,22 @@ def test_bad_inputs():
         TorchModel(42, 3)
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda x: torch.zeros(x.shape[0], x.shape[1] + 1, 4), "shape"),
-    (lambda x: torch.zeros(x.shape[0], x.shape[1]), "shape"),
-    (lambda x: torch.zeros(x.shape[0], x.shape[1], 2), "logits per position"),
-    (lambda x: torch.zeros(x.shape[0], x.shape[1], 4, dtype=torch.int64), "dtype"),
-    (lambda x: torch.full((x.shape[0], x.shape[1], 4), float("nan")), "non-finite"),
-    (lambda x: torch.full((x.shape[0], x.shape[1], 4), float("inf")), "non-finite"),
-    (lambda x: torch.full((x.shape[0], x.shape[1], 4), -float("inf")), "non-finite"),
-    (lambda x: "logits", "expected a logits tensor"),
+@pytest.mark.parametrize(("make", "error", "message"), [
+    (lambda x: torch.zeros(x.shape[0], x.shape[1] + 1, 4), ValueError, "shape"),
+    (lambda x: torch.zeros(x.shape[0], x.shape[1]), ValueError, "shape"),
+    (lambda x: torch.zeros(x.shape[0], x.shape[1], 2), ValueError, "logits per position"),
+    (lambda x: torch.zeros(x.shape[0], x.shape[1], 4, dtype=torch.int64), TypeError, "dtype"),
+    (lambda x: torch.full((x.shape[0], x.shape[1], 4), float("nan")), ValueError, "non-finite"),
+    (lambda x: torch.full((x.shape[0], x.shape[1], 4), float("inf")), ValueError, "non-finite"),
+    (lambda x: torch.full((x.shape[0], x.shape[1], 4), -float("inf")), ValueError, "non-finite"),
+    (lambda x: "logits", TypeError, "expected a logits tensor"),
 ])
-def test_bad_module_outputs(make, message):
+def test_bad_module_outputs(make, error, message):
     model = TorchModel(Returning(make), 3, vocab=3)
     tokens, mask = np.zeros((2, 5), dtype=np.int64), np.ones((2, 5), dtype=bool)
     for call in (lambda: model.score(tokens, mask), lambda: model.score(tokens, mask, "entropy"),
                  lambda: model.sample(tokens, mask, np.random.default_rng(0))):
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(error, match=message):
             call()
 
 

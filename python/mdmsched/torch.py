@@ -174,13 +174,13 @@ class TorchModel:
         out = self._forward(x) if self._forward is not None else self.module(x)
         logits = out.logits if hasattr(out, "logits") else out
         if not isinstance(logits, torch.Tensor):
-            raise ValueError(f"the model returned {type(out).__name__}; expected a logits tensor or an object with "
+            raise TypeError(f"the model returned {type(out).__name__}; expected a logits tensor or an object with "
                              ".logits")
         batch, n = tokens.shape
         if logits.ndim != 3 or tuple(logits.shape[:2]) != (batch, n):
             raise ValueError(f"the model returned logits of shape {tuple(logits.shape)}; expected ({batch}, {n}, V)")
         if not logits.dtype.is_floating_point:
-            raise ValueError(f"the model returned logits of dtype {logits.dtype}; expected floating point")
+            raise TypeError(f"the model returned logits of dtype {logits.dtype}; expected floating point")
         width = int(logits.shape[2])
         stop = width if self.vocab_stop is None else self.vocab_stop
         if stop > width or self.vocab_start >= stop:
@@ -297,7 +297,7 @@ class TorchModel:
 
 
 def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.bool_]:
-    batch, n = shape
+    n = shape[1]
     if isinstance(region, (int, np.integer)) and not isinstance(region, (bool, np.bool_)):
         prompt_length = int(region)
         if not 0 <= prompt_length < n:
