@@ -1,0 +1,161 @@
+"""Fast paths of issue 14 against independent slow paths: request-sized solves, trusted Schedule construction, the
+curve validator's fast path, zero-copy results."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from curves import curves
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mdmsched
+from mdmsched import _core, reference
+from mdmsched._validation import as_curve
+
+
+def _close(a: float, b: float, scale: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(scale))
+
+
+# ---- request-sized solves ----------------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(z=curves(min_n=2, max_n=300), data=st.data())
+def test_request_sized_solve_equals_naive_dp(z, data):
+    # The default path (continuum starting bracket, double-precision penalized DP for n <= 2048) against the plain
+    # O(k n^2) DP in C++, on smooth, dyadic (exact ties), step and flat curves.
+    n = z.size
+    k = data.draw(st.integers(1, n))
+    fast = mdmsched.optimal_schedule(z, k)
+    naive = mdmsched.optimal_schedule(z, k, method="naive")
+    assert fast.k == k and fast.n == n and (fast.sizes >= 1).all()
+    assert _close(fast.error, naive.error, z.sum())
+    assert _close(reference.schedule_error(z, fast.sizes), fast.error, z.sum())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_request_size_n256_k32_against_numpy_reference(seed):
+    rng = np.random.default_rng(seed)
+    inc = [rng.exponential(1.0, 255), rng.integers(0, 3, 255) / 4.0, (rng.random(255) < 0.05) * 1.0,
+           np.exp(-8.0 * np.arange(255) / 256)][seed]
+    z = np.concatenate(([0.0], np.cumsum(inc)))
+    for k in (2, 9, 32, 100, 255):
+        ref_error, _ = reference.optimal_schedule(z, k)
+        assert _close(mdmsched.optimal_schedule(z, k).error, ref_error, z.sum())
+
+
+@pytest.mark.parametrize("n", [2047, 2048, 2049, 2100])
+def test_precision_switch_of_the_penalized_dp(n):
+    # Both sides of the double / long double switch agree with the per-layer hull DP (long double throughout).
+    rng = np.random.default_rng(n)
+    for inc in (rng.exponential(1.0, n - 1), rng.integers(0, 3, n - 1) / 8.0):
+        z = np.concatenate(([0.0], np.cumsum(inc)))
+        for k in (3, 8, 40, 700):
+            hull = mdmsched.optimal_schedule(z, k, method="hull")
+            lag = mdmsched.optimal_schedule(z, k, method="lagrangian")
+            assert lag.k == k and _close(lag.error, hull.error, z.sum())
+        eps = float(mdmsched.optimal_schedule(z, 50, method="hull").error)
+        assert mdmsched.min_steps(z, eps).k <= 50
+
+
+# ---- trusted Schedule construction -------------------------------------------------------------------------------
+
+
+def _field_values(s: mdmsched.Schedule) -> dict[str, object]:
+    return {f.name: getattr(s, f.name) for f in dataclasses.fields(s)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(sizes=st.lists(st.integers(1, 50), min_size=1, max_size=40), error=st.none() | st.floats(0, 10),
+       name=st.text(max_size=10))
+def test_trusted_schedule_equals_validated_constructor(sizes, error, name):
+    validated = mdmsched.Schedule(np.array(sizes), error=error, name=name)
+    bp = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    trusted = mdmsched.Schedule._trusted(bp[1:] - bp[:-1], bp, error, name)
+    assert type(trusted) is mdmsched.Schedule and trusted == validated
+    a, b = _field_values(trusted), _field_values(validated)
+    assert a.keys() == b.keys()  # every dataclass field is set
+    for key in a:
+        if isinstance(b[key], np.ndarray):
+            assert isinstance(a[key], np.ndarray) and a[key].dtype == b[key].dtype
+            assert np.array_equal(a[key], b[key]) and not a[key].flags.writeable
+        else:
+            assert a[key] == b[key] and type(a[key]) is type(b[key])
+    assert repr(trusted) == repr(validated) and hash(trusted) == hash(validated)
+
+
+def test_optimal_schedule_is_frozen_and_consistent():
+    z = 1.0 - np.exp(-8.0 * np.arange(256) / 256)
+    s = mdmsched.optimal_schedule(z, 32)
+    assert not s.sizes.flags.writeable and not s.breakpoints.flags.writeable
+    assert s.breakpoints.tolist() == [0, *np.cumsum(s.tolist()).tolist()]
+    assert s == mdmsched.Schedule(s.tolist(), error=s.error, name=s.name)
+
+
+# ---- curve validation fast path ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(z=curves(max_n=50), noise=st.sampled_from([0.0, 1e-12, 1e-6]), seed=st.integers(0, 2**32 - 1),
+       layout=st.sampled_from(["plain", "float32", "strided", "list"]))
+def test_curve_fast_path_equals_slow_path(z, noise, seed, layout):
+    rng = np.random.default_rng(seed)
+    noisy = z + noise * rng.standard_normal(z.size)
+    given_z = {"plain": noisy, "float32": noisy.astype(np.float32), "strided": np.repeat(noisy, 2)[::2],
+               "list": noisy.tolist()}[layout]
+    slow_input = noisy.tolist()  # a list never takes the fast path
+    try:
+        expected = as_curve(slow_input)
+    except ValueError:
+        with pytest.raises(ValueError):
+            as_curve(given_z)
+        return
+    got = as_curve(given_z)
+    assert got.dtype == np.float64 and got.flags.c_contiguous and got is not given_z
+    np.testing.assert_array_equal(got, expected if layout != "float32" else as_curve(np.asarray(given_z).tolist()))
+
+
+@pytest.mark.parametrize("bad", [[0.0, np.nan, 1.0], [0.0, 1.0, np.inf], [np.nan], [0.0, 2.0, 1.0], [1.0, 2.0], [],
+                                 [-np.inf, 0.0]])
+def test_curve_fast_path_rejects_what_the_validator_rejects(bad):
+    arr = np.array(bad, dtype=np.float64)
+    assert not _core.is_clean_curve(arr)
+    with pytest.raises(ValueError):
+        as_curve(arr)
+
+
+def test_curve_fast_path_accepts_only_clean_float64():
+    z = np.array([0.0, 0.0, 0.5, 0.5, 2.0])
+    assert _core.is_clean_curve(z)
+    assert not _core.is_clean_curve(z.astype(np.float32))
+    assert not _core.is_clean_curve(np.repeat(z, 2)[::2])
+    assert not _core.is_clean_curve(z.reshape(1, -1))
+    assert not _core.is_clean_curve([0.0, 1.0])
+    assert not _core.is_clean_curve(np.array([1e-300, 1.0]))  # Z_1 within tolerance: the slow path cleans it
+    out = as_curve(z)
+    assert out is not z and np.array_equal(out, z)
+    out[1] = 7.0
+    assert z[1] == 0.0  # the caller's array is never aliased
+
+
+# ---- zero-copy results -------------------------------------------------------------------------------------------
+
+
+def test_large_results_are_not_copied():
+    rng = np.random.default_rng(0)
+    p = rng.random((2,) * 12)
+    p /= p.sum()
+    subsets, sums = _core.dense_lattice(p, True, 1)
+    for arr in (subsets, sums):
+        # Owned by the C++ vector through a capsule base (no NumPy-owned copy).
+        assert not arr.flags.owndata and type(arr.base).__name__ == "PyCapsule"
+    h = mdmsched.subset_entropies(p, threads=1)
+    assert not h.flags.owndata and type(h.base).__name__ == "PyCapsule"
+    np.testing.assert_allclose(h, reference.subset_entropies(p), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(mdmsched.subset_entropies(p, base=2), h / np.log(2), rtol=1e-15)
+    error, bp = _core.solve(np.linspace(0.0, 1.0, 50), 5)
+    assert type(bp.base).__name__ == "PyCapsule" and bp[-1] == 50
