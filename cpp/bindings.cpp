@@ -10,6 +10,7 @@
 #include <string>
 
 #include "mdmsched/entropy.hpp"
+#include "mdmsched/markov.hpp"
 #include "mdmsched/riemann.hpp"
 
 namespace py = pybind11;
@@ -279,10 +280,28 @@ void bind_entropy(py::module_& m) {
         py::arg("p"), "H(X_{0..m-1}) for m = 0..n of a dense tensor.");
 }
 
+void bind_markov(py::module_& m) {
+    m.def(
+        "markov_gap_sums",
+        [](DoubleArray delta, std::int64_t n, double tol) {
+            require_1d(delta, "delta");
+            const std::size_t length = as_count(n, "n");
+            std::vector<double> out;
+            {
+                py::gil_scoped_release release;
+                out = mdmsched::markov_gap_sums(delta.data(), static_cast<std::size_t>(delta.size()), length, tol);
+            }
+            return to_numpy(std::move(out));
+        },
+        py::arg("delta"), py::arg("n"), py::arg("tol"),
+        "sum_g delta[g-1] r(g, m) for m = 0..n, each m truncated once its tail is below tol/2 * max|delta|.");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "mdmsched C++ core (see mdmsched for the documented Python API)";
     bind_riemann(m);
     bind_entropy(m);
+    bind_markov(m);
 }

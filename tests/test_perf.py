@@ -157,5 +157,79 @@ def test_large_results_are_not_copied():
     assert not h.flags.owndata and type(h.base).__name__ == "PyCapsule"
     np.testing.assert_allclose(h, reference.subset_entropies(p), rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(mdmsched.subset_entropies(p, base=2), h / np.log(2), rtol=1e-15)
-    error, bp = _core.solve(np.linspace(0.0, 1.0, 50), 5)
+    _, bp = _core.solve(np.linspace(0.0, 1.0, 50), 5)
     assert type(bp.base).__name__ == "PyCapsule" and bp[-1] == 50
+
+
+# ---- slow-mixing Markov chains -----------------------------------------------------------------------------------
+
+
+def _chain(rng: np.random.Generator, q: int, stickiness: float) -> np.ndarray:
+    p = rng.random((q, q)) ** 3 + 1e-3
+    p /= p.sum(axis=1, keepdims=True)
+    return (1 - stickiness) * p + stickiness * np.eye(q)  # stickiness near 1: slow mixing
+
+
+def _mutual_information_12(p: np.ndarray) -> float:
+    """I(X_1; X_2) = max_g |delta(g)| of the stationary chain (nats), computed independently of the package."""
+    values, vectors = np.linalg.eig(p.T)
+    pi = np.real(vectors[:, np.argmin(np.abs(values - 1))])
+    pi /= pi.sum()
+    joint = pi[:, None] * p
+    return float(np.sum(joint * np.log(joint / (pi[:, None] * pi[None, :]))))
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("tol", [1e-12, 1e-8, 1e-4])
+def test_truncated_markov_curve_within_tolerance_of_exact_sum(seed, tol):
+    rng = np.random.default_rng(seed)
+    q = int(rng.integers(2, 5))
+    stickiness = [0.0, 0.9, 0.99, 0.998][seed % 4]
+    p = _chain(rng, q, stickiness)
+    n = int(rng.integers(2, 2500))
+    exact = mdmsched.distributions.markov_curve(p, n, tol=0)
+    fast = mdmsched.distributions.markov_curve(p, n, tol=tol)
+    # Stated bound: tol * I(X_1; X_2) per entry, plus rounding of the e_m ~ m H(pi) differences in both paths.
+    rounding = 64 * np.finfo(float).eps * n * np.log(q)
+    assert np.abs(fast - exact).max() <= tol * _mutual_information_12(p) + rounding
+
+
+def test_gap_sums_against_binomial_formula():
+    # r(g, m) = (n-g) C(n-g-1, m-2) / C(n, m) from exact integer arithmetic: independent of the recurrence.
+    from math import comb
+
+    rng = np.random.default_rng(3)
+    n = 30
+    delta = -rng.random(n - 1) * np.exp(-np.arange(n - 1) / 5.0)
+    got = _core.markov_gap_sums(delta, n, 0.0)
+    for m in range(n + 1):
+        want = sum(float(delta[g - 1]) * (n - g) * comb(n - g - 1, m - 2) / comb(n, m)
+                   for g in range(1, n) if m >= 2 and n - g - 1 >= m - 2)
+        assert got[m] == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 3000), gaps=st.integers(0, 4000), decay=st.floats(1e-4, 1.0), seed=st.integers(0, 2**31),
+       tol=st.sampled_from([1e-12, 1e-6, 1e-2]))
+def test_gap_sum_truncation_bound(n, gaps, decay, seed, tol):
+    # Arbitrary signs and non-monotone magnitudes: the bound uses the suffix maximum of |delta| only.
+    rng = np.random.default_rng(seed)
+    delta = rng.standard_normal(gaps) * np.exp(-decay * np.arange(gaps))
+    exact = _core.markov_gap_sums(delta, n, 0.0)
+    fast = _core.markov_gap_sums(delta, n, tol)
+    scale = np.abs(delta).max() if gaps else 0.0
+    assert np.all(np.abs(fast - exact) <= 0.5 * tol * scale + 1e-13 * np.abs(exact))
+    assert fast[0] == fast[min(1, n)] == 0.0
+
+
+def test_slow_markov_chain_is_fast_at_scale():
+    import time
+
+    p = np.array([[0.999, 0.001], [0.001, 0.999]])
+    start = time.perf_counter()
+    z = mdmsched.distributions.markov_curve(p, 100_000)
+    elapsed = time.perf_counter() - start
+    assert z.shape == (100_000,) and z[0] == 0.0 and np.all(np.diff(z) >= 0)
+    # I(X_1; X_2) <= Z_n = avg_i I(X_i; X_-i) <= H(X_i) = log 2.
+    assert _mutual_information_12(p) <= z[-1] <= np.log(2)
+    assert elapsed < 2.0  # 0.1 s target on an idle machine; generous here (shared CI cores)
