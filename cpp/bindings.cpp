@@ -210,6 +210,36 @@ void bind_entropy(py::module_& m) {
         "(H(X_S) by mask or None, sums of H(X_S) by |S|) for a dense tensor.");
 
     m.def(
+        "dense_lattice_shard",
+        [](DoubleArray p, std::int64_t lead, std::uint64_t pattern, bool keep_subsets, std::int64_t threads,
+           const py::object& progress) {
+            const auto shape = tensor_shape(p);
+            const unsigned workers = thread_count(threads);
+            if (lead < 0) throw std::invalid_argument("lead must be >= 0");
+            mdmsched::ShardResult result;
+            const auto monitor = python_monitor(progress);
+            try {
+                py::gil_scoped_release release;
+                result = mdmsched::dense_lattice_shard(p.data(), shape, static_cast<std::size_t>(lead), pattern,
+                                                       keep_subsets, workers, monitor);
+            } catch (const mdmsched::Cancelled&) {
+                throw py::error_already_set();
+            }
+            py::object subsets = py::none();
+            if (keep_subsets) subsets = to_numpy(std::move(result.subset_entropy));
+            const auto row = static_cast<py::ssize_t>(shape.size() + 1);
+            auto sums = to_numpy(std::move(result.unit_sums));
+            return py::make_tuple(subsets, sums.reshape({sums.size() / row, row}));
+        },
+        py::arg("p"), py::arg("lead"), py::arg("pattern"), py::arg("keep_subsets"), py::arg("threads") = 0,
+        py::arg("progress") = py::none(),
+        "One shard of the dense walk: (H(X_S) for S = pattern | t << lead or None, per-unit size sums (2^(U-lead), "
+        "n+1)).");
+
+    m.def("lattice_unit_bits", [](std::int64_t n) { return mdmsched::lattice_unit_bits(as_count(n, "n")); },
+          py::arg("n"), "U: the walk sums 2^U units' size sums in unit order; shards fix up to U leading coordinates.");
+
+    m.def(
         "sparse_lattice",
         [](Int64Array outcomes, DoubleArray probs, bool keep_subsets, std::int64_t threads, const py::object& progress) {
             const std::size_t n = check_support(outcomes, probs);

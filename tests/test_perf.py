@@ -233,3 +233,103 @@ def test_slow_markov_chain_is_fast_at_scale():
     # I(X_1; X_2) <= Z_n = avg_i I(X_i; X_-i) <= H(X_i) = log 2.
     assert _mutual_information_12(p) <= z[-1] <= np.log(2)
     assert elapsed < 2.0  # 0.1 s target on an idle machine; generous here (shared CI cores)
+
+
+# ---- sharded lattice ---------------------------------------------------------------------------------------------
+
+
+def _random_tensor(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    p = rng.random(shape) ** 3
+    p[rng.random(shape) < 0.1] = 0.0  # zero cells too
+    return p / p.sum()
+
+
+SHARD_SHAPES = [(2,) * 12, (3, 2, 4, 2, 3, 2, 2), (2, 2, 2), (5,), (2,) * 11 + (3,)]
+
+
+@pytest.mark.parametrize("shape", SHARD_SHAPES)
+def test_single_process_walk_is_exact_and_thread_independent(shape):
+    p = _random_tensor(shape, len(shape))
+    one = mdmsched.subset_entropies(p, threads=1)
+    np.testing.assert_allclose(one, reference.subset_entropies(p), rtol=1e-12, atol=1e-13)
+    assert np.array_equal(one, mdmsched.subset_entropies(p, threads=2))
+    assert np.array_equal(one, mdmsched.subset_entropies(p, threads=5))
+    np.testing.assert_allclose(mdmsched.average_entropies(p, threads=3), reference.average_entropies(p),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHARD_SHAPES)
+def test_thread_pool_shards_are_bit_identical(shape):
+    from concurrent.futures import ThreadPoolExecutor
+
+    p = _random_tensor(shape, 7)
+    single_h = mdmsched.subset_entropies(p, threads=1)
+    single_e = mdmsched.average_entropies(p, threads=1)
+    single_z = mdmsched.information_curve(p, threads=2)
+    limit = 2 ** _core.lattice_unit_bits(p.ndim)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for shards in sorted({1, 2, 4, 8, limit} & set(range(1, limit + 1))):
+            assert np.array_equal(mdmsched.subset_entropies(p, threads=1, executor=pool, shards=shards), single_h)
+            assert np.array_equal(mdmsched.average_entropies(p, threads=2, executor=pool, shards=shards), single_e)
+            assert np.array_equal(mdmsched.information_curve(p, executor=pool, shards=shards), single_z)
+
+
+def test_process_pool_shards_are_bit_identical():
+    from concurrent.futures import ProcessPoolExecutor
+
+    p = _random_tensor((2,) * 11 + (3,), 11)
+    single_h = mdmsched.subset_entropies(p, threads=1)
+    single_e = mdmsched.average_entropies(p, threads=1)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        for shards in (1, 2, 4, 8):
+            assert np.array_equal(mdmsched.subset_entropies(p, threads=1, executor=pool, shards=shards), single_h)
+            assert np.array_equal(mdmsched.average_entropies(p, threads=1, executor=pool, shards=shards), single_e)
+
+
+def test_dask_local_cluster_shards_are_bit_identical():
+    distributed = pytest.importorskip("distributed")
+    p = _random_tensor((2,) * 10 + (3, 2), 5)
+    single_h = mdmsched.subset_entropies(p, threads=1)
+    single_z = mdmsched.information_curve(p, threads=1)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        executor = client.get_executor()
+        assert np.array_equal(mdmsched.subset_entropies(p, threads=1, executor=executor, shards=4), single_h)
+        assert np.array_equal(mdmsched.information_curve(p, threads=1, executor=executor, shards=8), single_z)
+
+
+def test_shard_entry_point_covers_the_lattice_once():
+    p = _random_tensor((2, 3, 2, 2, 2), 3)
+    full, _ = _core.dense_lattice(p, True, 1)
+    for lead in range(0, 6):
+        seen = np.full(full.size, np.nan)
+        for pattern in range(2**lead):
+            part, units = _core.dense_lattice_shard(p, lead, pattern, True, 2)
+            assert part.shape == (2 ** (5 - lead),) and units.shape == (2 ** (5 - lead), 6)
+            assert np.isnan(seen[pattern::2**lead]).all()
+            seen[pattern::2**lead] = part
+        assert np.array_equal(seen, full)
+    with pytest.raises(ValueError, match="lead"):
+        _core.dense_lattice_shard(p, 6, 0, False)
+    with pytest.raises(ValueError, match="pattern"):
+        _core.dense_lattice_shard(p, 2, 4, False)
+
+
+def test_shard_arguments_and_memory_guard(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    p = _random_tensor((2,) * 6, 1)
+    with ThreadPoolExecutor(1) as pool:
+        for bad in (0, 3, 128):
+            with pytest.raises(ValueError, match="shards"):
+                mdmsched.subset_entropies(p, executor=pool, shards=bad)
+        with pytest.raises(TypeError, match="dense"):
+            mdmsched.subset_entropies(mdmsched.Distribution.from_support([[0, 1]], [1.0]), executor=pool)
+    with pytest.raises(ValueError, match="executor"):
+        mdmsched.subset_entropies(p, shards=2)
+    # On one machine, the refusal is about memory and names the cluster path.
+    monkeypatch.setattr(mdmsched._validation, "available_memory_bytes", lambda: 1000)
+    with pytest.raises(ValueError, match="executor=") as info:
+        mdmsched.average_entropies(p)
+    assert "2^6 subsets" in str(info.value)

@@ -12,6 +12,15 @@ def solve_memory_bytes(n: int, k: int, method: str = "auto") -> int: ...
 def dense_lattice(
     p: ArrayLike, keep_subsets: bool, threads: int = 0, progress: Callable[[float], object] | None = None
 ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]: ...
+def dense_lattice_shard(
+    p: ArrayLike,
+    lead: int,
+    pattern: int,
+    keep_subsets: bool,
+    threads: int = 0,
+    progress: Callable[[float], object] | None = None,
+) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]: ...
+def lattice_unit_bits(n: int) -> int: ...
 def sparse_lattice(
     outcomes: ArrayLike,
     probs: ArrayLike,
