@@ -270,6 +270,23 @@ void bind_entropy(py::module_& m) {
         py::arg("outcomes"), py::arg("probs"), py::arg("masks"), "H(X_S) for the subsets given as rows of masks.");
 
     m.def(
+        "plogp_floor",
+        [](DoubleArray x, std::int64_t repeats) {
+            require_1d(x, "x");
+            const auto reps = as_count(repeats, "repeats");
+            const auto size = static_cast<std::size_t>(x.size());
+            double h = 0.0;
+            {
+                py::gil_scoped_release release;
+                for (std::size_t r = 0; r < reps; ++r) h += mdmsched::entropy(x.data(), size);
+            }
+            return h / static_cast<double>(reps);
+        },
+        py::arg("x"), py::arg("repeats"),
+        "Benchmark hook: -sum x log x over x (the lattice walk's inner loop, same code and flags), `repeats` times with "
+        "the GIL released; returns the mean. Time it on in-cache data for the per-cell floor of the walk.");
+
+    m.def(
         "dense_marginal_entropies",
         [](DoubleArray p) {
             const auto shape = tensor_shape(p);
