@@ -65,6 +65,8 @@ def as_curve(z: Any, name: str = "Z") -> NDArray[np.float64]:
 
 def as_int(value: Any, name: str) -> int:
     """``value`` as a Python int; bools and non-integral numbers raise ``TypeError``."""
+    if type(value) is int:  # the common case, without the numbers.Integral ABC check
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     return int(value)
