@@ -283,8 +283,8 @@ void bind_entropy(py::module_& m) {
             return h / static_cast<double>(reps);
         },
         py::arg("x"), py::arg("repeats"),
-        "Benchmark hook: -sum x log x over x (the lattice walk's inner loop, same code and flags), `repeats` times with "
-        "the GIL released; returns the mean. Time it on in-cache data for the per-cell floor of the walk.");
+        "Benchmark hook: -sum x log x over x (the lattice walk's inner loop, same code and flags), `repeats` times "
+        "with the GIL released; returns the mean. Time it on in-cache data for the per-cell floor of the walk.");
 
     m.def(
         "dense_marginal_entropies",

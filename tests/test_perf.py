@@ -292,8 +292,8 @@ def test_dask_local_cluster_shards_are_bit_identical():
     p = _random_tensor((2,) * 10 + (3, 2), 5)
     single_h = mdmsched.subset_entropies(p, threads=1)
     single_z = mdmsched.information_curve(p, threads=1)
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    cluster_args = {"n_workers": 2, "processes": True, "threads_per_worker": 1, "dashboard_address": None}
+    with distributed.LocalCluster(**cluster_args) as cluster, distributed.Client(cluster) as client:
         executor = client.get_executor()
         assert np.array_equal(mdmsched.subset_entropies(p, threads=1, executor=executor, shards=4), single_h)
         assert np.array_equal(mdmsched.information_curve(p, threads=1, executor=executor, shards=8), single_z)
@@ -302,7 +302,7 @@ def test_dask_local_cluster_shards_are_bit_identical():
 def test_shard_entry_point_covers_the_lattice_once():
     p = _random_tensor((2, 3, 2, 2, 2), 3)
     full, _ = _core.dense_lattice(p, True, 1)
-    for lead in range(0, 6):
+    for lead in range(6):
         seen = np.full(full.size, np.nan)
         for pattern in range(2**lead):
             part, units = _core.dense_lattice_shard(p, lead, pattern, True, 2)

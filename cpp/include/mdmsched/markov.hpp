@@ -11,10 +11,10 @@ namespace mdmsched {
 // r(g+1, m) = r(g, m) (n-g-m+1)/(n-g)), and delta[g-1] = H(X_{1+g} | X_1) - H(pi) for g = 1..gaps (zero beyond).
 //
 // Each m's sum stops at the first gap G after which the tail is provably below tol/2 * max|delta|: the tail is at most
-// max_{g > G}|delta(g)| * r(G+1, m) * n/(m-1) because r(g+1, m)/r(g, m) <= 1 - (m-1)/n. Curves built from these sums
-// (Z_i = e_1 - e_i + e_{i-1}) are then within tol * max|delta| of the untruncated sum entry by entry. The weight of gap g
-// decays like (1 - g/n)^(m-1), so each m needs O(n log(1/tol) / m) gaps: O(n log n log(1/tol)) in all, whatever the
-// chain's mixing time. tol = 0 sums every gap (O(n * gaps)). Throws std::invalid_argument on bad arguments.
+// max_{g > G}|delta(g)| * r(G+1, m) * n/(m-1) because r(g+1, m)/r(g, m) <= 1 - (m-1)/n. Curves built from these
+// sums (Z_i = e_1 - e_i + e_{i-1}) are within tol * max|delta| of the untruncated sum entry by entry. The weight of
+// gap g decays like (1 - g/n)^(m-1), so each m needs O(n log(1/tol) / m) gaps: O(n log n log(1/tol)) in all, whatever
+// the chain's mixing time. tol = 0 sums every gap (O(n * gaps)). Throws std::invalid_argument on bad arguments.
 std::vector<double> markov_gap_sums(const double* delta, std::size_t gaps, std::size_t n, double tol);
 
 }  // namespace mdmsched
