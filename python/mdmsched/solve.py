@@ -11,7 +11,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _validation
-from ._validation import CURVE_RTOL, as_curve, as_sizes, as_steps, as_tolerance
+from ._validation import (
+    CURVE_RTOL,
+    METHODS,
+    as_curve,
+    as_method,
+    as_sizes,
+    as_steps,
+    as_tolerance,
+    curve_scale,
+    min_steps_target,
+    unscale_errors,
+)
 from .schedule import Schedule
 
 Method = Literal["auto", "fast", "naive", "hull", "lagrangian"]
@@ -28,7 +39,9 @@ def schedule_error(z: ArrayLike, sizes: ArrayLike | Schedule) -> float:
     """
     curve = as_curve(z)
     steps = as_sizes(sizes, curve.size)
-    return float(_core.schedule_error(curve, steps))
+    scale = curve_scale(curve)  # 1 except near DBL_MAX / for tiny curves: exact power-of-two rescaling
+    error = _core.schedule_error(_validation.scaled(curve, scale), steps)
+    return float(unscale_errors(error, scale, "the schedule's error"))
 
 
 def _check_memory(n: int, k: int, method: str) -> None:
@@ -42,10 +55,7 @@ def _check_memory(n: int, k: int, method: str) -> None:
 
 
 def _check_method(method: Any) -> Method:
-    allowed = ("auto", "fast", "naive", "hull", "lagrangian")
-    if method not in allowed:
-        raise ValueError(f"method must be one of {allowed}, got {method!r}")
-    checked: Method = method
+    checked: Method = as_method(method)  # type: ignore[assignment]  # names: _validation.METHODS (= _core.METHODS)
     return checked
 
 
@@ -61,7 +71,9 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     steps = as_steps(k, curve.size)
     method = _check_method(method)
     _check_memory(curve.size, steps, method)
-    error, breakpoints = _core.solve(curve, steps, method)
+    scale = curve_scale(curve)
+    error, breakpoints = _core.solve(_validation.scaled(curve, scale), steps, method)
+    error = float(unscale_errors(error, scale, f"opt_{steps}"))
     return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={steps})")
 
 
@@ -74,11 +86,17 @@ def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "
     curve = as_curve(z)
     k_max = curve.size if k_max is None else as_steps(k_max, curve.size, "k_max")
     method = _check_method(method)
-    return np.asarray(_core.error_frontier(curve, k_max, method), dtype=np.float64)
+    scale = curve_scale(curve)
+    # The core clamps opt_k at 0 (rounding of differences of long-double prefix sums can leave ~-1e-16 max|Z| n).
+    return unscale_errors(_core.error_frontier(_validation.scaled(curve, scale), k_max, method), scale, "opt_1 = sum(Z)")
 
 
 def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
     """The fewest-step schedule with ``opt_k <= eps`` (nats), and that schedule.
+
+    Tolerance: ``opt_k <= eps * (1 + 4 DBL_EPSILON)`` counts as meeting the target (``_validation.MIN_STEPS_RTOL``),
+    so an ``eps`` equal to an exact ``opt_k`` (rounded to double) returns that ``k``; schedule errors are accurate to a
+    few ulps, well inside that margin.
 
     ``"auto"``/``"fast"``/``"lagrangian"``: one penalty search brackets the crossing on the convex hull of ``opt_k``
     and splices the schedule, O(n log range). ``"naive"``/``"hull"``: a binary search over ``k`` (``opt_k`` is
@@ -88,8 +106,12 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
     eps = as_tolerance(eps)
     method = _check_method(method)
     n = curve.size
+    target = min_steps_target(eps)
     if method in ("auto", "fast", "lagrangian"):
-        error, breakpoints = _core.min_steps(curve, eps)
+        scale = curve_scale(curve)
+        scaled_target = min(target * scale, float(np.finfo(np.float64).max))
+        error, breakpoints = _core.min_steps(_validation.scaled(curve, scale), scaled_target)
+        error = float(unscale_errors(error, scale, "the schedule's error"))
         k = len(breakpoints) - 1
         return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={k}, error <= {eps:g})")
     lo, hi = 1, n  # invariant: opt_hi <= eps (opt_n = 0, by one token per step)
@@ -97,7 +119,7 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
     while lo < hi:
         mid = (lo + hi) // 2
         candidate = optimal_schedule(curve, mid, method=method)
-        if candidate.error is not None and candidate.error <= eps:
+        if candidate.error is not None and candidate.error <= target:
             hi, best = mid, candidate
         else:
             lo = mid + 1
@@ -106,6 +128,7 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
 
 __all__ = [
     "CURVE_RTOL",
+    "METHODS",
     "Schedule",
     "error_frontier",
     "min_steps",
