@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -114,13 +115,34 @@ def as_method(method: Any) -> str:
     return method
 
 
-def check_cells(shape: Iterable[int], limit: int, what: str) -> int:
-    """Product of ``shape`` (a lazy iterable is fine), refusing (``ValueError``) as soon as it exceeds ``limit``.
+def as_int_array(value: Any, name: str) -> NDArray[np.int64]:
+    """An integer array as int64: integer dtypes, or floats that are exactly integers (``1.0``); ``1.7`` raises
+    ``TypeError`` instead of being truncated."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f" and np.isfinite(arr).all() and np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2**62):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu" or arr.dtype == np.uint64:
+        raise TypeError(f"{name} must be integers, got {arr.dtype} values {arr.ravel()[:4].tolist()}")
+    return np.asarray(arr, dtype=np.int64)
 
-    Stops at the first factor that crosses the limit, so ``itertools.repeat(2, 10**9)`` is refused at once.
+
+def require_attributes(obj: Any, names: Iterable[str], name: str, what: str) -> None:
+    """``TypeError`` unless ``obj`` has every attribute in ``names`` (duck-typed interfaces such as an exact model)."""
+    missing = [attr for attr in names if not hasattr(obj, attr)]
+    if missing:
+        raise TypeError(f"{name} must be {what}; got {type(obj).__name__} without {', '.join(missing)}")
+
+
+def check_cells(shape: Iterable[int], limit: int, what: str, max_axes: int = 62) -> int:
+    """Product of ``shape`` (a lazy iterable is fine), refusing (``ValueError``) as soon as it exceeds ``limit`` or
+    has more than ``max_axes`` axes.
+
+    Stops at the first axis that crosses a limit, so ``itertools.repeat(2, 10**9)`` is refused at once. O(min(axes)).
     """
     cells = 1
     for count, size in enumerate(shape, start=1):
+        if count > max_axes:
+            raise ValueError(f"{what} would have more than {max_axes} axes (one per coordinate)")
         cells *= int(size)
         if cells > limit:
             raise ValueError(f"{what} has more than {limit} cells (already {cells} after {count} axes)")
@@ -139,15 +161,18 @@ def probability_tolerance(dtype: np.dtype[Any], size: int) -> float:
 
 def as_probabilities(p: Any, name: str) -> NDArray[np.float64]:
     """Finite, non-negative values summing to 1 within :func:`probability_tolerance`; returned renormalised (float64)."""
-    dtype = np.asarray(p).dtype
-    arr = as_real_array(p, name)
+    original = np.asarray(p)
+    arr = as_real_array(original, name)
     if arr.size and (arr < 0).any():
         idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
         raise ValueError(f"{name} must be non-negative, but {name}[{', '.join(map(str, idx))}] = {arr[idx]}")
     total = float(arr.sum())
-    if not abs(total - 1.0) <= probability_tolerance(dtype, arr.size):
+    if not abs(total - 1.0) <= probability_tolerance(original.dtype, arr.size):
         raise ValueError(f"{name} must sum to 1 (unnormalised: the sum is {total!r})")
-    return np.ascontiguousarray(arr / total)
+    if np.may_share_memory(arr, original):
+        return np.ascontiguousarray(arr / total)
+    arr /= total  # our own copy: renormalise in place (no second tensor-sized allocation)
+    return arr
 
 
 def min_steps_target(eps: float) -> float:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, require_memory
+from ._validation import as_int, as_int_array, require_memory
 from .curve import project_monotone
 from .predictors import Predictor, check_predictions
 
@@ -68,7 +68,7 @@ def estimate_curve(predict: Predictor, data: ArrayLike, *, sizes: ArrayLike | No
     if rows.ndim != 2 or rows.shape[0] < 2 or rows.shape[1] < 1:
         raise ValueError(f"data must be N x n with N >= 2 (a standard error needs two rows), got shape {rows.shape}")
     n = rows.shape[1]
-    grid = default_grid(n) if sizes is None else np.unique(np.asarray(sizes, dtype=np.int64))
+    grid = default_grid(n) if sizes is None else np.unique(as_int_array(sizes, "sizes"))
     if grid.size == 0 or grid.min() < 0 or grid.max() > n - 1:
         raise ValueError(f"sizes must be revealed counts in 0..{n - 1}")
     if grid[0] != 0:
@@ -95,7 +95,7 @@ def estimate_curve(predict: Predictor, data: ArrayLike, *, sizes: ArrayLike | No
         raw = predict(tokens, mask)
         model_seconds += time.perf_counter() - t0
         calls += 1
-        entropies = _masked_entropies(check_predictions(raw, tokens.shape[0], n), mask)
+        entropies = _masked_entropies(check_predictions(raw, tokens.shape[0], n, mask), mask)
         samples[lo:lo + batch_size] = entropies.sum(axis=1) / mask.sum(axis=1)
     per_m = samples.reshape(grid.size, -1)
     h = per_m.mean(axis=1)

@@ -120,7 +120,10 @@ def _zeta(estimate: float, eps: float, what: str) -> int:
     eps = as_tolerance(eps)
     if eps == 0:
         raise ValueError("eps must be > 0")
-    return 1 + math.ceil(estimate / eps)
+    ratio = estimate / eps
+    if not math.isfinite(ratio):
+        raise ValueError(f"{what} / eps = {estimate!r} / {eps!r} overflows a double; give eps on a sensible scale")
+    return 1 + math.ceil(ratio)
 
 
 def _shrinking(n: int, zeta: int) -> NDArray[np.int64]:

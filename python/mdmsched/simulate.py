@@ -8,7 +8,7 @@ from typing import Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes, require_memory
+from ._validation import as_count, as_int, as_sizes, require_attributes, require_memory
 from .distribution import as_dense
 from .predictors import ExactModel, ExactPredictor, Predictor, check_predictions
 from .schedule import Schedule
@@ -36,6 +36,7 @@ def simulate(model: Model, schedule: ArrayLike | Schedule, num_samples: int, *, 
     predictor (``n`` defaults to its ``n`` attribute, else the schedule's length) or a dense distribution (wrapped in :class:`ExactPredictor`).
     ``k`` model calls per batch of ``batch_size`` sequences.
     """
+    batch_size = as_count(batch_size, "batch_size")
     predict = _as_predictor(model)
     sizes = as_sizes(schedule)
     if n is None:  # the predictor's own length when it has one, else the schedule's
@@ -54,7 +55,7 @@ def simulate(model: Model, schedule: ArrayLike | Schedule, num_samples: int, *, 
         tokens = np.zeros((batch, length), dtype=np.int64)
         for j in range(sizes.size):
             mask = steps >= j
-            probs = check_predictions(predict(tokens, mask), batch, length)
+            probs = check_predictions(predict(tokens, mask), batch, length, mask)
             cumulative = np.cumsum(probs, axis=2)
             draws = (rng.random((batch, length, 1)) > cumulative).sum(axis=2)
             now = steps == j
@@ -89,6 +90,9 @@ def expected_kl(model: ExactModel, schedule: ArrayLike | Schedule, num_samples: 
     ``log mu(x) - sum_j sum_{i in step j} log p(x_i | x revealed before step j)``. Unbiased; needs a model that
     knows its own law (:class:`ExactPredictor`, :class:`MarkovPredictor`). ``k`` model calls per batch.
     """
+    require_attributes(model, ("n", "sample", "log_prob"), "model",
+                       "an exact model that knows its own law (ExactPredictor, MarkovPredictor)")
+    batch_size = as_count(batch_size, "batch_size")
     sizes = as_sizes(schedule, model.n)
     count = as_int(num_samples, "num_samples")
     if count < 2:
@@ -102,9 +106,9 @@ def expected_kl(model: ExactModel, schedule: ArrayLike | Schedule, num_samples: 
         steps = _random_steps(rng, batch, model.n, sizes)
         log_nu = np.zeros(batch)
         for j in range(sizes.size):
-            probs = check_predictions(model(x, steps >= j), batch, model.n)
+            probs = check_predictions(model(x, steps >= j), batch, model.n, steps >= j)
             picked = np.take_along_axis(probs, x[..., None], axis=2)[..., 0]
-            with np.errstate(divide="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore"):  # rows at unmasked positions are not used
                 log_nu += np.sum(np.where(steps == j, np.log(picked), 0.0), axis=1)
         values[lo:lo + batch] = model.log_prob(x) - log_nu
     return float(values.mean()), float(values.std(ddof=1) / math.sqrt(count))
