@@ -12,6 +12,8 @@
 
 namespace mdmsched::detail {
 
+Solution solve_hull(const double* z, std::size_t n, std::size_t k);  // hull.cpp
+
 namespace {
 
 struct Candidate {
@@ -150,6 +152,13 @@ Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
         auto bp = splice(fewer.bp, more.bp, k);
         const double err = breakpoint_error(z, n, bp);
         if (err <= eps) return Solution{err, std::move(bp)};
+        // The splice is optimal only when fewer and more are optimal for one penalty; hull vertices whose slopes
+        // differ by less than the search resolves (~1e-13 relative) break that, and k would come out one too high.
+        // Settle this k with the exact hull DP when its k x (n+1) table is small (64 MiB).
+        if (k * (n + 1) <= (std::size_t{1} << 24)) {
+            Solution exact = solve_hull(z, n, k);
+            if (exact.error <= eps) return exact;
+        }
     }
     return Solution{more.error, std::move(more.bp)};
 }

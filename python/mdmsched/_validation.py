@@ -183,16 +183,20 @@ def min_steps_target(eps: float) -> float:
 def curve_scale(curve: NDArray[np.float64]) -> float:
     """A power of two ``s`` such that ``s * Z`` keeps the solver's sums and products far from overflow/underflow.
 
-    1 for ordinary curves. Near ``DBL_MAX`` (``max|Z| (n+1)^2 > 2^500``), or for tiny curves (``max|Z| < 2^-500``),
-    the solver runs on ``s * Z`` and errors are divided by ``s``: scaling by a power of two is exact (up to entries
-    below ``2^-1022 / s`` when scaling down, which are ~1e-300 relative to ``max|Z|``), so optima are unchanged.
+    1 for ordinary curves. Near ``DBL_MAX`` (``max|Z| (n+1)^2 > 2^1000``: sums of ``n`` values and penalties times
+    step counts could overflow) the solver runs on ``s * Z`` with ``s * max|Z| (n+1)^2 <= 2^1000``; tiny curves
+    (``max|Z| < 2^-500``) are scaled up by at most ``2^1000``. Scaling by a power of two is exact, except that when
+    scaling down, entries below ``2^-1022 / s`` (over ~2^1000 times smaller than ``max|Z|``) lose bits or round
+    to 0; reported errors are always recomputed on the original curve.
     """
     big = float(np.max(np.abs(curve))) if curve.size else 0.0
     n = curve.size + 1
-    if big == 0.0 or (big * n * n <= 2.0**500 and big >= 2.0**-500):
+    if big == 0.0 or (big * n * n <= 2.0**1000 and big >= 2.0**-500):
         return 1.0
-    exponent = math.frexp(big)[1] + 2 * math.frexp(float(n))[1]  # s * max|Z| * (n+1)^2 <= 1
-    return math.ldexp(1.0, -exponent)
+    exponent = math.frexp(big)[1] + 2 * math.frexp(float(n))[1]  # 2^exponent >= max|Z| (n+1)^2
+    if big >= 2.0**-500:
+        return math.ldexp(1.0, 1000 - exponent)
+    return math.ldexp(1.0, min(1000, -exponent))  # a denormal curve is scaled up by at most 2^1000 (s finite)
 
 
 def scaled(curve: NDArray[np.float64], scale: float) -> NDArray[np.float64]:

@@ -44,6 +44,14 @@ def schedule_error(z: ArrayLike, sizes: ArrayLike | Schedule) -> float:
     return float(unscale_errors(error, scale, "the schedule's error"))
 
 
+def _unscaled_error(curve: NDArray[np.float64], breakpoints: NDArray[np.int64], error: float, scale: float) -> float:
+    """The error of a schedule solved on ``scale * Z``, in the curve's unit. When the curve was rescaled, it is
+    recomputed on the original curve (entries that underflowed in ``scale * Z`` still count)."""
+    if scale != 1.0:
+        error = _core.schedule_error(curve, np.diff(breakpoints))
+    return float(unscale_errors(error, 1.0, "the schedule's error"))
+
+
 def _check_memory(n: int, k: int, method: str) -> None:
     need = int(_core.solve_memory_bytes(n, k, "auto" if method == "fast" else method))
     limit = min(MAX_SOLVER_BYTES, _validation.available_memory_bytes())
@@ -73,7 +81,7 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     _check_memory(curve.size, steps, method)
     scale = curve_scale(curve)
     error, breakpoints = _core.solve(_validation.scaled(curve, scale), steps, method)
-    error = float(unscale_errors(error, scale, f"opt_{steps}"))
+    error = _unscaled_error(curve, breakpoints, error, scale)
     return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={steps})")
 
 
@@ -111,8 +119,12 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
         scale = curve_scale(curve)
         scaled_target = min(target * scale, float(np.finfo(np.float64).max))
         error, breakpoints = _core.min_steps(_validation.scaled(curve, scale), scaled_target)
-        error = float(unscale_errors(error, scale, "the schedule's error"))
+        error = _unscaled_error(curve, breakpoints, error, scale)
         k = len(breakpoints) - 1
+        while error > target and k < n:  # only a rescaled curve (see curve_scale) can land here: one more step
+            k += 1
+            best = optimal_schedule(curve, k, method="lagrangian")
+            breakpoints, error = best.breakpoints, float(best.error or 0.0)
         return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={k}, error <= {eps:g})")
     lo, hi = 1, n  # invariant: opt_hi <= eps (opt_n = 0, by one token per step)
     best = Schedule(np.ones(n, dtype=np.int64), error=0.0, name=f"optimal (k={n})")
