@@ -96,6 +96,8 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
     if isinstance(p, Distribution) and exchangeable:
         raise ValueError("exchangeable=True needs a dense tensor; a Distribution is always walked exactly (drop the flag)")
     if not isinstance(p, Distribution):
+        if not exchangeable and np.ndim(p) > MAX_LATTICE_N:  # refuse before copying a (possibly broadcast) tensor
+            _guard_lattice(np.ndim(p), False, 0, 1)
         tensor = as_dense(p)
         symmetric = _is_exchangeable(tensor)
         if exchangeable and not symmetric:
