@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
@@ -125,7 +126,9 @@ def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
                 if "samples" in archive:
                     return Distribution.from_samples(archive["samples"])
             raise CliError(f"{path} must hold arrays 'outcomes' and 'probs', or 'samples'")
-        rows = np.loadtxt(file, delimiter="," if file.suffix == ".csv" else None, dtype=np.int64, ndmin=2)
+        with warnings.catch_warnings():  # an empty file warns, then fails below: one line, not a warning plus one
+            warnings.simplefilter("ignore")
+            rows = np.loadtxt(file, delimiter="," if file.suffix == ".csv" else None, dtype=np.int64, ndmin=2)
         return Distribution.from_samples(rows)
     except CliError:
         raise
