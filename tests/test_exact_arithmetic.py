@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import mdmsched
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import mdmsched
 from mdmsched._validation import MIN_STEPS_RTOL
 
 U = float(np.finfo(np.float64).eps)

@@ -12,12 +12,11 @@ import tempfile
 import time
 import warnings
 
+import mdmsched
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import mdmsched
 from mdmsched import _core, cli
 from mdmsched import distributions as D
 from mdmsched import schedules as S

@@ -14,10 +14,9 @@ import sys
 import time
 from fractions import Fraction
 
+import mdmsched
 import numpy as np
 import pytest
-
-import mdmsched
 from mdmsched import _core, _validation
 from mdmsched import distributions as D
 from mdmsched import schedules as S
@@ -57,12 +56,12 @@ def test_direct_distribution_construction_is_validated():
 
 def test_raw_core_validates_probabilities_and_lattice_size():
     for bad in (np.array([np.nan, 1.0]), np.array([-0.5, 1.5]), np.array([0.5, 0.6])):
-        for call in (lambda: _core.dense_lattice(bad, False), lambda: _core.dense_marginal_entropies(bad),
-                     lambda: _core.dense_prefix_entropies(bad),
-                     lambda: _core.sparse_lattice(np.array([[0], [1]]), bad, False),
-                     lambda: _core.sparse_marginal_entropies(np.array([[0], [1]]), bad)):
+        rows = np.array([[0], [1]])
+        for function, args in ((_core.dense_lattice, (bad, False)), (_core.dense_marginal_entropies, (bad,)),
+                               (_core.dense_prefix_entropies, (bad,)), (_core.sparse_lattice, (rows, bad, False)),
+                               (_core.sparse_marginal_entropies, (rows, bad))):
             with pytest.raises(ValueError):
-                call()
+                function(*args)
     rows = np.random.default_rng(0).integers(0, 2, size=(8, 40))
     start = time.perf_counter()
     with pytest.raises(ValueError, match="2\\^n subsets"):
@@ -280,7 +279,7 @@ def test_numpy_scalar_base_is_accepted():
 
 def _cli(*args: str, cwd) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mdmsched", *args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd)
+                          cwd=cwd, check=False)
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> None:

@@ -19,6 +19,7 @@ from typing import Any, NoReturn, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import METHODS
 from .compare import compare
 from .curve import (
     average_entropies,
@@ -27,7 +28,6 @@ from .curve import (
     information_curve,
     total_correlation,
 )
-from ._validation import METHODS
 from .distribution import Distribution
 from .examples import EXAMPLES, demo_distribution, example_curve
 from .schedule import Schedule

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _validation
 from ._progress import progress_callback
-from ._validation import as_int, as_log_scale, as_real_array
+from ._validation import as_log_scale, as_real_array
 from .distribution import Distribution, Source, as_dense
 from .entropy_estimate import EntropyEstimate
 

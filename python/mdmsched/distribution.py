@@ -62,7 +62,7 @@ class Distribution:
 
         Repeated rows are allowed (their probabilities add up).
         """
-        return cls(np.asarray(outcomes), np.asarray(probs))  # type: ignore[arg-type]  # __post_init__ validates
+        return cls(np.asarray(outcomes), np.asarray(probs))  # __post_init__ validates and converts
 
     @classmethod
     def from_samples(cls, samples: ArrayLike) -> Distribution:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable
+from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_count, as_int, as_real, as_real_array, check_cells
+from ._validation import as_count, as_real, as_real_array, check_cells
 from .distribution import Distribution, as_dense
 
 #: Dense tensors above this many cells are refused (use the sparse constructions or closed forms instead).
