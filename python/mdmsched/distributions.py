@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_count, as_real, as_real_array, check_cells
+from ._validation import as_count, as_real, as_real_array, check_cells, require_memory
 from .distribution import Distribution, as_dense
 
 #: Dense tensors above this many cells are refused (use the sparse constructions or closed forms instead).
@@ -199,6 +199,7 @@ def markov_curve(p: ArrayLike, n: int) -> NDArray[np.float64]:
     """
     matrix = _transition(p)
     n = _count(n, "n")
+    require_memory(48 * (n + 1), "the O(n) work arrays")
     pi = stationary_distribution(matrix)
     h_pi = float(-np.sum(pi[pi > 0] * np.log(pi[pi > 0])))
     m = np.arange(n + 1, dtype=np.float64)

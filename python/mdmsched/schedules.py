@@ -11,7 +11,16 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_curve, as_int, as_real_array, as_sizes, as_steps, as_tolerance
+from ._validation import (
+    as_curve,
+    as_int,
+    as_real,
+    as_real_array,
+    as_sizes,
+    as_steps,
+    as_tolerance,
+    require_memory,
+)
 from .schedule import Schedule
 from .solve import error_frontier, optimal_schedule, schedule_error
 
@@ -78,7 +87,7 @@ def geometric(n: int, k: int | None = None, *, ratio: float = 2.0) -> Schedule:
     n = _positive_n(n)
     breakpoints = [0]
     if k is None:
-        if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 1):
+        if not as_real(ratio, "ratio") > 1:  # numbers.Real: np.float32(2) is fine, "2" is a TypeError
             raise ValueError(f"ratio must be a finite number > 1, got {ratio!r}")
         while breakpoints[-1] < n:
             last = breakpoints[-1]
@@ -128,6 +137,7 @@ def _zeta(estimate: float, eps: float, what: str) -> int:
 
 def _shrinking(n: int, zeta: int) -> NDArray[np.int64]:
     """TC construction: N_i = floor(N_{i-1} + (n - N_{i-1}) / zeta) while it progresses, then single steps."""
+    require_memory(64 * n, "a schedule of up to n single-token steps")
     if zeta >= n + 1:
         return np.ones(n, dtype=np.int64)
     bp = [0]
@@ -143,6 +153,7 @@ def _shrinking(n: int, zeta: int) -> NDArray[np.int64]:
 def _growing(n: int, zeta: int) -> NDArray[np.int64]:
     """DTC construction: masked counts M_i = ceil(M_{i-1} (1 - 1/zeta)) while progressing, then down by one;
     played backwards in time (first steps reveal one token each, later ones at most 1/(zeta-1) of the revealed)."""
+    require_memory(64 * n, "a schedule of up to n single-token steps")
     if zeta >= n + 1:
         return np.ones(n, dtype=np.int64)
     masked = [n]
