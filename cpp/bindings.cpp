@@ -5,9 +5,11 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "mdmsched/entropy.hpp"
 #include "mdmsched/markov.hpp"
@@ -42,12 +44,43 @@ std::size_t as_count(std::int64_t value, const char* name) {
     return static_cast<std::size_t>(value);
 }
 
+// The one list of solver method names: exported as _core.METHODS, which the Python layer validates against.
+const std::pair<const char*, mdmsched::Method> kMethods[] = {
+    {"auto", mdmsched::Method::Auto},   {"fast", mdmsched::Method::Auto},
+    {"naive", mdmsched::Method::Naive}, {"hull", mdmsched::Method::Hull},
+    {"lagrangian", mdmsched::Method::Lagrangian},
+};
+
+// The subset lattice has 2^n subsets: the raw lattice walks refuse larger n (minutes to years of work).
+constexpr std::size_t kMaxLatticeN = 30;
+
 mdmsched::Method parse_method(const std::string& name) {
-    if (name == "auto" || name == "fast") return mdmsched::Method::Auto;
-    if (name == "naive") return mdmsched::Method::Naive;
-    if (name == "hull") return mdmsched::Method::Hull;
-    if (name == "lagrangian") return mdmsched::Method::Lagrangian;
-    throw std::invalid_argument("method must be one of 'auto', 'fast', 'naive', 'hull', 'lagrangian'; got '" + name + "'");
+    std::string names;
+    for (const auto& [key, value] : kMethods) {
+        if (name == key) return value;
+        names += std::string(names.empty() ? "'" : ", '") + key + "'";
+    }
+    throw std::invalid_argument("method must be one of " + names + "; got '" + name + "'");
+}
+
+// Raw entry points validate what they read: finite, non-negative probabilities summing to 1 (within 1e-6; the Python
+// layer checks tighter, dtype-aware tolerances and renormalises before calling).
+void check_probabilities(const double* p, std::size_t size, const char* name) {
+    double total = 0.0;
+    for (std::size_t i = 0; i < size; ++i) {
+        if (!(p[i] >= 0.0) || !std::isfinite(p[i]))
+            throw std::invalid_argument(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(p[i]) +
+                                        " is not a finite non-negative probability");
+        total += p[i];
+    }
+    if (!(std::fabs(total - 1.0) <= 1e-6))
+        throw std::invalid_argument(std::string(name) + " must sum to 1, got " + std::to_string(total));
+}
+
+void check_lattice_n(std::size_t n) {
+    if (n > kMaxLatticeN)
+        throw std::invalid_argument("the subset lattice of n = " + std::to_string(n) + " coordinates has 2^n subsets (limit n = " +
+                                    std::to_string(kMaxLatticeN) + ")");
 }
 
 // ---- riemann: schedule error and optimal schedules ------------------------------------------------------------
@@ -140,8 +173,9 @@ void bind_riemann(py::module_& m) {
 
 // ---- entropy: marginal entropies over the subset lattice -----------------------------------------------------
 
-std::vector<std::size_t> tensor_shape(const py::array& p) {
+std::vector<std::size_t> tensor_shape(const DoubleArray& p) {
     if (p.ndim() < 1) throw std::invalid_argument("p must have at least one dimension");
+    check_probabilities(p.data(), static_cast<std::size_t>(p.size()), "p");
     std::vector<std::size_t> shape;
     for (py::ssize_t i = 0; i < p.ndim(); ++i) shape.push_back(static_cast<std::size_t>(p.shape(i)));
     return shape;
@@ -174,6 +208,7 @@ std::size_t check_support(const Int64Array& outcomes, const DoubleArray& probs) 
     if (outcomes.ndim() != 2) throw std::invalid_argument("outcomes must be 2-D (M x n)");
     require_1d(probs, "probs");
     if (probs.shape(0) != outcomes.shape(0)) throw std::invalid_argument("probs must have one entry per outcome row");
+    check_probabilities(probs.data(), static_cast<std::size_t>(probs.size()), "probs");
     return static_cast<std::size_t>(outcomes.shape(1));
 }
 
@@ -201,6 +236,7 @@ void bind_entropy(py::module_& m) {
         "dense_lattice",
         [](DoubleArray p, bool keep_subsets, std::int64_t threads, const py::object& progress) {
             const auto shape = tensor_shape(p);
+            check_lattice_n(shape.size());
             const unsigned workers = thread_count(threads);
             return run_lattice(progress, [&](const mdmsched::Monitor& monitor) {
                 return mdmsched::dense_lattice(p.data(), shape, keep_subsets, workers, monitor);
@@ -243,6 +279,7 @@ void bind_entropy(py::module_& m) {
         "sparse_lattice",
         [](Int64Array outcomes, DoubleArray probs, bool keep_subsets, std::int64_t threads, const py::object& progress) {
             const std::size_t n = check_support(outcomes, probs);
+            check_lattice_n(n);
             const unsigned workers = thread_count(threads);
             const auto rows = static_cast<std::size_t>(outcomes.shape(0));
             return run_lattice(progress, [&](const mdmsched::Monitor& monitor) {
@@ -348,6 +385,10 @@ void bind_markov(py::module_& m) {
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "mdmsched C++ core (see mdmsched for the documented Python API)";
+    py::tuple methods(std::size(kMethods));
+    for (std::size_t i = 0; i < std::size(kMethods); ++i) methods[i] = py::str(kMethods[i].first);
+    m.attr("METHODS") = methods;
+    m.attr("MAX_LATTICE_N") = py::int_(kMaxLatticeN);
     bind_riemann(m);
     bind_entropy(m);
     bind_markov(m);

@@ -3,14 +3,21 @@ raises ValueError/TypeError with a message -- never a crash, a hang, or another 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+import time
 import warnings
 
+import mdmsched
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import mdmsched
-from mdmsched import _core
+from mdmsched import _core, cli
 from mdmsched import distributions as D
 from mdmsched import schedules as S
 
@@ -165,3 +172,179 @@ def test_model_tools_survive(data, schedule, count):
         assert samples.ndim == 2 and samples.shape[1] == 3
     _call(mdmsched.expected_kl, model, schedule, 10, seed=0)
     _call(mdmsched.empirical_kl, data, np.full((2, 2, 2), 0.125))
+
+
+# ---- issue 12: dataclass constructors, argument types, size guards, extreme values, corrupt CLI files ---------
+
+INTEGER_LIKE = st.one_of(
+    st.integers(-3, 12),
+    st.sampled_from([np.int8(3), np.int32(4), np.int64(5), np.uint16(2), np.uint64(3)]),
+)
+NOT_INTEGERS = st.sampled_from([2.7, 3.0, np.float32(3.0), np.float64(2.5), "3", b"3", None, True, np.bool_(True),
+                                 1 + 0j, [3], np.array([3])])
+
+
+@FUZZ
+@given(outcomes=hostile_arrays(), probs=hostile_arrays())
+def test_direct_distribution_construction_cannot_bypass_validation(outcomes, probs):
+    dist = _call(mdmsched.Distribution, outcomes, probs)
+    if dist is not None:  # whatever got through is a valid distribution
+        assert dist.outcomes.dtype == np.int64 and dist.outcomes.ndim == 2 and dist.outcomes.shape[0] >= 1
+        assert dist.probs.dtype == np.float64 and dist.probs.shape == (dist.outcomes.shape[0],)
+        assert np.isfinite(dist.probs).all() and (dist.probs >= 0).all() and abs(dist.probs.sum() - 1) < 1e-12
+        assert np.array_equal(dist.outcomes, np.asarray(outcomes))  # never truncated or wrapped
+        assert np.isfinite(mdmsched.total_correlation(dist))
+    sched = _call(mdmsched.Schedule, outcomes)
+    if sched is not None:
+        assert (sched.sizes >= 1).all() and sched.n == int(np.asarray(outcomes).sum())
+
+
+def _int_arguments():
+    """(name, call(value)) for integer arguments across the public API."""
+    z = np.linspace(0, 1, 12) ** 2
+    exact = mdmsched.ExactPredictor(np.full((2, 2, 2), 0.125))
+    data = np.zeros((4, 3), dtype=np.int64)
+    return [
+        ("k", lambda v: mdmsched.optimal_schedule(z, v)),
+        ("k_max", lambda v: mdmsched.error_frontier(z, v)),
+        ("n", lambda v: S.equal(v, 2)),
+        ("k", lambda v: S.cosine(12, v)),
+        ("n", lambda v: mdmsched.MarkovPredictor(np.array([[0.9, 0.1], [0.2, 0.8]]), v)),
+        ("num_samples", lambda v: mdmsched.simulate(exact, [1, 1, 1], v, seed=0)),
+        ("batch_size", lambda v: mdmsched.simulate(exact, [1, 1, 1], 3, seed=0, batch_size=v)),
+        ("batch_size", lambda v: mdmsched.expected_kl(exact, None, [3], 4, seed=0, batch_size=v)),
+        ("reps", lambda v: mdmsched.estimate_curve(exact, data, reps=v, seed=0)),
+        ("threads", lambda v: mdmsched.subset_entropies(np.full((2, 2), 0.25), threads=v)),
+        ("subsets_per_size", lambda v: mdmsched.estimate_average_entropies(np.full((2, 2), 0.25), subsets_per_size=v)),
+        ("n", lambda v: D.uniform(v, 2)),
+        ("q", lambda v: D.uniform(2, v)),
+        ("n", lambda v: D.markov_curve(np.array([[0.9, 0.1], [0.2, 0.8]]), v)),
+    ]
+
+
+@FUZZ
+@given(value=st.one_of(INTEGER_LIKE, NOT_INTEGERS), which=st.integers(0, 13))
+def test_integer_arguments_are_integers(value, which):
+    name, call = _int_arguments()[which]
+    integral = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if value is None and name in ("k_max", "threads"):  # documented defaults
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            call(value)
+        except TypeError as exc:
+            assert not integral, f"{name}={value!r} refused: {exc}"
+            return
+        except ValueError as exc:
+            assert integral, f"{name}={value!r} ({type(value).__name__}) must be a TypeError, got ValueError: {exc}"
+            return
+    assert integral, f"{name}={value!r} ({type(value).__name__}) was accepted (truncated?)"
+
+
+@FUZZ
+@given(value=st.sampled_from([2, 2.0, np.float32(2), np.float64(10), np.int64(3), np.e, "2", b"2", True, None, 1.0, 0.5,
+                              -2, np.nan, np.inf, [2]]))
+def test_base_arguments_are_real_numbers(value):
+    p = np.full((2, 2), 0.25)
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    for function in (mdmsched.information_curve, mdmsched.total_correlation, mdmsched.subset_entropies):
+        try:
+            function(p, base=value)
+        except TypeError:
+            assert not real and value is not None
+            continue
+        except ValueError:
+            assert real and not (math.isfinite(float(value)) and float(value) > 1)
+            continue
+        assert value is None or (real and float(value) > 1 and math.isfinite(float(value)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(n=st.integers(31, 64), q=st.sampled_from([1, 2, 3]), keep=st.booleans(), exchangeable=st.booleans())
+def test_size_guards_refuse_before_allocating(n, q, keep, exchangeable):
+    """Broadcast views just beyond the lattice (n > 30) and memory guards, and dense constructions just beyond
+    2^26 cells: a ValueError in well under a second (or a cheap result for q = 1), never numpy's MemoryError."""
+    start = time.perf_counter()
+    if 8 * q**n < 2**62:  # numpy itself cannot describe larger arrays
+        p = np.broadcast_to(np.float64(1.0 / q**n), (q,) * n) if n <= 32 or q == 1 else np.broadcast_to(1.0, (q,) * n)
+        function = mdmsched.subset_entropies if keep else mdmsched.average_entropies
+        kwargs = {"exchangeable": True} if exchangeable and not keep else {}
+        try:
+            out = function(p, **kwargs)
+        except ValueError as exc:
+            assert str(exc)
+        else:
+            assert q == 1 and exchangeable and np.isfinite(out).all()
+    cells_n = {1: 70, 2: 27 + n % 5, 3: 17 + n % 5}[q]  # 2^27+, 3^17+ > 2^26 cells; 1^70: more than 62 axes
+    with pytest.raises(ValueError):
+        D.uniform(cells_n, q)
+    with pytest.raises(ValueError):
+        D.uniform(10**9 + n, q)
+    assert time.perf_counter() - start < 2.0
+
+
+EXTREME = st.sampled_from([0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 1e-300, 1e-12, 1.0, 1e12, 1e300, 1e307,
+                           8.98846567431158e307, 1.7976931348623157e308])
+
+
+@FUZZ
+@given(steps=st.lists(EXTREME, min_size=0, max_size=12), k=st.integers(1, 13), eps=EXTREME)
+def test_solver_near_dbl_max_and_denormals(steps, k, eps):
+    """Curves whose values sit near DBL_MAX or in the denormals: finite, non-negative answers or a clear
+    ValueError -- never inf, NaN, a negative error or OverflowError."""
+    with np.errstate(over="ignore"):
+        z = np.concatenate(([0.0], np.cumsum(steps)))
+    if not np.isfinite(z).all():
+        z = np.concatenate(([0.0], np.sort(np.asarray(steps, dtype=np.float64))))
+    sched = _call(mdmsched.optimal_schedule, z, min(k, z.size))
+    if sched is not None:
+        assert sched.error is not None and 0 <= sched.error < math.inf
+    front = _call(mdmsched.error_frontier, z)
+    if front is not None:
+        assert np.isfinite(front).all() and (front >= 0).all() and (np.diff(front) <= 1e-12 * front[0]).all()
+    best = _call(mdmsched.min_steps, z, eps)
+    if best is not None:
+        assert best.error is not None and 0 <= best.error <= eps * (1 + 1e-15)
+    projected = _call(mdmsched.project_monotone, z[::-1])
+    if projected is not None:
+        assert np.isfinite(projected).all() and (np.diff(projected) >= 0).all()
+    err = _call(mdmsched.schedule_error, z, [z.size])
+    if err is not None:
+        assert 0 <= err < math.inf
+
+
+def _run_cli(argv):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()) as out:
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse
+            code = exc.code
+    return code, err.getvalue(), out.getvalue()
+
+
+@FUZZ
+@given(payload=st.binary(max_size=300), cut=st.floats(0, 1), kind=st.sampled_from(["npy", "npz", "json", "csv"]),
+       command=st.sampled_from(["solve", "frontier", "compare", "curve"]))
+def test_cli_survives_corrupt_files(payload, cut, kind, command):
+    """Random bytes, or a valid file truncated at a random point: exit 0 (valid JSON) or 2 with one line on
+    stderr; never a traceback."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, f"input.{kind}")
+        good = io.BytesIO()
+        if kind == "npy":
+            np.save(good, np.array([0.0, 0.5, 1.0]) if command != "curve" else np.full((2, 2), 0.25))
+        elif kind == "npz":
+            np.savez(good, outcomes=np.array([[0, 1], [1, 0]]), probs=np.array([0.5, 0.5]))
+        else:
+            good.write(b"[0, 0.5, 1.0]" if kind == "json" else b"0,1\n1,0\n")
+        data = good.getvalue()
+        with open(path, "wb") as handle:
+            handle.write(data[: int(cut * len(data))] if payload[:1] in (b"", b"\x00") else payload)
+        code, err, out = _run_cli([command, path, "--json"])
+    assert code in (0, 2), (code, err)
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and err.startswith("mdmsched: error: "), err
+    else:
+        json.loads(out, parse_constant=lambda token: (_ for _ in ()).throw(AssertionError(token)))

@@ -12,6 +12,8 @@
 
 namespace mdmsched::detail {
 
+Solution solve_hull(const double* z, std::size_t n, std::size_t k);  // hull.cpp
+
 namespace {
 
 struct Candidate {
@@ -166,6 +168,16 @@ Solution solve_lagrangian_in(const double* z, std::size_t n, std::size_t k) {
     if (!done.bp.empty()) return Solution{done.error, std::move(done.bp)};
     auto bp = splice(fewer.bp, more.bp, k);
     const double err = breakpoint_error(z, n, bp);
+    // Duality check: with lambda* the slope between the two bracketing optima, opt_k >= P(lambda*) - lambda* k. On
+    // (nearly) collinear stretches of opt_k rounding can make the two sides optimal for slightly different penalties,
+    // and the splice is then not guaranteed optimal: settle such k with the exact hull DP when its table is small.
+    const double slope = (fewer.error - more.error) / static_cast<double>(more.steps() - fewer.steps());
+    const double lower = fewer.error - slope * (static_cast<double>(k) - static_cast<double>(fewer.steps()));
+    const double scale = std::max(std::abs(fewer.error), std::abs(lower));
+    if (err > lower + 1e-9 * scale && static_cast<double>(k) * static_cast<double>(n + 1) <= 16.0 * 1024 * 1024) {
+        Solution exact = solve_hull(z, n, k);
+        if (exact.error < err) return exact;
+    }
     return Solution{err, std::move(bp)};
 }
 
@@ -187,19 +199,36 @@ Solution min_steps_lagrangian_in(const double* z, std::size_t n, double eps) {
         auto bp = splice(fewer.bp, more.bp, k);
         const double err = breakpoint_error(z, n, bp);
         if (err <= eps) return Solution{err, std::move(bp)};
+        // The splice is optimal only when fewer and more are optimal for one penalty; hull vertices whose slopes
+        // differ by less than the search resolves (~1e-13 relative) break that, and k would come out one too high.
+        // Settle this k with the exact hull DP when its k x (n+1) table is small (64 MiB).
+        if (k * (n + 1) <= (std::size_t{1} << 24)) {
+            Solution exact = solve_hull(z, n, k);
+            if (exact.error <= eps) return exact;
+        }
     }
     return Solution{more.error, std::move(more.bp)};
 }
 
 }  // namespace
 
+// The double-precision DP is for request-sized curves of ordinary magnitude: its hull intersections multiply values
+// of the curve's size, which overflow (or underflow) in double near 1e300 (or 1e-300), so such curves use long double.
+static bool double_is_enough(const double* z, std::size_t n) {
+    if (n > kDoublePrecisionMaxN) return false;
+    double smallest = 0.0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (z[i] > 0.0 && (smallest == 0.0 || z[i] < smallest)) smallest = z[i];
+    return z[n - 1] * static_cast<double>(n) < 1e100 && (smallest == 0.0 || smallest > 1e-100);
+}
+
 Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
-    return n <= kDoublePrecisionMaxN ? solve_lagrangian_in<double>(z, n, k) : solve_lagrangian_in<long double>(z, n, k);
+    return double_is_enough(z, n) ? solve_lagrangian_in<double>(z, n, k) : solve_lagrangian_in<long double>(z, n, k);
 }
 
 Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
-    return n <= kDoublePrecisionMaxN ? min_steps_lagrangian_in<double>(z, n, eps)
-                                     : min_steps_lagrangian_in<long double>(z, n, eps);
+    return double_is_enough(z, n) ? min_steps_lagrangian_in<double>(z, n, eps)
+                                  : min_steps_lagrangian_in<long double>(z, n, eps);
 }
 
 }  // namespace mdmsched::detail

@@ -3,6 +3,9 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+METHODS: tuple[str, ...]
+MAX_LATTICE_N: int
+
 def schedule_error(z: ArrayLike, sizes: ArrayLike) -> float: ...
 def solve(z: ArrayLike, k: int, method: str = "auto") -> tuple[float, NDArray[np.int64]]: ...
 def error_frontier(z: ArrayLike, k_max: int, method: str = "auto") -> NDArray[np.float64]: ...

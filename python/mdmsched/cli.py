@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import warnings
+import zipfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import as_curve
+from ._validation import METHODS, as_curve
 from .compare import compare
 from .curve import (
     average_entropies,
@@ -48,6 +51,47 @@ class CliError(Exception):
     """Bad input from the command line: reported in one line, exit code 2."""
 
 
+#: Exceptions that mean "bad input" (files, arguments, values): one line on stderr and exit code 2, no traceback.
+#: EOFError: an empty .npy; BadZipFile: a truncated .npz; KeyError: a missing array inside an .npz.
+INPUT_ERRORS = (CliError, ValueError, TypeError, OSError, MemoryError, EOFError, OverflowError, KeyError,
+                zipfile.BadZipFile)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (``mdmsched: error: ...``) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"mdmsched: error: {' '.join(message.split())} (see mdmsched --help)\n")
+
+
+def _real_array(data: Any, path: str, what: str) -> NDArray[np.float64]:
+    """``data`` as float64, refusing complex/object/string arrays instead of silently dropping imaginary parts."""
+    arr = np.asarray(data)
+    if arr.dtype.kind not in "iuf":
+        raise CliError(f"{path} must hold real numbers for {what}, got dtype {arr.dtype}")
+    return np.asarray(arr, dtype=np.float64)
+
+
+def strict_json(payload: Any) -> str:
+    """Strict JSON (no NaN/Infinity): non-finite numbers become ``null`` and are listed under ``"notes"``."""
+    paths: list[str] = []
+
+    def clean(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return {key: clean(item, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        if isinstance(value, float) and not math.isfinite(value):
+            paths.append(f"{path} = {value!r}")
+            return None
+        return value
+
+    out = clean(payload, "")
+    if paths and isinstance(out, dict):
+        out["notes"] = ["non-finite values encoded as null: " + ", ".join(paths)]
+    return json.dumps(out, allow_nan=False)
+
+
 def load_curve(path: str) -> NDArray[np.float64]:
     """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list,
     or an object with key ``Z``)."""
@@ -56,15 +100,17 @@ def load_curve(path: str) -> NDArray[np.float64]:
         raise CliError(f"no such curve file: {path}")
     try:
         if file.suffix == ".npy":
-            return np.asarray(np.load(file, allow_pickle=False), dtype=np.float64)
+            return _real_array(np.load(file, allow_pickle=False), path, "a curve")
         if file.suffix == ".json":
             data = json.loads(file.read_text())
             if isinstance(data, dict):
                 data = data.get("Z", data.get("curve"))
-            return np.asarray(data, dtype=np.float64)
+            return _real_array(data, path, "a curve")
         text = file.read_text().replace(",", " ")
         return np.asarray([float(tok) for tok in text.split()], dtype=np.float64)
-    except (ValueError, TypeError, OSError) as exc:
+    except CliError:
+        raise
+    except INPUT_ERRORS as exc:
         raise CliError(f"cannot read a curve from {path}: {exc}") from None
 
 
@@ -77,7 +123,7 @@ def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
     try:
         if file.suffix == ".npy":
             data = np.load(file, allow_pickle=False)
-            return Distribution.from_samples(data) if data.dtype.kind in "iu" else np.asarray(data, dtype=np.float64)
+            return Distribution.from_samples(data) if data.dtype.kind in "iu" else _real_array(data, path, "a tensor")
         if file.suffix == ".npz":
             with np.load(file, allow_pickle=False) as archive:
                 if "outcomes" in archive and "probs" in archive:
@@ -85,9 +131,13 @@ def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
                 if "samples" in archive:
                     return Distribution.from_samples(archive["samples"])
             raise CliError(f"{path} must hold arrays 'outcomes' and 'probs', or 'samples'")
-        rows = np.loadtxt(file, delimiter="," if file.suffix == ".csv" else None, dtype=np.int64, ndmin=2)
+        with warnings.catch_warnings():  # an empty file warns, then fails below: one line, not a warning plus one
+            warnings.simplefilter("ignore")
+            rows = np.loadtxt(file, delimiter="," if file.suffix == ".csv" else None, dtype=np.int64, ndmin=2)
         return Distribution.from_samples(rows)
-    except (ValueError, TypeError, OSError) as exc:
+    except CliError:
+        raise
+    except INPUT_ERRORS as exc:
         raise CliError(f"cannot read a distribution from {path}: {exc}") from None
 
 
@@ -97,7 +147,7 @@ def save_curve(z: NDArray[np.float64], path: str) -> None:
     if file.suffix == ".npy":
         np.save(file, z)
     elif file.suffix == ".json":
-        file.write_text(json.dumps({"Z": z.tolist()}))
+        file.write_text(strict_json({"Z": z.tolist()}))
     else:
         file.write_text("\n".join(repr(float(v)) for v in z) + "\n")
 
@@ -120,9 +170,9 @@ def schedule_dict(schedule: Schedule) -> dict[str, Any]:
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
     out = getattr(args, "out", None)
     if out and args.command in ("solve", "frontier", "compare", "table"):
-        Path(out).write_text(json.dumps(payload, indent=1) + "\n")  # the JSON result, for other tools
+        Path(out).write_text(strict_json(payload) + "\n")  # the JSON result, for other tools
         text += f"\nwrote {out}"
-    print(json.dumps(payload) if args.json else text)
+    print(strict_json(payload) if args.json else text)
 
 
 def _cmd_solve(args: argparse.Namespace) -> None:
@@ -347,7 +397,7 @@ def _demo_plots(z: NDArray[np.float64], schedule: Schedule, folder: Path) -> lis
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(prog="mdmsched", description="Optimal unmasking schedules for masked diffusion models.",
+    parser = OneLineParser(prog="mdmsched", description="Optimal unmasking schedules for masked diffusion models.",
                                      epilog=JSON_KEYS, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command")
 
@@ -369,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     budget = solve.add_mutually_exclusive_group()
     budget.add_argument("--steps", "-k", type=int, help="exact number of steps (default 16)")
     budget.add_argument("--eps", type=float, help="fewest steps with expected KL <= EPS nats")
-    solve.add_argument("--method", default="auto", choices=["auto", "fast", "naive", "hull", "lagrangian"])
+    solve.add_argument("--method", default="auto", choices=METHODS)
     solve.add_argument("--plot", metavar="PNG", help="draw the curve with the schedule's staircase to this PNG file")
     solve.set_defaults(func=_cmd_solve)
 
@@ -426,8 +476,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "plot", None):
             _use_agg()
         args.func(args)
-    except (CliError, ValueError, TypeError, OSError, MemoryError) as exc:
-        print(f"mdmsched: error: {exc}", file=sys.stderr)
+    except INPUT_ERRORS as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"mdmsched: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mdmsched: interrupted", file=sys.stderr)

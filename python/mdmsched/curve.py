@@ -25,16 +25,14 @@ from .entropy_estimate import EntropyEstimate
 
 #: Sparse supports: the full lattice has 2^n subsets, refused beyond this n (use estimate_average_entropies instead).
 #: Dense tensors are limited by memory on one machine instead (and can be sharded across machines with executor=).
-MAX_LATTICE_N = 30
+#: The C++ core owns the number (its raw lattice walks refuse larger n too).
+MAX_LATTICE_N: int = _core.MAX_LATTICE_N
 
 
 def _threads(threads: int | None) -> int:
     if threads is None:
         return 0
-    count = as_int(threads, "threads")
-    if count < 1:
-        raise ValueError(f"threads must be >= 1 (or None for all cores), got {count}")
-    return count
+    return _validation.as_count(threads, "threads (or None for all cores)", 1, 4096)
 
 
 def _guard_lattice(n: int, keep_subsets: bool, chain_bytes: int, threads: int, *, sparse: bool = False) -> None:
@@ -138,8 +136,9 @@ def _lattice(p: Source, keep_subsets: bool, threads: int | None,
         subsets, sums = _sharded_lattice(tensor, keep_subsets, workers, executor, shards, callback)
         n = tensor.ndim
     else:
+        shape = np.shape(p)  # guards first: a broadcast view of 2^35 cells must not be copied before it is refused
+        _guard_lattice(len(shape), keep_subsets, 8 * math.prod(shape), workers)
         tensor = as_dense(p)
-        _guard_lattice(tensor.ndim, keep_subsets, 8 * tensor.size, workers)
         subsets, sums = _core.dense_lattice(tensor, keep_subsets, workers, callback)
         n = tensor.ndim
     if callback is not None and progress is True:
@@ -186,7 +185,11 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
     :func:`subset_entropies`, keeping only per-size sums (O(n) extra memory); ``executor=``/``shards=`` shard it
     as there (bit-identical for every shard count).
     """
+    if isinstance(p, Distribution) and exchangeable:
+        raise ValueError("exchangeable=True needs a dense tensor; a Distribution is always walked exactly (drop the flag)")
     if not isinstance(p, Distribution):
+        if not exchangeable and np.ndim(p) > MAX_LATTICE_N:  # refuse before copying a (possibly broadcast) tensor
+            _guard_lattice(np.ndim(p), False, 0, 1, sparse=True)  # the C++ walk's own limit, dense or sparse
         tensor = as_dense(p)
         symmetric = _is_exchangeable(tensor)
         if exchangeable and not symmetric:
@@ -205,11 +208,12 @@ def information_curve(p: Source | EntropyEstimate, *, base: float | None = None,
                       shards: int | None = None) -> NDArray[np.float64]:
     """``Z_i = e_1 - (e_i - e_{i-1})``, ``i = 1..n``: mutual information of a fresh position with ``i-1`` revealed ones.
 
-    From an :class:`EntropyEstimate` the noisy curve is projected onto valid curves (``project_monotone``).
+    From an :class:`EntropyEstimate` the noisy curve is projected onto valid curves (``project_monotone``); the
+    estimate records its unit (``p.base``), so ``base`` converts from that unit, never twice.
     ``executor=``/``shards=``: the sharded walk of :func:`subset_entropies` (bit-identical results).
     """
     if isinstance(p, EntropyEstimate):
-        return project_monotone(curve_from_entropies(p.e * as_log_scale(base)))
+        return project_monotone(curve_from_entropies(p.e * (as_log_scale(base) / as_log_scale(p.base))))
     return curve_from_entropies(average_entropies(p, base=base, threads=threads, exchangeable=exchangeable,
                                                   progress=progress, executor=executor, shards=shards))
 
@@ -252,8 +256,12 @@ def project_monotone(z: ArrayLike) -> NDArray[np.float64]:
     arr = as_real_array(z, "Z", ndim=1)
     if arr.size == 0:
         raise ValueError("Z must have at least one entry")
+    # Pooled means sum up to n values: near DBL_MAX they would overflow, so pool on a power-of-two rescaled copy
+    # (exact) with max|Z| <= 1 and scale back (means never exceed max|Z|, so the result stays finite).
+    big = float(np.max(np.abs(arr)))
+    scale = math.ldexp(1.0, -math.frexp(big)[1]) if big > 2.0**900 else 1.0
     out = np.zeros_like(arr)
-    out[1:] = np.maximum(_isotonic(arr[1:]), 0.0)
+    out[1:] = np.maximum(_isotonic(arr[1:] * scale), 0.0) / scale
     return out
 
 

@@ -8,19 +8,48 @@ from typing import Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_real_array
+from ._validation import NORMALISATION_TOL, as_probabilities, require_memory
 
-#: Relative tolerance for "sums to 1".
-NORMALISATION_TOL = 1e-9
+__all__ = ["NORMALISATION_TOL", "Distribution", "Source", "as_dense"]
+
+
 @dataclass(frozen=True, eq=False)
 class Distribution:
     """A distribution over ``Sigma_1 x ... x Sigma_n`` given by its support: ``outcomes`` (M x n ints), ``probs`` (M,).
 
-    Build one with :meth:`from_support`, :meth:`from_samples` (empirical law) or :meth:`from_dense`.
+    Build one with :meth:`from_support`, :meth:`from_samples` (empirical law) or :meth:`from_dense`. Direct
+    construction ``Distribution(outcomes, probs)`` is validated the same way (``__post_init__``): integer outcomes
+    (floats are refused, never truncated), at most 62 coordinates, finite non-negative probabilities summing to 1
+    within :func:`mdmsched._validation.probability_tolerance` (stored renormalised), one probability per row.
     """
 
     outcomes: NDArray[np.int64]
     probs: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        rows = np.asarray(self.outcomes)
+        if rows.dtype.kind not in "iu" or rows.dtype == np.uint64:
+            raise TypeError(f"outcomes must be integers, got dtype {rows.dtype}")
+        if rows.ndim != 2 or rows.shape[0] == 0 or rows.shape[1] == 0:
+            raise ValueError(f"outcomes must be a non-empty 2-D array (M x n), got shape {rows.shape}")
+        if rows.shape[1] > 62:
+            raise ValueError(f"at most 62 coordinates are supported, got n = {rows.shape[1]}")
+        if np.ndim(self.probs) != 1:
+            raise ValueError(f"probs must be 1-D, got shape {np.shape(self.probs)}")
+        if np.shape(self.probs)[0] != rows.shape[0]:
+            raise ValueError(f"probs must have one entry per outcome row: {np.shape(self.probs)[0]} != {rows.shape[0]}")
+        require_memory(8 * rows.size, "a copy of outcomes")
+        p = as_probabilities(self.probs, "probs")
+        object.__setattr__(self, "outcomes", np.ascontiguousarray(rows, dtype=np.int64))
+        object.__setattr__(self, "probs", p)
+
+    @classmethod
+    def _trusted(cls, outcomes: NDArray[np.int64], probs: NDArray[np.float64]) -> Distribution:
+        """Internal: wrap arrays this package has already validated (C-contiguous int64 / float64), skipping checks."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "outcomes", outcomes)
+        object.__setattr__(obj, "probs", probs)
+        return obj
 
     @property
     def n(self) -> int:
@@ -33,17 +62,7 @@ class Distribution:
 
         Repeated rows are allowed (their probabilities add up).
         """
-        rows = np.asarray(outcomes)
-        if rows.dtype.kind not in "iu":
-            raise TypeError(f"outcomes must be integers, got dtype {rows.dtype}")
-        if rows.ndim != 2 or rows.shape[0] == 0 or rows.shape[1] == 0:
-            raise ValueError(f"outcomes must be a non-empty 2-D array (M x n), got shape {rows.shape}")
-        if rows.shape[1] > 62:
-            raise ValueError(f"at most 62 coordinates are supported, got n = {rows.shape[1]}")
-        p = _check_probabilities(as_real_array(probs, "probs", ndim=1), "probs")
-        if p.shape[0] != rows.shape[0]:
-            raise ValueError(f"probs must have one entry per outcome row: {p.shape[0]} != {rows.shape[0]}")
-        return cls(np.ascontiguousarray(rows, dtype=np.int64), p)
+        return cls(np.asarray(outcomes), np.asarray(probs))  # __post_init__ validates and converts
 
     @classmethod
     def from_samples(cls, samples: ArrayLike) -> Distribution:
@@ -61,20 +80,10 @@ class Distribution:
         """The support (non-zero cells) of a dense probability tensor."""
         tensor = as_dense(p)
         cells = np.argwhere(tensor > 0)
-        return cls(np.ascontiguousarray(cells, dtype=np.int64), tensor[tuple(cells.T)])
+        return cls._trusted(np.ascontiguousarray(cells, dtype=np.int64), np.ascontiguousarray(tensor[tuple(cells.T)]))
 
 
 Source = Union[Distribution, ArrayLike]
-
-
-def _check_probabilities(p: NDArray[np.float64], name: str) -> NDArray[np.float64]:
-    if p.size and (p < 0).any():
-        idx = tuple(int(i) for i in np.argwhere(p < 0)[0])
-        raise ValueError(f"{name} must be non-negative, but {name}[{', '.join(map(str, idx))}] = {p[idx]}")
-    total = float(p.sum())
-    if abs(total - 1.0) > NORMALISATION_TOL * max(1, p.size) ** 0.5:
-        raise ValueError(f"{name} must sum to 1 (unnormalised: the sum is {total!r})")
-    return np.ascontiguousarray(p / total)
 
 
 def as_dense(p: ArrayLike, name: str = "p") -> NDArray[np.float64]:
@@ -86,4 +95,4 @@ def as_dense(p: ArrayLike, name: str = "p") -> NDArray[np.float64]:
         raise ValueError(f"{name} must have non-empty axes, got shape {arr.shape}")
     if arr.ndim > 62:
         raise ValueError(f"{name} has {arr.ndim} dimensions; at most 62 are supported")
-    return _check_probabilities(as_real_array(arr, name), name)
+    return as_probabilities(arr, name)

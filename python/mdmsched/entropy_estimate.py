@@ -10,17 +10,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
-from ._validation import as_int, as_log_scale
+from ._validation import as_int, as_log_scale, require_memory
 from .distribution import Distribution, Source
 
 
 @dataclass(frozen=True)
 class EntropyEstimate:
-    """Monte Carlo estimate of the average entropies ``e_m`` (nats) with standard errors; exact where ``stderr == 0``."""
+    """Monte Carlo estimate of the average entropies ``e_m`` with standard errors; exact where ``stderr == 0``.
+
+    ``base`` records the unit: ``None`` for nats, else the logarithm base the entropies were converted to.
+    """
 
     e: NDArray[np.float64]
     stderr: NDArray[np.float64]
     subsets_per_size: int
+    base: float | None = None
 
 
 def estimate_average_entropies(p: Source, *, subsets_per_size: int = 64, seed: int | None = None,
@@ -30,10 +34,12 @@ def estimate_average_entropies(p: Source, *, subsets_per_size: int = 64, seed: i
     Sizes with at most ``subsets_per_size`` subsets are enumerated exactly (standard error 0). Cost:
     O(n * subsets_per_size * M * n) for a support of M rows; for large n where 2^n subsets are too many.
     """
-    dist = p if isinstance(p, Distribution) else Distribution.from_dense(p)
+    scale = as_log_scale(base)  # argument checks before any work
     per_size = as_int(subsets_per_size, "subsets_per_size")
     if per_size < 2:
         raise ValueError(f"subsets_per_size must be >= 2 (a standard error needs two), got {per_size}")
+    dist = p if isinstance(p, Distribution) else Distribution.from_dense(p)
+    require_memory(9 * per_size * dist.n, "the subset masks")
     rng = np.random.default_rng(seed)
     n = dist.n
     e = np.zeros(n + 1)
@@ -49,8 +55,7 @@ def estimate_average_entropies(p: Source, *, subsets_per_size: int = 64, seed: i
         h = _core.sparse_subset_entropies(dist.outcomes, dist.probs, masks)
         e[m] = h.mean()
         stderr[m] = 0.0 if exact else h.std(ddof=1) / math.sqrt(h.size)
-    scale = as_log_scale(base)
-    return EntropyEstimate(e * scale, stderr * scale, per_size)
+    return EntropyEstimate(e * scale, stderr * scale, per_size, None if base is None else float(base))
 
 
 def _all_subsets(n: int, m: int) -> NDArray[np.uint8]:

@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._validation import as_count, require_memory
 from .distribution import as_dense
 from .distributions import _transition, stationary_distribution
 
@@ -42,20 +43,27 @@ class ExactModel(Predictor, Protocol):
     def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]: ...
 
 
-def check_predictions(probs: object, batch: int, n: int) -> NDArray[np.float64]:
-    """Validate a predictor's output: shape (B, n, q), finite, non-negative, rows summing to 1 (tolerance 1e-6)."""
+def check_predictions(probs: object, batch: int, n: int, mask: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+    """Validate a predictor's output: shape (B, n, q), finite, non-negative, rows summing to 1 (tolerance 1e-6).
+
+    With ``mask`` only the rows of masked positions are checked: rows at unmasked positions are ignored (whatever
+    they hold) and must not be used by the caller.
+    """
     arr = np.asarray(probs)
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"predictor returned dtype {arr.dtype}; expected real probabilities")
     if arr.ndim != 3 or arr.shape[:2] != (batch, n) or arr.shape[2] < 1:
         raise ValueError(f"predictor returned shape {arr.shape}; expected ({batch}, {n}, q)")
     out = np.asarray(arr, dtype=np.float64)
-    lowest, highest = float(out.min()), float(out.max())  # NaN propagates through min/max: no temporaries
+    checked = out if mask is None else out[mask]
+    if not checked.size:
+        return out
+    lowest, highest = float(checked.min()), float(checked.max())  # NaN propagates through min/max
     if not (math.isfinite(lowest) and math.isfinite(highest)):
         raise ValueError("predictor returned NaN or infinite probabilities")
     if lowest < 0:
         raise ValueError("predictor returned negative probabilities")
-    sums = out.sum(axis=2)
+    sums = checked.sum(axis=-1)
     if not np.allclose(sums, 1.0, atol=1e-6):
         worst = float(sums.flat[np.argmax(np.abs(sums - 1.0))])
         raise ValueError(f"predictor returned unnormalised probabilities (a row sums to {worst!r})")
@@ -77,7 +85,8 @@ def check_batch(tokens: ArrayLike, mask: ArrayLike, n: int, q: int) -> tuple[NDA
 class ExactPredictor:
     """True conditionals of an explicit dense distribution ``p`` of shape ``(q,) * n`` (small n).
 
-    Each call slices ``p`` at the revealed tokens and sums out the rest: O(B n q^n).
+    Each call slices ``p`` at the revealed tokens and sums out the rest: O(B n q^n). Given evidence of probability 0
+    the conditionals are uniform (documented convention; the sampler can produce such evidence).
     """
 
     def __init__(self, p: ArrayLike) -> None:
@@ -127,15 +136,15 @@ class MarkovPredictor:
     Given the revealed positions, a masked position depends only on its nearest revealed neighbours ``L < i < R``:
     ``p(x_i | ...) oc P^{i-L}[x_L, x_i] P^{R-i}[x_i, x_R]`` (``pi`` replaces the left factor when there is no
     ``L``, 1 the right one when there is no ``R``) -- forward-backward reduced to matrix powers, vectorised over the
-    batch: O(B n q) per call after an O(n q^3) table of powers.
+    batch: O(B n q) per call after an O(n q^3) table of powers. Given evidence of probability 0 (possible for chains
+    with zero transitions, since the sampler reveals a step's positions independently) the conditional is uniform.
     """
 
     def __init__(self, transition: ArrayLike, n: int) -> None:
         self.P = _transition(transition)
-        self.n = int(n)
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
+        self.n = as_count(n, "n")  # an integer: 2.7 is refused, never truncated
         self.q = self.P.shape[0]
+        require_memory(8 * (self.n + 1) * self.q * self.q, "the table of matrix powers")
         self.pi = stationary_distribution(self.P)
         powers = np.empty((self.n + 1, self.q, self.q))
         powers[0] = np.eye(self.q)
@@ -156,7 +165,10 @@ class MarkovPredictor:
         # powers[g, :, x_R] with (B, n) index arrays around a slice: numpy puts the (B, n) axes first -> (B, n, q).
         right_factor = np.where(has_right[..., None], self.powers[np.clip(right - idx, 0, n), :, right_tok], 1.0)
         probs = left_factor * right_factor
-        probs /= probs.sum(axis=2, keepdims=True)
+        # Evidence of probability 0 (the sampler draws a step's positions independently, so it can reveal x_L, x_R
+        # that the chain cannot join): the conditional is undefined and is taken to be uniform, as in ExactPredictor.
+        total = probs.sum(axis=2, keepdims=True)
+        probs = np.divide(probs, total, out=np.full_like(probs, 1.0 / self.q), where=total > 0)
         return np.asarray(probs, dtype=np.float64)
 
     def sample(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes
+from ._validation import as_int, as_real, as_sizes
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,9 +41,9 @@ class Schedule:
         object.__setattr__(self, "_breakpoints", breakpoints)
         object.__setattr__(self, "passes", sizes if self.passes is None else _as_passes(self.passes, sizes))
         if self.error is not None:
-            object.__setattr__(self, "error", float(self.error))
+            object.__setattr__(self, "error", as_real(self.error, "error"))  # a number, not "1.5"; finite
         if self.bound is not None:
-            object.__setattr__(self, "bound", float(self.bound))
+            object.__setattr__(self, "bound", as_real(self.bound, "bound"))
 
     @classmethod
     def from_breakpoints(cls, breakpoints: ArrayLike, **kwargs: Any) -> Schedule:

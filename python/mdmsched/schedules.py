@@ -14,7 +14,16 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_curve, as_int, as_real_array, as_sizes, as_steps, as_tolerance
+from ._validation import (
+    as_curve,
+    as_int,
+    as_real,
+    as_real_array,
+    as_sizes,
+    as_steps,
+    as_tolerance,
+    require_memory,
+)
 from .practice import cosine as cosine, dus as dus, equal as equal  # noqa: PLC0414  (peer rules, re-exported)
 from .schedule import BlockSchedule, Schedule
 from .solve import error_frontier, optimal_schedule, schedule_error
@@ -72,7 +81,7 @@ def geometric_growth(n: int, k: int | None = None, *, ratio: float = 2.0) -> Sch
         k = as_steps(k, n)
         targets = np.floor(float(n) ** (np.arange(1, k) / k) + 0.5).astype(np.int64)
         return _exact_k(n, k, targets, "geometric growth n^(j/k)")
-    if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 1):
+    if not as_real(ratio, "ratio") > 1:  # numbers.Real: np.float32(2) is fine, "2" is a TypeError
         raise ValueError(f"ratio must be a finite number > 1, got {ratio!r}")
     breakpoints = [0]
     while breakpoints[-1] < n:
@@ -118,11 +127,15 @@ def _zeta(estimate: float, eps: float, what: str) -> int:
     eps = as_tolerance(eps)
     if eps == 0:
         raise ValueError("eps must be > 0")
-    return 1 + math.ceil(estimate / eps)
+    ratio = estimate / eps
+    if not math.isfinite(ratio):
+        raise ValueError(f"{what} / eps = {estimate!r} / {eps!r} overflows a double; give eps on a sensible scale")
+    return 1 + math.ceil(ratio)
 
 
 def _shrinking(n: int, zeta: int) -> NDArray[np.int64]:
     """TC construction: N_i = floor(N_{i-1} + (n - N_{i-1}) / zeta) while it progresses, then single steps."""
+    require_memory(64 * n, "a schedule of up to n single-token steps")
     if zeta >= n + 1:
         return np.ones(n, dtype=np.int64)
     bp = [0]
@@ -138,6 +151,7 @@ def _shrinking(n: int, zeta: int) -> NDArray[np.int64]:
 def _growing(n: int, zeta: int) -> NDArray[np.int64]:
     """DTC construction: masked counts M_i = ceil(M_{i-1} (1 - 1/zeta)) while progressing, then down by one;
     played backwards in time (first steps reveal one token each, later ones at most 1/(zeta-1) of the revealed)."""
+    require_memory(64 * n, "a schedule of up to n single-token steps")
     if zeta >= n + 1:
         return np.ones(n, dtype=np.int64)
     masked = [n]

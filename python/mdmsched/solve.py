@@ -11,7 +11,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _validation
-from ._validation import CURVE_RTOL, as_curve, as_sizes, as_steps, as_tolerance
+from ._validation import (
+    CURVE_RTOL,
+    METHODS,
+    as_curve,
+    as_method,
+    as_sizes,
+    as_steps,
+    as_tolerance,
+    curve_scale,
+    min_steps_target,
+    unscale_errors,
+)
 from .schedule import Schedule
 
 Method = Literal["auto", "fast", "naive", "hull", "lagrangian"]
@@ -28,7 +39,17 @@ def schedule_error(z: ArrayLike, sizes: ArrayLike | Schedule) -> float:
     """
     curve = as_curve(z)
     steps = as_sizes(sizes, curve.size)
-    return float(_core.schedule_error(curve, steps))
+    scale = curve_scale(curve)  # 1 except near DBL_MAX / for tiny curves: exact power-of-two rescaling
+    error = _core.schedule_error(_validation.scaled(curve, scale), steps)
+    return float(unscale_errors(error, scale, "the schedule's error"))
+
+
+def _unscaled_error(curve: NDArray[np.float64], breakpoints: NDArray[np.int64], error: float, scale: float) -> float:
+    """The error of a schedule solved on ``scale * Z``, in the curve's unit. When the curve was rescaled, it is
+    recomputed on the original curve (entries that underflowed in ``scale * Z`` still count)."""
+    if scale != 1.0:
+        error = _core.schedule_error(curve, np.diff(breakpoints))
+    return float(unscale_errors(error, 1.0, "the schedule's error"))
 
 
 def _check_memory(n: int, k: int, method: str) -> None:
@@ -44,10 +65,7 @@ def _check_memory(n: int, k: int, method: str) -> None:
 
 
 def _check_method(method: Any) -> Method:
-    allowed = ("auto", "fast", "naive", "hull", "lagrangian")
-    if method not in allowed:
-        raise ValueError(f"method must be one of {allowed}, got {method!r}")
-    checked: Method = method
+    checked: Method = as_method(method)  # type: ignore[assignment]  # names: _validation.METHODS (= _core.METHODS)
     return checked
 
 
@@ -63,7 +81,9 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     steps = as_steps(k, curve.size)
     method = _check_method(method)
     _check_memory(curve.size, steps, method)
-    error, breakpoints = _core.solve(curve, steps, method)
+    scale = curve_scale(curve)
+    error, breakpoints = _core.solve(_validation.scaled(curve, scale), steps, method)
+    error = _unscaled_error(curve, breakpoints, error, scale)
     return Schedule._trusted(breakpoints[1:] - breakpoints[:-1], breakpoints, error, f"optimal (k={steps})")
 
 
@@ -76,11 +96,17 @@ def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "
     curve = as_curve(z)
     k_max = curve.size if k_max is None else as_steps(k_max, curve.size, "k_max")
     method = _check_method(method)
-    return np.asarray(_core.error_frontier(curve, k_max, method), dtype=np.float64)
+    scale = curve_scale(curve)
+    # The core clamps opt_k at 0 (rounding of differences of long-double prefix sums can leave ~-1e-16 max|Z| n).
+    return unscale_errors(_core.error_frontier(_validation.scaled(curve, scale), k_max, method), scale, "opt_1 = sum(Z)")
 
 
 def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: float | None = None) -> Schedule:
     """The fewest-step schedule with ``opt_k <= eps`` (nats), and that schedule.
+
+    Tolerance: ``opt_k <= eps * (1 + 4 DBL_EPSILON)`` counts as meeting the target (``_validation.MIN_STEPS_RTOL``),
+    so an ``eps`` equal to an exact ``opt_k`` (rounded to double) returns that ``k``; schedule errors are accurate to a
+    few ulps, well inside that margin.
 
     ``"auto"``/``"fast"``/``"lagrangian"``: one penalty search brackets the crossing on the convex hull of ``opt_k``
     and splices the schedule, O(n log range). ``"naive"``/``"hull"``: a binary search over ``k`` (``opt_k`` is
@@ -97,16 +123,24 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: 
     eps = as_tolerance(eps)
     method = _check_method(method)
     n = curve.size
+    target = min_steps_target(eps)
     if method in ("auto", "fast", "lagrangian"):
-        error, breakpoints = _core.min_steps(curve, eps)
+        scale = curve_scale(curve)
+        scaled_target = min(target * scale, float(np.finfo(np.float64).max))
+        error, breakpoints = _core.min_steps(_validation.scaled(curve, scale), scaled_target)
+        error = _unscaled_error(curve, breakpoints, error, scale)
         k = len(breakpoints) - 1
+        while error > target and k < n:  # only a rescaled curve (see curve_scale) can land here: one more step
+            k += 1
+            best = optimal_schedule(curve, k, method="lagrangian")
+            breakpoints, error = best.breakpoints, float(best.error or 0.0)
         return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={k}, error <= {eps:g})")
     lo, hi = 1, n  # invariant: opt_hi <= eps (opt_n = 0, by one token per step)
     best = Schedule(np.ones(n, dtype=np.int64), error=0.0, name=f"optimal (k={n})")
     while lo < hi:
         mid = (lo + hi) // 2
         candidate = optimal_schedule(curve, mid, method=method)
-        if candidate.error is not None and candidate.error <= eps:
+        if candidate.error is not None and candidate.error <= target:
             hi, best = mid, candidate
         else:
             lo = mid + 1
@@ -130,6 +164,7 @@ def _min_steps_with_confidence(estimate: Any, eps: float, confidence: float, met
 
 __all__ = [
     "CURVE_RTOL",
+    "METHODS",
     "Schedule",
     "error_frontier",
     "min_steps",
