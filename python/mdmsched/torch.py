@@ -207,12 +207,17 @@ class TorchModel:
         return lg
 
     @staticmethod
-    def _reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(d, e, log1p(S))`` for a chunk of logits, overwriting ``lg`` (our own copy) with ``d``.
+    def _reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor, what: str,
+                given: torch.Tensor | None = None) -> torch.Tensor:
+        """One chunk's result from its logits ``lg`` (``(chunk, q)``, our own copy: overwritten in place).
 
-        With ``M`` the row maximum: ``d_x = M - l_x >= 0``, ``e_x = exp(-d_x)`` except 0 at the (first) argmax, and
-        ``S = sum_x e_x``, so that ``-log q_x = d_x + log1p(S)`` and ``q_x = exp(-d_x) / (1 + S)``. No cancellation:
-        the cross-entropy of a near-certain token keeps its relative precision (``lse - l_x`` would not).
+        With ``M`` the row maximum, ``d_x = M - l_x >= 0``, ``e_x = exp(-d_x)`` (0 at the first argmax) and
+        ``S = sum_x e_x``: ``-log q_x = d_x + log1p(S)`` (``what="cross_entropy"``, at ``truth``),
+        ``H = sum_x e_x d_x / (1 + S) + log1p(S)`` (``"entropy"``) -- sums of non-negative terms, so near-certain
+        tokens keep full relative precision (``logsumexp - l_x`` would cancel) -- and for ``"sample"`` the inverse
+        CDF of ``exp(-d)`` (cumulated in float64) at the row's uniform. ``given``: the true tokens (column indices)
+        for ``"cross_entropy"``, the uniforms in [0, 1) (float64) for ``"sample"``. One pass for the maximum,
+        one for ``exp``, one more for the entropy's sum or the CDF; at most one extra chunk-sized buffer.
         """
         top, arg = lg.max(dim=-1)  # NaN anywhere in a row propagates to its max
         bad = ~torch.isfinite(top)
@@ -221,9 +226,24 @@ class TorchModel:
             raise ValueError(f"the model returned non-finite logits (NaN, +inf, or all -inf) at position "
                              f"[{int(r[i])}, {int(c[i])}]")
         d = lg.neg_().add_(top.unsqueeze(1))
-        e = d.neg().exp_()
+        if what == "cross_entropy":
+            assert given is not None
+            picked = d.gather(1, given.unsqueeze(1)).squeeze(1)
+            e = d.neg_().exp_()  # d is not needed any more
+        elif what == "entropy":
+            e = d.neg().exp_()
+        else:
+            assert given is not None
+            cdf = d.neg_().exp_().cumsum(dim=-1, dtype=torch.float64)
+            u = given.unsqueeze(1) * cdf[:, -1:]
+            # The first x with CDF(x) > u: tokens of probability 0 (flat CDF) are never drawn.
+            return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp_(max=cdf.shape[1] - 1)
         e.scatter_(1, arg.unsqueeze(1), 0.0)
-        return d, e, torch.log1p(e.sum(dim=-1))
+        log_s = torch.log1p(e.sum(dim=-1))
+        if what == "cross_entropy":
+            return picked.add_(log_s)
+        # e_x = 0 where l_x = -inf: 0 * inf = NaN -> 0.
+        return e.mul_(d).nan_to_num_(nan=0.0).sum(dim=-1).div_(torch.expm1(log_s).add_(1.0)).add_(log_s)
 
     # ---- the interface ----------------------------------------------------------------------------------------
 
@@ -246,18 +266,14 @@ class TorchModel:
             truth = torch.from_numpy(t).to(self.device) - start
             pieces = []
             for r, c in self._chunks(m, stop - start):
-                d, e, log_s = self._reduce(self._chunk_logits(logits, r, c, start, stop), r, c)
+                lg = self._chunk_logits(logits, r, c, start, stop)
+                value = self._reduce(lg, r, c, target, truth[r, c])
                 if target == "cross_entropy":
-                    value = d.gather(1, truth[r, c].unsqueeze(1)).squeeze(1) + log_s
                     bad = ~torch.isfinite(value)
                     if bool(bad.any()):
                         i = int(torch.nonzero(bad)[0, 0])
                         raise ValueError(f"the model gives probability 0 to the true token "
                                          f"tokens[{int(r[i])}, {int(c[i])}] = {int(truth[r[i], c[i]]) + start}")
-                else:
-                    # H = sum_x q_x (d_x + log1p S) = sum_x e_x d_x / (1 + S) + log1p S: non-negative terms only
-                    # (the argmax has d = 0); e_x = 0 at l_x = -inf gives 0 * inf = NaN -> 0.
-                    value = e.mul_(d).nan_to_num_(nan=0.0).sum(dim=-1) / torch.expm1(log_s).add_(1.0) + log_s
                 pieces.append(value.to(torch.float64))
             values = torch.cat(pieces).cpu().numpy()
         out[m] = values
@@ -266,8 +282,9 @@ class TorchModel:
     def sample(self, tokens: ArrayLike, mask: ArrayLike, rng: np.random.Generator) -> NDArray[np.int64]:
         """``(B, n)``: each masked position drawn independently from ``q(. | revealed)``; others copied from ``tokens``.
 
-        Draws by the Gumbel-max trick (``argmax(l - log E)``, ``E ~ Exp(1)``) with a torch generator on the device
-        seeded from ``rng``: deterministic given ``rng``. One forward pass plus ``O(B n q)``.
+        Inverse-CDF draws (the CDF cumulated in float64, one uniform per position) from a torch generator on the
+        device seeded from ``rng``: deterministic given ``rng`` and independent of ``chunk_size``. One forward pass
+        plus ``O(B n q)``.
         """
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -280,14 +297,12 @@ class TorchModel:
             logits, start, stop = self._logits(t, m)
             gen = torch.Generator(device=self.device)
             gen.manual_seed(seed)
-            pieces = []
+            uniforms = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
+            pieces, done = [], 0
             for r, c in self._chunks(m, stop - start):
                 lg = self._chunk_logits(logits, r, c, start, stop)
-                top = lg.max(dim=-1).values
-                if not bool(torch.isfinite(top).all()):
-                    self._reduce(lg, r, c)  # raises, naming the position
-                noise = torch.empty_like(lg).exponential_(generator=gen).log_().neg_().add_(lg)
-                pieces.append(noise.argmax(dim=-1))
+                pieces.append(self._reduce(lg, r, c, "sample", uniforms[done:done + r.shape[0]]))
+                done += r.shape[0]
             values = torch.cat(pieces).cpu().numpy()
         out[m] = values + start
         return out
