@@ -143,3 +143,42 @@ def test_help_and_module_entry_point():
     result = subprocess.run([sys.executable, "-m", "mdmsched", "solve", "--example", "code", "-k", "2", "--json"],
                             capture_output=True, text=True, timeout=60)
     assert json.loads(result.stdout)["schedule"]["sizes"] == [16, 48]
+
+
+def test_table_matches_the_api_and_loads_with_json_alone(curve_file, tmp_path):
+    z = np.load(curve_file)
+    out_file = tmp_path / "table.json"
+    result = run("table", str(curve_file), "--lengths", "24,48", "--steps", "3,6,30", "--block-lengths", "12",
+                 "--out", str(out_file))
+    assert result.returncode == 0, result.stderr
+    table = json.loads(out_file.read_text())  # what a serving stack does: json only
+    assert table["format"] == "mdmsched-table/1" and table["units"] == "nats" and table["fit"] == "interp"
+    assert [48, "12", 30] not in table["skipped"] and [24, "12", 30] in table["skipped"]
+    z48 = np.interp(np.linspace(0, 1, 48), np.linspace(0, 1, z.size), z)  # the documented fit
+    entry = table["schedules"]["48"]["12"]["6"]
+    expected = mdmsched.schedules.blockwise(48, 12, total_steps=6,
+                                            curves=[np.interp(np.linspace(0, 1, 12), np.linspace(0, 1, 48), z48)] * 4)
+    assert entry["blocks"] == [b.tolist() for b in expected.blocks]
+    assert entry["num_transfer_tokens"] == expected.num_transfer_tokens().tolist()
+    assert entry["error"] == pytest.approx(expected.error) and entry["k"] == 6 and sum(entry["sizes"]) == 48
+    full = run_json("table", str(curve_file), "--lengths", str(z.size), "--steps", "5", "--fit", "truncate")
+    best = mdmsched.optimal_schedule(z, 5)
+    assert full["schedules"][str(z.size)]["full"]["5"]["sizes"] == best.tolist()
+    assert full["schedules"][str(z.size)]["full"]["5"]["error"] == pytest.approx(best.error)
+
+
+def test_table_from_a_family_and_its_errors(tmp_path):
+    z8, z16 = mdmsched.example_curve("markov")[:8], mdmsched.example_curve("saturating")[:16]
+    np.savez(tmp_path / "fam.npz", **{"8": z8, "n16": z16})
+    (tmp_path / "fam.json").write_text(json.dumps({"8": z8.tolist(), "16": z16.tolist()}))
+    for name in ("fam.npz", "fam.json"):
+        out = run_json("table", "--family", str(tmp_path / name), "--lengths", "8,16", "--steps", "2,4")
+        assert out["schedules"]["16"]["full"]["4"]["sizes"] == mdmsched.optimal_schedule(z16, 4).tolist()
+        assert out["schedules"]["8"]["full"]["2"]["sizes"] == mdmsched.optimal_schedule(z8, 2).tolist()
+    for args, fragment in ((("--family", str(tmp_path / "fam.npz"), "--lengths", "32", "--steps", "2"), "no curve"),
+                           (("--example", "markov", "--lengths", "8", "--steps", "two"), "--steps"),
+                           (("--example", "markov", "--lengths", "0", "--steps", "2"), "positive"),
+                           (("--example", "markov", "--lengths", "9999", "--steps", "2", "--fit", "truncate"),
+                            "truncate")):
+        result = run("table", *args)
+        assert result.returncode == 2 and fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1

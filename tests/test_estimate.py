@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -84,5 +86,259 @@ def test_bad_estimate_arguments():
         mdmsched.estimate_curve(model, np.zeros((4, 2)))
     with pytest.raises(ValueError, match="N >= 2"):
         mdmsched.estimate_curve(model, np.zeros((1, 2), dtype=int))
-    with pytest.raises(ValueError, match="sizes"):
-        mdmsched.estimate_curve(model, np.zeros((4, 2), dtype=int), sizes=[5])
+    with pytest.raises(ValueError, match="grid"):
+        mdmsched.estimate_curve(model, np.zeros((4, 2), dtype=int), grid=[5])
+
+
+# ---- learned models: the cross-entropy identity (SPEC §5.1) -------------------------------------------------------------
+
+from learned import InconsistentModel, cross_entropy_curve, ordered_partition_kl  # noqa: E402
+
+
+@pytest.mark.parametrize(("n", "q", "sizes"), [(3, 2, [2, 1]), (4, 2, [1, 3]), (4, 3, [2, 2]), (3, 3, [3])])
+def test_cross_entropy_identity_by_brute_force(n, q, sizes):
+    # E_S KL(mu || nu_q^S) over every ordered partition = sum_j s_j g_{N_{j-1}} - H(mu), for inconsistent q.
+    rng = np.random.default_rng(n * 10 + q)
+    p = rng.dirichlet(np.full(q**n, 0.7)).reshape((q,) * n)
+    model = InconsistentModel(n, q, seed=n + q)
+    g = cross_entropy_curve(p, model)
+    entropy = float(-(p * np.log(p)).sum())
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    identity = float(np.dot(sizes, g[starts]) - entropy)
+    assert ordered_partition_kl(p, model, sizes) == pytest.approx(identity, abs=1e-12)
+    # and through the curve: err(Z^g, s) + sum(g) - H(mu)
+    z_g = g[0] - g
+    assert mdmsched.schedule_error(mdmsched.project_monotone(z_g), sizes) + g.sum() - entropy == pytest.approx(
+        identity, abs=1e-12) or not np.all(np.diff(g) <= 1e-12)
+
+
+def test_expected_kl_of_a_learned_model_matches_the_identity():
+    n, q, sizes = 4, 2, [1, 2, 1]
+    rng = np.random.default_rng(5)
+    p = rng.dirichlet(np.full(q**n, 0.7)).reshape((q,) * n)
+    model = InconsistentModel(n, q, seed=3)
+    truth = ordered_partition_kl(p, model, sizes)
+    result = mdmsched.expected_kl(p, model, sizes, 40_000, seed=1)
+    assert abs(result.mean - truth) <= 4 * result.stderr
+    assert result.values.shape == (40_000,)
+    # the curve estimate of the same model, with H(mu) supplied, gives the absolute KL within its error bar
+    target = mdmsched.ExactPredictor(p)
+    data = target.sample(3000, rng)
+    est = mdmsched.estimate_curve(model, data, seed=2)
+    bound = est.schedule_error(sizes, entropy=float(-(p * np.log(p)).sum()))
+    assert bound.absolute and abs(bound.value - truth) <= 4 * bound.stderr
+    assert bound.lower <= truth <= bound.upper
+
+
+# ---- error bars: coverage on exact models -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grid", [None, [0, 3, 7, 11]], ids=["full-grid", "coarse-grid"])
+@pytest.mark.parametrize("target", ["cross_entropy", "entropy"])
+def test_upper_bound_covers_the_truth(grid, target):
+    p = np.array([[0.85, 0.15], [0.3, 0.7]])
+    n = 12
+    model = mdmsched.MarkovPredictor(p, n)
+    exact = markov_curve(p, n)
+    schedules = [[4, 4, 4], [1, 2, 3, 6], [6, 6]]
+    truths = [mdmsched.schedule_error(exact, s) for s in schedules]
+    data_rng = np.random.default_rng(99)
+    covered = np.zeros(len(schedules))
+    two_sided = np.zeros(len(schedules))
+    runs = 200
+    for seed in range(runs):
+        data = model.sample(40, data_rng)
+        est = mdmsched.estimate_curve(model, data, grid=grid, target=target, seed=seed)
+        for i, (s, truth) in enumerate(zip(schedules, truths)):
+            bound = est.schedule_error(s, confidence=0.95)
+            covered[i] += truth <= bound.upper
+            two_sided[i] += abs(bound.value - truth) <= 1.96 * bound.stderr
+    assert (covered / runs >= 0.93).all(), covered / runs
+    if grid is None:  # on a full grid the point estimate is unbiased: the two-sided interval covers too
+        assert (two_sided / runs >= 0.92).all(), two_sided / runs
+
+
+def test_paired_comparison_covers_the_true_difference():
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    n = 10
+    model = mdmsched.MarkovPredictor(p, n)
+    exact = markov_curve(p, n)
+    first, second = [5, 5], [2, 3, 5]
+    truth = mdmsched.schedule_error(exact, first) - mdmsched.schedule_error(exact, second)
+    data_rng = np.random.default_rng(3)
+    hits = 0
+    for seed in range(200):
+        est = mdmsched.estimate_curve(model, model.sample(30, data_rng), seed=seed)
+        diff = est.compare(first, second)
+        hits += diff.lower <= truth <= diff.upper
+    assert hits / 200 >= 0.88  # two one-sided 95% bounds: a 90% interval
+
+
+def test_z_bracket_and_stderr_cover_interpolation():
+    # With a coarse grid the bracket [Z_low, Z_high] contains the exact curve up to noise; the old stderr did not.
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    n = 64
+    model = mdmsched.MarkovPredictor(p, n)
+    exact = markov_curve(p, n)
+    est = mdmsched.estimate_curve(model, model.sample(600, np.random.default_rng(0)), grid=[0, 8, 32, 63], seed=1)
+    slack = 4 * est.stderr + 1e-12
+    assert ((exact >= est.Z_low - slack) & (exact <= est.Z_high + slack)).all()
+    assert (est.Z_low <= est.Z_high + 1e-12).all()
+
+
+def test_min_steps_with_confidence():
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    n = 24
+    model = mdmsched.MarkovPredictor(p, n)
+    est = mdmsched.estimate_curve(model, model.sample(300, np.random.default_rng(0)), seed=1)
+    eps = 0.3
+    best = mdmsched.min_steps(est, eps, confidence=0.95)
+    assert best.bound is not None and best.bound <= eps
+    if best.k > 1:  # one step fewer: its optimal schedule's bound is above eps
+        fewer = mdmsched.optimal_schedule(est.Z, best.k - 1)
+        assert est.schedule_error(fewer, confidence=0.95).upper > eps
+    assert best.k >= mdmsched.min_steps(est, eps).k  # the bound is more demanding than the point estimate
+    with pytest.raises(TypeError, match="CurveEstimate"):
+        mdmsched.min_steps(est.Z, eps, confidence=0.95)
+
+
+def test_estimates_go_where_curves_go():
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    model = mdmsched.MarkovPredictor(p, 12)
+    est = mdmsched.estimate_curve(model, model.sample(50, np.random.default_rng(0)), seed=1)
+    assert mdmsched.optimal_schedule(est, 3) == mdmsched.optimal_schedule(est.Z, 3)
+    assert mdmsched.compare(est, 3).optimal_error == mdmsched.compare(est.Z, 3).optimal_error
+    assert est.target == "cross_entropy"
+
+
+# ---- prompts and blocks ------------------------------------------------------------------------------------------------
+
+
+def test_prompt_region_matches_the_conditional_curve():
+    # Markov chain, prompt = first 4 positions always revealed: the answer's curve is that of the chain given x_4,
+    # computed here by brute force with ExactPredictor on the conditional tensor averaged over prompts.
+    p = np.array([[0.8, 0.2], [0.3, 0.7]])
+    length, prompt = 9, 4
+    joint = markov_chain(p, length)
+    model = mdmsched.ExactPredictor(joint)
+    region = np.arange(length) >= prompt
+    rng = np.random.default_rng(0)
+    data = model.sample(2000, rng)
+    est = mdmsched.estimate_curve(model, data, region=region, seed=3)
+    assert est.n == length - prompt
+    # exact prompt-averaged curve: average over prompt values of the conditional law's curve
+    marginal = joint.sum(axis=tuple(range(prompt, length)))
+    exact = np.zeros(length - prompt)
+    for c in np.ndindex(*marginal.shape):
+        if marginal[c] > 0:
+            exact += marginal[c] * reference.information_curve(joint[c] / marginal[c])
+    assert (np.abs(est.Z_raw - exact) <= 4 * est.stderr + 1e-12).all()
+    with pytest.raises(ValueError, match="same number of generated positions"):
+        ragged = np.ones((2000, length), dtype=bool)
+        ragged[0, 0] = False
+        mdmsched.estimate_curve(model, data, region=ragged)
+
+
+def test_block_curves_sum_to_the_blockwise_error():
+    p = np.array([[0.85, 0.15], [0.25, 0.75]])
+    length, prompt, block = 10, 2, 4
+    target = mdmsched.MarkovPredictor(p, length)
+    region = np.arange(length) >= prompt
+    rng = np.random.default_rng(0)
+    curves = mdmsched.estimate_block_curves(target, target.sample(3000, rng), block_length=block, region=region,
+                                            seed=4)
+    assert curves.block_lengths == [4, 4]
+    per_block = [[2, 2], [1, 1, 2]]
+    predicted = curves.schedule_error(per_block)
+    # exact: E_S KL of the blockwise sampler against the chain, by Monte Carlo with the true conditionals
+    measured = mdmsched.expected_kl(target, None, per_block, 20_000, region=region, seed=5)
+    assert abs(predicted.value - measured.mean) <= 4 * math.hypot(predicted.stderr, measured.stderr)
+    split = curves.optimal_split(5)
+    assert isinstance(split, mdmsched.BlockSchedule) and split.k == 5 and split.block_lengths == [4, 4]
+    table = split.num_transfer_tokens()
+    assert table.shape[0] == 2 and table.sum(axis=1).tolist() == [4, 4]
+    # the split minimises the estimated sum of block errors over every way of giving 5 steps to 2 blocks
+    best = split.error  # sum of the blocks' optimal errors on their projected curves
+    for k0 in range(1, 5):
+        other = [mdmsched.optimal_schedule(c.Z, k) for c, k in zip(curves.curves, (k0, 5 - k0))]
+        assert best <= sum(mdmsched.schedule_error(c.Z, s) for c, s in zip(curves.curves, other)) + 1e-9
+
+
+# ---- plan -> run anywhere -> merge -------------------------------------------------------------------------------------
+
+
+def _markov_setup():
+    p = np.array([[0.9, 0.1], [0.2, 0.8]])
+    model = mdmsched.MarkovPredictor(p, 20)
+    return model, model.sample(60, np.random.default_rng(0))
+
+
+def test_sharded_runs_are_bit_identical():
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    model, data = _markov_setup()
+    single = mdmsched.estimate_curve(model, data, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
+    with ThreadPoolExecutor(2) as pool:
+        threaded = mdmsched.estimate_curve(model, data, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7,
+                                           executor=pool, shards=5)
+    with ProcessPoolExecutor(2) as pool:
+        processes = mdmsched.estimate_curve(model, data, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7,
+                                            executor=pool, shards=3)
+    other_batching = mdmsched.estimate_curve(model, data, grid=[0, 5, 10, 19], reps=2, batch_size=6, seed=7)
+    for est in (threaded, processes, other_batching):
+        np.testing.assert_array_equal(est.samples, single.samples)
+        np.testing.assert_array_equal(est.Z, single.Z)
+        np.testing.assert_array_equal(est.stderr, single.stderr)
+    # the documented manual path: plan, run shards anywhere, merge
+    plan = mdmsched.plan_estimate(data.shape, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
+    parts = [mdmsched.run_shard(model, data, plan, shard) for shard in plan.shards(4)]
+    merged = mdmsched.merge_shards(plan, parts[::-1])
+    np.testing.assert_array_equal(merged.Z, single.Z)
+    with pytest.raises(ValueError, match="exactly once"):
+        mdmsched.merge_shards(plan, parts[:-1])
+
+
+def test_dask_local_cluster_is_bit_identical():
+    distributed = pytest.importorskip("distributed")
+    model, data = _markov_setup()
+    single = mdmsched.estimate_curve(model, data, batch_size=64, seed=11)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            sharded = mdmsched.estimate_curve(model, data, batch_size=64, seed=11, executor=client.get_executor(),
+                                              shards=4)
+    np.testing.assert_array_equal(sharded.samples, single.samples)
+    np.testing.assert_array_equal(sharded.Z, single.Z)
+
+
+def test_bad_new_arguments():
+    model, data = _markov_setup()
+    with pytest.raises(ValueError, match="target"):
+        mdmsched.estimate_curve(model, data, target="perplexity")
+    with pytest.raises(TypeError, match="region"):
+        mdmsched.estimate_curve(model, data, region=np.ones(20))
+    with pytest.raises(ValueError, match="region"):
+        mdmsched.estimate_curve(model, data, region=np.ones(19, dtype=bool))
+    with pytest.raises(TypeError, match="grid"):
+        mdmsched.estimate_curve(model, data, grid=[1.7])
+    with pytest.raises(TypeError, match="executor"):
+        mdmsched.estimate_curve(model, data, executor=object())
+    with pytest.raises(ValueError, match="batch_size"):
+        mdmsched.estimate_curve(model, data, batch_size=0)
+    est = mdmsched.estimate_curve(model, data, seed=0)
+    with pytest.raises(ValueError, match="confidence"):
+        est.schedule_error([20], confidence=1.5)
+    with pytest.raises(ValueError, match="sum"):
+        est.schedule_error([3, 3])
+
+
+def test_per_row_region_equals_shared_region_when_rows_agree():
+    model, data = _markov_setup()
+    region = np.arange(20) >= 5
+    shared = mdmsched.estimate_curve(model, data, region=region, seed=2)
+    per_row = mdmsched.estimate_curve(model, data, region=np.tile(region, (data.shape[0], 1)), seed=2)
+    np.testing.assert_array_equal(shared.samples, per_row.samples)
+    blocks_shared = mdmsched.estimate_block_curves(model, data, block_length=6, region=region, seed=2)
+    blocks_rows = mdmsched.estimate_block_curves(model, data, block_length=6,
+                                                 region=np.tile(region, (data.shape[0], 1)), seed=2)
+    for a, b in zip(blocks_shared.curves, blocks_rows.curves):
+        np.testing.assert_array_equal(a.samples, b.samples)

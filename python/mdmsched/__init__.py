@@ -6,7 +6,10 @@ The expected KL error of an unmasking schedule equals the left-Riemann error of 
 
 from __future__ import annotations
 
-from . import distributions, schedules
+import importlib
+from typing import Any
+
+from . import distributions, practice, schedules
 from .compare import ComparisonTable, compare
 from .curve import (
     average_entropies,
@@ -18,17 +21,37 @@ from .curve import (
 )
 from .distribution import Distribution
 from .entropy_estimate import EntropyEstimate, estimate_average_entropies
-from .estimate import CurveEstimate, estimate_curve
+from .estimate import (
+    BlockCurveEstimate,
+    CurveEstimate,
+    ErrorEstimate,
+    estimate_block_curves,
+    estimate_curve,
+    merge_shards,
+    plan_estimate,
+    run_shard,
+)
 from .examples import EXAMPLES, example_curve
+from .models import MaskedModel, ProbabilityModel
 from .predictors import ExactPredictor, MarkovPredictor, Predictor
-from .schedule import Schedule
-from .simulate import empirical_kl, expected_kl, simulate
+from .schedule import BlockSchedule, Schedule
+from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlockCurveEstimate",
+    "BlockSchedule",
     "ComparisonTable",
+    "ErrorEstimate",
+    "KLEstimate",
+    "MaskedModel",
+    "ProbabilityModel",
+    "estimate_block_curves",
+    "merge_shards",
+    "plan_estimate",
+    "run_shard",
     "CurveEstimate",
     "EXAMPLES",
     "Distribution",
@@ -57,4 +80,15 @@ __all__ = [
     "optimal_schedule",
     "project_monotone",
     "schedule_error",
+    "practice",
+    "reference",
+    "plot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``mdmsched.reference`` and ``mdmsched.plot`` load on first use (``plot`` needs matplotlib only when a plot is
+    drawn; importing ``mdmsched`` never imports matplotlib)."""
+    if name in ("reference", "plot"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

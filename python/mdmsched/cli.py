@@ -1,6 +1,6 @@
 """The ``mdmsched`` command line (also ``python -m mdmsched``).
 
-Subcommands: ``demo``, ``solve``, ``frontier``, ``compare``, ``curve``. Every one takes ``--json`` for machine-readable
+Subcommands: ``demo``, ``solve``, ``frontier``, ``compare``, ``curve``, ``table``. Every one takes ``--json`` for machine-readable
 output on stdout (keys documented in the README and in ``mdmsched --help``). Bad input ends with a one-line message on
 stderr and exit code 2, never a traceback.
 """
@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import as_curve
 from .compare import compare
 from .curve import (
     average_entropies,
@@ -27,6 +28,7 @@ from .curve import (
 from .distribution import Distribution
 from .examples import EXAMPLES, demo_distribution, example_curve
 from .schedule import Schedule
+from .schedules import blockwise
 from .solve import error_frontier, min_steps, optimal_schedule
 
 JSON_KEYS = """JSON output (--json), one object on stdout:
@@ -35,6 +37,10 @@ JSON_KEYS = """JSON output (--json), one object on stdout:
   compare:  command, source, n, k, optimal_error, rows[{name, k, sizes, error, ratio, bound, li_cai}]
   curve:    command, source, n, Z, e, tc, dtc, out
   demo:     command, n, Z, tc, dtc, optimal[schedule...], comparison{k, optimal_error, rows}, plots
+  table:    command, format, source, fit, units, lengths, steps, block_lengths, skipped[[n, B, k]],
+            schedules{"<n>": {"<B>": {"<k>": {k, error, sizes, blocks, num_transfer_tokens}}}}
+            (B = "full" without --block-lengths; blocks[b] = block b's step sizes; num_transfer_tokens[b][i] =
+            tokens to commit at step i of block b, zero-padded: a LLaDA-style loop indexes it directly)
 All entropies and errors are in nats."""
 
 
@@ -113,7 +119,7 @@ def schedule_dict(schedule: Schedule) -> dict[str, Any]:
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
     out = getattr(args, "out", None)
-    if out and args.command in ("solve", "frontier", "compare"):
+    if out and args.command in ("solve", "frontier", "compare", "table"):
         Path(out).write_text(json.dumps(payload, indent=1) + "\n")  # the JSON result, for other tools
         text += f"\nwrote {out}"
     print(json.dumps(payload) if args.json else text)
@@ -155,6 +161,118 @@ def _cmd_compare(args: argparse.Namespace) -> None:
     table = compare(z, args.steps if args.steps is not None else min(16, z.size))
     _emit(args, {"command": "compare", "source": source, "n": table.n, "k": table.k,
                  "optimal_error": table.optimal_error, "rows": table.to_dicts()}, f"curve: {source}\n{table}")
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    try:
+        values = [int(tok) for tok in text.replace(",", " ").split()]
+    except ValueError:
+        raise CliError(f"{what} must be integers separated by commas, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise CliError(f"{what} must be positive integers, got {text!r}")
+    return sorted(set(values))
+
+
+def load_curve_family(path: str) -> dict[int, NDArray[np.float64]]:
+    """Per-length curves: ``.npz`` with one array per length (key ``"256"`` or ``"n256"``; the key must equal the
+    array's length) or ``.json`` ``{"256": [...], ...}``."""
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"no such curve family file: {path}")
+    try:
+        if file.suffix == ".npz":
+            with np.load(file, allow_pickle=False) as archive:
+                raw = {key: np.asarray(archive[key], dtype=np.float64) for key in archive.files}
+        elif file.suffix == ".json":
+            data = json.loads(file.read_text())
+            if not isinstance(data, dict):
+                raise CliError(f"{path} must hold a JSON object {{length: curve}}")
+            raw = {key: np.asarray(value, dtype=np.float64) for key, value in data.items()}
+        else:
+            raise CliError(f"a curve family must be .npz or .json, got {path}")
+        family = {int(key.lstrip("n")): z for key, z in raw.items()}
+    except (ValueError, TypeError, OSError) as exc:
+        raise CliError(f"cannot read a curve family from {path}: {exc}") from None
+    for length, z in family.items():
+        if z.ndim != 1 or z.size != length:
+            raise CliError(f"{path}: the curve for length {length} has shape {z.shape}, expected ({length},)")
+    return family
+
+
+def fit_curve(z: NDArray[np.float64], length: int, how: str) -> NDArray[np.float64]:
+    """The curve ``z`` (length ``m``) for a sequence of ``length``: ``interp`` reads ``Z`` as a function of the
+    revealed fraction ``(i - 1) / (m - 1)`` and interpolates it linearly at ``(i - 1) / (length - 1)`` (so ``Z_1`` and
+    ``Z_m`` are kept); ``truncate`` takes the first ``length`` entries (needs ``length <= m``)."""
+    if how == "truncate":
+        if length > z.size:
+            raise CliError(f"--fit truncate needs curves at least as long as every length: {z.size} < {length}")
+        return z[:length].copy()
+    if z.size == 1 or length == 1:
+        return np.full(length, z[0] if length == 1 else 0.0)
+    return np.interp(np.linspace(0.0, 1.0, length), np.linspace(0.0, 1.0, z.size), z)
+
+
+def _table_entry(z: NDArray[np.float64], block: int | None, steps: int, fit: str) -> dict[str, Any] | None:
+    n = z.size
+    if block is None or block >= n:
+        if steps > n:
+            return None
+        sched = optimal_schedule(z, steps)
+        blocks = [sched.tolist()]
+        error = sched.error
+    else:
+        lengths = [min(block, n - start) for start in range(0, n, block)]
+        if not len(lengths) <= steps <= n:
+            return None
+        curves = [fit_curve(z, length, fit) for length in lengths]
+        bs = blockwise(n, block, total_steps=steps, curves=curves)
+        blocks = [b.tolist() for b in bs.blocks]
+        error = bs.error
+    width = max(len(b) for b in blocks)
+    return {"k": steps, "error": error, "sizes": [s for b in blocks for s in b], "blocks": blocks,
+            "num_transfer_tokens": [b + [0] * (width - len(b)) for b in blocks]}
+
+
+def _cmd_table(args: argparse.Namespace) -> None:
+    lengths = _int_list(args.lengths, "--lengths")
+    steps = _int_list(args.steps, "--steps")
+    block_lengths: list[int | None] = list(_int_list(args.block_lengths, "--block-lengths")) if args.block_lengths \
+        else [None]
+    if args.family is not None:
+        if args.curve is not None or args.example is not None:
+            raise CliError("give a curve file, --example or --family, not two of them")
+        family, source = load_curve_family(args.family), args.family
+        missing = [n for n in lengths if n not in family]
+        if missing:
+            raise CliError(f"{args.family} has no curve for length(s) {missing}; it has {sorted(family)}")
+        per_length = {n: family[n] for n in lengths}
+    else:
+        z, source = _curve_from_args(args)
+        per_length = {n: fit_curve(z, n, args.fit) for n in lengths}
+    schedules: dict[str, dict[str, dict[str, Any]]] = {}
+    skipped: list[list[Any]] = []
+    for n in lengths:
+        curve = as_curve(per_length[n], f"curve for length {n}")
+        by_block = schedules.setdefault(str(n), {})
+        for block in block_lengths:
+            key = "full" if block is None else str(block)
+            for k in steps:
+                entry = _table_entry(curve, block, k, args.fit)
+                if entry is None:
+                    skipped.append([n, key, k])
+                else:
+                    by_block.setdefault(key, {})[str(k)] = entry
+    count = sum(len(v) for b in schedules.values() for v in b.values())
+    payload = {"command": "table", "format": "mdmsched-table/1", "source": source,
+               "fit": None if args.family is not None else args.fit, "units": "nats", "lengths": lengths,
+               "steps": steps, "block_lengths": [b for b in block_lengths if b is not None], "skipped": skipped,
+               "schedules": schedules}
+    text = (f"curve: {source}; {count} optimal schedules for lengths {lengths}, steps {steps}"
+            + (f", block lengths {payload['block_lengths']}" if args.block_lengths else "")
+            + (f"; skipped {len(skipped)} infeasible (n, B, k)" if skipped else ""))
+    if not args.out and not args.json:
+        text += "\n(use --out FILE or --json to get the table)"
+    _emit(args, payload, text)
 
 
 def _wants_progress(args: argparse.Namespace) -> bool:
@@ -265,6 +383,27 @@ def build_parser() -> argparse.ArgumentParser:
     curve_input(comp)
     comp.add_argument("--steps", "-k", type=int, help="step budget (default 16)")
     comp.set_defaults(func=_cmd_compare)
+
+    table = sub.add_parser(
+        "table", help="JSON lookup table of optimal schedules over lengths x budgets x block lengths",
+        description="Optimal schedules for every (length n, block length B, steps k) of a grid, as one JSON object a "
+                    "serving stack can load with json alone: table['schedules'][str(n)][str(B) or 'full'][str(k)] "
+                    "holds k, error (nats), sizes, blocks and num_transfer_tokens. One curve (file or --example) is "
+                    "fitted to each length (--fit); a --family file gives one curve per length instead. With "
+                    "--block-lengths each block's curve is the length-n curve fitted to the block's length and the "
+                    "k steps are split optimally across blocks. Infeasible combinations (k > n, fewer steps than "
+                    "blocks) are listed under 'skipped'.")
+    curve_input(table)
+    table.add_argument("--family", help="per-length curves: .npz with one array per length (key '256' or 'n256'), "
+                                        "or .json {\"256\": [...], ...}")
+    table.add_argument("--lengths", required=True, help="sequence lengths n, comma separated (e.g. 128,256)")
+    table.add_argument("--steps", "-k", required=True, help="step budgets k, comma separated (e.g. 16,32,64)")
+    table.add_argument("--block-lengths", help="semi-autoregressive block lengths B, comma separated (default: "
+                                               "one block of n)")
+    table.add_argument("--fit", choices=["interp", "truncate"], default="interp",
+                       help="how one curve is fitted to each length: interp (default; Z as a function of the "
+                            "revealed fraction, linearly interpolated) or truncate (first n entries)")
+    table.set_defaults(func=_cmd_table)
 
     curve = sub.add_parser("curve", help="information curve of a distribution (dense .npy, support .npz, samples)")
     curve.add_argument("distribution", help=".npy dense tensor or integer samples; .npz outcomes+probs or samples; "

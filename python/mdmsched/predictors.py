@@ -39,6 +39,8 @@ class ExactModel(Predictor, Protocol):
 
     def log_prob(self, tokens: NDArray[np.int64]) -> NDArray[np.float64]: ...
 
+    def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]: ...
+
 
 def check_predictions(probs: object, batch: int, n: int) -> NDArray[np.float64]:
     """Validate a predictor's output: shape (B, n, q), finite, non-negative, rows summing to 1 (tolerance 1e-6)."""
@@ -108,6 +110,16 @@ class ExactPredictor:
         with np.errstate(divide="ignore"):
             return np.asarray(np.log(self.p[tuple(np.asarray(tokens).T)]), dtype=np.float64)
 
+    def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]:
+        """``log mu(x_P)`` of each row's tokens at the sorted positions ``P`` (the prompt's law). O(size + B |P|)."""
+        keep = np.asarray(positions, dtype=np.int64)
+        others = tuple(i for i in range(self.n) if i not in set(keep.tolist()))
+        marginal = self.p.sum(axis=others) if others else self.p
+        if keep.size == 0:
+            return np.zeros(np.asarray(tokens).shape[0])
+        with np.errstate(divide="ignore"):
+            return np.asarray(np.log(marginal[tuple(np.asarray(tokens)[:, keep].T)]), dtype=np.float64)
+
 
 class MarkovPredictor:
     """Exact conditionals of the stationary Markov chain with transition ``P`` at length ``n`` (n in the thousands).
@@ -161,3 +173,16 @@ class MarkovPredictor:
         with np.errstate(divide="ignore"):
             return np.asarray(np.log(self.pi[x[:, 0]]) + np.log(self.P[x[:, :-1], x[:, 1:]]).sum(axis=1),
                               dtype=np.float64)
+
+    def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]:
+        """``log mu(x_P)`` at the sorted positions ``P``: ``log pi(x_{p_1}) + sum log P^{gap}[x_{p_i}, x_{p_{i+1}}]``."""
+        x = np.asarray(tokens, dtype=np.int64)
+        keep = np.asarray(positions, dtype=np.int64)
+        if keep.size == 0:
+            return np.zeros(x.shape[0])
+        gaps = np.diff(keep)
+        with np.errstate(divide="ignore"):
+            out = np.log(self.pi[x[:, keep[0]]])
+            for g, a, b in zip(gaps.tolist(), keep[:-1].tolist(), keep[1:].tolist()):
+                out = out + np.log(self.powers[g, x[:, a], x[:, b]])
+        return np.asarray(out, dtype=np.float64)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_sizes
+from ._validation import as_int, as_sizes
 
 
 @dataclass(frozen=True, eq=False)
@@ -17,12 +18,18 @@ class Schedule:
 
     ``error`` is ``err(Z, s)`` in nats when the schedule was evaluated on a curve (``None`` otherwise); ``name`` says
     where it came from; ``bound`` is a proven upper bound on its error, where one exists.
+
+    ``passes`` are the counts a sampler runs, one per model call, in order: the non-empty ones are ``sizes`` and a 0
+    is a call that reveals nothing (it costs a call and adds no error). It defaults to ``sizes``; the peer-exact
+    rules of :mod:`mdmsched.practice` set it to what the peer runs. Two schedules are equal when their ``sizes``
+    and ``passes`` are (name, error and bound are labels, not part of the schedule).
     """
 
     sizes: NDArray[np.int64]
     error: float | None = None
     name: str = "schedule"
     bound: float | None = None
+    passes: NDArray[np.int64] = None  # type: ignore[assignment]  # None -> sizes
     _breakpoints: NDArray[np.int64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -32,6 +39,7 @@ class Schedule:
         breakpoints.setflags(write=False)
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "_breakpoints", breakpoints)
+        object.__setattr__(self, "passes", sizes if self.passes is None else _as_passes(self.passes, sizes))
         if self.error is not None:
             object.__setattr__(self, "error", float(self.error))
         if self.bound is not None:
@@ -64,16 +72,73 @@ class Schedule:
         """Step sizes as plain ints, ready to paste into a sampler config."""
         return [int(s) for s in self.sizes]
 
+    # ---- forms that samplers take (issue 11) ----
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict: ``sizes``, ``passes``, ``name``, ``error``, ``bound`` (``n``, ``k`` for reading)."""
+        return {"name": self.name, "n": self.n, "k": self.k, "sizes": self.tolist(),
+                "passes": [int(p) for p in self.passes], "error": self.error, "bound": self.bound}
+
+    def to_json(self) -> str:
+        """The schedule as a JSON object (see :meth:`to_dict`); ``Schedule.from_json(s.to_json()) == s`` and the
+        floats ``error``/``bound`` round-trip bit for bit."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str | bytes | dict[str, Any]) -> Schedule:
+        """Inverse of :meth:`to_json` (also takes the decoded dict). ``n``/``k``, when present, are checked."""
+        data = json.loads(text) if isinstance(text, (str, bytes)) else text
+        if not isinstance(data, dict):
+            raise TypeError(f"a schedule's JSON must be an object, got {type(data).__name__}")
+        if "sizes" not in data:
+            raise ValueError("a schedule's JSON must have the key 'sizes'")
+        out = cls(np.asarray(data["sizes"]), error=data.get("error"), name=str(data.get("name", "schedule")),
+                  bound=data.get("bound"), passes=np.asarray(data["sizes"] if data.get("passes") is None else data["passes"]))
+        for key in ("n", "k"):
+            if key in data and data[key] != getattr(out, key):
+                raise ValueError(f"schedule JSON says {key} = {data[key]!r} but its sizes give {getattr(out, key)}")
+        return out
+
+    def num_transfer_tokens(self, batch: int = 1) -> NDArray[np.int64]:
+        """LLaDA's ``get_num_transfer_tokens`` table: int64 array ``(batch, len(passes))``, row ``b`` = ``passes``
+        (the tokens to commit at each model call; zeros included). O(batch * passes)."""
+        rows = as_int(batch, "batch")
+        if rows < 1:
+            raise ValueError(f"batch must be >= 1, got {rows}")
+        return np.tile(self.passes, (rows, 1))
+
+    def mask_ratio_function(self) -> MaskRatioFunction:
+        """A MaskGIT mask-ratio function ``r(t)``, ``t`` in [0, 1], for ``num_iter = k`` (see
+        :class:`MaskRatioFunction`): MaskGIT's rule ``mask_len = max(1, min(unknown - 1, floor(n r(t))))`` (float32,
+        ``r`` clipped to [1e-6, 1]) at ``t = j / k`` keeps exactly ``n - N_j`` masked, so it reproduces ``sizes``.
+        MaskGIT always reveals at least one token while two remain, so zeros in ``passes`` cannot be expressed:
+        the function reproduces ``sizes``. Needs ``n < 2**22`` (float32 resolution)."""
+        if self.n >= 2**22:
+            raise ValueError(f"a float32 mask ratio cannot resolve n = {self.n} >= 2**22 positions")
+        masked = self.n - self._breakpoints[1:-1]
+        ratios = ((masked.astype(np.float64) + 0.5) / self.n).astype(np.float32)
+        return MaskRatioFunction(self.n, self.k, ratios)
+
+    def dllm_alpha_grid(self) -> NDArray[np.float64]:
+        """dllm's alpha on the grid ``t_i = i / k``, ``i = 0..k``: ``alpha_i = 1 - M_{k-i} / n`` with ``M_j = n - N_j``
+        still masked after step ``j`` (``alpha_0 = 1``, ``alpha_k = 0``). dllm's deterministic rule
+        ``round(M * (1 - (1 - alpha(s)) / (1 - alpha(t))))`` (float32 ratio, round half to even) with this grid gives
+        ``sizes`` exactly (its passes with 0 are dropped by dllm itself). Needs ``n < 2**20``."""
+        if self.n >= 2**20:
+            raise ValueError(f"a float32 alpha grid cannot resolve n = {self.n} >= 2**20 positions")
+        masked = (self.n - self._breakpoints)[::-1]
+        return 1.0 - masked.astype(np.float64) / self.n
+
     def __len__(self) -> int:
         return self.k
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Schedule):
             return NotImplemented
-        return bool(np.array_equal(self.sizes, other.sizes)) and self.error == other.error and self.name == other.name
+        return bool(np.array_equal(self.sizes, other.sizes)) and bool(np.array_equal(self.passes, other.passes))
 
     def __hash__(self) -> int:
-        return hash((tuple(self.tolist()), self.error, self.name))
+        return hash((tuple(self.tolist()), tuple(int(p) for p in self.passes)))
 
     def __repr__(self) -> str:
         sizes = self.tolist()
@@ -83,4 +148,153 @@ class Schedule:
             parts.append(f"error={self.error:.6g}")
         if self.bound is not None:
             parts.append(f"bound={self.bound:.6g}")
+        if self.passes.size != self.sizes.size:
+            parts.append(f"passes={self.passes.size}")
         return f"Schedule({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class MaskRatioFunction:
+    """MaskGIT-style mask ratio ``r(t)``: the fraction of the ``n`` positions still masked after the step at time
+    ``t = j / num_iter`` (``r(0) = 1``, ``r(1) = 0``). Between grid points it holds the value of the nearest grid
+    point ``j = round(t num_iter)``; at the grid it is the float32 ``(M_j + 1/2) / n``, so ``floor(n r)`` in float32
+    is ``M_j`` with a margin of half a token."""
+
+    n: int
+    num_iter: int
+    ratios: NDArray[np.float32]  # r(j / num_iter) for j = 1..num_iter-1
+
+    def __call__(self, t: float | ArrayLike) -> Any:
+        arr = np.asarray(t, dtype=np.float64)
+        if not np.all((arr >= 0) & (arr <= 1)):
+            raise ValueError(f"t must lie in [0, 1], got {t!r}")
+        grid = np.concatenate(([np.float32(1)], self.ratios, [np.float32(0)])).astype(np.float32)
+        out = grid[np.rint(arr * self.num_iter).astype(np.int64)]
+        return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True)
+class BlockSchedule:
+    """Semi-autoregressive schedule: ``blocks[b]`` schedules block ``b``'s own positions, blocks run left to right.
+
+    ``sizes``/``passes`` are the concatenations, ``k`` the total number of steps, ``error`` the sum of the blocks'
+    errors when every block has one (``None`` otherwise; block errors add because each block's curve is conditioned on
+    the blocks before it).
+    """
+
+    blocks: tuple[Schedule, ...]
+    name: str = "blockwise"
+
+    def __post_init__(self) -> None:
+        blocks = tuple(self.blocks)
+        if not blocks or not all(isinstance(b, Schedule) for b in blocks):
+            raise TypeError("blocks must be a non-empty sequence of Schedule")
+        object.__setattr__(self, "blocks", blocks)
+
+    @property
+    def sizes(self) -> NDArray[np.int64]:
+        """All non-empty steps, block after block."""
+        return np.concatenate([b.sizes for b in self.blocks])
+
+    @property
+    def passes(self) -> NDArray[np.int64]:
+        """All model calls' counts (zeros included), block after block."""
+        return np.concatenate([b.passes for b in self.blocks])
+
+    @property
+    def n(self) -> int:
+        """Total number of positions."""
+        return sum(b.n for b in self.blocks)
+
+    @property
+    def k(self) -> int:
+        """Total number of non-empty steps."""
+        return sum(b.k for b in self.blocks)
+
+    @property
+    def block_lengths(self) -> list[int]:
+        """Positions in each block."""
+        return [b.n for b in self.blocks]
+
+    @property
+    def error(self) -> float | None:
+        """Sum of the blocks' errors (nats) when all are known, else ``None``."""
+        errors = [b.error for b in self.blocks]
+        return None if any(e is None for e in errors) else float(sum(e for e in errors if e is not None))
+
+    @property
+    def breakpoints(self) -> NDArray[np.int64]:
+        """``N_0 = 0, ..., N_k = n`` of the flat schedule."""
+        return np.concatenate(([0], np.cumsum(self.sizes))).astype(np.int64)
+
+    def tolist(self) -> list[int]:
+        """Flat step sizes (``[b.tolist() for b in blocks]`` gives them per block)."""
+        return [int(s) for s in self.sizes]
+
+    def __len__(self) -> int:
+        return self.k
+
+    def flat(self) -> Schedule:
+        """The concatenation as one :class:`Schedule` (passes kept)."""
+        return Schedule(self.sizes, error=self.error, name=self.name, passes=self.passes)
+
+    def num_transfer_tokens(self, batch: int | None = None) -> NDArray[np.int64]:
+        """The table a LLaDA-style block loop indexes as ``table[block, step]``: int64 ``(num_blocks, max_steps)``,
+        each row the block's ``passes`` padded with zeros; with ``batch=B``: ``(num_blocks, B, max_steps)``, so
+        ``table[block]`` is that block's ``get_num_transfer_tokens`` output."""
+        width = max(b.passes.size for b in self.blocks)
+        table = np.zeros((len(self.blocks), width), dtype=np.int64)
+        for i, b in enumerate(self.blocks):
+            table[i, : b.passes.size] = b.passes
+        if batch is None:
+            return table
+        rows = as_int(batch, "batch")
+        if rows < 1:
+            raise ValueError(f"batch must be >= 1, got {rows}")
+        return np.repeat(table[:, None, :], rows, axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict: ``name``, ``n``, ``k``, ``error``, ``blocks`` (each a :meth:`Schedule.to_dict`)."""
+        return {"name": self.name, "n": self.n, "k": self.k, "error": self.error,
+                "blocks": [b.to_dict() for b in self.blocks]}
+
+    def to_json(self) -> str:
+        """JSON of :meth:`to_dict`; ``BlockSchedule.from_json(b.to_json()) == b``."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str | bytes | dict[str, Any]) -> BlockSchedule:
+        """Inverse of :meth:`to_json` (also takes the decoded dict)."""
+        data = json.loads(text) if isinstance(text, (str, bytes)) else text
+        if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
+            raise TypeError("a block schedule's JSON must be an object with a list 'blocks'")
+        return cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=str(data.get("name", "blockwise")))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BlockSchedule):
+            return NotImplemented
+        return self.blocks == other.blocks
+
+    def __hash__(self) -> int:
+        return hash(self.blocks)
+
+    def __repr__(self) -> str:
+        parts = [f"name={self.name!r}", f"blocks={len(self.blocks)}", f"k={self.k}", f"n={self.n}",
+                 f"block_lengths={self.block_lengths if len(self.blocks) <= 8 else '...'}"]
+        if self.error is not None:
+            parts.append(f"error={self.error:.6g}")
+        return f"BlockSchedule({', '.join(parts)})"
+
+
+def _as_passes(passes: Any, sizes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Per-call counts: non-negative integers whose non-zero entries are ``sizes``, in order."""
+    arr = np.asarray(passes)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"passes must be integers, got dtype {arr.dtype}")
+    if arr.ndim != 1 or (arr < 0).any():
+        raise ValueError(f"passes must be a 1-D sequence of counts >= 0, got {passes!r}")
+    out = np.ascontiguousarray(arr, dtype=np.int64)
+    if not np.array_equal(out[out > 0], sizes):
+        raise ValueError("the non-zero passes must be the schedule's sizes, in order")
+    out.setflags(write=False)
+    return out

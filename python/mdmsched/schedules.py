@@ -1,6 +1,9 @@
 """Unmasking schedules from practice and from theory (SPEC §6). Every function returns a :class:`Schedule` with
-steps >= 1 summing to ``n``; constructions that would produce an empty step drop it (so ``k`` can come out smaller
-than asked, and the schedule's ``name`` says how many steps it has). Rounding rules are part of each docstring.
+steps >= 1 summing to ``n``. mdmsched's own constructions that take a step count ``k`` return exactly ``k`` non-empty
+steps whenever ``1 <= k <= n``: their rounded breakpoints are clamped forward (see :func:`exact_k_breakpoints`).
+The practice rules named after a sampler (``equal`` = LLaDA, ``cosine`` = MaskGIT, and the rest of
+:mod:`mdmsched.practice`) give exactly that sampler's counts instead, zeros included in ``passes``. Rounding rules are
+part of each docstring.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_curve, as_int, as_real_array, as_sizes, as_steps, as_tolerance
-from .schedule import Schedule
+from .practice import cosine as cosine, dus as dus, equal as equal  # noqa: PLC0414  (peer rules, re-exported)
+from .schedule import BlockSchedule, Schedule
 from .solve import error_frontier, optimal_schedule, schedule_error
 
 
@@ -23,81 +27,70 @@ def _positive_n(n: int) -> int:
     return value
 
 
-def _from_masked_counts(n: int, masked: Sequence[int], name: str, bound: float | None = None) -> Schedule:
-    """Schedule from the number still masked after each step (non-increasing, ending at 0); empty steps dropped."""
-    counts = np.concatenate(([n], np.asarray(masked, dtype=np.int64)))
-    sizes = -np.diff(counts)
-    sizes = sizes[sizes > 0]
-    return Schedule(sizes, name=f"{name} (k={sizes.size})", bound=bound)
+def exact_k_breakpoints(n: int, k: int, targets: ArrayLike) -> NDArray[np.int64]:
+    """Breakpoints ``0 = N_0 < N_1 < ... < N_k = n`` nearest a rounded target ``R_1..R_{k-1}`` with every step >= 1.
 
-
-def equal(n: int, k: int) -> Schedule:
-    """LLaDA's equal split: ``n // k`` tokens per step, plus one for each of the first ``n % k`` steps."""
-    n = _positive_n(n)
-    k = as_steps(k, n)
-    sizes = np.full(k, n // k, dtype=np.int64)
-    sizes[: n % k] += 1
-    return Schedule(sizes, name=f"equal (k={k})")
-
-
-def cosine(n: int, k: int) -> Schedule:
-    """MaskGIT's cosine schedule: few tokens early, many late.
-
-    Rounding (MaskGIT's own): after step ``t < k`` the number still masked is
-    ``M_t = max(1, min(M_{t-1} - 1, floor(n * cos(pi t / 2k))))`` and ``M_k = 0``. The clamp reveals at least one
-    token per step while tokens remain; steps left empty when ``M_{t-1} = 1`` are dropped.
+    The forward clamp ``N_j = min(n - (k - j), max(N_{j-1} + 1, R_j))`` keeps one token for this step and one for
+    each step still to come, so ``1 <= k <= n`` always gives exactly ``k`` non-empty steps. It equals the closed form
+    ``N_j = j + min(n - k, max(0, max_{i <= j} (R_i - i)))``, evaluated here in O(k) numpy.
     """
-    n = _positive_n(n)
-    k = as_steps(k, n)
-    masked, previous = [], n
-    for t in range(1, k):
-        current = max(1, min(previous - 1, math.floor(n * math.cos(math.pi * t / (2 * k)))))
-        masked.append(current)
-        previous = current
-    return _from_masked_counts(n, masked + [0], "cosine")
+    r = np.asarray(targets, dtype=np.int64)
+    j = np.arange(1, k, dtype=np.int64)
+    inner = j + np.clip(np.maximum.accumulate(r - j) if r.size else r, 0, n - k)
+    return np.concatenate(([0], inner, [n])).astype(np.int64)
+
+
+def _exact_k(n: int, k: int, targets: ArrayLike, name: str, bound: float | None = None) -> Schedule:
+    sizes = np.diff(exact_k_breakpoints(n, k, targets))
+    return Schedule(sizes, name=f"{name} (k={k})", bound=bound)
 
 
 def cosine_squared(n: int, k: int) -> Schedule:
     """The cos^2 ("Fisher-Rao") bell: ``alpha_t = cos^2(pi t / 2)`` on a uniform time grid; few tokens at both ends.
 
     Rounding: after step ``t`` the number still masked is ``M_t = floor(n cos^2(pi t / 2k) + 1/2)`` (round half up),
-    ``M_k = 0``; empty steps are dropped.
+    ``M_k = 0``; the breakpoints ``n - M_t`` are then clamped forward (:func:`exact_k_breakpoints`) so every step
+    reveals at least one token: exactly ``k`` steps for ``1 <= k <= n``. O(k).
     """
     n = _positive_n(n)
     k = as_steps(k, n)
-    masked = [math.floor(n * math.cos(math.pi * t / (2 * k)) ** 2 + 0.5) for t in range(1, k)]
-    return _from_masked_counts(n, masked + [0], "cosine^2")
+    t = np.arange(1, k)
+    masked = np.floor(n * np.cos(np.pi * t / (2 * k)) ** 2 + 0.5).astype(np.int64)
+    return _exact_k(n, k, n - masked, "cosine^2")
 
 
-def geometric(n: int, k: int | None = None, *, ratio: float = 2.0) -> Schedule:
-    """DUS-style dilated schedule: 1, 1, 2, 4, 8, ... tokens per step (revealed count grows by ``ratio``).
+def geometric_growth(n: int, k: int | None = None, *, ratio: float = 2.0) -> Schedule:
+    """Geometrically growing steps: the revealed count ``N_j`` grows by a constant factor (1, 1, 2, 4, 8, ... for
+    ``ratio = 2``). Not DUS: DUS's dilated levels are :func:`mdmsched.practice.dus`. Also available as ``geometric``.
 
-    Without ``k``: ``N_1 = 1``, ``N_j = min(n, max(N_{j-1} + 1, ceil(ratio N_{j-1})))``. With ``k`` (exactly k steps):
-    ``N_j = min(n - (k - j), max(N_{j-1} + 1, round(n^{j/k})))``, i.e. the growth ratio ``n^{1/k}``.
+    Without ``k``: ``N_1 = 1``, ``N_j = min(n, max(N_{j-1} + 1, ceil(ratio N_{j-1})))``. With ``k``: targets
+    ``R_j = floor(n^{j/k} + 1/2)`` (growth ratio ``n^{1/k}``), clamped forward (:func:`exact_k_breakpoints`), so
+    every step is non-empty and there are exactly ``k`` of them for ``1 <= k <= n``. O(k).
     """
     n = _positive_n(n)
-    breakpoints = [0]
-    if k is None:
-        if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 1):
-            raise ValueError(f"ratio must be a finite number > 1, got {ratio!r}")
-        while breakpoints[-1] < n:
-            last = breakpoints[-1]
-            breakpoints.append(1 if last == 0 else min(n, max(last + 1, math.ceil(ratio * last))))
-        name = f"geometric x{ratio:g}"
-    else:
+    if k is not None:
         k = as_steps(k, n)
-        for j in range(1, k + 1):
-            target = math.floor(n ** (j / k) + 0.5)
-            breakpoints.append(min(n - (k - j), max(breakpoints[-1] + 1, target)))
-        name = "geometric"
+        targets = np.floor(float(n) ** (np.arange(1, k) / k) + 0.5).astype(np.int64)
+        return _exact_k(n, k, targets, "geometric growth n^(j/k)")
+    if not (isinstance(ratio, (int, float)) and math.isfinite(ratio) and ratio > 1):
+        raise ValueError(f"ratio must be a finite number > 1, got {ratio!r}")
+    breakpoints = [0]
+    while breakpoints[-1] < n:
+        last = breakpoints[-1]
+        breakpoints.append(1 if last == 0 else min(n, max(last + 1, math.ceil(ratio * last))))
     sizes = np.diff(breakpoints)
-    return Schedule(sizes, name=f"{name} (k={sizes.size})")
+    return Schedule(sizes, name=f"geometric growth x{ratio:g} (k={sizes.size})")
+
+
+geometric = geometric_growth
 
 
 def from_mask_fractions(n: int, fractions: ArrayLike, name: str = "custom") -> Schedule:
     """Any user curve of "fraction still masked after step t", ``t = 1..k``: non-increasing in [0, 1], ending at 0.
 
-    Rounding: ``M_t = floor(n f_t + 1/2)``; empty steps are dropped.
+    Rounding: ``M_t = floor(n f_t + 1/2)``. When ``k <= n`` the breakpoints ``n - M_t`` are clamped forward
+    (:func:`exact_k_breakpoints`), so the schedule has exactly ``k`` non-empty steps; when ``k > n`` some steps must
+    be empty and they are dropped. O(k).
     """
     n = _positive_n(n)
     f = as_real_array(fractions, "fractions", ndim=1)
@@ -109,7 +102,12 @@ def from_mask_fractions(n: int, fractions: ArrayLike, name: str = "custom") -> S
         raise ValueError("fractions must be non-increasing (the masked fraction only shrinks)")
     if f[-1] != 0:
         raise ValueError(f"the last fraction must be 0 (everything revealed), got {f[-1]!r}")
-    return _from_masked_counts(n, [math.floor(n * x + 0.5) for x in f], name)
+    masked = np.floor(n * f + 0.5).astype(np.int64)
+    if f.size <= n:
+        return _exact_k(n, f.size, n - masked[:-1], name)
+    sizes = -np.diff(np.concatenate(([n], masked)))
+    sizes = sizes[sizes > 0]
+    return Schedule(sizes, name=f"{name} (k={sizes.size})")
 
 
 # ---- schedules from theory ------------------------------------------------------------------------------------
@@ -216,20 +214,18 @@ def austin_schedule(n: int, dtc: float, eps: float) -> Schedule:
 def continuum_schedule(z: ArrayLike, k: int) -> Schedule:
     """Near-optimal k-step schedule from the continuum approximation: step density proportional to ``sqrt(Z')``.
 
-    Breakpoints sit at equal quantiles of ``sum_j sqrt(Z_{j+1} - Z_j)``, clamped so each step has >= 1 token
-    (exactly ``k`` steps). Its error is close to ``opt_k ~ (sum sqrt(dZ))^2 / (2k)`` on smooth curves. O(n).
+    Breakpoints sit at equal quantiles of ``sum_j sqrt(Z_{j+1} - Z_j)`` (the first position reaching ``j/k`` of the
+    mass; ``round(n j / k)`` on a flat curve), clamped forward (:func:`exact_k_breakpoints`) so each step has >= 1
+    token: exactly ``k`` steps. Its error is close to ``opt_k ~ (sum sqrt(dZ))^2 / (2k)`` on smooth curves. O(n).
     """
     curve = as_curve(z)
     n = curve.size
     k = as_steps(k, n)
     mass = np.concatenate(([0.0], np.cumsum(np.sqrt(np.diff(curve)))))  # mass[i] at position i, i = 0..n-1
     total = mass[-1]
-    breakpoints = [0]
-    for j in range(1, k):
-        target = int(np.searchsorted(mass, total * j / k, side="left")) if total > 0 else round(n * j / k)
-        breakpoints.append(min(n - (k - j), max(breakpoints[-1] + 1, target)))
-    breakpoints.append(n)
-    sizes = np.diff(breakpoints)
+    j = np.arange(1, k)
+    targets = np.searchsorted(mass, total * j / k, side="left") if total > 0 else np.round(n * j / k)
+    sizes = np.diff(exact_k_breakpoints(n, k, targets))
     return Schedule(sizes, error=schedule_error(curve, sizes), name=f"continuum sqrt(Z') (k={k})")
 
 
@@ -244,7 +240,7 @@ def li_cai_bound(z: ArrayLike, sizes: ArrayLike | Schedule) -> float:
 
 
 def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int] | None = None,
-              total_steps: int | None = None, curves: Sequence[ArrayLike] | None = None) -> Schedule:
+              total_steps: int | None = None, curves: Sequence[ArrayLike] | None = None) -> BlockSchedule:
     """Blocks of ``block_length`` positions generated left to right (LLaDA / Dream semi-autoregressive sampling).
 
     Give either ``steps_per_block`` (one count for all blocks, or one per block) or ``total_steps`` (split across
@@ -252,7 +248,9 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
     optimally across blocks -- greedily by marginal gain ``opt_b(k) - opt_b(k+1)``, exact because each block's
     frontier is convex -- and each block uses its optimal schedule; ``error`` is then the sum of the blocks' errors.
     Without curves, ``total_steps`` is split as evenly as possible (earlier blocks get the remainder) and each block
-    uses the equal split. The last block may be shorter. O(blocks * B * k) with curves.
+    uses the equal split. The last block may be shorter. Returns a :class:`BlockSchedule` (``blocks[b]`` over block
+    ``b``'s own positions; ``num_transfer_tokens()`` is the table a LLaDA-style loop indexes). O(blocks * B * k)
+    with curves.
     """
     n = _positive_n(n)
     block_length = as_int(block_length, "block_length")
@@ -287,14 +285,9 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
             counts = _even_split(total, lengths)
         else:
             counts = _optimal_split(total, [error_frontier(c) for c in block_curves])
-    sizes: list[int] = []
-    error = 0.0
-    for b, (count, length) in enumerate(zip(counts, lengths)):
-        block = optimal_schedule(block_curves[b], count) if curves is not None else equal(length, count)
-        sizes += block.tolist()
-        error += block.error or 0.0
-    return Schedule(np.asarray(sizes, dtype=np.int64), error=error if curves is not None else None,
-                    name=f"blockwise B={block_length} (k={len(sizes)})")
+    blocks_out = tuple(optimal_schedule(block_curves[b], count) if curves is not None else equal(length, count)
+                       for b, (count, length) in enumerate(zip(counts, lengths)))
+    return BlockSchedule(blocks_out, name=f"blockwise B={block_length} (k={sum(counts)})")
 
 
 def _even_split(total: int, lengths: list[int]) -> list[int]:

@@ -1,66 +1,154 @@
-"""Run the MDM sampler itself (SPEC §1) and measure the KL error a schedule really has."""
+"""Run the MDM sampler itself (SPEC §1, §5.1) and measure the KL error a schedule really has.
+
+A schedule is run as a sequence of model calls: call ``t`` reveals the positions whose *reveal step* is ``t``; every position
+with a later reveal step is still masked. A plain schedule assigns reveal steps to a uniformly random order of the generated
+positions; a blockwise schedule (``.blocks``, or one size list per block) does so within each block, so later blocks stay
+masked while a block is generated. Positions outside ``region`` (the prompt) are revealed throughout.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Union
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int, as_sizes, require_memory
 from .distribution import as_dense
-from .predictors import ExactModel, ExactPredictor, Predictor, check_predictions
-from .schedule import Schedule
+from .models import MaskedModel, as_masked_model, check_scores
+from .predictors import ExactModel, ExactPredictor, Predictor
 
-Model = Union[Predictor, ArrayLike]
-
-
-def _as_predictor(model: Model) -> Predictor:
-    return model if callable(model) else ExactPredictor(model)
+Model = Union[MaskedModel, Predictor, ArrayLike]
 
 
-def _random_steps(rng: np.random.Generator, batch: int, n: int, sizes: NDArray[np.int64]) -> NDArray[np.int64]:
-    """step[b, i] = the step at which position i of row b is revealed (uniformly random positions per step)."""
-    order = np.argsort(rng.random((batch, n)), axis=1)
-    step_of_rank = np.repeat(np.arange(sizes.size), sizes)
-    steps = np.empty((batch, n), dtype=np.int64)
-    np.put_along_axis(steps, order, np.broadcast_to(step_of_rank, (batch, n)), axis=1)
-    return steps
+def _as_target_law(target: Any) -> ExactModel:
+    """An exact law that can sample and score: ExactPredictor / MarkovPredictor as is, a dense tensor wrapped."""
+    if all(hasattr(target, name) for name in ("sample", "log_prob", "log_marginal", "n")) and callable(target):
+        law: ExactModel = target
+        return law
+    if isinstance(target, (np.ndarray, list, tuple)):
+        return ExactPredictor(target)
+    raise TypeError("target must be an exact law (ExactPredictor, MarkovPredictor or a dense probability tensor), "
+                    f"got {type(target).__name__}")
 
 
-def simulate(model: Model, schedule: ArrayLike | Schedule, num_samples: int, *, n: int | None = None,
-             seed: int | None = None, batch_size: int = 1024) -> NDArray[np.int64]:
-    """Draw ``num_samples`` sequences with the MDM sampler: at step ``j`` reveal ``s_j`` uniformly random masked
-    positions, each drawn independently from the predicted marginal given what is revealed. ``model`` is a
-    predictor (``n`` defaults to its ``n`` attribute, else the schedule's length) or a dense distribution (wrapped in :class:`ExactPredictor`).
-    ``k`` model calls per batch of ``batch_size`` sequences.
+def _as_sampler(model: Any) -> MaskedModel:
+    if isinstance(model, (np.ndarray, list, tuple)):
+        return as_masked_model(ExactPredictor(model))
+    return as_masked_model(model)
+
+
+def _region_positions(region: ArrayLike | None, length: int) -> NDArray[np.int64]:
+    if region is None:
+        return np.arange(length, dtype=np.int64)
+    marks = np.asarray(region)
+    if marks.dtype != np.bool_ or marks.shape != (length,):
+        raise ValueError(f"region must be a boolean array of shape ({length},) (True = generated), got "
+                         f"{marks.dtype} {marks.shape}")
+    positions = np.flatnonzero(marks).astype(np.int64)
+    if positions.size == 0:
+        raise ValueError("region marks no generated position")
+    return positions
+
+
+def _block_steps(schedule: Any, n: int) -> list[NDArray[np.int64]]:
+    """Step sizes per block: one block for a plain schedule, ``.blocks`` (or a list of lists) for a blockwise one."""
+    blocks = getattr(schedule, "blocks", None)
+    if blocks is None and isinstance(schedule, (list, tuple)) and schedule and not np.isscalar(schedule[0]):
+        blocks = schedule
+    if blocks is None:
+        return [as_sizes(schedule, n, "schedule")]
+    per_block = [as_sizes(block, None, f"block {b} sizes") for b, block in enumerate(blocks)]
+    total = sum(int(s.sum()) for s in per_block)
+    if total != n:
+        raise ValueError(f"the blocks of schedule cover {total} positions, but {n} are generated")
+    return per_block
+
+
+def _reveal_steps(rng: np.random.Generator, batch: int, blocks: list[NDArray[np.int64]]) -> NDArray[np.int64]:
+    """``step[b, i]``: the model call at which generated position ``i`` of row ``b`` is revealed (uniformly random
+    positions per step, within each block)."""
+    columns = []
+    first_step = 0
+    for sizes in blocks:
+        width = int(sizes.sum())
+        order = np.argsort(rng.random((batch, width)), axis=1)
+        step_of_rank = first_step + np.repeat(np.arange(sizes.size), sizes)
+        steps = np.empty((batch, width), dtype=np.int64)
+        np.put_along_axis(steps, order, np.broadcast_to(step_of_rank, (batch, width)), axis=1)
+        columns.append(steps)
+        first_step += sizes.size
+    return np.concatenate(columns, axis=1)
+
+
+def _count(value: Any, name: str, minimum: int) -> int:
+    count = as_int(value, name)
+    if count < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {count}")
+    return count
+
+
+def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = None, prompts: ArrayLike | None = None,
+             region: ArrayLike | None = None, seed: int | None = None, batch_size: int = 1024) -> NDArray[np.int64]:
+    """Draw ``num_samples`` sequences with the MDM sampler: at each step reveal the scheduled number of uniformly random
+    masked positions, each drawn independently from the model's conditional given what is revealed.
+
+    ``model``: anything with ``sample(tokens, mask, rng)`` and ``score`` (e.g. :class:`mdmsched.torch.TorchModel`), a
+    predictor returning probabilities, or a dense distribution. ``schedule``: sizes, a ``Schedule`` or a blockwise
+    schedule. With ``prompts`` (rows of the full length, reused cyclically) and ``region`` (True = generated), prompt
+    positions are copied from ``prompts`` and only the region is generated. ``n`` defaults to the predictor's ``n``,
+    else the schedule's length. One model call per step per batch of ``batch_size`` rows.
     """
-    predict = _as_predictor(model)
-    sizes = as_sizes(schedule)
-    if n is None:  # the predictor's own length when it has one, else the schedule's
-        n = getattr(predict, "n", int(sizes.sum()))
-    length = as_int(n, "n")
-    sizes = as_sizes(sizes, length)
-    count = as_int(num_samples, "num_samples")
-    if count < 1:
-        raise ValueError(f"num_samples must be >= 1, got {count}")
-    require_memory(8 * count * length, "the samples")
+    sampler = _as_sampler(model)
+    count = _count(num_samples, "num_samples", 1)
+    batch_size = _count(batch_size, "batch_size", 1)
+    if prompts is not None:
+        prompt_rows = np.asarray(prompts)
+        if prompt_rows.dtype.kind not in "iu" or prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
+            raise ValueError(f"prompts must be a non-empty 2-D integer array, got {prompt_rows.dtype} {prompt_rows.shape}")
+        length = int(prompt_rows.shape[1])
+    else:
+        if region is not None:
+            raise ValueError("region needs prompts (the tokens of the positions that are not generated)")
+        default = getattr(model, "n", None)
+        if n is not None:
+            length = _count(n, "n", 1)
+        elif isinstance(default, (int, np.integer)):
+            length = int(default)
+        else:
+            length = int(sum(int(s.sum()) for s in _block_steps(schedule, _total(schedule))))
+        prompt_rows = np.zeros((1, length), dtype=np.int64)
+    positions = _region_positions(region, length)
+    blocks = _block_steps(schedule, positions.size)
+    require_memory(8 * count * length * 3, "the samples")
     rng = np.random.default_rng(seed)
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
-        steps = _random_steps(rng, batch, length, sizes)
-        tokens = np.zeros((batch, length), dtype=np.int64)
-        for j in range(sizes.size):
-            mask = steps >= j
-            probs = check_predictions(predict(tokens, mask), batch, length)
-            cumulative = np.cumsum(probs, axis=2)
-            draws = (rng.random((batch, length, 1)) > cumulative).sum(axis=2)
-            now = steps == j
-            tokens[now] = np.minimum(draws, probs.shape[2] - 1)[now]
+        steps = _reveal_steps(rng, batch, blocks)
+        tokens = prompt_rows[np.arange(lo, lo + batch) % prompt_rows.shape[0]].astype(np.int64)
+        for t in range(sum(s.size for s in blocks)):
+            mask = np.zeros((batch, length), dtype=bool)
+            mask[:, positions] = steps >= t
+            drawn = np.asarray(sampler.sample(tokens, mask, rng))  # type: ignore[attr-defined]
+            if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
+                raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integers {tokens.shape}")
+            now = np.zeros((batch, length), dtype=bool)
+            now[:, positions] = steps == t
+            tokens[now] = drawn[now]
         out[lo:lo + batch] = tokens
     return out
+
+
+def _total(schedule: Any) -> int:
+    blocks = getattr(schedule, "blocks", None)
+    if blocks is not None:
+        return sum(int(as_sizes(b).sum()) for b in blocks)
+    if isinstance(schedule, (list, tuple)) and schedule and not np.isscalar(schedule[0]):
+        return sum(int(as_sizes(b).sum()) for b in schedule)
+    return int(as_sizes(schedule).sum())
 
 
 def empirical_kl(samples: ArrayLike, p: ArrayLike, *, pseudocount: float = 0.5) -> float:
@@ -82,29 +170,52 @@ def empirical_kl(samples: ArrayLike, p: ArrayLike, *, pseudocount: float = 0.5) 
     return float(np.sum(target[support] * np.log(target[support] / nu[support])))
 
 
-def expected_kl(model: ExactModel, schedule: ArrayLike | Schedule, num_samples: int, *, seed: int | None = None,
-                batch_size: int = 1024) -> tuple[float, float]:
-    """Monte Carlo estimate of the theorem's quantity, ``E_partition KL(mu || nu_partition)`` (nats), with its
-    standard error: draw ``x ~ mu`` and a random ordered partition with the schedule's sizes, and average
-    ``log mu(x) - sum_j sum_{i in step j} log p(x_i | x revealed before step j)``. Unbiased; needs a model that
-    knows its own law (:class:`ExactPredictor`, :class:`MarkovPredictor`). ``k`` model calls per batch.
+@dataclass(frozen=True)
+class KLEstimate:
+    """Monte Carlo estimate of the sampler's expected KL (nats): ``mean``, its standard error, and the per-sample
+    values (same order as the draws, so two schedules run with one seed can be compared pairwise)."""
+
+    mean: float
+    stderr: float
+    values: NDArray[np.float64] = field(repr=False)
+
+    def __iter__(self) -> Iterator[float]:  # ``mean, se = expected_kl(...)``
+        return iter((self.mean, self.stderr))
+
+
+def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: int, *,
+                region: ArrayLike | None = None, seed: int | None = None, batch_size: int = 1024) -> KLEstimate:
+    """Unbiased Monte Carlo of ``E_S KL(mu || nu_q^S)`` (nats): the expected KL of the sampler that uses ``model``'s
+    conditionals ``q`` against the target law ``mu``, over the sampler's random positions (SPEC §5.1).
+
+    Draw ``x ~ mu`` and a random assignment of positions to steps; the sample is ``log mu(x_gen | x_prompt) +
+    sum_t sum_{i revealed at t} -log q(x_i | revealed before t)``. ``target``: an exact law (``ExactPredictor``,
+    ``MarkovPredictor`` or a dense tensor); ``model``: a masked model or predictor (``None``: the target's own
+    conditionals, giving the theorem's ``err(Z, s)``). ``region`` (True = generated; default all) keeps the prompt
+    revealed; ``schedule`` may be blockwise (later blocks masked while a block is generated). Per sample: ``k`` model
+    calls per batch; mean, standard error and per-sample values are returned.
     """
-    sizes = as_sizes(schedule, model.n)
-    count = as_int(num_samples, "num_samples")
-    if count < 2:
-        raise ValueError(f"num_samples must be >= 2, got {count}")
-    require_memory(8 * count, "the per-sample log-ratios")
+    law = _as_target_law(target)
+    scorer = as_masked_model(law if model is None else (ExactPredictor(model) if isinstance(model, np.ndarray)
+                                                        else model))
+    length = int(law.n)
+    positions = _region_positions(region, length)
+    prompt = np.setdiff1d(np.arange(length), positions)
+    blocks = _block_steps(schedule, positions.size)
+    count = _count(num_samples, "num_samples", 2)
+    batch_size = _count(batch_size, "batch_size", 1)
+    require_memory(8 * count + 24 * min(batch_size, count) * length, "the per-sample log-ratios")
     rng = np.random.default_rng(seed)
     values = np.empty(count)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
-        x = model.sample(batch, rng)
-        steps = _random_steps(rng, batch, model.n, sizes)
-        log_nu = np.zeros(batch)
-        for j in range(sizes.size):
-            probs = check_predictions(model(x, steps >= j), batch, model.n)
-            picked = np.take_along_axis(probs, x[..., None], axis=2)[..., 0]
-            with np.errstate(divide="ignore"):
-                log_nu += np.sum(np.where(steps == j, np.log(picked), 0.0), axis=1)
-        values[lo:lo + batch] = model.log_prob(x) - log_nu
-    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(count))
+        x = law.sample(batch, rng)
+        steps = _reveal_steps(rng, batch, blocks)
+        log_loss = np.zeros(batch)
+        for t in range(sum(s.size for s in blocks)):
+            mask = np.zeros((batch, length), dtype=bool)
+            mask[:, positions] = steps >= t
+            scores = check_scores(scorer.score(x, mask, "cross_entropy"), mask)
+            log_loss += scores[:, positions].sum(axis=1, where=steps == t)
+        values[lo:lo + batch] = law.log_prob(x) - law.log_marginal(x, prompt) + log_loss
+    return KLEstimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(count)), values)

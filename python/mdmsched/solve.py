@@ -77,13 +77,20 @@ def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "
     return np.asarray(_core.error_frontier(curve, k_max, method), dtype=np.float64)
 
 
-def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
+def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: float | None = None) -> Schedule:
     """The fewest-step schedule with ``opt_k <= eps`` (nats), and that schedule.
 
     ``"auto"``/``"fast"``/``"lagrangian"``: one penalty search brackets the crossing on the convex hull of ``opt_k``
     and splices the schedule, O(n log range). ``"naive"``/``"hull"``: a binary search over ``k`` (``opt_k`` is
     non-increasing) with that solver, O(log n) solves.
+
+    With a :class:`~mdmsched.CurveEstimate` and ``confidence`` (e.g. 0.95): the fewest ``k`` whose optimal schedule (on
+    the estimated curve) has an upper confidence bound ``<= eps`` (covering sampling noise and grid interpolation,
+    :meth:`~mdmsched.CurveEstimate.schedule_error`); ``error`` is the point estimate, ``bound`` that upper bound.
+    Scans ``k = 1, 2, ...``: O(k (solve + n + G N)).
     """
+    if confidence is not None:
+        return _min_steps_with_confidence(z, eps, confidence, method)
     curve = as_curve(z)
     eps = as_tolerance(eps)
     method = _check_method(method)
@@ -102,6 +109,21 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
         else:
             lo = mid + 1
     return best
+
+
+def _min_steps_with_confidence(estimate: Any, eps: float, confidence: float, method: Method) -> Schedule:
+    from .estimate import CurveEstimate
+
+    if not isinstance(estimate, CurveEstimate):
+        raise TypeError(f"confidence= needs a CurveEstimate (its error bars), got {type(estimate).__name__}")
+    eps = as_tolerance(eps)
+    for k in range(1, estimate.n + 1):
+        candidate = optimal_schedule(estimate.Z, k, method=method)
+        bound = estimate.schedule_error(candidate, confidence=confidence)
+        if bound.upper <= eps or k == estimate.n:  # k = n reveals one token per step: error 0 exactly
+            return Schedule(candidate.sizes, error=bound.value, bound=max(bound.upper, 0.0) if k < estimate.n else 0.0,
+                            name=f"optimal (k={k}, {confidence:.0%} upper bound <= {eps:g})")
+    raise AssertionError("unreachable: k = n always qualifies")
 
 
 __all__ = [

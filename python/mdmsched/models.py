@@ -1,0 +1,208 @@
+"""The model interface: what ``estimate_curve``, ``simulate`` and ``expected_kl`` ask of a masked diffusion model.
+
+A *masked model* answers, for a batch of partially masked rows, **one number per position** (SPEC §5.1):
+
+* ``target="cross_entropy"`` (the default): ``-log q(x_i | x_revealed)`` at the row's true token ``x_i``, in nats. Averaged
+  over data rows this is the masked cross-entropy ``g_m``, whose curve ``Z^g`` decides a learned model's sampling error.
+* ``target="entropy"``: the predictive entropy ``H(q(. | x_revealed))`` in nats, for the model's self-curve ``h^q``.
+
+Values at revealed positions are ignored. A model that can also draw tokens (``sample``) drives :func:`mdmsched.simulate`.
+Plain predictors -- callables returning full ``(B, n, q)`` probabilities -- keep working through :class:`ProbabilityModel`,
+which reduces them to per-position numbers in chunks, in the caller's dtype, without a float64 copy of the array.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Literal, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._validation import as_int, require_memory
+
+Target = Literal["cross_entropy", "entropy"]
+#: The per-position quantities a model can return (one name per idea: ``target=`` everywhere).
+TARGETS: tuple[Target, ...] = ("cross_entropy", "entropy")
+
+#: Largest number of probability cells reduced at once by :class:`ProbabilityModel` (bounds its scratch memory).
+CHUNK_CELLS = 1 << 20
+
+
+@runtime_checkable
+class MaskedModel(Protocol):
+    """``score(tokens (B x n int), mask (B x n bool, True = masked), target) -> (B x n)`` nats per position."""
+
+    def score(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
+              target: Target = "cross_entropy") -> NDArray[np.floating[Any]]: ...
+
+
+@runtime_checkable
+class SamplingModel(MaskedModel, Protocol):
+    """A masked model that can also draw each masked position independently from its conditional."""
+
+    def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
+               rng: np.random.Generator) -> NDArray[np.int64]: ...
+
+
+def as_target(target: object) -> Target:
+    """Validated ``target`` name (``"cross_entropy"`` or ``"entropy"``)."""
+    if not isinstance(target, str):
+        raise TypeError(f"target must be one of {TARGETS}, got {type(target).__name__} {target!r}")
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    return target
+
+
+class ProbabilityModel:
+    """A :class:`MaskedModel` from a predictor ``predict(tokens, mask) -> probs (B x n x q)``.
+
+    ``probs`` may be float16/32/64 and any layout; it is never upcast as a whole. Cross-entropy reads one probability per
+    masked position (a gather); entropy reduces ``-sum p log p`` over masked rows in chunks of at most
+    :data:`CHUNK_CELLS` cells, in the array's own dtype, accumulating in float64 per row. Output checks: shape
+    ``(B, n, q)``, real dtype; at masked positions the probabilities read must be finite, in ``[0, 1]`` and (entropy:
+    every masked row; cross-entropy: a spot check of up to ``check_rows`` masked rows per call) sum to 1 within
+    ``max(1e-6, 4 q eps_dtype)``. Rows at revealed positions are never read. ``vocab_size`` (if known) lets the memory
+    check run before the first call. Cost per call: O(B n) for cross-entropy, O(masked * q) for entropy.
+    """
+
+    def __init__(self, predict: Callable[[NDArray[np.int64], NDArray[np.bool_]], Any], *,
+                 vocab_size: int | None = None, check_rows: int = 32) -> None:
+        if not callable(predict):
+            raise TypeError(f"predict must be callable, got {type(predict).__name__}")
+        self.predict = predict
+        self.vocab_size = None if vocab_size is None else as_int(vocab_size, "vocab_size")
+        if self.vocab_size is not None and self.vocab_size < 1:
+            raise ValueError(f"vocab_size must be >= 1, got {self.vocab_size}")
+        self.check_rows = as_int(check_rows, "check_rows")
+        if self.check_rows < 1:
+            raise ValueError(f"check_rows must be >= 1, got {self.check_rows}")
+        self.n = getattr(predict, "n", None)
+
+    def __repr__(self) -> str:
+        return f"ProbabilityModel({self.predict!r})"
+
+    def _probabilities(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.floating[Any]]:
+        batch, n = tokens.shape
+        if self.vocab_size is not None:
+            require_memory(batch * n * self.vocab_size * 8, f"the predictor's (B={batch}, n={n}, q) output")
+        probs = np.asarray(self.predict(tokens, mask))
+        if probs.dtype.kind not in "iuf":
+            raise ValueError(f"predictor returned dtype {probs.dtype}; expected real probabilities")
+        if probs.ndim != 3 or probs.shape[:2] != (batch, n) or probs.shape[2] < 1:
+            raise ValueError(f"predictor returned shape {probs.shape}; expected ({batch}, {n}, q)")
+        if self.vocab_size is None:  # from now on the memory check can run before each call
+            self.vocab_size = int(probs.shape[2])
+        return probs
+
+    def score(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
+              target: Target = "cross_entropy") -> NDArray[np.float64]:
+        """Per-position ``-log q(x_i | revealed)`` or ``H(q(. | revealed))`` (nats) at masked positions, 0 elsewhere."""
+        target = as_target(target)
+        probs = self._probabilities(tokens, mask)
+        rows, cols = np.nonzero(mask)
+        out = np.zeros(tokens.shape)
+        if rows.size == 0:
+            return out
+        q = probs.shape[2]
+        tol = _normalisation_tolerance(probs.dtype, q)
+        if target == "cross_entropy":
+            true = tokens[rows, cols]
+            if (true < 0).any() or (true >= q).any():
+                raise ValueError(f"tokens at masked positions must be symbols 0..{q - 1} of the predictor's alphabet")
+            picked = np.asarray(probs[rows, cols, true], dtype=np.float64)  # B*n values: the only full-size read
+            _check_values(picked)
+            spot = np.linspace(0, rows.size - 1, min(rows.size, self.check_rows)).astype(np.int64)
+            _check_sums(probs[rows[spot], cols[spot]], tol)
+            with np.errstate(divide="ignore"):
+                out[rows, cols] = -np.log(picked)  # a true token of probability 0 costs +inf nats: honest
+            return out
+        step = max(1, CHUNK_CELLS // q)
+        for lo in range(0, rows.size, step):
+            chunk = probs[rows[lo:lo + step], cols[lo:lo + step]]  # (chunk, q) in the caller's dtype
+            _check_values(chunk)
+            _check_sums(chunk, tol)
+            logs = np.zeros_like(chunk)
+            np.log(chunk, out=logs, where=chunk > 0)  # 0 log 0 = 0; one scratch array of the chunk's dtype
+            out[rows[lo:lo + step], cols[lo:lo + step]] = -np.einsum("ij,ij->i", chunk, logs, dtype=np.float64)
+        return out
+
+    def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], rng: np.random.Generator) -> NDArray[np.int64]:
+        """Each masked position drawn independently from the predicted distribution; revealed positions kept."""
+        probs = self._probabilities(tokens, mask)
+        rows, cols = np.nonzero(mask)
+        out = np.array(tokens, dtype=np.int64, copy=True)
+        q = probs.shape[2]
+        tol = _normalisation_tolerance(probs.dtype, q)
+        step = max(1, CHUNK_CELLS // q)
+        for lo in range(0, rows.size, step):
+            chunk = np.asarray(probs[rows[lo:lo + step], cols[lo:lo + step]], dtype=np.float64)
+            _check_values(chunk)
+            sums = _check_sums(chunk, tol)
+            cumulative = np.cumsum(chunk, axis=1)
+            u = rng.random(chunk.shape[0]) * sums  # draw against the row's own total: rounding never picks a 0 cell
+            draws = (u[:, None] >= cumulative).sum(axis=1)
+            out[rows[lo:lo + step], cols[lo:lo + step]] = np.minimum(draws, q - 1)
+        return out
+
+
+def _normalisation_tolerance(dtype: np.dtype[Any], q: int) -> float:
+    """Rows must sum to 1 within this: 1e-6, or the rounding a sum of ``q`` values of ``dtype`` can carry."""
+    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
+    return max(1e-6, 4.0 * q * eps)
+
+
+def _check_values(values: NDArray[Any]) -> None:
+    lowest, highest = float(np.min(values)), float(np.max(values))  # NaN propagates through min/max
+    if not (np.isfinite(lowest) and np.isfinite(highest)):
+        raise ValueError("predictor returned NaN or infinite probabilities at masked positions")
+    if lowest < 0:
+        raise ValueError(f"predictor returned negative probabilities ({lowest!r}) at masked positions")
+    if highest > 1 + 1e-6:
+        raise ValueError(f"predictor returned probabilities above 1 ({highest!r}) at masked positions")
+
+
+def _check_sums(rows: NDArray[Any], tol: float) -> NDArray[np.float64]:
+    sums: NDArray[np.float64] = np.asarray(np.sum(rows, axis=1, dtype=np.float64))
+    worst = int(np.argmax(np.abs(sums - 1.0)))
+    if abs(sums[worst] - 1.0) > tol:
+        raise ValueError(f"predictor returned unnormalised probabilities at a masked position (a row sums to "
+                         f"{float(sums[worst])!r})")
+    return sums
+
+
+def as_masked_model(model: object) -> MaskedModel:
+    """A :class:`MaskedModel` as is; a plain predictor callable wrapped in :class:`ProbabilityModel`."""
+    if isinstance(model, MaskedModel):
+        return model
+    if callable(model):
+        return ProbabilityModel(model)
+    raise TypeError(f"model must have a score(tokens, mask, target) method or be a predictor callable "
+                    f"(tokens, mask) -> probs, got {type(model).__name__}")
+
+
+def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Validate what ``score`` returned: shape (B, n), real, and at masked positions finite and >= 0 (nats).
+
+    Returns the float64 values at masked positions as a (B, n) array with zeros elsewhere (O(B n)).
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
+    if arr.shape != mask.shape:
+        raise ValueError(f"model.score returned shape {arr.shape}; expected {mask.shape} (one number per position)")
+    out = np.where(mask, arr, 0.0)
+    if out.dtype != np.float64:
+        out = out.astype(np.float64)
+    lowest, highest = float(out.min()), float(out.max())
+    if not (np.isfinite(lowest) and np.isfinite(highest)):
+        raise ValueError("model.score returned NaN or an infinite value at a masked position (a true token of "
+                         "probability 0 has infinite cross-entropy)")
+    if lowest < -1e-9 * max(1.0, abs(highest)):
+        raise ValueError(f"model.score returned a negative value ({lowest!r}) at a masked position; "
+                         "log-losses and entropies are >= 0")
+    np.maximum(out, 0.0, out=out)
+    return out
+
+
+__all__ = ["CHUNK_CELLS", "MaskedModel", "ProbabilityModel", "SamplingModel", "TARGETS", "Target", "as_masked_model",
+           "as_target", "check_scores"]
