@@ -405,6 +405,21 @@ def test_generate_region_per_row():
     np.testing.assert_array_equal((model.masks[0] & ~model.masks[1]).sum(axis=1), 2)
 
 
+def test_generate_per_row_table():
+    # (num_blocks, B, max_steps): each row its own counts, e.g. BlockSchedule.num_transfer_tokens(batch=B) or mixed.
+    n, block = 8, 4
+    model = Recording(TorchModel(MarkovMDM(P3, n), 3, vocab=3))
+    rows = np.zeros((2, n), dtype=np.int64)
+    table = np.array([[[4, 0, 0], [1, 1, 2]], [[0, 2, 2], [2, 2, 0]]])
+    out = generate(model, rows, 0, table, block, rng=np.random.default_rng(0))
+    assert out.shape == rows.shape
+    assert len(model.masks) == 6  # a step is skipped only when no row reveals anything
+    masks = model.masks + [np.zeros_like(model.masks[0])]
+    revealed = [(masks[t] & ~masks[t + 1]).sum(axis=1).tolist() for t in range(6)]
+    assert revealed == [[4, 1], [0, 1], [0, 2], [0, 2], [2, 2], [2, 0]]
+    assert masks[3][:, :block].sum() == 0 and masks[3][:, block:].all()  # block 1 starts with block 0 done
+
+
 def test_generate_bad_inputs():
     model = TorchModel(MarkovMDM(P3, 6), 3, vocab=3)
     rows = np.zeros((2, 6), dtype=np.int64)
@@ -418,6 +433,10 @@ def test_generate_bad_inputs():
                  [[1]], 1, rng=rng)
     with pytest.raises(ValueError, match="one row per block"):
         generate(model, rows, 2, [[4]], 2, rng=rng)
+    with pytest.raises(ValueError, match="one row per block"):
+        generate(model, rows, 2, np.full((1, 3, 1), 4), 4, rng=rng)
+    with pytest.raises(ValueError, match="must sum to the block's length 4, got 3"):
+        generate(model, rows, 2, np.array([[[4]], [[3]]]).reshape(1, 2, 1), 4, rng=rng)
     with pytest.raises(ValueError, match="non-negative"):
         generate(model, rows, 2, [[5, -1]], 4, rng=rng)
     with pytest.raises(TypeError, match="num_transfer_tokens"):

@@ -24,30 +24,19 @@ a teacher-forcing mode that returns one unbiased sample of ``sum log-loss`` alon
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Literal, Protocol, overload
+from typing import Any, Callable, overload
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int
+from .models import SamplingModel, Target, as_target
 
-__all__ = ["MaskedModel", "TorchModel", "generate"]
-
-Target = Literal["cross_entropy", "entropy"]
+__all__ = ["TorchModel", "generate"]
 
 #: Default chunk: this many logits (float32: 64 MiB) reduced at once.
 _CHUNK_ELEMENTS = 2**24
-
-
-class MaskedModel(Protocol):
-    """The per-position model interface (``B x n`` int64 tokens, ``B x n`` bool mask with True = masked)."""
-
-    def score(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
-              target: Literal["cross_entropy", "entropy"] = "cross_entropy") -> NDArray[np.floating[Any]]: ...
-
-    def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
-               rng: np.random.Generator) -> NDArray[np.int64]: ...
 
 
 def _vocab_range(vocab: int | slice | None) -> tuple[int, int | None]:
@@ -83,7 +72,7 @@ def _as_batch(tokens: ArrayLike, mask: ArrayLike) -> tuple[NDArray[np.int64], ND
 
 
 class TorchModel:
-    """A torch masked diffusion model as a per-position :class:`MaskedModel`.
+    """A torch masked diffusion model as a per-position :class:`~mdmsched.models.SamplingModel`.
 
     Parameters
     ----------
@@ -248,15 +237,14 @@ class TorchModel:
     # ---- the interface ----------------------------------------------------------------------------------------
 
     def score(self, tokens: ArrayLike, mask: ArrayLike,
-              target: Literal["cross_entropy", "entropy"] = "cross_entropy") -> NDArray[np.float64]:
+              target: Target = "cross_entropy") -> NDArray[np.float64]:
         """Per-position scores ``(B, n)`` in nats, 0 at unmasked positions.
 
         ``"cross_entropy"``: ``-log q(tokens[b, i] | revealed)`` (``tokens`` at masked positions are the true tokens);
         ``"entropy"``: ``H(q(. | revealed)) = -sum_x q log q`` (``tokens`` at masked positions are ignored).
         One forward pass plus ``O(B n q)``; the chunked reductions never copy more than one chunk of logits.
         """
-        if target not in ("cross_entropy", "entropy"):
-            raise ValueError(f"target must be 'cross_entropy' or 'entropy', got {target!r}")
+        target = as_target(target)
         t, m = self._inputs(tokens, mask, score_all=target == "cross_entropy")
         out = np.zeros(t.shape, dtype=np.float64)
         if not m.any():
@@ -336,34 +324,39 @@ def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.
     return np.ascontiguousarray(arr)
 
 
-def _transfer_table(table: ArrayLike, lengths: list[int]) -> NDArray[np.int64]:
+def _transfer_table(table: ArrayLike, lengths: list[int], batch: int) -> NDArray[np.int64]:
+    """``(num_blocks, B, max_steps)`` counts from a ``(num_blocks, max_steps)`` or per-row ``(num_blocks, B, max_steps)``
+    table; every ``[b, row]`` sums to block ``b``'s length."""
     arr = np.asarray(table)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"num_transfer_tokens must be an integer array, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[0] != len(lengths):
-        raise ValueError(f"num_transfer_tokens must be 2-D with one row per block ({len(lengths)}), got shape "
-                         f"{arr.shape}")
+    if arr.ndim == 2:
+        arr = np.broadcast_to(arr[:, None, :], (arr.shape[0], batch, arr.shape[1]))
+    if arr.ndim != 3 or arr.shape[:2] != (len(lengths), batch):
+        raise ValueError(f"num_transfer_tokens must be ({len(lengths)}, max_steps) (one row per block) or "
+                         f"({len(lengths)}, {batch}, max_steps), got shape {np.shape(table)}")
     if (arr < 0).any():
         raise ValueError("num_transfer_tokens must be non-negative")
-    sums = arr.sum(axis=1)
-    for b, (total, length) in enumerate(zip(sums, lengths)):
-        if total != length:
-            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got {int(total)}")
+    sums = arr.sum(axis=2)
+    for b, length in enumerate(lengths):
+        if (sums[b] != length).any():
+            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got "
+                             f"{int(sums[b][sums[b] != length][0])}")
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
 @overload
-def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
              block_length: int, *, rng: np.random.Generator, teacher: None = None) -> NDArray[np.int64]: ...
 
 
 @overload
-def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
              block_length: int, *, rng: np.random.Generator,
              teacher: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
 
 
-def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
              block_length: int, *, rng: np.random.Generator,
              teacher: ArrayLike | None = None) -> NDArray[np.int64] | tuple[NDArray[np.int64], NDArray[np.float64]]:
     """LLaDA-style semi-autoregressive generation with random remasking, driven by a ``num_transfer_tokens`` table.
@@ -375,7 +368,8 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
     blocks ``< b`` are revealed, blocks ``> b`` masked; step ``j`` reveals ``num_transfer_tokens[b, j]`` uniformly
     random still-masked positions of the block (each row its own), each drawn independently from the model's
     conditional ``q(. | revealed)``. ``num_transfer_tokens`` is ``(num_blocks, max_steps)`` integers, zero padded, each
-    row summing to its block's length (``BlockSchedule.num_transfer_tokens()``). A zero entry reveals nothing and is
+    row summing to its block's length (``BlockSchedule.num_transfer_tokens()``), or ``(num_blocks, B, max_steps)`` with
+    per-row counts (``num_transfer_tokens(batch=B)``). A step whose count is zero in every row reveals nothing and is
     skipped here without a forward call; a real sampler that loops over every ``j`` spends one there.
 
     The reveal order is drawn from ``rng`` up front (a uniform random permutation of each block per row), so sampling
@@ -385,7 +379,7 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
     reveals the true tokens of ``x`` and adds the model's ``-log q(x_i | revealed)`` at those positions, and the call
     returns ``(x, nll)`` with ``nll`` the per-row sum (nats). For ``x ~ mu``, ``log mu(x_region | x_prompt) + nll`` is
     an unbiased sample of the sampler's expected KL against ``mu`` (SPEC §5.1). Without a teacher it returns the
-    generated rows. Cost: one ``model`` call per non-zero table entry, ``O(B n)`` host work per step.
+    generated rows. Cost: one ``model`` call per non-zero step, ``O(B n)`` host work per step.
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -402,7 +396,7 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
         raise ValueError(f"block_length must be >= 1, got {block_length}")
     generated = int(gen_mask[0].sum())
     lengths = [min(block_length, generated - s) for s in range(0, generated, block_length)]
-    table = _transfer_table(num_transfer_tokens, lengths)
+    table = _transfer_table(num_transfer_tokens, lengths, batch)
     if teacher is not None:
         truth = np.asarray(teacher)
         if truth.dtype.kind not in "iu":
@@ -412,36 +406,37 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
         if (truth[~gen_mask] != tokens[~gen_mask]).any():
             raise ValueError("teacher must equal rows outside the region (the prompt)")
         tokens = np.array(truth, dtype=np.int64)
-    nll = np.zeros(batch, dtype=np.float64)
-    # Generated positions per row, in order: (B, G); block b is columns [b L, (b + 1) L).
+    # block[r, i]: the block of generated position i (-1 in the prompt); rank[r, i]: its place in the block's reveal
+    # order, a uniform random permutation per row and block drawn up front.
     positions = np.nonzero(gen_mask)[1].reshape(batch, generated)
-    # Reveal order: a uniform random permutation of each block, per row, drawn up front.
-    order = np.empty_like(positions)
-    for b, length in enumerate(lengths):
-        lo = b * block_length
-        perm = np.argsort(rng.random((batch, length)), axis=1)
-        order[:, lo:lo + length] = np.take_along_axis(positions[:, lo:lo + length], perm, axis=1)
-    mask = gen_mask.copy()
+    block = np.full((batch, n), -1, dtype=np.int64)
+    rank = np.zeros((batch, n), dtype=np.int64)
     row_index = np.arange(batch)[:, None]
     for b, length in enumerate(lengths):
-        done = b * block_length
-        for count in table[b]:
-            if count == 0:
+        cols = positions[:, b * block_length:b * block_length + length]
+        block[row_index, cols] = b
+        rank[row_index, cols] = np.argsort(np.argsort(rng.random((batch, length)), axis=1), axis=1)
+    mask = gen_mask.copy()
+    nll = np.zeros(batch, dtype=np.float64)
+    for b in range(len(lengths)):
+        done = np.zeros(batch, dtype=np.int64)
+        for j in range(table.shape[2]):
+            count = table[b, :, j]
+            if not count.any():
                 continue
-            chosen = order[:, done:done + count]
+            chosen = (block == b) & (rank >= done[:, None]) & (rank < (done + count)[:, None])
             if teacher is None:
                 drawn = np.asarray(model.sample(tokens, mask, rng))
                 if drawn.shape != tokens.shape:
                     raise ValueError(f"model.sample returned shape {drawn.shape}; expected {tokens.shape}")
-                tokens[row_index, chosen] = drawn[row_index, chosen]
+                tokens[chosen] = drawn[chosen]
             else:
                 scores = np.asarray(model.score(tokens, mask, "cross_entropy"), dtype=np.float64)
                 if scores.shape != tokens.shape:
                     raise ValueError(f"model.score returned shape {scores.shape}; expected {tokens.shape}")
-                picked = scores[row_index, chosen]
-                if not np.isfinite(picked).all():
+                if not np.isfinite(scores[chosen]).all():
                     raise ValueError("model.score returned a non-finite cross-entropy")
-                nll += picked.sum(axis=1)
-            mask[row_index, chosen] = False
-            done += int(count)
+                nll += np.where(chosen, scores, 0.0).sum(axis=1)
+            mask &= ~chosen
+            done += count
     return tokens if teacher is None else (tokens, nll)
