@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from typing import Any, Sequence
-
-import numpy as np
-import torch
+from collections.abc import Sequence
+from typing import Any
 
 import mdmsched
+import numpy as np
+import torch
 from mdmsched.torch import TorchModel, generate
 
 
