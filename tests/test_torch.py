@@ -571,3 +571,39 @@ def test_train_step_reduces_the_loss():
     history = example.train(net, chain, prompt, seconds=60.0, batch=32, lr=3e-3, seed=0, max_steps=40)
     assert history[-1][0] == 40
     assert loss() < before - 0.1, (before, loss())
+
+
+def test_end_to_end_block_split_on_a_learned_like_model():
+    # Issue 10 item 8: perturbed Markov MDM (one block it never learned: context-blind) -> TorchModel -> prompt-
+    # conditioned block curves Z^g -> optimal split of the budget -> generate() driven by num_transfer_tokens with a
+    # different step count per block -> the measured KL (teacher mode, against the true chain) matches the predicted
+    # sum of block errors and beats LLaDA's default split, paired on the same draws.
+    P = np.array([[0.8, 0.15, 0.05], [0.05, 0.85, 0.1], [0.1, 0.1, 0.8]])
+    prompt, gen, block, steps = 2, 12, 4, 6
+    n = prompt + gen
+    model = TorchModel(MarkovMDM(P, n, perturb=0.3, blind=range(prompt + block, prompt + 2 * block)), 3, vocab=3)
+    chain = mdmsched.MarkovPredictor(P, n)
+    region = np.arange(n) >= prompt
+    est = mdmsched.estimate_block_curves(model, chain.sample(600, np.random.default_rng(0)), block_length=block,
+                                         region=region, seed=0)
+    best = est.optimal_split(steps)
+    llada = mdmsched.practice.llada_blocks(gen, block, steps)
+    per_block = (best.num_transfer_tokens() > 0).sum(axis=1)
+    assert per_block.sum() == steps and len(set(per_block.tolist())) > 1  # not LLaDA's 2, 2, 2
+    entropy = gen * float(chain.pi @ -np.sum(P * np.log(P), axis=1))  # H(answer | prompt)
+    x = chain.sample(1500, np.random.default_rng(1))
+    log_answer = np.log(P[x[:, prompt - 1:-1], x[:, prompt:]]).sum(axis=1)
+    measured = {}
+    for name, plan in (("best", best), ("llada", llada)):
+        _, nll = generate(model, x, prompt, plan.num_transfer_tokens(), block, rng=np.random.default_rng(2), teacher=x)
+        kl = log_answer + nll
+        measured[name] = kl
+        predicted = est.schedule_error(plan, entropy=entropy)
+        se = math.hypot(predicted.stderr, kl.std(ddof=1) / math.sqrt(kl.size))
+        assert abs(kl.mean() - predicted.value) < 4 * se, (name, kl.mean(), predicted)
+    gain = measured["best"] - measured["llada"]
+    assert gain.mean() + 4 * gain.std(ddof=1) / math.sqrt(gain.size) < 0, gain.mean()
+    assert est.compare(best, llada).upper < 0
+    # The sampler itself runs the same table (different counts per block) and keeps the prompt.
+    out = generate(model, x[:8], prompt, best.num_transfer_tokens(), block, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(out[:, :prompt], x[:8, :prompt])
