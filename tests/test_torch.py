@@ -248,6 +248,9 @@ def test_bad_inputs():
         inside.score(revealed, np.ones((2, 5), dtype=bool))
     with pytest.raises(ValueError, match="mask token id 3"):
         inside.score(revealed, np.zeros((2, 5), dtype=bool))
+    # vocab=None: the upper end is known after the forward pass; true tokens at masked positions are checked too.
+    with pytest.raises(ValueError, match="tokens must be token ids in \\[0, 4\\)"):
+        inside.score(np.array([[0, 0, 0, 0, 4]] * 2), np.ones((2, 5), dtype=bool))
     with pytest.raises(TypeError, match="mask_id"):
         TorchModel(MarkovMDM(P3, 5), True)
     with pytest.raises(ValueError, match="mask_id"):

@@ -99,7 +99,9 @@ class TorchModel:
         Optional ``forward(x) -> logits | object with .logits`` replacing ``module(x)`` (e.g. to pass an attention
         mask or select a head).
 
-    Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)`` host memory.
+    The module is called as it is: put it in evaluation mode (``module.eval()``) first, or dropout will make every
+    score random. Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)``
+    host memory.
     """
 
     def __init__(self, module: Any, mask_id: int, *, vocab: int | slice | None = None,
@@ -157,7 +159,8 @@ class TorchModel:
         self._check_ids(t if score_all else t[~m], "tokens" if score_all else "revealed tokens", self.vocab_stop)
         return t, m
 
-    def _logits(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> tuple[torch.Tensor, int, int]:
+    def _logits(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
+                score_all: bool = False) -> tuple[torch.Tensor, int, int]:
         """One forward pass: the alphabet's logits (a view, ``(B, n, q)``), and the alphabet ``[start, stop)``."""
         x = torch.from_numpy(np.where(mask, self.mask_id, tokens)).to(self.device)
         out = self._forward(x) if self._forward is not None else self.module(x)
@@ -176,7 +179,7 @@ class TorchModel:
             raise ValueError(f"the model returned {width} logits per position; vocab needs columns "
                              f"[{self.vocab_start}, {stop})")
         if self.vocab_stop is None:  # now the alphabet is known: the upper end of the token range
-            self._check_ids(tokens[~mask], "revealed tokens", stop)
+            self._check_ids(tokens if score_all else tokens[~mask], "tokens" if score_all else "revealed tokens", stop)
         return logits[..., self.vocab_start:stop], self.vocab_start, stop
 
     def _chunks(self, mask: NDArray[np.bool_], q: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -250,7 +253,7 @@ class TorchModel:
         if not m.any():
             return out
         with torch.no_grad():
-            logits, start, stop = self._logits(t, m)
+            logits, start, stop = self._logits(t, m, score_all=target == "cross_entropy")
             truth = torch.from_numpy(t).to(self.device) - start
             pieces = []
             for r, c in self._chunks(m, stop - start):
