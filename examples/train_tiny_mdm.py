@@ -159,15 +159,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "LLaDA default": llada_default(args.gen, args.block, args.steps),
         "even split": mdmsched.schedules.blockwise(args.gen, args.block, total_steps=args.steps),
     }
-    print(f"\n{'schedule':<14} {'steps/block':<14} {'predicted KL':>22} {'95% upper':>10} {'expected_kl':>18} "
+    print(f"\n{'schedule':<14} {'sizes per block':<24} {'predicted KL':>22} {'95% upper':>10} {'expected_kl':>18} "
           f"{'generate(teacher)':>18}")
     results: dict[str, Any] = {"history": history}
     for name, plan in plans.items():
         predicted = est.schedule_error(plan, entropy=entropy)
         measured = mdmsched.expected_kl(chain, model, plan, args.kl_samples, region=region, seed=args.seed + 2)
         teacher = teacher_kl(model, chain, plan, args.prompt, args.block, args.kl_samples, args.seed + 3)
-        per_block = ",".join(str(int((row > 0).sum())) for row in plan.num_transfer_tokens())
-        print(f"{name:<14} {per_block:<14} {predicted.value:12.3f} +- {predicted.stderr:6.3f} {predicted.upper:10.3f} "
+        per_block = "/".join("+".join(str(int(c)) for c in row if c) for row in plan.num_transfer_tokens())
+        print(f"{name:<14} {per_block:<24} {predicted.value:12.3f} +- {predicted.stderr:6.3f} {predicted.upper:10.3f} "
               f"{measured.mean:9.3f} +- {measured.stderr:5.3f} {teacher[0]:9.3f} +- {teacher[1]:5.3f}")
         results[name] = {"table": plan.num_transfer_tokens(), "predicted": predicted, "expected_kl": measured,
                          "teacher": teacher}
