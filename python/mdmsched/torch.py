@@ -201,7 +201,7 @@ class TorchModel:
     @staticmethod
     def _reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor, what: str,
                 given: torch.Tensor | None = None) -> torch.Tensor:
-        """One chunk's result from its logits ``lg`` (``(chunk, q)``, our own copy: overwritten in place).
+        """One chunk's result from its logits ``lg`` (``(chunk, q)``, our own copy: overwritten in place by ``l - M``).
 
         With ``M`` the row maximum, ``d_x = M - l_x >= 0``, ``e_x = exp(-d_x)`` (0 at the first argmax) and
         ``S = sum_x e_x``: ``-log q_x = d_x + log1p(S)`` (``what="cross_entropy"``, at ``truth``),
@@ -217,16 +217,16 @@ class TorchModel:
             i = int(torch.nonzero(bad)[0, 0])
             raise ValueError(f"the model returned non-finite logits (NaN, +inf, or all -inf) at position "
                              f"[{int(r[i])}, {int(c[i])}]")
-        d = lg.neg_().add_(top.unsqueeze(1))
+        shifted = lg.sub_(top.unsqueeze(1))  # l_x - M = -d_x, in place
         if what == "cross_entropy":
             assert given is not None
-            picked = d.gather(1, given.unsqueeze(1)).squeeze(1)
-            e = d.neg_().exp_()  # d is not needed any more
+            picked = shifted.gather(1, given.unsqueeze(1)).squeeze(1).neg_()
+            e = shifted.exp_()  # d is not needed any more
         elif what == "entropy":
-            e = d.neg().exp_()
+            e = shifted.exp()
         else:
             assert given is not None
-            cdf = d.neg_().exp_().cumsum(dim=-1, dtype=torch.float64)
+            cdf = shifted.exp_().cumsum(dim=-1, dtype=torch.float64)
             u = given.unsqueeze(1) * cdf[:, -1:]
             # The first x with CDF(x) > u: tokens of probability 0 (flat CDF) are never drawn.
             return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp_(max=cdf.shape[1] - 1)
@@ -234,8 +234,9 @@ class TorchModel:
         log_s = torch.log1p(e.sum(dim=-1))
         if what == "cross_entropy":
             return picked.add_(log_s)
-        # e_x = 0 where l_x = -inf: 0 * inf = NaN -> 0.
-        return e.mul_(d).nan_to_num_(nan=0.0).sum(dim=-1).div_(torch.expm1(log_s).add_(1.0)).add_(log_s)
+        # sum_x e_x d_x = -sum_x e_x (l_x - M); e_x = 0 where l_x = -inf: 0 * -inf = NaN -> 0.
+        weighted = e.mul_(shifted).nan_to_num_(nan=0.0).sum(dim=-1).neg_()
+        return weighted.div_(torch.expm1(log_s).add_(1.0)).add_(log_s)
 
     # ---- the interface ----------------------------------------------------------------------------------------
 
