@@ -94,6 +94,6 @@ def test_torch_helper_matches_numpy_on_a_small_case() -> None:
     logp = logits - logits.max(axis=-1, keepdims=True)
     logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
     nll = -np.take_along_axis(logp, tokens[..., None], axis=-1)[..., 0]
-    entropy = -np.where(np.isinf(logp), 0.0, np.exp(logp) * logp).sum(axis=-1)
+    entropy = -np.where(np.isinf(logp), 0.0, np.exp(logp) * np.where(np.isinf(logp), 0.0, logp)).sum(axis=-1)
     np.testing.assert_allclose(model.score(tokens, mask), np.where(mask, nll, 0.0), rtol=1e-6)
     np.testing.assert_allclose(model.score(tokens, mask, "entropy"), np.where(mask, entropy, 0.0), rtol=1e-6)
