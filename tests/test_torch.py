@@ -168,6 +168,9 @@ def test_logits_objects_and_vocab_forms_agree():
     c = TorchModel(hf, 40, vocab=slice(0, 40)).score(tokens, mask)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(b, c)
+    explicit = TorchModel(plain, 40, vocab=40, device="cpu")
+    assert isinstance(explicit, mdmsched.models.SamplingModel) and explicit.q == 40
+    np.testing.assert_array_equal(explicit.score(tokens, mask), a)
     # mask_id inside the logits (vocab=None: all 41 columns): the mask column is removed and renormalised away,
     # which here (mask = the last column) is the distribution over the first 40 columns again.
     np.testing.assert_allclose(TorchModel(hf, 40).score(tokens, mask), a, rtol=1e-6)
