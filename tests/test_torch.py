@@ -112,6 +112,26 @@ def test_score_property_random_logits(batch, n, q, chunk, seed, scale, offset, h
         np.testing.assert_allclose(model.score(tokens, mask, target), want, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("what", ["cross_entropy", "entropy", "sample"])
+def test_no_full_size_copy_of_the_logits(what):
+    # The torch profiler sees every CPU allocation: none is more than a chunk (float64 CDF for sampling), far below
+    # the (B, n, V) logits (the module returns a stored tensor, so the forward allocates nothing itself).
+    profiler = torch.profiler
+    batch, n, vocab, chunk = 2, 64, 5000, 8
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(batch, n, vocab)).astype(np.float32)
+    model = TorchModel(FixedLogits(logits), vocab - 1, chunk_size=chunk)
+    tokens, mask = rng.integers(0, vocab - 1, (batch, n)), np.ones((batch, n), dtype=bool)
+    with profiler.profile(activities=[profiler.ProfilerActivity.CPU], profile_memory=True) as prof:
+        if what == "sample":
+            model.sample(tokens, mask, rng)
+        else:
+            model.score(tokens, mask, what)
+    largest = max(e.cpu_memory_usage for e in prof.events())
+    assert 0 < largest <= chunk * vocab * 8, largest
+    assert largest * 8 <= logits.nbytes
+
+
 def test_markov_mdm_is_the_exact_chain():
     # The fixture against mdmsched's independent NumPy forward-backward.
     rng = np.random.default_rng(3)
