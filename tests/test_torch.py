@@ -82,7 +82,7 @@ def test_import_mdmsched_does_not_import_torch():
 
 
 class FixedLogits(torch.nn.Module):
-    """Returns a fixed logits tensor (float64), whatever the input (for property tests of the reductions)."""
+    """Returns a fixed logits tensor, whatever the input (for property tests of the reductions and memory checks)."""
 
     def __init__(self, logits: np.ndarray) -> None:
         super().__init__()
