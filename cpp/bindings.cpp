@@ -4,10 +4,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "mdmsched/entropy.hpp"
+#include "mdmsched/markov.hpp"
 #include "mdmsched/riemann.hpp"
 
 namespace py = pybind11;
@@ -23,11 +26,15 @@ void require_1d(const py::array& arr, const char* name) {
         throw std::invalid_argument(std::string(name) + " must be 1-D, got " + std::to_string(arr.ndim()) + "-D");
 }
 
+// Hands a result vector to NumPy without copying it: the vector moves to the heap and a capsule (the array's base)
+// deletes it when the last view dies. Large results (2^n subset entropies) so cost 1x their size at peak, not 2x.
 template <typename T>
 py::array_t<T> to_numpy(std::vector<T>&& values) {
-    py::array_t<T> out(static_cast<py::ssize_t>(values.size()));
-    std::copy(values.begin(), values.end(), out.mutable_data());
-    return out;
+    if (values.empty()) return py::array_t<T>(0);
+    auto owned = std::make_unique<std::vector<T>>(std::move(values));
+    py::capsule base(owned.get(), [](void* v) { delete static_cast<std::vector<T>*>(v); });
+    auto* data = owned.release();  // the capsule owns it now
+    return py::array_t<T>(static_cast<py::ssize_t>(data->size()), data->data(), base);
 }
 
 std::size_t as_count(std::int64_t value, const char* name) {
@@ -104,6 +111,24 @@ void bind_riemann(py::module_& m) {
             return py::make_tuple(sol.error, to_numpy(std::move(sol.breakpoints)));
         },
         py::arg("z"), py::arg("eps"), "Fewest-step schedule with opt_k <= eps: (error, breakpoints).");
+
+    m.def(
+        "is_clean_curve",
+        [](const py::object& obj) {
+            using CleanArray = py::array_t<double, py::array::c_style>;
+            if (!py::isinstance<CleanArray>(obj)) return false;  // other dtypes/layouts: the slow path converts
+            const auto z = py::reinterpret_borrow<CleanArray>(obj);
+            if (z.ndim() != 1 || z.size() == 0) return false;
+            const double* v = z.data();
+            const auto n = static_cast<std::size_t>(z.size());
+            if (!(v[0] == 0.0)) return false;
+            bool ok = std::isfinite(v[n - 1]);
+            for (std::size_t i = 1; i < n; ++i) ok &= v[i] >= v[i - 1];  // false on NaN; +inf only at the end
+            return ok;
+        },
+        py::arg("z"),
+        "True if z is a float64 C-contiguous 1-D curve with Z_1 == 0, finite, non-decreasing exactly (no cleaning "
+        "needed); O(n), no copy. A fast-path check for the Python validators.");
 
     m.def(
         "solve_memory_bytes",
@@ -185,6 +210,36 @@ void bind_entropy(py::module_& m) {
         "(H(X_S) by mask or None, sums of H(X_S) by |S|) for a dense tensor.");
 
     m.def(
+        "dense_lattice_shard",
+        [](DoubleArray p, std::int64_t lead, std::uint64_t pattern, bool keep_subsets, std::int64_t threads,
+           const py::object& progress) {
+            const auto shape = tensor_shape(p);
+            const unsigned workers = thread_count(threads);
+            if (lead < 0) throw std::invalid_argument("lead must be >= 0");
+            mdmsched::ShardResult result;
+            const auto monitor = python_monitor(progress);
+            try {
+                py::gil_scoped_release release;
+                result = mdmsched::dense_lattice_shard(p.data(), shape, static_cast<std::size_t>(lead), pattern,
+                                                       keep_subsets, workers, monitor);
+            } catch (const mdmsched::Cancelled&) {
+                throw py::error_already_set();
+            }
+            py::object subsets = py::none();
+            if (keep_subsets) subsets = to_numpy(std::move(result.subset_entropy));
+            const auto row = static_cast<py::ssize_t>(shape.size() + 1);
+            auto sums = to_numpy(std::move(result.unit_sums));
+            return py::make_tuple(subsets, sums.reshape({sums.size() / row, row}));
+        },
+        py::arg("p"), py::arg("lead"), py::arg("pattern"), py::arg("keep_subsets"), py::arg("threads") = 0,
+        py::arg("progress") = py::none(),
+        "One shard of the dense walk: (H(X_S) for S = pattern | t << lead or None, per-unit size sums (2^(U-lead), "
+        "n+1)).");
+
+    m.def("lattice_unit_bits", [](std::int64_t n) { return mdmsched::lattice_unit_bits(as_count(n, "n")); },
+          py::arg("n"), "U: the walk sums 2^U units' size sums in unit order; shards fix up to U leading coordinates.");
+
+    m.def(
         "sparse_lattice",
         [](Int64Array outcomes, DoubleArray probs, bool keep_subsets, std::int64_t threads, const py::object& progress) {
             const std::size_t n = check_support(outcomes, probs);
@@ -213,6 +268,23 @@ void bind_entropy(py::module_& m) {
             return to_numpy(std::move(out));
         },
         py::arg("outcomes"), py::arg("probs"), py::arg("masks"), "H(X_S) for the subsets given as rows of masks.");
+
+    m.def(
+        "plogp_floor",
+        [](DoubleArray x, std::int64_t repeats) {
+            require_1d(x, "x");
+            const auto reps = as_count(repeats, "repeats");
+            const auto size = static_cast<std::size_t>(x.size());
+            double h = 0.0;
+            {
+                py::gil_scoped_release release;
+                for (std::size_t r = 0; r < reps; ++r) h += mdmsched::entropy(x.data(), size);
+            }
+            return h / static_cast<double>(reps);
+        },
+        py::arg("x"), py::arg("repeats"),
+        "Benchmark hook: -sum x log x over x (the lattice walk's inner loop, same code and flags), `repeats` times "
+        "with the GIL released; returns the mean. Time it on in-cache data for the per-cell floor of the walk.");
 
     m.def(
         "dense_marginal_entropies",
@@ -255,10 +327,28 @@ void bind_entropy(py::module_& m) {
         py::arg("p"), "H(X_{0..m-1}) for m = 0..n of a dense tensor.");
 }
 
+void bind_markov(py::module_& m) {
+    m.def(
+        "markov_gap_sums",
+        [](DoubleArray delta, std::int64_t n, double tol) {
+            require_1d(delta, "delta");
+            const std::size_t length = as_count(n, "n");
+            std::vector<double> out;
+            {
+                py::gil_scoped_release release;
+                out = mdmsched::markov_gap_sums(delta.data(), static_cast<std::size_t>(delta.size()), length, tol);
+            }
+            return to_numpy(std::move(out));
+        },
+        py::arg("delta"), py::arg("n"), py::arg("tol"),
+        "sum_g delta[g-1] r(g, m) for m = 0..n, each m truncated once its tail is below tol/2 * max|delta|.");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "mdmsched C++ core (see mdmsched for the documented Python API)";
     bind_riemann(m);
     bind_entropy(m);
+    bind_markov(m);
 }

@@ -150,6 +150,9 @@ def test_k_greater_than_n_is_accepted_where_the_peer_accepts_it():
         P.maskgit(10, 3, method="pow2.5")
     with pytest.raises(ValueError, match="alpha"):
         P.dllm(10, 3, alpha="square")
+    with pytest.raises(ValueError, match="model calls"):  # refused before allocating 10**12 passes
+        P.equal(5, 10**12)
+    assert P.diffusers_uniform(10**15, 3 * 2**20).passes.sum() == 10**15  # no int64 overflow in j * n
 
 
 # ---- exactly k steps --------------------------------------------------------------------------------------------

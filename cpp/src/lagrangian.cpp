@@ -21,9 +21,13 @@ struct Candidate {
     double penalized(double lambda) const { return error + lambda * static_cast<double>(steps()); }
 };
 
+// Real: precision of the prefix sums in the DP. Each c(a, b) then carries an absolute error of a few ulp of P_n = TC,
+// so a chosen schedule is within ~4 n eps TC of optimal: below 1e-12 TC in double for n <= kDoublePrecisionMaxN
+// (the returned error is always recomputed from the breakpoints). Larger n use long double, as the other solvers do.
+template <typename Real>
 class PenalizedSolver {
 public:
-    PenalizedSolver(const double* z, std::size_t n) : z_(z), n_(n), p_(prefix_sums(z, n)), hull_(z, p_),
+    PenalizedSolver(const double* z, std::size_t n) : z_(z), n_(n), p_(prefix_sums_in<Real>(z, n)), hull_(z, p_),
                                                       value_(n + 1), parent_(n + 1) {}
 
     // argmin over schedules of err + lambda * steps: one DP layer, O(n) with the hull.
@@ -37,6 +41,7 @@ public:
             value_[b] = v + lambda;
         }
         std::vector<std::int64_t> reversed;
+        reversed.reserve(64);
         for (std::size_t b = n_; b > 0; b = parent_[b]) reversed.push_back(static_cast<std::int64_t>(b));
         reversed.push_back(0);
         return make({reversed.rbegin(), reversed.rend()});
@@ -52,8 +57,8 @@ public:
 private:
     const double* z_;
     std::size_t n_;
-    Prefix p_;
-    MonotoneHull hull_;
+    std::vector<Real> p_;
+    BasicMonotoneHull<Real> hull_;
     std::vector<double> value_;
     std::vector<std::size_t> parent_;
 };
@@ -82,13 +87,40 @@ enum class Side { Fewer, More, Done };
 
 // Brackets the target on the lower convex hull of opt_k: returns `fewer` and `more`, optimal for one penalty, with
 // side(fewer) == Fewer and side(more) == More, adjacent on the hull (or `done` when a solve lands on the target).
-template <typename Classify>
-std::pair<Candidate, Candidate> bracket(PenalizedSolver& solver, std::size_t n, Classify&& side, Candidate* done) {
+//
+// `guess` > 0 (with `target` steps) starts with probes from the continuum model (SPEC §6): k steps are optimal near
+// lambda = S^2 / (2 k^2), S = sum sqrt(Z_{i+1} - Z_i), so a probe at lambda that gives c steps suggests
+// lambda * (c / target)^2 next. Probes stop once both sides are seen; every probe is an exact penalized optimum, so it
+// only tightens the bracket and the secant phase below (which decides termination) is unchanged.
+template <typename Solver, typename Classify>
+std::pair<Candidate, Candidate> bracket(Solver& solver, std::size_t n, Classify&& side, Candidate* done,
+                                        double guess = 0.0, std::size_t target = 0) {
     std::vector<std::int64_t> all(n + 1);
     for (std::size_t i = 0; i <= n; ++i) all[i] = static_cast<std::int64_t>(i);
     Candidate fewer = solver.make({0, static_cast<std::int64_t>(n)});  // optimal for lambda >= TC
-    Candidate more = solver.make(all);                                 // optimal for lambda <= 0
-    double lo = 0.0, hi = fewer.error, width_before = hi - lo;
+    Candidate more = solver.make(std::move(all));                      // optimal for lambda <= 0
+    double lo = 0.0, hi = fewer.error;
+    bool seen_fewer = false, seen_more = false;
+    for (int probe = 0; probe < 8 && target > 0 && guess > lo && guess < hi && !(seen_fewer && seen_more); ++probe) {
+        Candidate c = solver.solve(guess);
+        const Side where = side(c);
+        if (where == Side::Done) {
+            *done = std::move(c);
+            return {std::move(fewer), std::move(more)};
+        }
+        const double ratio = static_cast<double>(c.steps()) / static_cast<double>(target);
+        if (where == Side::Fewer) {
+            fewer = std::move(c);
+            hi = guess;
+            seen_fewer = true;
+        } else {
+            more = std::move(c);
+            lo = guess;
+            seen_more = true;
+        }
+        guess *= std::min(64.0, std::max(1.0 / 64.0, ratio * ratio));
+    }
+    double width_before = hi - lo;
     bool bisect_next = false;
     for (int iter = 0; iter < 256; ++iter) {
         const double secant = (fewer.error - more.error) / static_cast<double>(more.steps() - fewer.steps());
@@ -119,22 +151,27 @@ std::pair<Candidate, Candidate> bracket(PenalizedSolver& solver, std::size_t n, 
     return {std::move(fewer), std::move(more)};
 }
 
-}  // namespace
+constexpr std::size_t kDoublePrecisionMaxN = 2048;
 
-Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
-    PenalizedSolver solver(z, n);
+template <typename Real>
+Solution solve_lagrangian_in(const double* z, std::size_t n, std::size_t k) {
+    PenalizedSolver<Real> solver(z, n);
     Candidate done;
+    double root_sum = 0.0;  // S = sum sqrt(Z_{i+1} - Z_i): the continuum model's opt_k ~ S^2 / (2k)
+    for (std::size_t i = 1; i < n; ++i) root_sum += std::sqrt(z[i] - z[i - 1]);
+    const double guess = root_sum * root_sum / (2.0 * static_cast<double>(k) * static_cast<double>(k));
     auto [fewer, more] = bracket(solver, n, [k](const Candidate& c) {
         return c.steps() == k ? Side::Done : c.steps() < k ? Side::Fewer : Side::More;
-    }, &done);
+    }, &done, guess, k);
     if (!done.bp.empty()) return Solution{done.error, std::move(done.bp)};
     auto bp = splice(fewer.bp, more.bp, k);
     const double err = breakpoint_error(z, n, bp);
     return Solution{err, std::move(bp)};
 }
 
-Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
-    PenalizedSolver solver(z, n);
+template <typename Real>
+Solution min_steps_lagrangian_in(const double* z, std::size_t n, double eps) {
+    PenalizedSolver<Real> solver(z, n);
     Candidate one = solver.make({0, static_cast<std::int64_t>(n)});
     if (one.error <= eps) return Solution{one.error, std::move(one.bp)};
     Candidate unused;
@@ -152,6 +189,17 @@ Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
         if (err <= eps) return Solution{err, std::move(bp)};
     }
     return Solution{more.error, std::move(more.bp)};
+}
+
+}  // namespace
+
+Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
+    return n <= kDoublePrecisionMaxN ? solve_lagrangian_in<double>(z, n, k) : solve_lagrangian_in<long double>(z, n, k);
+}
+
+Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
+    return n <= kDoublePrecisionMaxN ? min_steps_lagrangian_in<double>(z, n, eps)
+                                     : min_steps_lagrangian_in<long double>(z, n, eps);
 }
 
 }  // namespace mdmsched::detail

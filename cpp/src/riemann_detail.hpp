@@ -21,9 +21,18 @@ inline Prefix prefix_sums(const double* z, std::size_t n) {
     return p;
 }
 
+// The same prefix sums in another precision (double for the small-n penalized solver, see lagrangian.cpp).
+template <typename Real>
+inline std::vector<Real> prefix_sums_in(const double* z, std::size_t n) {
+    std::vector<Real> p(n + 1, Real(0));
+    for (std::size_t i = 0; i < n; ++i) p[i + 1] = p[i] + z[i];
+    return p;
+}
+
 // c(a, b) = P_b - P_a - (b - a) Z_{a+1}: error of one step revealing positions a+1..b.
-inline double step_cost(const double* z, const Prefix& p, std::size_t a, std::size_t b) {
-    return static_cast<double>((p[b] - p[a]) - static_cast<long double>(b - a) * z[a]);
+template <typename Real>
+inline double step_cost(const double* z, const std::vector<Real>& p, std::size_t a, std::size_t b) {
+    return static_cast<double>((p[b] - p[a]) - static_cast<Real>(b - a) * z[a]);
 }
 
 // Follows an argmin table (rows j = 1..k, row stride n+1) back from (k, n) to breakpoints N_0..N_k.
@@ -40,15 +49,17 @@ inline std::vector<std::int64_t> backtrack(const std::vector<std::int32_t>& arg,
 
 // Hand-rolled lower envelope of lines y = D(a) + c(a, x) for queries x increasing and a added in increasing order
 // (slope -Z_{a+1} non-increasing), so each line is pushed and popped once: O(1) amortised per operation.
-class MonotoneHull {
+// Real is the precision of the prefix sums (long double everywhere except the small-n penalized solver).
+template <typename Real>
+class BasicMonotoneHull {
 public:
-    MonotoneHull(const double* z, const Prefix& p) : z_(z), p_(p) {}
+    BasicMonotoneHull(const double* z, const std::vector<Real>& p) : z_(z), p_(p) { lines_.reserve(p.size()); }
 
     void reset() { lines_.clear(); front_ = 0; }
 
     // Adds the line of split point a whose prefix value is d = D(a).
     void add(std::size_t a, double d) {
-        const Line line{a, d, -z_[a], static_cast<double>(d - p_[a] + static_cast<long double>(a) * z_[a])};
+        const Line line{a, d, -z_[a], static_cast<double>(d - p_[a] + static_cast<Real>(a) * z_[a])};
         while (!lines_.empty() && lines_.back().slope == line.slope) {
             if (lines_.back().intercept <= line.intercept) return;  // equal slope: the lower line wins everywhere
             lines_.pop_back();
@@ -85,16 +96,18 @@ private:
 
     // With slopes s1 > s2 > s3, line 2 never is strictly lowest when lines 1 and 3 meet no later than lines 1 and 2.
     static bool useless(const Line& l1, const Line& l2, const Line& l3) {
-        using ld = long double;
+        using ld = Real;
         const ld lhs = (ld(l3.intercept) - ld(l1.intercept)) * (ld(l1.slope) - ld(l2.slope));
         const ld rhs = (ld(l2.intercept) - ld(l1.intercept)) * (ld(l1.slope) - ld(l3.slope));
         return lhs <= rhs;
     }
 
     const double* z_;
-    const Prefix& p_;
+    const std::vector<Real>& p_;
     std::vector<Line> lines_;
     std::size_t front_ = 0;
 };
+
+using MonotoneHull = BasicMonotoneHull<long double>;
 
 }  // namespace mdmsched::detail

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mdmsched/entropy.hpp"
+#include "mdmsched/markov.hpp"
 #include "mdmsched/riemann.hpp"
 
 namespace {
@@ -125,6 +126,26 @@ void entropy_checks() {
         const auto two = mdmsched::dense_lattice(p.data(), shape, true, 2);
         check(one.subset_entropy == two.subset_entropy && one.size_sums == two.size_sums, "threads 1 == 2");
         check(std::fabs(one.subset_entropy.back() - entropy_direct(p)) < 1e-12, "H(X) of the full set");
+        // Shards: every split by the first `lead` coordinates reproduces the walk bit for bit.
+        const std::size_t units = mdmsched::lattice_unit_bits(n);
+        for (std::size_t lead = 0; lead <= units; ++lead) {
+            std::vector<double> subsets(one.subset_entropy.size(), -1.0);
+            std::vector<double> unit_rows((std::size_t{1} << units) * (n + 1), 0.0);
+            for (std::uint64_t pattern = 0; pattern < (std::uint64_t{1} << lead); ++pattern) {
+                const auto shard = mdmsched::dense_lattice_shard(p.data(), shape, lead, pattern, true, 1 + trial % 3);
+                for (std::size_t t = 0; t < shard.subset_entropy.size(); ++t)
+                    subsets[pattern + (t << lead)] = shard.subset_entropy[t];
+                for (std::size_t v = 0; v < shard.unit_sums.size() / (n + 1); ++v)
+                    for (std::size_t m = 0; m <= n; ++m)
+                        unit_rows[(pattern + (v << lead)) * (n + 1) + m] = shard.unit_sums[v * (n + 1) + m];
+            }
+            std::vector<double> sums(n + 1, 0.0);
+            for (std::size_t u = 0; u < (std::size_t{1} << units); ++u)
+                for (std::size_t m = 0; m <= n; ++m) sums[m] += unit_rows[u * (n + 1) + m];
+            check(subsets == one.subset_entropy && sums == one.size_sums, "shards == single walk");
+        }
+        expect_invalid([&] { mdmsched::dense_lattice_shard(p.data(), shape, units + 1, 0, false, 1); }, "lead > U");
+        expect_invalid([&] { mdmsched::dense_lattice_shard(p.data(), shape, 0, 1, false, 1); }, "pattern bits");
         // The same law as a sparse support, with a zero-probability row kept in.
         std::vector<std::int64_t> rows;
         std::vector<double> probs;
@@ -164,11 +185,31 @@ void entropy_checks() {
     }
 }
 
+void markov_checks() {
+    for (int trial = 0; trial < 30; ++trial) {
+        const std::size_t n = 1 + rng() % 300, gaps = rng() % 400;
+        std::vector<double> delta(gaps);
+        std::normal_distribution<double> normal(0.0, 1.0);
+        for (std::size_t g = 0; g < gaps; ++g) delta[g] = normal(rng) * std::exp(-0.05 * static_cast<double>(g));
+        const auto exact = mdmsched::markov_gap_sums(delta.data(), gaps, n, 0.0);
+        const auto fast = mdmsched::markov_gap_sums(delta.data(), gaps, n, 1e-6);
+        double scale = 0, worst = 0;
+        for (double d : delta) scale = std::max(scale, std::fabs(d));
+        for (std::size_t m = 0; m <= n; ++m)
+            worst = std::max(worst, std::fabs(exact[m] - fast[m]) - 1e-13 * std::fabs(exact[m]));
+        check(exact.size() == n + 1 && worst <= 0.5e-6 * scale, "markov gap sums within tolerance");
+    }
+    std::vector<double> one(1, -0.5);
+    expect_invalid([&] { mdmsched::markov_gap_sums(one.data(), 1, 0, 0.0); }, "markov n = 0");
+    expect_invalid([&] { mdmsched::markov_gap_sums(one.data(), 1, 5, -1.0); }, "markov tol < 0");
+}
+
 }  // namespace
 
 int main() {
     solver_checks();
     entropy_checks();
+    markov_checks();
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import _core
+
 #: Relative tolerance for ``Z_1 = 0`` and for non-monotonicity of a curve (scaled by ``max(1, max|Z|)``).
 CURVE_RTOL = 1e-9
 
@@ -40,6 +42,8 @@ def as_curve(z: Any, name: str = "Z") -> NDArray[np.float64]:
     ``Z_1 = 0`` and is made non-decreasing by a running maximum. Larger violations raise ``ValueError``; use
     :func:`mdmsched.project_monotone` to project a noisy estimate explicitly.
     """
+    if type(z) is np.ndarray and _core.is_clean_curve(z):
+        return z.copy()  # common case (float64, contiguous, Z_1 == 0, non-decreasing): one O(n) pass in C++
     arr = as_real_array(z, name, ndim=1)
     if arr.size == 0:
         raise ValueError(f"{name} must have at least one entry")
@@ -61,6 +65,8 @@ def as_curve(z: Any, name: str = "Z") -> NDArray[np.float64]:
 
 def as_int(value: Any, name: str) -> int:
     """``value`` as a Python int; bools and non-integral numbers raise ``TypeError``."""
+    if type(value) is int:  # the common case, without the numbers.Integral ABC check
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     return int(value)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sys
+import tempfile
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from typing import Callable
 
 import numpy as np
@@ -20,7 +23,8 @@ from ._validation import as_int, as_log_scale, as_real_array
 from .distribution import Distribution, Source, as_dense
 from .entropy_estimate import EntropyEstimate
 
-#: The full lattice has 2^n subsets: refuse beyond this n (use estimate_average_entropies instead).
+#: Sparse supports: the full lattice has 2^n subsets, refused beyond this n (use estimate_average_entropies instead).
+#: Dense tensors are limited by memory on one machine instead (and can be sharded across machines with executor=).
 MAX_LATTICE_N = 30
 
 
@@ -33,8 +37,8 @@ def _threads(threads: int | None) -> int:
     return count
 
 
-def _guard_lattice(n: int, keep_subsets: bool, chain_bytes: int, threads: int) -> None:
-    if n > MAX_LATTICE_N:
+def _guard_lattice(n: int, keep_subsets: bool, chain_bytes: int, threads: int, *, sparse: bool = False) -> None:
+    if sparse and n > MAX_LATTICE_N:
         raise ValueError(
             f"the subset lattice of n = {n} coordinates has 2^{n} subsets, too many to enumerate "
             f"(limit n = {MAX_LATTICE_N}); use mdmsched.estimate_average_entropies"
@@ -43,18 +47,96 @@ def _guard_lattice(n: int, keep_subsets: bool, chain_bytes: int, threads: int) -
     need = (8 * 2**n if keep_subsets else 0) + workers * chain_bytes
     available = _validation.available_memory_bytes()
     if need > available:
-        raise ValueError(f"this enumeration needs about {need / 2**30:.2f} GiB of memory, but only "
-                         f"{available / 2**30:.2f} GiB is available")
+        raise ValueError(
+            f"the subset lattice of n = {n} coordinates (2^{n} subsets) needs about {need / 2**30:.2f} GiB of memory "
+            f"on this machine, but only {available / 2**30:.2f} GiB is available; "
+            + ("" if sparse else "shard it across processes or machines with executor= (any concurrent.futures."
+               "Executor, e.g. dask.distributed.Client(...).get_executor(); see README 'Exact curves past one "
+               "machine'), or ")
+            + "estimate it with mdmsched.estimate_average_entropies"
+        )
+
+
+def _shard_count(shards: int | None, n: int) -> int:
+    limit = 2 ** int(_core.lattice_unit_bits(n))
+    if shards is None:
+        return int(min(limit, 16))
+    count = as_int(shards, "shards")
+    if count < 1 or count > limit or count & (count - 1):
+        raise ValueError(f"shards must be a power of two between 1 and 2^{limit.bit_length() - 1} = {limit} "
+                         f"at n = {n}, got {count}")
+    return count
+
+
+def _run_shard(source: str | NDArray[np.float64], lead: int, pattern: int, keep_subsets: bool,
+               threads: int) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
+    """One shard, in a worker: the tensor is a memory-mapped ``.npy`` path (process/cluster executors) or the array."""
+    tensor = np.load(source, mmap_mode="r") if isinstance(source, str) else source
+    return _core.dense_lattice_shard(tensor, lead, pattern, keep_subsets, threads)
+
+
+def _sharded_lattice(tensor: NDArray[np.float64], keep_subsets: bool, threads: int, executor: Executor,
+                     shards: int | None, callback: Callable[[float], object] | None
+                     ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
+    """The dense walk split into ``shards = 2^j`` jobs on ``executor``, one per membership pattern of the first ``j``
+    coordinates, merged bit-identically to the single-process walk (per-unit sums added in unit order).
+
+    Thread pools share the array; other executors get a memory-mapped ``.npy`` file (written once, under
+    ``tempfile.gettempdir()``: on a multi-machine cluster point ``TMPDIR`` at storage every worker can read).
+    Memory per shard: one marginal of the input, one chain per thread, and its ``8 * 2^(n-j)`` bytes of output.
+    """
+    n = tensor.ndim
+    count = _shard_count(shards, n)
+    lead = count.bit_length() - 1
+    units = 2 ** int(_core.lattice_unit_bits(n))
+    if keep_subsets:
+        _validation.require_memory(8 * 2**n, f"the {2**n} subset entropies")
+    scratch = None
+    source: str | NDArray[np.float64] = tensor
+    try:
+        if not isinstance(executor, ThreadPoolExecutor):
+            scratch = tempfile.mkdtemp(prefix="mdmsched-lattice-")
+            source = os.path.join(scratch, "p.npy")
+            np.save(source, tensor)
+        futures = {executor.submit(_run_shard, source, lead, pattern, keep_subsets, threads): pattern
+                   for pattern in range(count)}
+        subsets = np.empty(2**n) if keep_subsets else None
+        unit_sums = np.empty((units, n + 1))
+        for done, future in enumerate(as_completed(futures), start=1):
+            pattern = futures[future]
+            part, sums = future.result()
+            unit_sums[pattern::count] = sums  # unit u = pattern + v * 2^j
+            if subsets is not None:
+                assert part is not None
+                subsets[pattern::count] = part  # mask = pattern + t * 2^j
+            if callback is not None:
+                callback(done / count)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    total = np.zeros(n + 1)
+    for row in unit_sums:  # unit order, one addition each: the single-process walk's order
+        total += row
+    return subsets, total
 
 
 def _lattice(p: Source, keep_subsets: bool, threads: int | None,
-             progress: bool | Callable[[float], object]) -> tuple[NDArray[np.float64] | None, NDArray[np.float64], int]:
+             progress: bool | Callable[[float], object], executor: Executor | None = None,
+             shards: int | None = None) -> tuple[NDArray[np.float64] | None, NDArray[np.float64], int]:
     workers = _threads(threads)
+    if executor is not None and isinstance(p, Distribution):
+        raise TypeError("executor= shards the walk over a dense tensor; a sparse Distribution is walked in one process")
+    if executor is None and shards is not None:
+        raise ValueError("shards= needs an executor= to run the shards on")
     callback = progress_callback(progress)
     if isinstance(p, Distribution):
-        _guard_lattice(p.n, keep_subsets, 4 * p.outcomes.shape[0] * (p.n + 2), workers)
+        _guard_lattice(p.n, keep_subsets, 4 * p.outcomes.shape[0] * (p.n + 2), workers, sparse=True)
         subsets, sums = _core.sparse_lattice(p.outcomes, p.probs, keep_subsets, workers, callback)
         n = p.n
+    elif executor is not None:
+        tensor = as_dense(p)
+        subsets, sums = _sharded_lattice(tensor, keep_subsets, workers, executor, shards, callback)
+        n = tensor.ndim
     else:
         tensor = as_dense(p)
         _guard_lattice(tensor.ndim, keep_subsets, 8 * tensor.size, workers)
@@ -66,16 +148,24 @@ def _lattice(p: Source, keep_subsets: bool, threads: int | None,
 
 
 def subset_entropies(p: Source, *, base: float | None = None, threads: int | None = None,
-                     progress: bool | Callable[[float], object] = False) -> NDArray[np.float64]:
+                     progress: bool | Callable[[float], object] = False, executor: Executor | None = None,
+                     shards: int | None = None) -> NDArray[np.float64]:
     """``H(X_S)`` for every subset ``S``, indexed by bitmask (bit i = coordinate i); nats unless ``base``.
 
     Dense: a lattice walk computing each marginal from a parent with one more coordinate, O(q (1+q)^n) cells;
     sparse: rows grouped per subset, O(M) expected per subset. Multithreaded (``threads=None``: all cores), results
     bit-identical for every thread count; Ctrl-C cancels. ``progress=True`` draws a bar on stderr.
+
+    ``executor=`` (dense only; any :class:`concurrent.futures.Executor`, e.g. a process pool or
+    ``dask.distributed.Client(...).get_executor()``) splits the walk into ``shards`` (a power of two ``2^j``, default
+    16) jobs, one per membership pattern of the first ``j`` coordinates; ``threads`` then applies inside each job. The
+    result is bit-identical to the single-process walk for every shard count.
     """
-    subsets, _, _ = _lattice(p, True, threads, progress)
+    subsets, _, _ = _lattice(p, True, threads, progress, executor, shards)
     assert subsets is not None
-    return subsets * as_log_scale(base)
+    if base is not None:
+        subsets *= as_log_scale(base)  # in place: the 2^n result is never copied (peak memory 1x)
+    return subsets
 
 
 def _is_exchangeable(tensor: NDArray[np.float64]) -> bool:
@@ -87,12 +177,14 @@ def _is_exchangeable(tensor: NDArray[np.float64]) -> bool:
 
 def average_entropies(p: Source, *, base: float | None = None, threads: int | None = None,
                       exchangeable: bool = False,
-                      progress: bool | Callable[[float], object] = False) -> NDArray[np.float64]:
+                      progress: bool | Callable[[float], object] = False, executor: Executor | None = None,
+                      shards: int | None = None) -> NDArray[np.float64]:
     """``e_m`` = mean of ``H(X_S)`` over ``|S| = m``, ``m = 0..n`` (nats unless ``base``).
 
     Exchangeable dense tensors (declared with ``exchangeable=True``, which is verified, or detected as symmetric
     under coordinate swaps) need only the ``n+1`` nested marginals: O(size). Otherwise the lattice walk of
-    :func:`subset_entropies`, keeping only per-size sums (O(n) extra memory).
+    :func:`subset_entropies`, keeping only per-size sums (O(n) extra memory); ``executor=``/``shards=`` shard it
+    as there (bit-identical for every shard count).
     """
     if not isinstance(p, Distribution):
         tensor = as_dense(p)
@@ -102,22 +194,24 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
         if symmetric:
             return _core.dense_prefix_entropies(tensor) * as_log_scale(base)
         p = tensor
-    _, sums, n = _lattice(p, False, threads, progress)
+    _, sums, n = _lattice(p, False, threads, progress, executor, shards)
     counts = np.array([math.comb(n, m) for m in range(n + 1)], dtype=np.float64)
     return sums / counts * as_log_scale(base)
 
 
 def information_curve(p: Source | EntropyEstimate, *, base: float | None = None, threads: int | None = None,
                       exchangeable: bool = False,
-                      progress: bool | Callable[[float], object] = False) -> NDArray[np.float64]:
+                      progress: bool | Callable[[float], object] = False, executor: Executor | None = None,
+                      shards: int | None = None) -> NDArray[np.float64]:
     """``Z_i = e_1 - (e_i - e_{i-1})``, ``i = 1..n``: mutual information of a fresh position with ``i-1`` revealed ones.
 
     From an :class:`EntropyEstimate` the noisy curve is projected onto valid curves (``project_monotone``).
+    ``executor=``/``shards=``: the sharded walk of :func:`subset_entropies` (bit-identical results).
     """
     if isinstance(p, EntropyEstimate):
         return project_monotone(curve_from_entropies(p.e * as_log_scale(base)))
     return curve_from_entropies(average_entropies(p, base=base, threads=threads, exchangeable=exchangeable,
-                                                  progress=progress))
+                                                  progress=progress, executor=executor, shards=shards))
 
 
 def curve_from_entropies(e: ArrayLike) -> NDArray[np.float64]:

@@ -10,7 +10,8 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_real_array
+from . import _core
+from ._validation import as_int, as_real_array, as_tolerance
 from .distribution import Distribution, as_dense
 
 #: Dense tensors above this many cells are refused (use the sparse constructions or closed forms instead).
@@ -172,7 +173,32 @@ def stationary_distribution(p: ArrayLike) -> NDArray[np.float64]:
 def _row_entropies(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(matrix > 0, -matrix * np.log(matrix), 0.0)
-    return np.asarray(terms.sum(axis=1), dtype=np.float64)
+    return np.asarray(terms.sum(axis=-1), dtype=np.float64)
+
+
+def _gap_deltas(matrix: NDArray[np.float64], pi: NDArray[np.float64], h_pi: float, limit: int) -> NDArray[np.float64]:
+    """``delta(g) = pi . H(rows of P^g) - H(pi)`` for ``g = 1, 2, ...`` until ``P^g`` has mixed (as in the exact loop
+    of :func:`markov_curve`) or ``g = limit``. Powers come in batches (``P^1..P^B`` by doubling, then ``P^{jB} P^i``),
+    so the Python overhead is O(log B + G/B), the arithmetic O(q^3 G)."""
+    q = matrix.shape[0]
+    batch = max(1, min(limit, 2**14 // (q * q)))
+    powers = matrix[None, :, :].copy()
+    while powers.shape[0] < batch:
+        powers = np.concatenate((powers, powers @ powers[-1]))  # P^(L+1..2L) = P^(1..L) P^L
+    powers = powers[:batch]
+    out: list[NDArray[np.float64]] = []
+    done = 0
+    block = powers
+    while done < limit:
+        block = block[: limit - done]
+        mixed = np.abs(block - pi).reshape(block.shape[0], -1).max(axis=1) < 1e-9
+        stop = int(np.argmax(mixed)) if mixed.any() else block.shape[0]
+        out.append(_row_entropies(block[:stop]) @ pi - h_pi)
+        if stop < block.shape[0]:
+            break
+        done += block.shape[0]
+        block = block[-1] @ powers  # P^(done + 1 .. done + B)
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def markov_chain(p: ArrayLike, n: int) -> NDArray[np.float64]:
@@ -186,32 +212,42 @@ def markov_chain(p: ArrayLike, n: int) -> NDArray[np.float64]:
     return np.asarray(out, dtype=np.float64)
 
 
-def markov_curve(p: ArrayLike, n: int) -> NDArray[np.float64]:
+def markov_curve(p: ArrayLike, n: int, *, tol: float = 1e-12) -> NDArray[np.float64]:
     """Exact ``Z`` (nats) of the stationary Markov chain with transition ``P``, at any ``n``, without enumeration.
 
     For ``S = {i_1 < ... < i_m}``, ``H(X_S) = H(pi) + sum_t c(i_{t+1} - i_t)`` with ``c(g) = H(X_{1+g} | X_1)``.
     A uniformly random m-subset has, in expectation, ``r(g, m) = (n - g) C(n-g-1, m-2) / C(n, m)`` consecutive
     pairs at gap ``g``, and ``r(g+1, m) = r(g, m) (n-g-m+1)/(n-g)`` with ``r(1, m) = m(m-1)/n``. Writing
     ``c(g) = H(pi) + delta(g)``, ``e_m = m H(pi) + sum_g delta(g) r(g, m)``, and ``delta(g)`` vanishes to machine
-    precision once ``P^g`` has mixed (gap ``G``): O(q^3 G + n G) time, O(n) memory.
+    precision once ``P^g`` has mixed (gap ``G``).
+
+    ``tol > 0`` (default ``1e-12``): the weight of gap ``g`` decays like ``(1 - g/n)^(m-1)``, so each ``m``'s sum is
+    cut (in C++) once its tail is provably below ``tol/2 * max|delta|``; every ``Z_i`` is then within
+    ``tol * max_g |delta(g)| = tol * I(X_1; X_2) <= tol * Z_n`` of the untruncated sum (plus rounding). Time
+    O(q^3 G + n log n log(1/tol)) whatever the chain, O(n + G q^2) memory. ``tol = 0``: the exact O(q^3 G + n G)
+    sum over every gap (the reference the truncated sum is tested against).
     """
     matrix = _transition(p)
     n = _count(n, "n")
+    tol = as_tolerance(tol, "tol")
     pi = stationary_distribution(matrix)
     h_pi = float(-np.sum(pi[pi > 0] * np.log(pi[pi > 0])))
     m = np.arange(n + 1, dtype=np.float64)
     e = m * h_pi
-    ratio = m * (m - 1) / n  # r(1, m); r(g, 0) = r(g, 1) = 0 as they must be
-    power = matrix.copy()
-    for g in range(1, n):
-        # Mixed: pi-weighted row entropies differ from H(pi) only to second order in the rows' deviation from pi
-        # (first-order terms cancel because pi P^g = pi), so a deviation below 1e-9 leaves delta below ~1e-18.
-        if np.abs(power - pi).max() < 1e-9:
-            break
-        delta = float(pi @ _row_entropies(power)) - h_pi
-        e += delta * ratio
-        ratio = ratio * np.clip(n - g - m + 1, 0, None) / (n - g)
-        power = power @ matrix
+    if tol > 0:
+        e += _core.markov_gap_sums(_gap_deltas(matrix, pi, h_pi, n - 1), n, tol)
+    else:
+        ratio = m * (m - 1) / n  # r(1, m); r(g, 0) = r(g, 1) = 0 as they must be
+        power = matrix.copy()
+        for g in range(1, n):
+            # Mixed: pi-weighted row entropies differ from H(pi) only to second order in the rows' deviation from pi
+            # (first-order terms cancel because pi P^g = pi), so a deviation below 1e-9 leaves delta below ~1e-18.
+            if np.abs(power - pi).max() < 1e-9:
+                break
+            delta = float(pi @ _row_entropies(power)) - h_pi
+            e += delta * ratio
+            ratio = ratio * np.clip(n - g - m + 1, 0, None) / (n - g)
+            power = power @ matrix
     z = e[1] - np.diff(e)
     z[0] = 0.0
     return np.asarray(np.maximum.accumulate(z), dtype=np.float64)

@@ -20,12 +20,22 @@ from .schedule import BlockSchedule, Schedule
 
 _F32 = np.float32
 MASKGIT_METHODS = ("cosine", "uniform", "pow2", "pow3", "log", "exp")
+#: Largest number of passes (model calls) or positions a rule builds arrays for; larger values raise ``ValueError``
+#: before any allocation (no sampler run makes 16.7 million model calls).
+MAX_COUNT = 2**24
 
 
 def _count(value: int, name: str, minimum: int = 1) -> int:
     out = as_int(value, name)
     if out < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {out}")
+    return out
+
+
+def _steps(value: int, name: str = "k") -> int:
+    out = _count(value, name)
+    if out > MAX_COUNT:
+        raise ValueError(f"{name} must be <= {MAX_COUNT} (passes are model calls), got {out}")
     return out
 
 
@@ -57,7 +67,7 @@ def equal(n: int, k: int) -> Schedule:
     """LLaDA's ``get_num_transfer_tokens`` (= diffusers ``BlockRefinementScheduler``): ``n // k`` tokens per pass,
     plus one for each of the first ``n % k`` passes. With ``k > n`` the last ``k - n`` passes reveal 0. O(k)."""
     n = _count(n, "n")
-    k = _count(k, "k")
+    k = _steps(k)
     return _peer(_equal_counts(n, k), f"LLaDA equal (k={k})")
 
 
@@ -65,15 +75,19 @@ def diffusers_uniform(n: int, k: int) -> Schedule:
     """diffusers ``BlockRefinementScheduler`` in uniform-corruption mode (no mask token, threshold never met): a
     cumulative quota, ``N_j = ceil(j n / k)`` committed after pass ``j``; passes of 0 when ``k > n``. O(k)."""
     n = _count(n, "n")
-    k = _count(k, "k")
-    j = np.arange(k + 1, dtype=np.int64)
-    return _peer(np.diff((j * n + k - 1) // k), f"diffusers uniform quota (k={k})")
+    k = _steps(k)
+    if n * k < 2**62:
+        j = np.arange(k + 1, dtype=np.int64)
+        committed = (j * n + k - 1) // k
+    else:  # int64 would overflow: Python ints
+        committed = np.asarray([(j * n + k - 1) // k for j in range(k + 1)], dtype=np.int64)
+    return _peer(np.diff(committed), f"diffusers uniform quota (k={k})")
 
 
 def _block_lengths(gen_length: int, block_length: int, steps: int) -> tuple[int, int, int]:
     gen_length = _count(gen_length, "gen_length")
     block_length = _count(block_length, "block_length")
-    steps = _count(steps, "steps")
+    steps = _steps(steps, "steps")
     if gen_length % block_length:
         raise ValueError(f"gen_length ({gen_length}) must be a multiple of block_length ({block_length}) (LLaDA assert)")
     blocks = gen_length // block_length
@@ -159,7 +173,7 @@ def maskgit(n: int, k: int, method: str = "cosine") -> Schedule:
     position is left (``k > n`` or a flat ratio): MaskGIT still runs it. O(k).
     """
     n = _count(n, "n")
-    k = _count(k, "k")
+    k = _steps(k)
     if not isinstance(method, str):
         raise TypeError(f"method must be a string, got {type(method).__name__}")
     return _peer(maskgit_counts(n, maskgit_ratios(n, k, method)), f"MaskGIT {method} (k={k})")
@@ -183,7 +197,7 @@ def dus(block_length: int) -> Schedule:
     (``B = 100`` -> ``[2, 2, 8, 8, 16, 64]``). DUS runs this per block, so its step count is fixed by ``B``.
     O(B log B).
     """
-    length = _count(block_length, "block_length")
+    length = _steps(block_length, "block_length")
     offsets = np.arange(length)
     revealed = np.zeros(length, dtype=bool)
     levels: list[int] = []
@@ -223,7 +237,7 @@ def dream(n: int, k: int, eps: float = 1e-3) -> Schedule:
     float32; pass ``i < k - 1`` reveals ``int(float32(M (1 - t_{i+1} / t_i)))`` (truncation) of the ``M`` still
     masked, the last pass the rest. At ``k = n`` the first pass reveals 0 (Dream still runs it). O(k)."""
     n = _count(n, "n")
-    k = _count(k, "k")
+    k = _steps(k)
     eps = as_tolerance(eps)
     if not eps < 1:
         raise ValueError(f"eps must be < 1, got {eps}")
@@ -282,7 +296,7 @@ def dllm(n: int, k: int, alpha: str = "linear") -> Schedule:
     ``CosineAlphaScheduler`` (``alpha = 1 - cos(pi/2 (1 - t))``), alpha in float32 (see :func:`dllm_counts`).
     dllm drops its passes of 0, so ``passes == sizes`` here. O(k)."""
     n = _count(n, "n")
-    k = _count(k, "k")
+    k = _steps(k)
     fn = _dllm_alpha(alpha)
     grid = fn((np.arange(k + 1, dtype=np.float64) / k).astype(_F32))
     counts = dllm_counts(n, grid)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -152,6 +152,31 @@ class Schedule:
             parts.append(f"passes={self.passes.size}")
         return f"Schedule({', '.join(parts)})"
 
+    @classmethod
+    def _trusted(cls, sizes: NDArray[np.int64], breakpoints: NDArray[np.int64], error: float | None,
+                 name: str) -> Schedule:
+        """Schedule from the C++ core's already-checked output, skipping ``__post_init__``'s re-validation. O(1).
+
+        Private: ``sizes`` (int64, >= 1) and ``breakpoints`` (``N_0 = 0 .. N_k = n``, their prefix sums) must be
+        consistent and owned by the caller; both are frozen in place. Every dataclass field is set here, with the
+        values the validated constructor would give (tests compare the two).
+        """
+        sizes.setflags(write=False)
+        breakpoints.setflags(write=False)
+        self = object.__new__(cls)
+        values = {"sizes": sizes, "error": None if error is None else float(error), "name": name,
+                  "passes": sizes, "_breakpoints": breakpoints}
+        for f in fields(cls):  # any field added later takes its declared default
+            if f.name in values:
+                value = values[f.name]
+            elif f.default is not MISSING:
+                value = f.default
+            elif f.default_factory is not MISSING:
+                value = f.default_factory()
+            else:
+                raise TypeError(f"Schedule field {f.name!r} has no default; Schedule._trusted must set it")
+            object.__setattr__(self, f.name, value)
+        return self
 
 @dataclass(frozen=True)
 class MaskRatioFunction:

@@ -33,6 +33,8 @@ def schedule_error(z: ArrayLike, sizes: ArrayLike | Schedule) -> float:
 
 def _check_memory(n: int, k: int, method: str) -> None:
     need = int(_core.solve_memory_bytes(n, k, "auto" if method == "fast" else method))
+    if need <= 2**26:  # 64 MiB: not worth asking the OS (a system call) on every request-sized solve
+        return
     limit = min(MAX_SOLVER_BYTES, _validation.available_memory_bytes())
     if need > limit:
         raise ValueError(
@@ -62,7 +64,7 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     method = _check_method(method)
     _check_memory(curve.size, steps, method)
     error, breakpoints = _core.solve(curve, steps, method)
-    return Schedule.from_breakpoints(breakpoints, error=error, name=f"optimal (k={steps})")
+    return Schedule._trusted(breakpoints[1:] - breakpoints[:-1], breakpoints, error, f"optimal (k={steps})")
 
 
 def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "auto") -> NDArray[np.float64]:

@@ -32,6 +32,27 @@ struct LatticeResult {
 LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets,
                             unsigned threads, const Monitor& monitor = nullptr);
 
+// ---- Sharded walk (dense) ----
+// The lattice is cut into 2^U "units", U = lattice_unit_bits(n): unit u holds the subsets S whose membership of the
+// first U coordinates is u (bit i = coordinate i in S). Each unit's H(X_S) are summed into its own per-size row in one
+// fixed order (depth-first from the unit's root, coordinates removed in increasing order), and the size sums of the
+// whole lattice are the unit rows added in unit order, 0..2^U-1. dense_lattice does exactly that, so any split into
+// shards that returns unit rows reproduces its size sums bit for bit, and every marginal is built along the same path
+// (coordinates summed out in increasing order), so every H(X_S) is bit-identical too.
+std::size_t lattice_unit_bits(std::size_t n);
+
+struct ShardResult {
+    std::vector<double> subset_entropy;  // H(X_S) for S = pattern | (t << lead), t = 0..2^(n-lead)-1, if requested
+    std::vector<double> unit_sums;       // 2^(U-lead) rows of n+1: unit pattern | (v << lead), v = 0..2^(U-lead)-1
+};
+
+// One shard: the subsets whose first `lead` coordinates (lead <= U) have membership `pattern` (bit i = coordinate i
+// in S). The excluded leading coordinates are summed out of p once; the rest of the lattice is walked from there.
+// Memory: one marginal of p without those coordinates, one chain per thread, and 8 * 2^(n-lead) bytes if kept.
+ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>& shape, std::size_t lead,
+                                std::uint64_t pattern, bool keep_subsets, unsigned threads,
+                                const Monitor& monitor = nullptr);
+
 // The same for a sparse support: rows grouped by their projection, O(M) expected per subset (hashing).
 LatticeResult sparse_lattice(const std::int64_t* outcomes, const double* probs, std::size_t m, std::size_t n,
                              bool keep_subsets, unsigned threads, const Monitor& monitor = nullptr);
