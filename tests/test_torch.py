@@ -82,7 +82,7 @@ def test_import_mdmsched_does_not_import_torch():
 
 
 class FixedLogits(torch.nn.Module):
-    """Returns a fixed logits tensor (float64), whatever the input (for property tests of the reductions)."""
+    """Returns a fixed logits tensor, whatever the input (for property tests of the reductions and memory checks)."""
 
     def __init__(self, logits: np.ndarray) -> None:
         super().__init__()
@@ -110,6 +110,26 @@ def test_score_property_random_logits(batch, n, q, chunk, seed, scale, offset, h
     for target in ("cross_entropy", "entropy"):
         want = reference_scores(logits, tokens, mask, 0, q, q, target)
         np.testing.assert_allclose(model.score(tokens, mask, target), want, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("what", ["cross_entropy", "entropy", "sample"])
+def test_no_full_size_copy_of_the_logits(what):
+    # The torch profiler sees every CPU allocation: none is more than a chunk (float64 CDF for sampling), far below
+    # the (B, n, V) logits (the module returns a stored tensor, so the forward allocates nothing itself).
+    profiler = torch.profiler
+    batch, n, vocab, chunk = 2, 64, 5000, 8
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(batch, n, vocab)).astype(np.float32)
+    model = TorchModel(FixedLogits(logits), vocab - 1, chunk_size=chunk)
+    tokens, mask = rng.integers(0, vocab - 1, (batch, n)), np.ones((batch, n), dtype=bool)
+    with profiler.profile(activities=[profiler.ProfilerActivity.CPU], profile_memory=True) as prof:
+        if what == "sample":
+            model.sample(tokens, mask, rng)
+        else:
+            model.score(tokens, mask, what)
+    largest = max(e.cpu_memory_usage for e in prof.events())
+    assert 0 < largest <= chunk * vocab * 8, largest
+    assert largest * 8 <= logits.nbytes
 
 
 def test_markov_mdm_is_the_exact_chain():
@@ -168,6 +188,9 @@ def test_logits_objects_and_vocab_forms_agree():
     c = TorchModel(hf, 40, vocab=slice(0, 40)).score(tokens, mask)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(b, c)
+    explicit = TorchModel(plain, 40, vocab=40, device="cpu")
+    assert isinstance(explicit, mdmsched.models.SamplingModel) and explicit.q == 40
+    np.testing.assert_array_equal(explicit.score(tokens, mask), a)
     # mask_id inside the logits (vocab=None: all 41 columns): the mask column is removed and renormalised away,
     # which here (mask = the last column) is the distribution over the first 40 columns again.
     np.testing.assert_allclose(TorchModel(hf, 40).score(tokens, mask), a, rtol=1e-6)
@@ -248,6 +271,9 @@ def test_bad_inputs():
         inside.score(revealed, np.ones((2, 5), dtype=bool))
     with pytest.raises(ValueError, match="mask token id 3"):
         inside.score(revealed, np.zeros((2, 5), dtype=bool))
+    # vocab=None: the upper end is known after the forward pass; true tokens at masked positions are checked too.
+    with pytest.raises(ValueError, match="tokens must be token ids in \\[0, 4\\)"):
+        inside.score(np.array([[0, 0, 0, 0, 4]] * 2), np.ones((2, 5), dtype=bool))
     with pytest.raises(TypeError, match="mask_id"):
         TorchModel(MarkovMDM(P3, 5), True)
     with pytest.raises(ValueError, match="mask_id"):
@@ -405,6 +431,21 @@ def test_generate_region_per_row():
     np.testing.assert_array_equal((model.masks[0] & ~model.masks[1]).sum(axis=1), 2)
 
 
+def test_generate_per_row_table():
+    # (num_blocks, B, max_steps): each row its own counts, e.g. BlockSchedule.num_transfer_tokens(batch=B) or mixed.
+    n, block = 8, 4
+    model = Recording(TorchModel(MarkovMDM(P3, n), 3, vocab=3))
+    rows = np.zeros((2, n), dtype=np.int64)
+    table = np.array([[[4, 0, 0], [1, 1, 2]], [[0, 2, 2], [2, 2, 0]]])
+    out = generate(model, rows, 0, table, block, rng=np.random.default_rng(0))
+    assert out.shape == rows.shape
+    assert len(model.masks) == 6  # a step is skipped only when no row reveals anything
+    masks = model.masks + [np.zeros_like(model.masks[0])]
+    revealed = [(masks[t] & ~masks[t + 1]).sum(axis=1).tolist() for t in range(6)]
+    assert revealed == [[4, 1], [0, 1], [0, 2], [0, 2], [2, 2], [2, 0]]
+    assert masks[3][:, :block].sum() == 0 and masks[3][:, block:].all()  # block 1 starts with block 0 done
+
+
 def test_generate_bad_inputs():
     model = TorchModel(MarkovMDM(P3, 6), 3, vocab=3)
     rows = np.zeros((2, 6), dtype=np.int64)
@@ -418,6 +459,10 @@ def test_generate_bad_inputs():
                  [[1]], 1, rng=rng)
     with pytest.raises(ValueError, match="one row per block"):
         generate(model, rows, 2, [[4]], 2, rng=rng)
+    with pytest.raises(ValueError, match="one row per block"):
+        generate(model, rows, 2, np.full((1, 3, 1), 4), 4, rng=rng)
+    with pytest.raises(ValueError, match="must sum to the block's length 4, got 3"):
+        generate(model, rows, 2, np.array([[[4]], [[3]]]).reshape(1, 2, 1), 4, rng=rng)
     with pytest.raises(ValueError, match="non-negative"):
         generate(model, rows, 2, [[5, -1]], 4, rng=rng)
     with pytest.raises(TypeError, match="num_transfer_tokens"):
@@ -496,3 +541,95 @@ def test_teacher_kl_estimate_matches_the_block_curves_with_a_prompt():
     se = kl.std(ddof=1) / np.sqrt(count)
     assert want > 0.3
     assert abs(kl.mean() - want) < 4 * se, (kl.mean(), want, se)
+
+
+def test_train_tiny_mdm_example_runs(capsys):
+    # The example end to end at toy size (seconds): training, block curves, split, expected_kl, teacher generate.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "train_tiny_mdm.py"
+    spec = importlib.util.spec_from_file_location("train_tiny_mdm", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    threads = torch.get_num_threads()
+    try:
+        out = example.main(["--minutes", "0.01", "--q", "3", "--prompt", "2", "--gen", "8", "--block", "4",
+                            "--steps", "4", "--batch", "16", "--rows", "48", "--kl-samples", "48"])
+    finally:
+        torch.set_num_threads(threads)
+    text = capsys.readouterr().out
+    assert "optimal split" in text and "LLaDA default" in text
+    history = out["history"]
+    assert history and all(np.isfinite(loss) for _, loss in history)
+    for name in ("optimal split", "LLaDA default", "even split"):
+        table = out[name]["table"]
+        assert table.shape[0] == 2 and (table.sum(axis=1) == 4).all()
+        # Two independent Monte Carlo estimates of the same KL (mdmsched.expected_kl, generate in teacher mode).
+        a, b = out[name]["expected_kl"], out[name]["teacher"]
+        assert abs(a.mean - b[0]) < 5 * math.hypot(a.stderr, b[1]) + 1e-9
+
+
+def test_train_step_reduces_the_loss():
+    # The example's training loop alone: 40 MDM steps lower the masked cross-entropy on fixed held-out masks.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "train_tiny_mdm.py"
+    spec = importlib.util.spec_from_file_location("train_tiny_mdm_train", path)
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    n, prompt = 12, 2
+    chain = mdmsched.MarkovPredictor(example.make_chain(4, 0), n)
+    torch.manual_seed(0)
+    net = example.TinyMDM(4, n, width=32, layers=1)
+    rng = np.random.default_rng(9)
+    x = chain.sample(256, rng)
+    mask = (rng.random(x.shape) < 0.5) & (np.arange(n) >= prompt)
+
+    def loss() -> float:
+        net.eval()
+        return float(TorchModel(net, 4, vocab=4).score(x, mask)[mask].mean())
+
+    before = loss()
+    history = example.train(net, chain, prompt, seconds=60.0, batch=32, lr=3e-3, seed=0, max_steps=40)
+    assert history[-1][0] == 40
+    assert loss() < before - 0.1, (before, loss())
+
+
+def test_end_to_end_block_split_on_a_learned_like_model():
+    # Issue 10 item 8: perturbed Markov MDM (one block it never learned: context-blind) -> TorchModel -> prompt-
+    # conditioned block curves Z^g -> optimal split of the budget -> generate() driven by num_transfer_tokens with a
+    # different step count per block -> the measured KL (teacher mode, against the true chain) matches the predicted
+    # sum of block errors and beats LLaDA's default split, paired on the same draws.
+    P = np.array([[0.8, 0.15, 0.05], [0.05, 0.85, 0.1], [0.1, 0.1, 0.8]])
+    prompt, gen, block, steps = 2, 12, 4, 6
+    n = prompt + gen
+    model = TorchModel(MarkovMDM(P, n, perturb=0.3, blind=range(prompt + block, prompt + 2 * block)), 3, vocab=3)
+    chain = mdmsched.MarkovPredictor(P, n)
+    region = np.arange(n) >= prompt
+    est = mdmsched.estimate_block_curves(model, chain.sample(600, np.random.default_rng(0)), block_length=block,
+                                         region=region, seed=0)
+    best = est.optimal_split(steps)
+    llada = mdmsched.practice.llada_blocks(gen, block, steps)
+    per_block = (best.num_transfer_tokens() > 0).sum(axis=1)
+    assert per_block.sum() == steps and len(set(per_block.tolist())) > 1  # not LLaDA's 2, 2, 2
+    entropy = gen * float(chain.pi @ -np.sum(P * np.log(P), axis=1))  # H(answer | prompt)
+    x = chain.sample(1500, np.random.default_rng(1))
+    log_answer = np.log(P[x[:, prompt - 1:-1], x[:, prompt:]]).sum(axis=1)
+    measured = {}
+    for name, plan in (("best", best), ("llada", llada)):
+        _, nll = generate(model, x, prompt, plan.num_transfer_tokens(), block, rng=np.random.default_rng(2), teacher=x)
+        kl = log_answer + nll
+        measured[name] = kl
+        predicted = est.schedule_error(plan, entropy=entropy)
+        se = math.hypot(predicted.stderr, kl.std(ddof=1) / math.sqrt(kl.size))
+        assert abs(kl.mean() - predicted.value) < 4 * se, (name, kl.mean(), predicted)
+    gain = measured["best"] - measured["llada"]
+    assert gain.mean() + 4 * gain.std(ddof=1) / math.sqrt(gain.size) < 0, gain.mean()
+    assert est.compare(best, llada).upper < 0
+    # The sampler itself runs the same table (different counts per block) and keeps the prompt.
+    out = generate(model, x[:8], prompt, best.num_transfer_tokens(), block, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(out[:, :prompt], x[:8, :prompt])

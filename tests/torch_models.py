@@ -18,11 +18,12 @@ class MarkovMDM(torch.nn.Module):
     ``log P^{i-L}[x_L, .] + log P^{R-i}[., x_R]`` (``log pi`` without ``L``, nothing without ``R``), computed in torch
     from a table of matrix powers; revealed positions get ``log onehot(x_i)``. With ``perturb > 0`` the masked
     logits get ``perturb * W[i, x_L, x_R, :]`` with a fixed random ``W`` (``seed``): a deterministic, mutually
-    inconsistent model, like a learned one.
+    inconsistent model, like a learned one. Positions in ``blind`` (indices) ignore the context: their masked logits
+    are ``log pi`` (plus the perturbation), as a model that has not learned them would give.
     """
 
     def __init__(self, transition: Any, n: int, perturb: float = 0.0, seed: int = 0,
-                 dtype: torch.dtype = torch.float64) -> None:
+                 dtype: torch.dtype = torch.float64, blind: Any = ()) -> None:
         super().__init__()
         p = np.asarray(transition, dtype=np.float64)
         self.q, self.n = p.shape[0], int(n)
@@ -41,6 +42,9 @@ class MarkovMDM(torch.nn.Module):
         noise = torch.randn(self.n, self.q + 1, self.q + 1, self.q, generator=gen, dtype=torch.float64)
         self.register_buffer("noise", (perturb * noise).to(dtype))  # index q = no neighbour on that side
         self.perturbed = perturb != 0.0
+        blind_mask = torch.zeros(self.n, dtype=torch.bool)
+        blind_mask[torch.as_tensor(list(blind), dtype=torch.long)] = True
+        self.register_buffer("blind", blind_mask)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, n = x.shape
@@ -57,6 +61,8 @@ class MarkovMDM(torch.nn.Module):
         right_part = torch.where(has_right.unsqueeze(-1),
                                  self.log_powers.transpose(1, 2)[(right - idx).clamp(0, n), right_tok], 0.0)
         logits = left_part + right_part
+        if bool(self.blind.any()):
+            logits = torch.where(masked.unsqueeze(-1) & self.blind[:n, None], self.log_pi, logits)
         if self.perturbed:
             lt = torch.where(has_left, left_tok, self.q)
             rt = torch.where(has_right, right_tok, self.q)

@@ -24,30 +24,19 @@ a teacher-forcing mode that returns one unbiased sample of ``sum log-loss`` alon
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Literal, Protocol, overload
+from typing import Any, Callable, overload
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int
+from .models import SamplingModel, Target, as_target
 
-__all__ = ["MaskedModel", "TorchModel", "generate"]
-
-Target = Literal["cross_entropy", "entropy"]
+__all__ = ["TorchModel", "generate"]
 
 #: Default chunk: this many logits (float32: 64 MiB) reduced at once.
 _CHUNK_ELEMENTS = 2**24
-
-
-class MaskedModel(Protocol):
-    """The per-position model interface (``B x n`` int64 tokens, ``B x n`` bool mask with True = masked)."""
-
-    def score(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
-              target: Literal["cross_entropy", "entropy"] = "cross_entropy") -> NDArray[np.floating[Any]]: ...
-
-    def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
-               rng: np.random.Generator) -> NDArray[np.int64]: ...
 
 
 def _vocab_range(vocab: int | slice | None) -> tuple[int, int | None]:
@@ -83,7 +72,7 @@ def _as_batch(tokens: ArrayLike, mask: ArrayLike) -> tuple[NDArray[np.int64], ND
 
 
 class TorchModel:
-    """A torch masked diffusion model as a per-position :class:`MaskedModel`.
+    """A torch masked diffusion model as a per-position :class:`~mdmsched.models.SamplingModel`.
 
     Parameters
     ----------
@@ -110,7 +99,9 @@ class TorchModel:
         Optional ``forward(x) -> logits | object with .logits`` replacing ``module(x)`` (e.g. to pass an attention
         mask or select a head).
 
-    Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)`` host memory.
+    The module is called as it is: put it in evaluation mode (``module.eval()``) first, or dropout will make every
+    score random. Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)``
+    host memory.
     """
 
     def __init__(self, module: Any, mask_id: int, *, vocab: int | slice | None = None,
@@ -168,7 +159,8 @@ class TorchModel:
         self._check_ids(t if score_all else t[~m], "tokens" if score_all else "revealed tokens", self.vocab_stop)
         return t, m
 
-    def _logits(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> tuple[torch.Tensor, int, int]:
+    def _logits(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
+                score_all: bool = False) -> tuple[torch.Tensor, int, int]:
         """One forward pass: the alphabet's logits (a view, ``(B, n, q)``), and the alphabet ``[start, stop)``."""
         x = torch.from_numpy(np.where(mask, self.mask_id, tokens)).to(self.device)
         out = self._forward(x) if self._forward is not None else self.module(x)
@@ -187,7 +179,7 @@ class TorchModel:
             raise ValueError(f"the model returned {width} logits per position; vocab needs columns "
                              f"[{self.vocab_start}, {stop})")
         if self.vocab_stop is None:  # now the alphabet is known: the upper end of the token range
-            self._check_ids(tokens[~mask], "revealed tokens", stop)
+            self._check_ids(tokens if score_all else tokens[~mask], "tokens" if score_all else "revealed tokens", stop)
         return logits[..., self.vocab_start:stop], self.vocab_start, stop
 
     def _chunks(self, mask: NDArray[np.bool_], q: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -207,12 +199,17 @@ class TorchModel:
         return lg
 
     @staticmethod
-    def _reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(d, e, log1p(S))`` for a chunk of logits, overwriting ``lg`` (our own copy) with ``d``.
+    def _reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor, what: str,
+                given: torch.Tensor | None = None) -> torch.Tensor:
+        """One chunk's result from its logits ``lg`` (``(chunk, q)``, our own copy: overwritten in place by ``l - M``).
 
-        With ``M`` the row maximum: ``d_x = M - l_x >= 0``, ``e_x = exp(-d_x)`` except 0 at the (first) argmax, and
-        ``S = sum_x e_x``, so that ``-log q_x = d_x + log1p(S)`` and ``q_x = exp(-d_x) / (1 + S)``. No cancellation:
-        the cross-entropy of a near-certain token keeps its relative precision (``lse - l_x`` would not).
+        With ``M`` the row maximum, ``d_x = M - l_x >= 0``, ``e_x = exp(-d_x)`` (0 at the first argmax) and
+        ``S = sum_x e_x``: ``-log q_x = d_x + log1p(S)`` (``what="cross_entropy"``, at ``truth``),
+        ``H = sum_x e_x d_x / (1 + S) + log1p(S)`` (``"entropy"``) -- sums of non-negative terms, so near-certain
+        tokens keep full relative precision (``logsumexp - l_x`` would cancel) -- and for ``"sample"`` the inverse
+        CDF of ``exp(-d)`` (cumulated in float64) at the row's uniform. ``given``: the true tokens (column indices)
+        for ``"cross_entropy"``, the uniforms in [0, 1) (float64) for ``"sample"``. One pass for the maximum,
+        one for ``exp``, one more for the entropy's sum or the CDF; at most one extra chunk-sized buffer.
         """
         top, arg = lg.max(dim=-1)  # NaN anywhere in a row propagates to its max
         bad = ~torch.isfinite(top)
@@ -220,44 +217,55 @@ class TorchModel:
             i = int(torch.nonzero(bad)[0, 0])
             raise ValueError(f"the model returned non-finite logits (NaN, +inf, or all -inf) at position "
                              f"[{int(r[i])}, {int(c[i])}]")
-        d = lg.neg_().add_(top.unsqueeze(1))
-        e = d.neg().exp_()
+        shifted = lg.sub_(top.unsqueeze(1))  # l_x - M = -d_x, in place
+        if what == "cross_entropy":
+            assert given is not None
+            picked = shifted.gather(1, given.unsqueeze(1)).squeeze(1).neg_()
+            e = shifted.exp_()  # d is not needed any more
+        elif what == "entropy":
+            e = shifted.exp()
+        else:
+            assert given is not None
+            cdf = shifted.exp_().cumsum(dim=-1, dtype=torch.float64)
+            u = given.unsqueeze(1) * cdf[:, -1:]
+            # The first x with CDF(x) > u: tokens of probability 0 (flat CDF) are never drawn.
+            return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp_(max=cdf.shape[1] - 1)
         e.scatter_(1, arg.unsqueeze(1), 0.0)
-        return d, e, torch.log1p(e.sum(dim=-1))
+        log_s = torch.log1p(e.sum(dim=-1))
+        if what == "cross_entropy":
+            return picked.add_(log_s)
+        # sum_x e_x d_x = -sum_x e_x (l_x - M); e_x = 0 where l_x = -inf: 0 * -inf = NaN -> 0.
+        weighted = e.mul_(shifted).nan_to_num_(nan=0.0).sum(dim=-1).neg_()
+        return weighted.div_(torch.expm1(log_s).add_(1.0)).add_(log_s)
 
     # ---- the interface ----------------------------------------------------------------------------------------
 
     def score(self, tokens: ArrayLike, mask: ArrayLike,
-              target: Literal["cross_entropy", "entropy"] = "cross_entropy") -> NDArray[np.float64]:
+              target: Target = "cross_entropy") -> NDArray[np.float64]:
         """Per-position scores ``(B, n)`` in nats, 0 at unmasked positions.
 
         ``"cross_entropy"``: ``-log q(tokens[b, i] | revealed)`` (``tokens`` at masked positions are the true tokens);
         ``"entropy"``: ``H(q(. | revealed)) = -sum_x q log q`` (``tokens`` at masked positions are ignored).
         One forward pass plus ``O(B n q)``; the chunked reductions never copy more than one chunk of logits.
         """
-        if target not in ("cross_entropy", "entropy"):
-            raise ValueError(f"target must be 'cross_entropy' or 'entropy', got {target!r}")
+        target = as_target(target)
         t, m = self._inputs(tokens, mask, score_all=target == "cross_entropy")
         out = np.zeros(t.shape, dtype=np.float64)
         if not m.any():
             return out
         with torch.no_grad():
-            logits, start, stop = self._logits(t, m)
+            logits, start, stop = self._logits(t, m, score_all=target == "cross_entropy")
             truth = torch.from_numpy(t).to(self.device) - start
             pieces = []
             for r, c in self._chunks(m, stop - start):
-                d, e, log_s = self._reduce(self._chunk_logits(logits, r, c, start, stop), r, c)
+                lg = self._chunk_logits(logits, r, c, start, stop)
+                value = self._reduce(lg, r, c, target, truth[r, c])
                 if target == "cross_entropy":
-                    value = d.gather(1, truth[r, c].unsqueeze(1)).squeeze(1) + log_s
                     bad = ~torch.isfinite(value)
                     if bool(bad.any()):
                         i = int(torch.nonzero(bad)[0, 0])
                         raise ValueError(f"the model gives probability 0 to the true token "
                                          f"tokens[{int(r[i])}, {int(c[i])}] = {int(truth[r[i], c[i]]) + start}")
-                else:
-                    # H = sum_x q_x (d_x + log1p S) = sum_x e_x d_x / (1 + S) + log1p S: non-negative terms only
-                    # (the argmax has d = 0); e_x = 0 at l_x = -inf gives 0 * inf = NaN -> 0.
-                    value = e.mul_(d).nan_to_num_(nan=0.0).sum(dim=-1) / torch.expm1(log_s).add_(1.0) + log_s
                 pieces.append(value.to(torch.float64))
             values = torch.cat(pieces).cpu().numpy()
         out[m] = values
@@ -266,8 +274,9 @@ class TorchModel:
     def sample(self, tokens: ArrayLike, mask: ArrayLike, rng: np.random.Generator) -> NDArray[np.int64]:
         """``(B, n)``: each masked position drawn independently from ``q(. | revealed)``; others copied from ``tokens``.
 
-        Draws by the Gumbel-max trick (``argmax(l - log E)``, ``E ~ Exp(1)``) with a torch generator on the device
-        seeded from ``rng``: deterministic given ``rng``. One forward pass plus ``O(B n q)``.
+        Inverse-CDF draws (the CDF cumulated in float64, one uniform per position) from a torch generator on the
+        device seeded from ``rng``: deterministic given ``rng`` and independent of ``chunk_size``. One forward pass
+        plus ``O(B n q)``.
         """
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -280,14 +289,12 @@ class TorchModel:
             logits, start, stop = self._logits(t, m)
             gen = torch.Generator(device=self.device)
             gen.manual_seed(seed)
-            pieces = []
+            uniforms = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
+            pieces, done = [], 0
             for r, c in self._chunks(m, stop - start):
                 lg = self._chunk_logits(logits, r, c, start, stop)
-                top = lg.max(dim=-1).values
-                if not bool(torch.isfinite(top).all()):
-                    self._reduce(lg, r, c)  # raises, naming the position
-                noise = torch.empty_like(lg).exponential_(generator=gen).log_().neg_().add_(lg)
-                pieces.append(noise.argmax(dim=-1))
+                pieces.append(self._reduce(lg, r, c, "sample", uniforms[done:done + r.shape[0]]))
+                done += r.shape[0]
             values = torch.cat(pieces).cpu().numpy()
         out[m] = values + start
         return out
@@ -321,34 +328,39 @@ def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.
     return np.ascontiguousarray(arr)
 
 
-def _transfer_table(table: ArrayLike, lengths: list[int]) -> NDArray[np.int64]:
+def _transfer_table(table: ArrayLike, lengths: list[int], batch: int) -> NDArray[np.int64]:
+    """``(num_blocks, B, max_steps)`` counts from a ``(num_blocks, max_steps)`` or per-row ``(num_blocks, B, max_steps)``
+    table; every ``[b, row]`` sums to block ``b``'s length."""
     arr = np.asarray(table)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"num_transfer_tokens must be an integer array, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[0] != len(lengths):
-        raise ValueError(f"num_transfer_tokens must be 2-D with one row per block ({len(lengths)}), got shape "
-                         f"{arr.shape}")
+    if arr.ndim == 2:
+        arr = np.broadcast_to(arr[:, None, :], (arr.shape[0], batch, arr.shape[1]))
+    if arr.ndim != 3 or arr.shape[:2] != (len(lengths), batch):
+        raise ValueError(f"num_transfer_tokens must be ({len(lengths)}, max_steps) (one row per block) or "
+                         f"({len(lengths)}, {batch}, max_steps), got shape {np.shape(table)}")
     if (arr < 0).any():
         raise ValueError("num_transfer_tokens must be non-negative")
-    sums = arr.sum(axis=1)
-    for b, (total, length) in enumerate(zip(sums, lengths)):
-        if total != length:
-            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got {int(total)}")
+    sums = arr.sum(axis=2)
+    for b, length in enumerate(lengths):
+        if (sums[b] != length).any():
+            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got "
+                             f"{int(sums[b][sums[b] != length][0])}")
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
 @overload
-def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
              block_length: int, *, rng: np.random.Generator, teacher: None = None) -> NDArray[np.int64]: ...
 
 
 @overload
-def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
              block_length: int, *, rng: np.random.Generator,
              teacher: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
 
 
-def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
              block_length: int, *, rng: np.random.Generator,
              teacher: ArrayLike | None = None) -> NDArray[np.int64] | tuple[NDArray[np.int64], NDArray[np.float64]]:
     """LLaDA-style semi-autoregressive generation with random remasking, driven by a ``num_transfer_tokens`` table.
@@ -360,7 +372,8 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
     blocks ``< b`` are revealed, blocks ``> b`` masked; step ``j`` reveals ``num_transfer_tokens[b, j]`` uniformly
     random still-masked positions of the block (each row its own), each drawn independently from the model's
     conditional ``q(. | revealed)``. ``num_transfer_tokens`` is ``(num_blocks, max_steps)`` integers, zero padded, each
-    row summing to its block's length (``BlockSchedule.num_transfer_tokens()``). A zero entry reveals nothing and is
+    row summing to its block's length (``BlockSchedule.num_transfer_tokens()``), or ``(num_blocks, B, max_steps)`` with
+    per-row counts (``num_transfer_tokens(batch=B)``). A step whose count is zero in every row reveals nothing and is
     skipped here without a forward call; a real sampler that loops over every ``j`` spends one there.
 
     The reveal order is drawn from ``rng`` up front (a uniform random permutation of each block per row), so sampling
@@ -370,7 +383,7 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
     reveals the true tokens of ``x`` and adds the model's ``-log q(x_i | revealed)`` at those positions, and the call
     returns ``(x, nll)`` with ``nll`` the per-row sum (nats). For ``x ~ mu``, ``log mu(x_region | x_prompt) + nll`` is
     an unbiased sample of the sampler's expected KL against ``mu`` (SPEC §5.1). Without a teacher it returns the
-    generated rows. Cost: one ``model`` call per non-zero table entry, ``O(B n)`` host work per step.
+    generated rows. Cost: one ``model`` call per non-zero step, ``O(B n)`` host work per step.
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -387,7 +400,7 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
         raise ValueError(f"block_length must be >= 1, got {block_length}")
     generated = int(gen_mask[0].sum())
     lengths = [min(block_length, generated - s) for s in range(0, generated, block_length)]
-    table = _transfer_table(num_transfer_tokens, lengths)
+    table = _transfer_table(num_transfer_tokens, lengths, batch)
     if teacher is not None:
         truth = np.asarray(teacher)
         if truth.dtype.kind not in "iu":
@@ -397,36 +410,37 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
         if (truth[~gen_mask] != tokens[~gen_mask]).any():
             raise ValueError("teacher must equal rows outside the region (the prompt)")
         tokens = np.array(truth, dtype=np.int64)
-    nll = np.zeros(batch, dtype=np.float64)
-    # Generated positions per row, in order: (B, G); block b is columns [b L, (b + 1) L).
+    # block[r, i]: the block of generated position i (-1 in the prompt); rank[r, i]: its place in the block's reveal
+    # order, a uniform random permutation per row and block drawn up front.
     positions = np.nonzero(gen_mask)[1].reshape(batch, generated)
-    # Reveal order: a uniform random permutation of each block, per row, drawn up front.
-    order = np.empty_like(positions)
-    for b, length in enumerate(lengths):
-        lo = b * block_length
-        perm = np.argsort(rng.random((batch, length)), axis=1)
-        order[:, lo:lo + length] = np.take_along_axis(positions[:, lo:lo + length], perm, axis=1)
-    mask = gen_mask.copy()
+    block = np.full((batch, n), -1, dtype=np.int64)
+    rank = np.zeros((batch, n), dtype=np.int64)
     row_index = np.arange(batch)[:, None]
     for b, length in enumerate(lengths):
-        done = b * block_length
-        for count in table[b]:
-            if count == 0:
+        cols = positions[:, b * block_length:b * block_length + length]
+        block[row_index, cols] = b
+        rank[row_index, cols] = np.argsort(np.argsort(rng.random((batch, length)), axis=1), axis=1)
+    mask = gen_mask.copy()
+    nll = np.zeros(batch, dtype=np.float64)
+    for b in range(len(lengths)):
+        done = np.zeros(batch, dtype=np.int64)
+        for j in range(table.shape[2]):
+            count = table[b, :, j]
+            if not count.any():
                 continue
-            chosen = order[:, done:done + count]
+            chosen = (block == b) & (rank >= done[:, None]) & (rank < (done + count)[:, None])
             if teacher is None:
                 drawn = np.asarray(model.sample(tokens, mask, rng))
                 if drawn.shape != tokens.shape:
                     raise ValueError(f"model.sample returned shape {drawn.shape}; expected {tokens.shape}")
-                tokens[row_index, chosen] = drawn[row_index, chosen]
+                tokens[chosen] = drawn[chosen]
             else:
                 scores = np.asarray(model.score(tokens, mask, "cross_entropy"), dtype=np.float64)
                 if scores.shape != tokens.shape:
                     raise ValueError(f"model.score returned shape {scores.shape}; expected {tokens.shape}")
-                picked = scores[row_index, chosen]
-                if not np.isfinite(picked).all():
+                if not np.isfinite(scores[chosen]).all():
                     raise ValueError("model.score returned a non-finite cross-entropy")
-                nll += picked.sum(axis=1)
-            mask[row_index, chosen] = False
-            done += int(count)
+                nll += np.where(chosen, scores, 0.0).sum(axis=1)
+            mask &= ~chosen
+            done += count
     return tokens if teacher is None else (tokens, nll)
