@@ -83,6 +83,16 @@ def _reveal_steps(rng: np.random.Generator, batch: int, blocks: list[NDArray[np.
     return np.concatenate(columns, axis=1)
 
 
+def _as_seed(seed: Any) -> Any:
+    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return seed
+    value = as_int(seed, "seed")
+    if value < 0:
+        raise ValueError(f"seed must be >= 0, got {value}")
+    return value
+
+
 def _count(value: Any, name: str, minimum: int) -> int:
     count = as_int(value, name)
     if count < minimum:
@@ -119,11 +129,13 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
             length = int(default)
         else:
             length = int(sum(int(s.sum()) for s in _block_steps(schedule, _total(schedule))))
+        prompt_rows = None
+    require_memory(8 * count * length * 3, "the samples")  # before the first array of length ``length``
+    if prompt_rows is None:
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     positions = _region_positions(region, length)
     blocks = _block_steps(schedule, positions.size)
-    require_memory(8 * count * length * 3, "the samples")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_as_seed(seed))
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
@@ -135,6 +147,8 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
             drawn = np.asarray(sampler.sample(tokens, mask, rng))  # type: ignore[attr-defined]
             if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
                 raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integers {tokens.shape}")
+            if drawn.size and int(drawn[mask].min(initial=0)) < 0:
+                raise ValueError("model.sample returned negative token ids at masked positions")
             now = np.zeros((batch, length), dtype=bool)
             now[:, positions] = steps == t
             tokens[now] = drawn[now]
@@ -198,14 +212,14 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
     law = _as_target_law(target)
     scorer = as_masked_model(law if model is None else (ExactPredictor(model) if isinstance(model, np.ndarray)
                                                         else model))
-    length = int(law.n)
-    positions = _region_positions(region, length)
-    prompt = np.setdiff1d(np.arange(length), positions)
-    blocks = _block_steps(schedule, positions.size)
+    length = _count(law.n, "target.n", 1)
     count = _count(num_samples, "num_samples", 2)
     batch_size = _count(batch_size, "batch_size", 1)
     require_memory(8 * count + 24 * min(batch_size, count) * length, "the per-sample log-ratios")
-    rng = np.random.default_rng(seed)
+    positions = _region_positions(region, length)
+    prompt = np.setdiff1d(np.arange(length), positions)
+    blocks = _block_steps(schedule, positions.size)
+    rng = np.random.default_rng(_as_seed(seed))
     values = np.empty(count)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
