@@ -31,6 +31,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int
+from .models import check_scores
 
 __all__ = ["MaskedModel", "TorchModel", "generate"]
 
@@ -122,8 +123,8 @@ class TorchModel:
             raise TypeError(f"forward must be callable, got {type(forward).__name__}")
         self.module = module
         self.mask_id = as_int(mask_id, "mask_id")
-        if self.mask_id < 0:
-            raise ValueError(f"mask_id must be >= 0, got {self.mask_id}")
+        if not 0 <= self.mask_id < 2**63:
+            raise ValueError(f"mask_id must be an int64 token id >= 0, got {self.mask_id}")
         self.vocab_start, self.vocab_stop = _vocab_range(vocab)
         if chunk_size is not None:
             chunk_size = as_int(chunk_size, "chunk_size")
@@ -330,7 +331,11 @@ def _transfer_table(table: ArrayLike, lengths: list[int]) -> NDArray[np.int64]:
                          f"{arr.shape}")
     if (arr < 0).any():
         raise ValueError("num_transfer_tokens must be non-negative")
-    sums = arr.sum(axis=1)
+    for b, length in enumerate(lengths):  # entries <= the block's length first: the int64 row sums cannot wrap
+        if arr[b].size and int(arr[b].max()) > length:
+            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got an entry "
+                             f"{int(arr[b].max())}")
+    sums = arr.astype(np.int64).sum(axis=1)
     for b, (total, length) in enumerate(zip(sums, lengths)):
         if total != length:
             raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got {int(total)}")
@@ -416,17 +421,16 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
             chosen = order[:, done:done + count]
             if teacher is None:
                 drawn = np.asarray(model.sample(tokens, mask, rng))
-                if drawn.shape != tokens.shape:
-                    raise ValueError(f"model.sample returned shape {drawn.shape}; expected {tokens.shape}")
+                if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
+                    raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integer token ids "
+                                     f"{tokens.shape}")
+                if int(drawn[row_index, chosen].min()) < 0:
+                    raise ValueError("model.sample returned negative token ids")
                 tokens[row_index, chosen] = drawn[row_index, chosen]
             else:
-                scores = np.asarray(model.score(tokens, mask, "cross_entropy"), dtype=np.float64)
-                if scores.shape != tokens.shape:
-                    raise ValueError(f"model.score returned shape {scores.shape}; expected {tokens.shape}")
-                picked = scores[row_index, chosen]
-                if not np.isfinite(picked).all():
-                    raise ValueError("model.score returned a non-finite cross-entropy")
-                nll += picked.sum(axis=1)
+                # shape (B, n), real, finite and >= 0 at masked positions (a true token of probability 0 is refused)
+                scores = check_scores(model.score(tokens, mask, "cross_entropy"), mask)
+                nll += scores[row_index, chosen].sum(axis=1)
             mask[row_index, chosen] = False
             done += int(count)
     return tokens if teacher is None else (tokens, nll)
