@@ -20,9 +20,10 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes, require_memory
+from ._validation import as_int, require_memory
 from .curve import project_monotone
 from .models import MaskedModel, Target, as_masked_model, as_target, check_scores
+from .schedule import as_step_sizes as as_sizes
 
 #: Default number of grid points when ``n`` is larger (every ``m`` below it is measured exactly).
 DEFAULT_GRID_POINTS = 32

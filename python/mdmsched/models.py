@@ -122,6 +122,8 @@ class ProbabilityModel:
         step = max(1, CHUNK_CELLS // q)
         for lo in range(0, rows.size, step):
             chunk = probs[rows[lo:lo + step], cols[lo:lo + step]]  # (chunk, q) in the caller's dtype
+            if chunk.dtype.kind != "f":  # integer (one-hot) probabilities: the logs need a float chunk
+                chunk = chunk.astype(np.float64)
             _check_values(chunk)
             _check_sums(chunk, tol)
             logs = np.zeros_like(chunk)
@@ -196,6 +198,9 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
 
     Returns the float64 values at masked positions as a (B, n) array with zeros elsewhere (O(B n)).
     """
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"mask must be a bool array (True = masked), got dtype {mask.dtype}")
     arr = _as_array(values, "model.score")
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
@@ -204,6 +209,8 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     out = np.where(mask, arr, 0.0)
     if out.dtype != np.float64:
         out = out.astype(np.float64)
+    if out.size == 0:
+        return out
     lowest, highest = float(out.min()), float(out.max())
     if not (np.isfinite(lowest) and np.isfinite(highest)):
         raise ValueError("model.score returned NaN or an infinite value at a masked position (a true token of "

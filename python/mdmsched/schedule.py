@@ -38,11 +38,7 @@ class Schedule:
     _breakpoints: NDArray[np.int64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        raw = self.sizes if isinstance(self.sizes, np.ndarray) else getattr(self.sizes, "sizes", self.sizes)
-        raw = np.asarray(raw)
-        if raw.dtype.kind == "u" and raw.size and int(raw.max()) > MAX_POSITIONS:  # int64 conversion would wrap
-            raise ValueError(f"sizes must be <= 2**63 - 1, got {int(raw.max())}")
-        sizes = as_sizes(raw).copy()
+        sizes = as_step_sizes(self.sizes).copy()
         if int(sizes.max()) > MAX_POSITIONS // sizes.size:  # the int64 cumulative sum could wrap: add Python ints
             total = sum(map(int, sizes))
             if total > MAX_POSITIONS:
@@ -310,6 +306,16 @@ class BlockSchedule:
         return f"BlockSchedule({', '.join(parts)})"
 
 
+def as_step_sizes(value: Any, n: int | None = None, name: str = "sizes") -> NDArray[np.int64]:
+    """:func:`~mdmsched._validation.as_sizes`, refusing unsigned entries above ``2**63 - 1`` that its int64
+    conversion would wrap to negative sizes (``[2**64 - 1, 5]`` would pass as ``[-1, 5]``, summing to 4)."""
+    raw = value if isinstance(value, np.ndarray) else getattr(value, "sizes", value)
+    raw = np.asarray(raw)
+    if raw.dtype.kind == "u" and raw.size and int(raw.max()) > MAX_POSITIONS:
+        raise ValueError(f"{name} must be <= 2**63 - 1, got {int(raw.max())}")
+    return as_sizes(raw, n, name)
+
+
 def _load_json(text: str | bytes | bytearray) -> Any:
     """``json.loads`` whose every failure (syntax, encoding, nesting too deep to decode) is one ``ValueError``."""
     try:
@@ -339,8 +345,8 @@ def _as_passes(passes: Any, sizes: NDArray[np.int64]) -> NDArray[np.int64]:
         raise ValueError("passes must be a non-empty 1-D sequence of counts whose non-zero entries are sizes")
     if arr.dtype.kind not in "iu":
         raise TypeError(f"passes must be integers, got dtype {arr.dtype}")
-    if arr.ndim != 1 or (arr < 0).any():
-        raise ValueError(f"passes must be a 1-D sequence of counts >= 0, got {passes!r}")
+    if arr.ndim != 1 or (arr < 0).any() or (arr.dtype.kind == "u" and int(arr.max()) > MAX_POSITIONS):
+        raise ValueError(f"passes must be a 1-D sequence of counts 0 <= p <= 2**63 - 1, got {passes!r}")
     out = np.ascontiguousarray(arr, dtype=np.int64)
     if not np.array_equal(out[out > 0], sizes):
         raise ValueError("the non-zero passes must be the schedule's sizes, in order")

@@ -15,10 +15,11 @@ from typing import Any, Iterator, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes, require_memory
+from ._validation import as_int, require_memory
 from .distribution import as_dense
 from .models import MaskedModel, as_masked_model, check_scores
 from .predictors import ExactModel, ExactPredictor, Predictor
+from .schedule import as_step_sizes as as_sizes
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
