@@ -166,8 +166,8 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
         power_j, power_rk = j.copy(), rk
         with np.errstate(over="ignore", under="ignore"):
             for _ in range(int(method[3:]) - 1):
-                if power_rk == 0 and (j.size == 0 or j[-1] <= 1 or np.isinf(power_j).all()):
-                    break  # nothing changes any more: rk**E stays 0 and j**E stays 1 (j = 1) or inf (j >= 2)
+                if j.size == 0 or (power_rk == 0 and np.isinf(power_j[1:]).all()):
+                    break  # nothing changes any more: rk**E stays 0, j**E stays 1 at j = 1 and inf at j >= 2
                 power_j, power_rk = _mul32(power_j, j), _F32(power_rk * rk)
         if power_rk == 0 and np.isinf(power_j).any():
             raise ValueError(f"method {method!r} at k = {k}: float32 j**E overflows while (1/k)**E underflows, so "
