@@ -570,6 +570,19 @@ def test_simulate_guards_and_seeds() -> None:
     assert simulate(law, [1, 1], 2, seed=np.random.default_rng(0)).shape == (2, 2)
 
 
+def test_empirical_kl_pseudocount_and_dense_law_length() -> None:
+    law = np.full((2, 2), 0.25)
+    samples = np.zeros((3, 2), dtype=np.int64)
+    for bad, kind in ((-1.0, ValueError), (float("nan"), ValueError), (0, ValueError), ("1", TypeError)):
+        with pytest.raises(kind, match="pseudocount must be"):  # were nan, nan, inf and numpy's UFuncTypeError
+            simulate_module.empirical_kl(samples, law, pseudocount=bad)
+    # (3 + 0.5) / (3 + 2) at x = 00 and 0.5 / 5 elsewhere, against 1/4 each: computed by hand
+    expected = 0.25 * (math.log(0.25 / 0.7) + 3 * math.log(0.25 / 0.1))
+    assert simulate_module.empirical_kl(samples, law) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="cover 3 positions, but 2 are generated"):
+        simulate(law, [[1], [2]], 2)  # the length came from the schedule and the law refused a 3-token batch
+
+
 def test_valid_edge_inputs_are_accepted() -> None:
     rows = np.zeros((2, 1), dtype=np.int64)  # n = 1
     assert E.estimate_curve(uniform_predictor(9), rows, batch_size=1, seed=0).Z.tolist() == [0.0]
@@ -627,6 +640,8 @@ def test_generate_regressions() -> None:
         generate(model, rows, 0, np.array([[2**63, 2**63 + 4]], dtype=np.uint64), 4, rng=rng)  # ran, wrong reveals
     with pytest.raises(ValueError, match="mask_id must be"):
         TorchModel(_Uniform(), mask_id=2**70)  # was OverflowError at the first call
+    with pytest.raises(ValueError, match="device 'nope' is not usable"):
+        TorchModel(_Uniform(), mask_id=3, device="nope")  # was torch's RuntimeError
 
     class Garbage:
         def sample(self, t: NDArray, m: NDArray, rng: Any) -> NDArray:

@@ -9,6 +9,7 @@ masked while a block is generated. Positions outside ``region`` (the prompt) are
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
@@ -123,7 +124,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
     else:
         if region is not None:
             raise ValueError("region needs prompts (the tokens of the positions that are not generated)")
-        default = getattr(model, "n", None)
+        default = getattr(model, "n", getattr(sampler, "n", None))  # a dense law's n is its predictor's
         if n is not None:
             length = _count(n, "n", 1)
         elif isinstance(default, (int, np.integer)):
@@ -169,7 +170,11 @@ def _total(schedule: Any) -> int:
 def empirical_kl(samples: ArrayLike, p: ArrayLike, *, pseudocount: float = 0.5) -> float:
     """Plug-in ``KL(mu || nu_hat)`` (nats) of an explicit target ``p`` against the empirical law of ``samples``,
     smoothed with ``pseudocount`` per cell so that it stays finite. Biased upward by about
-    ``(support - 1) / (2 N)``; for comparisons at equal N on small n."""
+    ``(support - 1) / (2 N)``; for comparisons at equal N on small n. ``pseudocount`` must be a finite real > 0."""
+    if isinstance(pseudocount, (bool, np.bool_)) or not isinstance(pseudocount, numbers.Real):
+        raise TypeError(f"pseudocount must be a real number > 0, got {type(pseudocount).__name__} {pseudocount!r}")
+    if not (math.isfinite(float(pseudocount)) and float(pseudocount) > 0):
+        raise ValueError(f"pseudocount must be finite and > 0 (the KL stays finite), got {float(pseudocount)!r}")
     target = as_dense(p)
     rows = np.asarray(samples)
     if rows.dtype.kind not in "iu":

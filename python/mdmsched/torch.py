@@ -134,7 +134,11 @@ class TorchModel:
         self._forward = forward
         if device is None:
             device = self._module_device(module)
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+            torch.empty(0, device=self.device)  # an unknown or absent device fails here, not at the first call
+        except RuntimeError as err:
+            raise ValueError(f"device {device!r} is not usable here: {err}") from None
 
     @staticmethod
     def _module_device(module: Any) -> torch.device:
