@@ -506,6 +506,18 @@ def test_shards_are_checked_against_the_plan() -> None:
     np.testing.assert_allclose(E.merge_shards(plan, [result]).h, math.log(2), rtol=1e-15)
 
 
+@FAST
+@given(n=hostile_ints(), points=hostile_ints())
+def test_default_grid(n: Any, points: Any) -> None:
+    grid = outcome(lambda: E.default_grid(n, points))
+    if isinstance(grid, np.ndarray):  # both ends, strictly increasing, at most `points` values
+        assert grid[0] == 0 and grid[-1] == int(n) - 1 and (np.diff(grid) > 0).all() and grid.size <= int(points)
+    if is_int(n, 1, 2**62) and is_int(points, 2, 2**20):
+        assert isinstance(grid, np.ndarray), f"valid ({n}, {points}) refused: {grid}"
+    if is_int(n, -2**70, 0) or is_int(points, -2**70, 1):
+        assert isinstance(grid, (TypeError, ValueError))  # were empty grids or a grid without n - 1
+
+
 def test_block_grid_is_validated_before_clipping() -> None:
     rows = np.zeros((2, 6), dtype=np.int64)
     with pytest.raises(ValueError, match="grid must hold revealed counts"):

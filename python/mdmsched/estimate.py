@@ -30,7 +30,14 @@ DEFAULT_GRID_POINTS = 32
 
 
 def default_grid(n: int, points: int = DEFAULT_GRID_POINTS) -> NDArray[np.int64]:
-    """Revealed counts ``m``: every ``m = 0..n-1`` when ``n <= points``, else ``points`` evenly spaced values incl. both ends."""
+    """Revealed counts ``m``: every ``m = 0..n-1`` when ``n <= points``, else ``points`` evenly spaced values incl. both ends.
+
+    ``n >= 1`` and ``points >= 2`` are integers (``ValueError``/``TypeError`` otherwise); ``n`` up to ``2**62``."""
+    n, points = as_int(n, "n"), as_int(points, "points")
+    if not 1 <= n <= 2**62:
+        raise ValueError(f"n must satisfy 1 <= n <= 2**62, got {n}")
+    if points < 2:
+        raise ValueError(f"points must be >= 2 (both ends of the grid), got {points}")
     if n <= points:
         return np.arange(n, dtype=np.int64)
     return np.unique(np.round(np.linspace(0, n - 1, points)).astype(np.int64))
