@@ -175,8 +175,9 @@ def test_transfer_tables_refuse_huge_batches(batch: Any, sizes: list[int]) -> No
     s = Schedule(sizes)
     for table in (outcome(lambda: s.num_transfer_tokens(batch)),
                   outcome(lambda: BlockSchedule((s, s)).num_transfer_tokens(batch))):
-        if isinstance(table, np.ndarray):
-            assert is_int(batch, 1, 2**20) and table.dtype == np.int64 and (table.reshape(-1, len(sizes)) == sizes).all()
+        if isinstance(table, np.ndarray):  # (BlockSchedule: batch=None means no batch axis)
+            assert is_int(batch, 1, 2**20) or (batch is None and table.ndim == 2)
+            assert table.dtype == np.int64 and (table.reshape(-1, len(sizes)) == sizes).all()
         elif is_int(batch, 1, 2**20):
             pytest.fail(f"valid batch {batch} refused: {table}")
 
@@ -304,7 +305,8 @@ def test_plan_estimate_arguments(reps: Any, batch_size: Any, seed: Any, stream: 
         if int(plan.reps) <= 4:
             result = E.run_shard(uniform_predictor(), np.zeros((3, 4), dtype=np.int64), plan)
             assert np.allclose(result.values, math.log(2))
-    if is_int(reps, 1, 7) and is_int(batch_size, 1, 2**24) and grid in (None, [0], [1.0]) and stream in (0, 1) \
+    valid_grid = grid is None or (isinstance(grid, list) and grid in ([0], [1.0]) and type(grid[0]) is not bool)
+    if is_int(reps, 1, 7) and is_int(batch_size, 1, 2**24) and valid_grid and stream in (0, 1) \
             and (seed is None or is_int(seed, 0, 2**80)):
         assert isinstance(plan, E.EstimatePlan), f"valid arguments refused: {plan}"
 
@@ -516,6 +518,15 @@ def test_default_grid(n: Any, points: Any) -> None:
         assert isinstance(grid, np.ndarray), f"valid ({n}, {points}) refused: {grid}"
     if is_int(n, -2**70, 0) or is_int(points, -2**70, 1):
         assert isinstance(grid, (TypeError, ValueError))  # were empty grids or a grid without n - 1
+
+
+def test_default_grid_beyond_float64_precision() -> None:
+    assert E.default_grid(2**62, 2).tolist() == [0, 2**62 - 1]  # linspace gave [0, 2**62]: m = n is off the grid
+    assert E.default_grid(2**62, 3).tolist() == [0, 2**61, 2**62 - 1]  # (2**62 - 1) / 2 rounds half to even
+    assert E.default_grid(2**53 + 1, 3).tolist() == [0, 2**52, 2**53]
+    assert E.default_grid(100, 4).tolist() == [0, 33, 66, 99]
+    with pytest.raises(ValueError, match="grid of 1000000000000 revealed counts"):
+        E.default_grid(2**62, 10**12)  # was MemoryError
 
 
 def test_block_grid_is_validated_before_clipping() -> None:

@@ -38,9 +38,18 @@ def default_grid(n: int, points: int = DEFAULT_GRID_POINTS) -> NDArray[np.int64]
         raise ValueError(f"n must satisfy 1 <= n <= 2**62, got {n}")
     if points < 2:
         raise ValueError(f"points must be >= 2 (both ends of the grid), got {points}")
+    require_memory(16 * min(n, points), f"a grid of {min(n, points)} revealed counts")
     if n <= points:
         return np.arange(n, dtype=np.int64)
-    return np.unique(np.round(np.linspace(0, n - 1, points)).astype(np.int64))
+    if n - 1 <= 2**53:  # float64 holds every count exactly
+        return np.unique(np.round(np.linspace(0, n - 1, points)).astype(np.int64))
+    # Beyond 2**53 linspace rounds n - 1 up to n (off the grid): the same values, rounded half to even, in integers.
+    span = points - 1
+    counts = []
+    for i in range(points):
+        q, r = divmod(i * (n - 1), span)
+        counts.append(q + (2 * r > span or (2 * r == span and q % 2 == 1)))
+    return np.unique(np.asarray(counts, dtype=np.int64))
 
 
 # ---- error bars for linear functionals of h (SPEC §5.1) ---------------------------------------------------------------
