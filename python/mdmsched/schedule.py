@@ -92,8 +92,9 @@ class Schedule:
 
     def to_json(self) -> str:
         """The schedule as a JSON object (see :meth:`to_dict`); ``Schedule.from_json(s.to_json()) == s`` and the
-        floats ``error``/``bound`` round-trip bit for bit."""
-        return json.dumps(self.to_dict())
+        floats ``error``/``bound`` round-trip bit for bit. Strict JSON: an infinite ``error``/``bound`` raises
+        ``ValueError``."""
+        return _dump_json(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes | dict[str, Any]) -> Schedule:
@@ -280,7 +281,7 @@ class BlockSchedule:
 
     def to_json(self) -> str:
         """JSON of :meth:`to_dict`; ``BlockSchedule.from_json(b.to_json()) == b``."""
-        return json.dumps(self.to_dict())
+        return _dump_json(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes | dict[str, Any]) -> BlockSchedule:
@@ -316,10 +317,22 @@ def as_step_sizes(value: Any, n: int | None = None, name: str = "sizes") -> NDAr
     return as_sizes(raw, n, name)
 
 
+def _dump_json(data: dict[str, Any]) -> str:
+    """``json.dumps`` of strict JSON: an infinite error or bound is refused with ``ValueError`` (not ``Infinity``)."""
+    try:
+        return json.dumps(data, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"schedule {data.get('name')!r} has an infinite error or bound, which strict JSON cannot "
+                         "hold") from None
+
+
 def _load_json(text: str | bytes | bytearray) -> Any:
     """``json.loads`` whose every failure (syntax, encoding, nesting too deep to decode) is one ``ValueError``."""
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"schedule JSON must be strict JSON, got the constant {constant}")
+
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=refuse)
     except RecursionError:
         raise ValueError("schedule JSON is nested too deeply") from None
     except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
@@ -327,14 +340,15 @@ def _load_json(text: str | bytes | bytearray) -> Any:
 
 
 def _as_label_value(value: Any, name: str) -> float:
-    """``error``/``bound`` (nats): a real number, not NaN (JSON output must stay strict); ``TypeError`` for strings."""
+    """``error``/``bound`` (nats): a real number, not NaN; ``TypeError`` for strings. ``+inf`` (an error that overflowed
+    double precision) is kept, but :meth:`Schedule.to_json` refuses it (strict JSON has no infinity)."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number (nats) or None, got {type(value).__name__} {value!r}")
     out = float(value)
-    if not math.isfinite(out):
-        raise ValueError(f"{name} must be finite, got {out!r}")
+    if math.isnan(out):
+        raise ValueError(f"{name} must be a number, got {out!r}")
     return out
 
 
