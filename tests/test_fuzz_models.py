@@ -147,11 +147,12 @@ def test_schedule_constructor(sizes: Any, error: Any, bound: Any, name: Any) -> 
             assert math.isinf(result.error or 0.0) or math.isinf(result.bound or 0.0)
 
 
+def _json_containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+
+
 json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True) |
-                           st.text(max_size=4),
-                           lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4),
-                                                                                              children, max_size=3),
-                           max_leaves=12)
+                           st.text(max_size=4), _json_containers, max_leaves=12)
 json_sizes = st.one_of(st.lists(st.integers(-2, 2**64), min_size=0, max_size=5), json_values)
 
 
