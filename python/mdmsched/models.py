@@ -194,7 +194,8 @@ def as_masked_model(model: object) -> MaskedModel:
 
 
 def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """Validate what ``score`` returned: shape (B, n), real, and at masked positions finite and >= 0 (nats).
+    """Validate what ``score`` returned: shape (B, n), real, and at masked positions finite, >= 0 (nats; rounding
+    noise down to ``-1e-9`` relative is clamped to 0) and <= :data:`MAX_SCORE`. ``mask`` must be bool; B may be 0.
 
     Returns the float64 values at masked positions as a (B, n) array with zeros elsewhere (O(B n)).
     """
