@@ -598,6 +598,13 @@ def test_simulate_guards_and_seeds() -> None:
 
     with pytest.raises(ValueError, match="negative token ids"):
         simulate(Negative(), [1, 1], 2, n=2)  # were written into the samples
+
+    class ScoreOnly:
+        def score(self, t: NDArray, m: NDArray, target: str = "cross_entropy") -> NDArray:
+            return np.zeros(t.shape)
+
+    with pytest.raises(TypeError, match="model must be able to draw tokens"):
+        simulate(ScoreOnly(), [2], 2, n=2)  # was AttributeError at the first step
     assert simulate(law, [1, 1], 2, seed=np.random.default_rng(0)).shape == (2, 2)
 
 

@@ -39,7 +39,11 @@ def _as_target_law(target: Any) -> ExactModel:
 def _as_sampler(model: Any) -> MaskedModel:
     if isinstance(model, (np.ndarray, list, tuple)):
         return as_masked_model(ExactPredictor(model))
-    return as_masked_model(model)
+    sampler = as_masked_model(model)
+    if not callable(getattr(sampler, "sample", None)):
+        raise TypeError(f"model must be able to draw tokens (a sample(tokens, mask, rng) method, or a predictor of "
+                        f"probabilities), got {type(model).__name__} with score only")
+    return sampler
 
 
 def _region_positions(region: ArrayLike | None, length: int) -> NDArray[np.int64]:
