@@ -678,6 +678,10 @@ def test_generate_regressions() -> None:
         generate(model, rows, 0, np.array([[2**63, 2**63 + 4]], dtype=np.uint64), 4, rng=rng)  # ran, wrong reveals
     with pytest.raises(ValueError, match="mask_id must be"):
         TorchModel(_Uniform(), mask_id=2**70)  # was OverflowError at the first call
+    with pytest.raises(TypeError, match="model must have a sample"):
+        generate(None, rows, 0, [[4]], 4, rng=rng)  # type: ignore[arg-type]  # was AttributeError
+    with pytest.raises(TypeError, match="model must have a score"):
+        generate(None, rows, 0, [[4]], 4, rng=rng, teacher=rows)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="device 'nope' is not usable"):
         TorchModel(_Uniform(), mask_id=3, device="nope")  # was torch's RuntimeError
 

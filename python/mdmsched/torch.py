@@ -383,6 +383,9 @@ def generate(model: MaskedModel, rows: ArrayLike, region: ArrayLike | int, num_t
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    needed = "sample" if teacher is None else "score"
+    if not callable(getattr(model, needed, None)):
+        raise TypeError(f"model must have a {needed}() method (e.g. a TorchModel), got {type(model).__name__}")
     tokens = np.asarray(rows)
     if tokens.dtype.kind not in "iu":
         raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
