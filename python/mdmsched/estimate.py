@@ -10,6 +10,7 @@ shards, run anywhere (:func:`run_shard`) and merged (:func:`merge_shards`) into 
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -19,19 +20,36 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes, require_memory
+from ._validation import as_int, require_memory
 from .curve import project_monotone
 from .models import MaskedModel, Target, as_masked_model, as_target, check_scores
+from .schedule import as_step_sizes as as_sizes
 
 #: Default number of grid points when ``n`` is larger (every ``m`` below it is measured exactly).
 DEFAULT_GRID_POINTS = 32
 
 
 def default_grid(n: int, points: int = DEFAULT_GRID_POINTS) -> NDArray[np.int64]:
-    """Revealed counts ``m``: every ``m = 0..n-1`` when ``n <= points``, else ``points`` evenly spaced values incl. both ends."""
+    """Revealed counts ``m``: every ``m = 0..n-1`` when ``n <= points``, else ``points`` evenly spaced values incl. both ends.
+
+    ``n >= 1`` and ``points >= 2`` are integers (``ValueError``/``TypeError`` otherwise); ``n`` up to ``2**62``."""
+    n, points = as_int(n, "n"), as_int(points, "points")
+    if not 1 <= n <= 2**62:
+        raise ValueError(f"n must satisfy 1 <= n <= 2**62, got {n}")
+    if points < 2:
+        raise ValueError(f"points must be >= 2 (both ends of the grid), got {points}")
+    require_memory(16 * min(n, points), f"a grid of {min(n, points)} revealed counts")
     if n <= points:
         return np.arange(n, dtype=np.int64)
-    return np.unique(np.round(np.linspace(0, n - 1, points)).astype(np.int64))
+    if n - 1 <= 2**53:  # float64 holds every count exactly
+        return np.unique(np.round(np.linspace(0, n - 1, points)).astype(np.int64))
+    # Beyond 2**53 linspace rounds n - 1 up to n (off the grid): the same values, rounded half to even, in integers.
+    span = points - 1
+    counts = []
+    for i in range(points):
+        q, r = divmod(i * (n - 1), span)
+        counts.append(q + (2 * r > span or (2 * r == span and q % 2 == 1)))
+    return np.unique(np.asarray(counts, dtype=np.int64))
 
 
 # ---- error bars for linear functionals of h (SPEC §5.1) ---------------------------------------------------------------
@@ -198,7 +216,7 @@ def _linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], co
 
 
 def _as_confidence(confidence: object) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating)):
+    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, numbers.Real):
         raise TypeError(f"confidence must be a real number in (0, 1), got {type(confidence).__name__} {confidence!r}")
     value = float(confidence)
     if not 0.0 < value < 1.0:
@@ -207,7 +225,7 @@ def _as_confidence(confidence: object) -> float:
 
 
 def _as_entropy(entropy: object) -> float:
-    if isinstance(entropy, bool) or not isinstance(entropy, (int, float, np.floating, np.integer)):
+    if isinstance(entropy, (bool, np.bool_)) or not isinstance(entropy, numbers.Real):
         raise TypeError(f"entropy must be a real number (nats), got {type(entropy).__name__} {entropy!r}")
     value = float(entropy)
     if not (math.isfinite(value) and value >= 0):
@@ -328,9 +346,12 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
 
     ``seed=None`` draws a fresh seed once; the plan records it, so every shard agrees.
     """
+    if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
+        raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
     shape = (as_int(data_shape[0], "data rows"), as_int(data_shape[1], "data length"))
     if shape[0] < 2 or shape[1] < 1:
         raise ValueError(f"data must be N x length with N >= 2, got shape {shape}")
+    require_memory(16 * shape[1], "the generated positions")  # before the first array of length ``length``
     free = _free_positions(region, shape)
     n = free.shape[1]
     points = _as_grid(grid, n)
@@ -340,20 +361,41 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     require_memory(8 * points.size * shape[0] + 16 * free.size, "the estimation jobs")
+    per_call = reps * min(max(1, batch_size // reps), points.size * shape[0])  # rows in one model call
+    require_memory(40 * per_call * shape[1], f"one model call's batch ({per_call} rows of length {shape[1]})")
     base = int(np.random.SeedSequence().entropy) if seed is None else as_int(seed, "seed")  # type: ignore[arg-type]
     if base < 0:
         raise ValueError(f"seed must be >= 0, got {base}")
-    return EstimatePlan(shape[1], shape[0], np.ascontiguousarray(free), hidden, points, reps, max(1, batch_size // reps), base,
-                        as_target(target), as_int(stream, "stream"))
+    lane = as_int(stream, "stream")
+    if lane < 0:
+        raise ValueError(f"stream must be >= 0, got {lane}")
+    return EstimatePlan(shape[1], shape[0], np.ascontiguousarray(free), _as_hidden(hidden, shape), points, reps,
+                        max(1, batch_size // reps), base, as_target(target), lane)
+
+
+def _as_hidden(hidden: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.bool_] | None:
+    """Always-masked positions: None, or bools of shape ``(length,)``, ``(1, length)`` or ``(N, length)`` (2-D out)."""
+    if hidden is None:
+        return None
+    marks = np.asarray(hidden)
+    if marks.dtype != np.bool_:
+        raise TypeError(f"hidden must be a boolean array (True = always masked), got dtype {marks.dtype}")
+    if marks.shape not in ((shape[1],), (1, shape[1]), shape):
+        raise ValueError(f"hidden must have shape ({shape[1]},) or ({shape[0]}, {shape[1]}), got {marks.shape}")
+    return np.ascontiguousarray(marks.reshape(-1, shape[1]))
 
 
 def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, batches: range | None = None) -> ShardResult:
     """Run the batches ``batches`` (default: all) of ``plan`` on ``model`` and ``data``; the data must be the planned rows."""
+    if not isinstance(plan, EstimatePlan):
+        raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     scorer = as_masked_model(model)
     rows = _as_rows(data)
     if rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
     batches = range(plan.num_batches) if batches is None else batches
+    if not isinstance(batches, range):
+        raise TypeError(f"batches must be a range of batch indices (from plan.shards), got {type(batches).__name__}")
     if batches.step != 1 or batches.start < 0 or batches.stop > plan.num_batches:
         raise ValueError(f"batches must be a contiguous range within 0..{plan.num_batches}, got {batches}")
     first = batches.start * plan.jobs_per_batch
@@ -394,9 +436,12 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
 
 def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_seconds: float = 0.0) -> CurveEstimate:
     """Place every shard's job values and compute the estimate; shards must cover every batch exactly once."""
+    if not isinstance(plan, EstimatePlan):
+        raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     values = np.full(plan.num_jobs, np.nan)
     covered = np.zeros(plan.num_batches, dtype=np.int64)
     for result in results:
+        _check_shard(plan, result)
         covered[result.batches.start:result.batches.stop] += 1
         values[result.first_job:result.first_job + result.values.size] = result.values
     if covered.size and (covered != 1).any():
@@ -405,6 +450,24 @@ def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_se
     return _estimate_from_samples(plan, values.reshape(plan.grid.size, plan.rows),
                                   sum(r.model_calls for r in results), sum(r.model_seconds for r in results),
                                   total_seconds)
+
+
+def _check_shard(plan: EstimatePlan, result: object) -> None:
+    """A shard result that fits ``plan``: its batches lie in the plan, its values are its jobs' (finite) values."""
+    if not isinstance(result, ShardResult):
+        raise TypeError(f"results must be ShardResults (from run_shard), got {type(result).__name__}")
+    batches = result.batches
+    if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start < batches.stop <= plan.num_batches:
+        raise ValueError(f"a shard's batches must be a non-empty contiguous range within 0..{plan.num_batches}, "
+                         f"got {batches!r}")
+    first = batches.start * plan.jobs_per_batch
+    count = min(batches.stop * plan.jobs_per_batch, plan.num_jobs) - first
+    values = result.values
+    if result.first_job != first or not isinstance(values, np.ndarray) or values.shape != (count,):
+        raise ValueError(f"a shard of batches {batches} must start at job {first} and hold {count} values, got job "
+                         f"{result.first_job!r} and {np.shape(values)}: was it run with another plan?")
+    if values.dtype.kind != "f" or not np.isfinite(values).all():
+        raise ValueError(f"a shard of batches {batches} holds non-finite or non-float values")
 
 
 def _estimate_from_samples(plan: EstimatePlan, samples: NDArray[np.float64], calls: int, model_seconds: float,
@@ -544,13 +607,14 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
     if length < 1:
         raise ValueError(f"block_length must be >= 1, got {length}")
     free = _free_positions(region, rows.shape)
+    checked = None if grid is None else _as_grid(grid, 2**62)  # integers >= 0; clipped to each block below
     base = plan_estimate(rows.shape, region=region, reps=reps, batch_size=batch_size, seed=seed, target=target)
     curves = []
     for b, start in enumerate(range(0, free.shape[1], length)):
         stop = min(start + length, free.shape[1])
         hidden = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)  # one layout for all rows when it is shared
         np.put_along_axis(hidden, free[:, stop:], True, axis=1)
-        block_grid = None if grid is None else np.unique(np.clip(np.asarray(grid), 0, stop - start - 1))
+        block_grid = None if checked is None else np.unique(np.clip(checked, 0, stop - start - 1))
         block_region = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)
         np.put_along_axis(block_region, free[:, start:stop], True, axis=1)
         if free.shape[0] == 1:

@@ -26,6 +26,9 @@ TARGETS: tuple[Target, ...] = ("cross_entropy", "entropy")
 
 #: Largest number of probability cells reduced at once by :class:`ProbabilityModel` (bounds its scratch memory).
 CHUNK_CELLS = 1 << 20
+#: Largest per-position score (nats) :func:`check_scores` accepts: far above any float32/float64 log-loss
+#: (``-log`` of the smallest double is 745), small enough that sums over any batch, row and step stay finite.
+MAX_SCORE = 1e100
 
 
 @runtime_checkable
@@ -85,7 +88,7 @@ class ProbabilityModel:
         batch, n = tokens.shape
         if self.vocab_size is not None:
             require_memory(batch * n * self.vocab_size * 8, f"the predictor's (B={batch}, n={n}, q) output")
-        probs = np.asarray(self.predict(tokens, mask))
+        probs = _as_array(self.predict(tokens, mask), "predictor")
         if probs.dtype.kind not in "iuf":
             raise ValueError(f"predictor returned dtype {probs.dtype}; expected real probabilities")
         if probs.ndim != 3 or probs.shape[:2] != (batch, n) or probs.shape[2] < 1:
@@ -119,6 +122,8 @@ class ProbabilityModel:
         step = max(1, CHUNK_CELLS // q)
         for lo in range(0, rows.size, step):
             chunk = probs[rows[lo:lo + step], cols[lo:lo + step]]  # (chunk, q) in the caller's dtype
+            if chunk.dtype.kind != "f":  # integer (one-hot) probabilities: the logs need a float chunk
+                chunk = chunk.astype(np.float64)
             _check_values(chunk)
             _check_sums(chunk, tol)
             logs = np.zeros_like(chunk)
@@ -170,6 +175,14 @@ def _check_sums(rows: NDArray[Any], tol: float) -> NDArray[np.float64]:
     return sums
 
 
+def _as_array(values: object, who: str) -> NDArray[Any]:
+    """``np.asarray(values)``, with numpy's failures on ragged or exotic objects reported as ``who``'s output."""
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{who} returned {type(values).__name__} that is not an array: {err}") from None
+
+
 def as_masked_model(model: object) -> MaskedModel:
     """A :class:`MaskedModel` as is; a plain predictor callable wrapped in :class:`ProbabilityModel`."""
     if isinstance(model, MaskedModel):
@@ -181,11 +194,15 @@ def as_masked_model(model: object) -> MaskedModel:
 
 
 def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """Validate what ``score`` returned: shape (B, n), real, and at masked positions finite and >= 0 (nats).
+    """Validate what ``score`` returned: shape (B, n), real, and at masked positions finite, >= 0 (nats; rounding
+    noise down to ``-1e-9`` relative is clamped to 0) and <= :data:`MAX_SCORE`. ``mask`` must be bool; B may be 0.
 
     Returns the float64 values at masked positions as a (B, n) array with zeros elsewhere (O(B n)).
     """
-    arr = np.asarray(values)
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"mask must be a bool array (True = masked), got dtype {mask.dtype}")
+    arr = _as_array(values, "model.score")
     if arr.dtype.kind not in "iuf":
         raise ValueError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
     if arr.shape != mask.shape:
@@ -193,10 +210,15 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     out = np.where(mask, arr, 0.0)
     if out.dtype != np.float64:
         out = out.astype(np.float64)
+    if out.size == 0:
+        return out
     lowest, highest = float(out.min()), float(out.max())
     if not (np.isfinite(lowest) and np.isfinite(highest)):
         raise ValueError("model.score returned NaN or an infinite value at a masked position (a true token of "
                          "probability 0 has infinite cross-entropy)")
+    if highest > MAX_SCORE:
+        raise ValueError(f"model.score returned {highest!r} nats at a masked position, above {MAX_SCORE:g}: not a "
+                         "log-loss or entropy (sums of such values overflow)")
     if lowest < -1e-9 * max(1.0, abs(highest)):
         raise ValueError(f"model.score returned a negative value ({lowest!r}) at a masked position; "
                          "log-losses and entropies are >= 0")
@@ -204,5 +226,5 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     return out
 
 
-__all__ = ["CHUNK_CELLS", "MaskedModel", "ProbabilityModel", "SamplingModel", "TARGETS", "Target", "as_masked_model",
+__all__ = ["CHUNK_CELLS", "MAX_SCORE", "MaskedModel", "ProbabilityModel", "SamplingModel", "TARGETS", "Target", "as_masked_model",
            "as_target", "check_scores"]

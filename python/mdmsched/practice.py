@@ -23,12 +23,16 @@ MASKGIT_METHODS = ("cosine", "uniform", "pow2", "pow3", "log", "exp")
 #: Largest number of passes (model calls) or positions a rule builds arrays for; larger values raise ``ValueError``
 #: before any allocation (no sampler run makes 16.7 million model calls).
 MAX_COUNT = 2**24
+#: Largest sequence length ``n`` a rule accepts: counts are int64 (larger values raise ``ValueError``, not overflow).
+MAX_LENGTH = 2**62
 
 
 def _count(value: int, name: str, minimum: int = 1) -> int:
     out = as_int(value, name)
     if out < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {out}")
+    if out > MAX_LENGTH:
+        raise ValueError(f"{name} must be <= 2**62 (int64 counts), got {out}")
     return out
 
 
@@ -124,7 +128,13 @@ def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     """MaskGIT ``decode``'s per-pass counts for mask ratios ``r_j`` (float32) at ``t = j / num_iter``,
     ``j = 1..num_iter-1``: ``mask_len = max(1, min(unknown - 1, floor(float32(n * clip(r_j, 1e-6, 1)))))`` stay
     masked after pass ``j``; the last pass reveals the rest. O(num_iter)."""
-    r = np.clip(np.asarray(ratios, dtype=_F32), _F32(1e-6), _F32(1))
+    n = _count(n, "n")
+    raw = np.asarray(ratios)
+    if raw.dtype.kind not in "iuf" or raw.ndim != 1:
+        raise TypeError(f"ratios must be a 1-D array of real numbers, got {raw.dtype} of shape {raw.shape}")
+    if not np.isfinite(raw).all():
+        raise ValueError("ratios must be finite (MaskGIT's arithmetic gave NaN or inf)")
+    r = np.clip(raw.astype(_F32), _F32(1e-6), _F32(1))
     lengths = np.floor(_mul32(r, _F32(n))).astype(np.int64)
     counts, unknown = [], n
     for length in lengths.tolist():
@@ -142,16 +152,26 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
     ``fma(-j, rk, 1)``; ``powE`` is ``fma(-j**E, rk**E, 1)`` (``j**E`` and ``rk**E`` by float32 products);
     ``cosine`` is ``cos(float32(pi / 2) * float32(j rk))``; ``log`` is ``-log2(t) / log2(n)``; ``exp`` is
     ``1 - exp2(fma(j, float32(log2(n) rk), -log2(n)))``. Transcendentals are evaluated in double and rounded to
-    float32. Every count of ``practice_schedules.json`` is reproduced with this arithmetic.
+    float32. Every count of ``practice_schedules.json`` is reproduced with this arithmetic. ``powE`` with ``j**E``
+    overflowing float32 while ``rk**E`` underflows would be ``inf * 0 = NaN``: ``ValueError``.
     """
+    n, k = _count(n, "n"), _steps(k)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string, got {type(method).__name__}")
     j = np.arange(1, k, dtype=_F32)
     rk = _F32(1) / _F32(k)
     if method == "uniform":
         return _fma32(-j, rk, 1.0)
-    if method.startswith("pow") and method[3:].isdigit() and int(method[3:]) >= 1:
+    if method.startswith("pow") and method[3:].isascii() and method[3:].isdigit() and int(method[3:]) >= 1:
         power_j, power_rk = j.copy(), rk
-        for _ in range(int(method[3:]) - 1):
-            power_j, power_rk = _mul32(power_j, j), _F32(power_rk * rk)
+        with np.errstate(over="ignore", under="ignore"):
+            for _ in range(int(method[3:]) - 1):
+                if j.size == 0 or (power_rk == 0 and np.isinf(power_j[1:]).all()):
+                    break  # nothing changes any more: rk**E stays 0, j**E stays 1 at j = 1 and inf at j >= 2
+                power_j, power_rk = _mul32(power_j, j), _F32(power_rk * rk)
+        if power_rk == 0 and np.isinf(power_j).any():
+            raise ValueError(f"method {method!r} at k = {k}: float32 j**E overflows while (1/k)**E underflows, so "
+                             "MaskGIT's ratio is inf * 0 = NaN")
         return _fma32(-power_j, power_rk, 1.0)
     t = _mul32(j, rk)
     if method == "cosine":
@@ -174,8 +194,6 @@ def maskgit(n: int, k: int, method: str = "cosine") -> Schedule:
     """
     n = _count(n, "n")
     k = _steps(k)
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string, got {type(method).__name__}")
     return _peer(maskgit_counts(n, maskgit_ratios(n, k, method)), f"MaskGIT {method} (k={k})")
 
 
@@ -265,6 +283,8 @@ def _cos32(x: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def _dllm_alpha(kind: str) -> Callable[[NDArray[np.float32]], NDArray[np.float32]]:
+    if not isinstance(kind, str):
+        raise TypeError(f"alpha must be 'linear' or 'cosine', got {type(kind).__name__} {kind!r}")
     if kind == "linear":
         return lambda t: np.asarray(_F32(1) - t, dtype=_F32)
     if kind == "cosine":
@@ -276,18 +296,32 @@ def dllm_counts(n: int, alpha_grid: NDArray[np.float32]) -> NDArray[np.int64]:
     """dllm ``get_num_transfer_tokens`` (``stochastic=False``) for float32 ``alpha`` at ``t = i / k``, ``i = 0..k``:
     pass ``j`` (``t = (k-j)/k``, ``s = t - 1/k``) reveals ``round(M (1 - r))`` (round half to even, capped at
     ``M``), ``r = float32((1 - alpha(s)) / (1 - alpha(t)))`` and ``1 - r`` in double; it stops when nothing is left.
-    Passes of 0 are returned here (dllm drops them). O(k)."""
-    alpha = np.asarray(alpha_grid, dtype=_F32)
+    Passes of 0 are returned here (dllm drops them). ``alpha_grid`` must be finite with ``alpha < 1`` at ``t > 0`` (the
+    ratio's denominators), ``alpha = 1`` at ``t = 0`` and give counts >= 0 (``alpha`` non-increasing in ``t``), else
+    ``ValueError``. O(k)."""
+    n = _count(n, "n")
+    raw = np.asarray(alpha_grid)
+    if raw.dtype.kind not in "iuf" or raw.ndim != 1 or raw.size < 2:
+        raise TypeError(f"alpha_grid must be a 1-D real array of k + 1 >= 2 values, got {raw.dtype} {raw.shape}")
+    alpha = raw.astype(_F32)
+    if not np.isfinite(alpha).all():
+        raise ValueError("alpha_grid must be finite")
     k = alpha.size - 1
     masked_fraction = (_F32(1) - alpha).astype(_F32)
+    if not (masked_fraction[1:] > 0).all():
+        raise ValueError("alpha_grid must be < 1 at every t > 0 (1 - alpha(t) is a denominator)")
     counts, masked = [], n
     for j in range(k):
         ratio = _F32(masked_fraction[k - 1 - j] / masked_fraction[k - j])
         c = min(masked, int(np.round(np.float64(masked) * (1.0 - float(ratio)))))
+        if c < 0:
+            raise ValueError(f"alpha_grid must be non-increasing in t (pass {j} would reveal {c} tokens)")
         counts.append(c)
         masked -= c
         if masked == 0:
             break
+    if masked:
+        raise ValueError(f"alpha_grid leaves {masked} of n = {n} positions masked (dllm needs alpha = 1 at t = 0)")
     return np.asarray(counts, dtype=np.int64)
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_real, as_sizes
+from ._validation import as_int, as_sizes, require_memory
+
+#: Largest ``n`` a schedule may cover: its breakpoints ``N_j`` are int64.
+MAX_POSITIONS = 2**63 - 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,17 +38,23 @@ class Schedule:
     _breakpoints: NDArray[np.int64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        sizes = as_sizes(self.sizes).copy()
+        sizes = as_step_sizes(self.sizes).copy()
+        if int(sizes.max()) > MAX_POSITIONS // sizes.size:  # the int64 cumulative sum could wrap: add Python ints
+            total = sum(map(int, sizes))
+            if total > MAX_POSITIONS:
+                raise ValueError(f"sizes must sum to at most 2**63 - 1 (int64 breakpoints), got {total}")
         sizes.setflags(write=False)
         breakpoints = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         breakpoints.setflags(write=False)
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "_breakpoints", breakpoints)
         object.__setattr__(self, "passes", sizes if self.passes is None else _as_passes(self.passes, sizes))
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {type(self.name).__name__} {self.name!r}")
         if self.error is not None:
-            object.__setattr__(self, "error", as_real(self.error, "error"))  # a number, not "1.5"; finite
+            object.__setattr__(self, "error", _as_label_value(self.error, "error"))
         if self.bound is not None:
-            object.__setattr__(self, "bound", as_real(self.bound, "bound"))
+            object.__setattr__(self, "bound", _as_label_value(self.bound, "bound"))
 
     @classmethod
     def from_breakpoints(cls, breakpoints: ArrayLike, **kwargs: Any) -> Schedule:
@@ -81,18 +92,19 @@ class Schedule:
 
     def to_json(self) -> str:
         """The schedule as a JSON object (see :meth:`to_dict`); ``Schedule.from_json(s.to_json()) == s`` and the
-        floats ``error``/``bound`` round-trip bit for bit."""
-        return json.dumps(self.to_dict())
+        floats ``error``/``bound`` round-trip bit for bit. Strict JSON: an infinite ``error``/``bound`` raises
+        ``ValueError``."""
+        return _dump_json(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes | dict[str, Any]) -> Schedule:
         """Inverse of :meth:`to_json` (also takes the decoded dict). ``n``/``k``, when present, are checked."""
-        data = json.loads(text) if isinstance(text, (str, bytes)) else text
+        data = _load_json(text) if isinstance(text, (str, bytes, bytearray)) else text
         if not isinstance(data, dict):
             raise TypeError(f"a schedule's JSON must be an object, got {type(data).__name__}")
         if "sizes" not in data:
             raise ValueError("a schedule's JSON must have the key 'sizes'")
-        out = cls(np.asarray(data["sizes"]), error=data.get("error"), name=str(data.get("name", "schedule")),
+        out = cls(np.asarray(data["sizes"]), error=data.get("error"), name=data.get("name", "schedule"),
                   bound=data.get("bound"), passes=np.asarray(data["sizes"] if data.get("passes") is None else data["passes"]))
         for key in ("n", "k"):
             if key in data and data[key] != getattr(out, key):
@@ -105,6 +117,7 @@ class Schedule:
         rows = as_int(batch, "batch")
         if rows < 1:
             raise ValueError(f"batch must be >= 1, got {rows}")
+        require_memory(8 * rows * self.passes.size, f"a (batch={rows}, {self.passes.size}) transfer table")
         return np.tile(self.passes, (rows, 1))
 
     def mask_ratio_function(self) -> MaskRatioFunction:
@@ -190,7 +203,10 @@ class MaskRatioFunction:
     ratios: NDArray[np.float32]  # r(j / num_iter) for j = 1..num_iter-1
 
     def __call__(self, t: float | ArrayLike) -> Any:
-        arr = np.asarray(t, dtype=np.float64)
+        raw = np.asarray(t)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(f"t must be a real number or an array of them, got {type(t).__name__} {t!r}")
+        arr = raw.astype(np.float64)
         if not np.all((arr >= 0) & (arr <= 1)):
             raise ValueError(f"t must lie in [0, 1], got {t!r}")
         grid = np.concatenate(([np.float32(1)], self.ratios, [np.float32(0)])).astype(np.float32)
@@ -211,9 +227,13 @@ class BlockSchedule:
     name: str = "blockwise"
 
     def __post_init__(self) -> None:
+        if isinstance(self.blocks, (str, bytes)) or not hasattr(self.blocks, "__iter__"):
+            raise TypeError(f"blocks must be a non-empty sequence of Schedule, got {type(self.blocks).__name__}")
         blocks = tuple(self.blocks)
         if not blocks or not all(isinstance(b, Schedule) for b in blocks):
             raise TypeError("blocks must be a non-empty sequence of Schedule")
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {type(self.name).__name__} {self.name!r}")
         object.__setattr__(self, "blocks", blocks)
 
     @property
@@ -276,6 +296,7 @@ class BlockSchedule:
         rows = as_int(batch, "batch")
         if rows < 1:
             raise ValueError(f"batch must be >= 1, got {rows}")
+        require_memory(8 * rows * table.size, f"a (blocks={table.shape[0]}, batch={rows}, {width}) transfer table")
         return np.repeat(table[:, None, :], rows, axis=1)
 
     def to_dict(self) -> dict[str, Any]:
@@ -285,15 +306,15 @@ class BlockSchedule:
 
     def to_json(self) -> str:
         """JSON of :meth:`to_dict`; ``BlockSchedule.from_json(b.to_json()) == b``."""
-        return json.dumps(self.to_dict())
+        return _dump_json(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str | bytes | dict[str, Any]) -> BlockSchedule:
         """Inverse of :meth:`to_json` (also takes the decoded dict)."""
-        data = json.loads(text) if isinstance(text, (str, bytes)) else text
+        data = _load_json(text) if isinstance(text, (str, bytes, bytearray)) else text
         if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
             raise TypeError("a block schedule's JSON must be an object with a list 'blocks'")
-        return cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=str(data.get("name", "blockwise")))
+        return cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=data.get("name", "blockwise"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BlockSchedule):
@@ -311,13 +332,60 @@ class BlockSchedule:
         return f"BlockSchedule({', '.join(parts)})"
 
 
+def as_step_sizes(value: Any, n: int | None = None, name: str = "sizes") -> NDArray[np.int64]:
+    """:func:`~mdmsched._validation.as_sizes`, refusing unsigned entries above ``2**63 - 1`` that its int64
+    conversion would wrap to negative sizes (``[2**64 - 1, 5]`` would pass as ``[-1, 5]``, summing to 4)."""
+    raw = value if isinstance(value, np.ndarray) else getattr(value, "sizes", value)
+    raw = np.asarray(raw)
+    if raw.dtype.kind == "u" and raw.size and int(raw.max()) > MAX_POSITIONS:
+        raise ValueError(f"{name} must be <= 2**63 - 1, got {int(raw.max())}")
+    return as_sizes(raw, n, name)
+
+
+def _dump_json(data: dict[str, Any]) -> str:
+    """``json.dumps`` of strict JSON: an infinite error or bound is refused with ``ValueError`` (not ``Infinity``)."""
+    try:
+        return json.dumps(data, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"schedule {data.get('name')!r} has an infinite error or bound, which strict JSON cannot "
+                         "hold") from None
+
+
+def _load_json(text: str | bytes | bytearray) -> Any:
+    """``json.loads`` whose every failure (syntax, encoding, nesting too deep to decode) is one ``ValueError``."""
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"schedule JSON must be strict JSON, got the constant {constant}")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except RecursionError:
+        raise ValueError("schedule JSON is nested too deeply") from None
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
+        raise ValueError(f"schedule JSON is not valid JSON: {err}") from None
+
+
+def _as_label_value(value: Any, name: str) -> float:
+    """``error``/``bound`` (nats): a real number, not NaN; ``TypeError`` for strings. ``+inf`` (an error that overflowed
+    double precision) is kept, but :meth:`Schedule.to_json` refuses it (strict JSON has no infinity)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number (nats) or None, got {type(value).__name__} {value!r}")
+    out = float(value)
+    if math.isnan(out):
+        raise ValueError(f"{name} must be a number, got {out!r}")
+    return out
+
+
 def _as_passes(passes: Any, sizes: NDArray[np.int64]) -> NDArray[np.int64]:
     """Per-call counts: non-negative integers whose non-zero entries are ``sizes``, in order."""
     arr = np.asarray(passes)
+    if arr.size == 0:
+        raise ValueError("passes must be a non-empty 1-D sequence of counts whose non-zero entries are sizes")
     if arr.dtype.kind not in "iu":
         raise TypeError(f"passes must be integers, got dtype {arr.dtype}")
-    if arr.ndim != 1 or (arr < 0).any():
-        raise ValueError(f"passes must be a 1-D sequence of counts >= 0, got {passes!r}")
+    if arr.ndim != 1 or (arr < 0).any() or (arr.dtype.kind == "u" and int(arr.max()) > MAX_POSITIONS):
+        raise ValueError(f"passes must be a 1-D sequence of counts 0 <= p <= 2**63 - 1, got {passes!r}")
     out = np.ascontiguousarray(arr, dtype=np.int64)
     if not np.array_equal(out[out > 0], sizes):
         raise ValueError("the non-zero passes must be the schedule's sizes, in order")

@@ -9,16 +9,18 @@ masked while a block is generated. Positions outside ``region`` (the prompt) are
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes, require_memory
+from ._validation import as_int, require_memory
 from .distribution import as_dense
 from .models import MaskedModel, as_masked_model, check_scores
 from .predictors import ExactModel, ExactPredictor, Predictor
+from .schedule import as_step_sizes as as_sizes
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
@@ -37,7 +39,11 @@ def _as_target_law(target: Any) -> ExactModel:
 def _as_sampler(model: Any) -> MaskedModel:
     if isinstance(model, (np.ndarray, list, tuple)):
         return as_masked_model(ExactPredictor(model))
-    return as_masked_model(model)
+    sampler = as_masked_model(model)
+    if not callable(getattr(sampler, "sample", None)):
+        raise TypeError(f"model must be able to draw tokens (a sample(tokens, mask, rng) method, or a predictor of "
+                        f"probabilities), got {type(model).__name__} with score only")
+    return sampler
 
 
 def _region_positions(region: ArrayLike | None, length: int) -> NDArray[np.int64]:
@@ -83,6 +89,16 @@ def _reveal_steps(rng: np.random.Generator, batch: int, blocks: list[NDArray[np.
     return np.concatenate(columns, axis=1)
 
 
+def _as_seed(seed: Any) -> Any:
+    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return seed
+    value = as_int(seed, "seed")
+    if value < 0:
+        raise ValueError(f"seed must be >= 0, got {value}")
+    return value
+
+
 def _count(value: Any, name: str, minimum: int) -> int:
     count = as_int(value, name)
     if count < minimum:
@@ -112,18 +128,20 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
     else:
         if region is not None:
             raise ValueError("region needs prompts (the tokens of the positions that are not generated)")
-        default = getattr(model, "n", None)
+        default = getattr(model, "n", getattr(sampler, "n", None))  # a dense law's n is its predictor's
         if n is not None:
             length = _count(n, "n", 1)
         elif isinstance(default, (int, np.integer)):
             length = int(default)
         else:
             length = int(sum(int(s.sum()) for s in _block_steps(schedule, _total(schedule))))
+        prompt_rows = None
+    require_memory(8 * count * length * 3, "the samples")  # before the first array of length ``length``
+    if prompt_rows is None:
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     positions = _region_positions(region, length)
     blocks = _block_steps(schedule, positions.size)
-    require_memory(8 * count * length * 3, "the samples")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_as_seed(seed))
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
@@ -135,6 +153,8 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
             drawn = np.asarray(sampler.sample(tokens, mask, rng))  # type: ignore[attr-defined]
             if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
                 raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integers {tokens.shape}")
+            if drawn.size and int(drawn[mask].min(initial=0)) < 0:
+                raise ValueError("model.sample returned negative token ids at masked positions")
             now = np.zeros((batch, length), dtype=bool)
             now[:, positions] = steps == t
             tokens[now] = drawn[now]
@@ -154,7 +174,11 @@ def _total(schedule: Any) -> int:
 def empirical_kl(samples: ArrayLike, p: ArrayLike, *, pseudocount: float = 0.5) -> float:
     """Plug-in ``KL(mu || nu_hat)`` (nats) of an explicit target ``p`` against the empirical law of ``samples``,
     smoothed with ``pseudocount`` per cell so that it stays finite. Biased upward by about
-    ``(support - 1) / (2 N)``; for comparisons at equal N on small n."""
+    ``(support - 1) / (2 N)``; for comparisons at equal N on small n. ``pseudocount`` must be a finite real > 0."""
+    if isinstance(pseudocount, (bool, np.bool_)) or not isinstance(pseudocount, numbers.Real):
+        raise TypeError(f"pseudocount must be a real number > 0, got {type(pseudocount).__name__} {pseudocount!r}")
+    if not (math.isfinite(float(pseudocount)) and float(pseudocount) > 0):
+        raise ValueError(f"pseudocount must be finite and > 0 (the KL stays finite), got {float(pseudocount)!r}")
     target = as_dense(p)
     rows = np.asarray(samples)
     if rows.dtype.kind not in "iu":
@@ -198,14 +222,14 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
     law = _as_target_law(target)
     scorer = as_masked_model(law if model is None else (ExactPredictor(model) if isinstance(model, np.ndarray)
                                                         else model))
-    length = int(law.n)
-    positions = _region_positions(region, length)
-    prompt = np.setdiff1d(np.arange(length), positions)
-    blocks = _block_steps(schedule, positions.size)
+    length = _count(law.n, "target.n", 1)
     count = _count(num_samples, "num_samples", 2)
     batch_size = _count(batch_size, "batch_size", 1)
     require_memory(8 * count + 24 * min(batch_size, count) * length, "the per-sample log-ratios")
-    rng = np.random.default_rng(seed)
+    positions = _region_positions(region, length)
+    prompt = np.setdiff1d(np.arange(length), positions)
+    blocks = _block_steps(schedule, positions.size)
+    rng = np.random.default_rng(_as_seed(seed))
     values = np.empty(count)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)

@@ -158,7 +158,7 @@ def _min_steps_with_confidence(estimate: Any, eps: float, confidence: float, met
         bound = estimate.schedule_error(candidate, confidence=confidence)
         if bound.upper <= eps or k == estimate.n:  # k = n reveals one token per step: error 0 exactly
             return Schedule(candidate.sizes, error=bound.value, bound=max(bound.upper, 0.0) if k < estimate.n else 0.0,
-                            name=f"optimal (k={k}, {confidence:.0%} upper bound <= {eps:g})")
+                            name=f"optimal (k={k}, {float(confidence):.0%} upper bound <= {eps:g})")
     raise AssertionError("unreachable: k = n always qualifies")
 
 

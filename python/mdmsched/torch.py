@@ -31,7 +31,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int
-from .models import SamplingModel, Target, as_target
+from .models import SamplingModel, Target, as_target, check_scores
 
 __all__ = ["TorchModel", "generate"]
 
@@ -113,8 +113,8 @@ class TorchModel:
             raise TypeError(f"forward must be callable, got {type(forward).__name__}")
         self.module = module
         self.mask_id = as_int(mask_id, "mask_id")
-        if self.mask_id < 0:
-            raise ValueError(f"mask_id must be >= 0, got {self.mask_id}")
+        if not 0 <= self.mask_id < 2**63:
+            raise ValueError(f"mask_id must be an int64 token id >= 0, got {self.mask_id}")
         self.vocab_start, self.vocab_stop = _vocab_range(vocab)
         if chunk_size is not None:
             chunk_size = as_int(chunk_size, "chunk_size")
@@ -124,7 +124,11 @@ class TorchModel:
         self._forward = forward
         if device is None:
             device = self._module_device(module)
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+            torch.empty(0, device=self.device)  # an unknown or absent device fails here, not at the first call
+        except RuntimeError as err:
+            raise ValueError(f"device {device!r} is not usable here: {err}") from None
 
     @staticmethod
     def _module_device(module: Any) -> torch.device:
@@ -341,7 +345,11 @@ def _transfer_table(table: ArrayLike, lengths: list[int], batch: int) -> NDArray
                          f"({len(lengths)}, {batch}, max_steps), got shape {np.shape(table)}")
     if (arr < 0).any():
         raise ValueError("num_transfer_tokens must be non-negative")
-    sums = arr.sum(axis=2)
+    for b, length in enumerate(lengths):  # entries <= the block's length first: the int64 row sums cannot wrap
+        if arr[b].size and int(arr[b].max()) > length:
+            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got an entry "
+                             f"{int(arr[b].max())}")
+    sums = arr.astype(np.int64).sum(axis=2)
     for b, length in enumerate(lengths):
         if (sums[b] != length).any():
             raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got "
@@ -387,6 +395,9 @@ def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    needed = "sample" if teacher is None else "score"
+    if not callable(getattr(model, needed, None)):
+        raise TypeError(f"model must have a {needed}() method (e.g. a TorchModel), got {type(model).__name__}")
     tokens = np.asarray(rows)
     if tokens.dtype.kind not in "iu":
         raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
@@ -431,15 +442,15 @@ def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num
             chosen = (block == b) & (rank >= done[:, None]) & (rank < (done + count)[:, None])
             if teacher is None:
                 drawn = np.asarray(model.sample(tokens, mask, rng))
-                if drawn.shape != tokens.shape:
-                    raise ValueError(f"model.sample returned shape {drawn.shape}; expected {tokens.shape}")
+                if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
+                    raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integer token ids "
+                                     f"{tokens.shape}")
+                if chosen.any() and int(drawn[chosen].min()) < 0:
+                    raise ValueError("model.sample returned negative token ids")
                 tokens[chosen] = drawn[chosen]
             else:
-                scores = np.asarray(model.score(tokens, mask, "cross_entropy"), dtype=np.float64)
-                if scores.shape != tokens.shape:
-                    raise ValueError(f"model.score returned shape {scores.shape}; expected {tokens.shape}")
-                if not np.isfinite(scores[chosen]).all():
-                    raise ValueError("model.score returned a non-finite cross-entropy")
+                # shape (B, n), real, finite and >= 0 at masked positions (a true token of probability 0 is refused)
+                scores = check_scores(model.score(tokens, mask, "cross_entropy"), mask)
                 nll += np.where(chosen, scores, 0.0).sum(axis=1)
             mask &= ~chosen
             done += count

@@ -1,0 +1,698 @@
+"""Hostile-input fuzzing of the model, estimation, simulation, practice and schedule APIs (issue 12's classes applied to
+the code of issues 10 and 11).
+
+Every call either returns a sane result (checked against an independent computation where there is one) or raises
+``TypeError``/``ValueError`` with a message -- never another exception type (``OverflowError``, ``MemoryError``,
+``AttributeError``, ``IndexError``, ``ZeroDivisionError``, ``RecursionError``, numpy's ``UFuncTypeError`` ...), a hang
+or silent garbage. Each bug these fuzzers found has an explicit regression test below them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import warnings
+from fractions import Fraction
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mdmsched import estimate as E
+from mdmsched import practice
+from mdmsched.models import MAX_SCORE, ProbabilityModel, check_scores
+from mdmsched.schedule import BlockSchedule, Schedule
+from mdmsched.solve import min_steps
+
+simulate_module = importlib.import_module("mdmsched.simulate")  # the package re-exports a function of this name
+simulate = simulate_module.simulate
+expected_kl = simulate_module.expected_kl
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+#: Integers near every guard: 0, 1, negative, int64/uint64 limits, far beyond any memory.
+HOSTILE_INTS: list[Any] = [0, 1, 2, 3, 7, -1, -2**63, 2**24 + 1, 2**62, 2**62 + 1, 2**63 - 1, 2**63, 2**64, 10**12]
+#: Everything that is not a Python/numpy integer but might be passed as one.
+NOT_INTS: list[Any] = [2.7, 3.0, float("nan"), float("inf"), 1e308, 5e-324, True, np.bool_(False), "3", None, [3],
+                       np.float32(2.0), 3 + 0j, Fraction(3, 1)]
+NUMPY_INTS: list[Any] = [np.int8(3), np.int64(5), np.uint64(2**64 - 1), np.uint8(1), np.int32(-4)]
+
+
+def hostile_ints() -> st.SearchStrategy[Any]:
+    return st.one_of(st.sampled_from(HOSTILE_INTS + NUMPY_INTS + NOT_INTS), st.integers(-3, 12))
+
+
+def outcome(f: Callable[[], Any]) -> Any:
+    """``f()``, or the ``TypeError``/``ValueError`` it raised (any other exception fails the test, naming itself)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return f()
+        except (TypeError, ValueError) as err:
+            bad_numpy = type(err).__module__.startswith("numpy")  # e.g. UFuncTypeError: numpy's message, not ours
+            assert not bad_numpy, f"numpy's own {type(err).__name__} leaked: {err}"
+            assert str(err), "an error needs a message"
+            return err
+
+
+def is_int(value: Any, low: int, high: int) -> bool:
+    """True for a genuine integer (not bool) in ``[low, high]``: an input the API must accept."""
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+            and low <= int(value) <= high)
+
+
+def check_schedule(s: Schedule, n: int) -> None:
+    """Independent invariants of a schedule: positive sizes summing to n, passes >= 0 whose non-zero entries are sizes."""
+    sizes = [int(x) for x in s.sizes]
+    passes = [int(x) for x in s.passes]
+    assert all(x >= 1 for x in sizes) and sum(sizes) == n == s.n
+    assert all(p >= 0 for p in passes) and [p for p in passes if p] == sizes
+    assert list(s.breakpoints) == [sum(sizes[:j]) for j in range(len(sizes) + 1)]
+
+
+# ---- practice rules: integer arguments --------------------------------------------------------------------------------
+
+RULES: dict[str, Callable[..., Schedule]] = {
+    "equal": practice.equal, "diffusers_uniform": practice.diffusers_uniform, "cosine": practice.cosine,
+    "maskgit_uniform": lambda n, k: practice.maskgit(n, k, "uniform"), "dream": practice.dream, "dllm": practice.dllm,
+    "dllm_cosine": lambda n, k: practice.dllm(n, k, "cosine"),
+}
+
+
+@FAST
+@given(rule=st.sampled_from(sorted(RULES)), n=hostile_ints(), k=hostile_ints())
+def test_practice_rules_take_only_sane_integers(rule: str, n: Any, k: Any) -> None:
+    result = outcome(lambda: RULES[rule](n, k))
+    if isinstance(result, Schedule):
+        check_schedule(result, int(n))
+        assert result.passes.size == int(k) or rule in ("dllm", "dllm_cosine", "dream")
+    if is_int(n, 1, 2**40) and is_int(k, 1, 64):
+        assert isinstance(result, Schedule), f"valid ({n}, {k}) refused: {result}"
+
+
+@FAST
+@given(g=hostile_ints(), b=hostile_ints(), s=hostile_ints(), fast=st.booleans())
+def test_llada_block_rules_take_only_sane_integers(g: Any, b: Any, s: Any, fast: bool) -> None:
+    rule = practice.fastdllm_blocks if fast else practice.llada_blocks
+    result = outcome(lambda: rule(g, b, s))
+    if isinstance(result, BlockSchedule):
+        assert result.n == int(g) and all(x.n == int(b) for x in result.blocks)
+
+
+@FAST
+@given(method=st.one_of(st.sampled_from(["cosine", "uniform", "pow1", "pow2", "pow3", "pow20", "pow200", "pow0",
+                                         "pow-1", "pow\u00b2", "pow\u0663", "log", "exp", "", "COSINE", "pow1e3"]),
+                        st.text(max_size=6), st.sampled_from([None, 3, b"cosine", ["cosine"]])),
+       n=st.integers(1, 200), k=st.integers(1, 200))
+def test_maskgit_methods(method: Any, n: int, k: int) -> None:
+    result = outcome(lambda: practice.maskgit(n, k, method))
+    if isinstance(result, Schedule):
+        check_schedule(result, n)
+        assert result.passes.size == k
+    if method in ("cosine", "uniform", "pow1", "pow2", "pow3", "log", "exp"):
+        assert isinstance(result, Schedule)
+
+
+# ---- Schedule / BlockSchedule --------------------------------------------------------------------------------------
+
+HOSTILE_SIZES: list[Any] = [[1, 2], [3], [0, 3], [-1, 4], [1.5, 1.5], [2.0, 1.0], [], [[1, 2]], "12", None, 5, [True, True],
+                            np.array([2**64 - 1, 5], dtype=np.uint64), np.array([2**63], dtype=np.uint64),
+                            [2**62, 2**62, 2**62], [2**63 - 1, 1], np.array([1, 2], dtype=np.int8),
+                            np.array([3, 1, 2])[::2], np.asfortranarray(np.array([[1, 2]]))[0], [np.nan, 1],
+                            np.array([1, 2], dtype=np.float32), [10**30]]
+HOSTILE_REALS: list[Any] = [None, 0.0, 1.5, -2.0, float("nan"), float("inf"), -float("inf"), 1e308, 5e-324, "0.5", True,
+                            np.float32(0.25), np.float64(2.0), np.int64(3), [1.0], 1 + 1j, Fraction(1, 3),
+                            np.array(0.5), np.array([0.5])]
+
+
+@FAST
+@given(sizes=st.sampled_from(HOSTILE_SIZES), error=st.sampled_from(HOSTILE_REALS),
+       bound=st.sampled_from(HOSTILE_REALS), name=st.sampled_from(["x", "", None, 3, b"x"]))
+def test_schedule_constructor(sizes: Any, error: Any, bound: Any, name: Any) -> None:
+    result = outcome(lambda: Schedule(sizes, error=error, bound=bound, name=name))
+    if isinstance(result, Schedule):
+        raw = [int(x) for x in np.asarray(sizes).ravel()]
+        check_schedule(result, sum(raw))
+        assert result.sizes.tolist() == raw
+        for value in (result.error, result.bound):
+            assert value is None or (type(value) is float and not math.isnan(value))
+        text = outcome(result.to_json)
+        if isinstance(text, str):
+            json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
+            assert Schedule.from_json(text) == result
+        else:
+            assert math.isinf(result.error or 0.0) or math.isinf(result.bound or 0.0)
+
+
+def _json_containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True) |
+                           st.text(max_size=4), _json_containers, max_leaves=12)
+json_sizes = st.one_of(st.lists(st.integers(-2, 2**64), min_size=0, max_size=5), json_values)
+
+
+@FAST
+@given(data=st.fixed_dictionaries({}, optional={"sizes": json_sizes, "passes": json_sizes, "error": json_values,
+                                                "bound": json_values, "name": json_values, "n": json_values,
+                                                "k": json_values}),
+       cut=st.integers(0, 200), junk=st.sampled_from(["", "]", "{", "\x00", "NaN", "[" * 5000, "\ud800"]))
+def test_schedule_from_json_hostile(data: dict[str, Any], cut: int, junk: str) -> None:
+    text = json.dumps(data)
+    for candidate in (data, text, text.encode(), text[:cut] + junk, (text[:cut] + junk).encode("utf-8", "replace")):
+        result = outcome(lambda: Schedule.from_json(candidate))  # noqa: B023
+        if isinstance(result, Schedule):
+            check_schedule(result, result.n)
+            assert json.loads(result.to_json())["sizes"] == result.tolist()
+        block = outcome(lambda: BlockSchedule.from_json({"blocks": [candidate, candidate]}))  # noqa: B023
+        assert isinstance(block, (BlockSchedule, TypeError, ValueError))
+
+
+@FAST
+@given(batch=st.one_of(st.sampled_from([b for b in HOSTILE_INTS + NUMPY_INTS + NOT_INTS if not (type(b) is int and b == 2**24 + 1)]),
+                       st.integers(-3, 12)), sizes=st.lists(st.integers(1, 4), min_size=1, max_size=4))
+def test_transfer_tables_refuse_huge_batches(batch: Any, sizes: list[int]) -> None:
+    s = Schedule(sizes)
+    for table in (outcome(lambda: s.num_transfer_tokens(batch)),
+                  outcome(lambda: BlockSchedule((s, s)).num_transfer_tokens(batch))):
+        if isinstance(table, np.ndarray):  # (BlockSchedule: batch=None means no batch axis)
+            assert is_int(batch, 1, 2**20) or (batch is None and table.ndim == 2)
+            assert table.dtype == np.int64 and (table.reshape(-1, len(sizes)) == sizes).all()
+        elif is_int(batch, 1, 2**20):
+            pytest.fail(f"valid batch {batch} refused: {table}")
+
+
+@FAST
+@given(t=st.sampled_from([0.0, 0.5, 1.0, -0.1, 1.1, float("nan"), "0.5", None, [0.0, 1.0], np.float32(0.5), True, 1j,
+                          np.array([[0.25]]), np.int64(1)]))
+def test_mask_ratio_function_inputs(t: Any) -> None:
+    r = Schedule([1, 2, 3]).mask_ratio_function()
+    result = outcome(lambda: r(t))
+    if not isinstance(result, Exception):
+        values = np.asarray(result, dtype=np.float64)
+        assert ((values >= 0) & (values <= 1)).all()
+
+
+# ---- models: predictors that return garbage --------------------------------------------------------------------------
+
+def _probs(kind: str, shape: tuple[int, int], q: int) -> Any:
+    base = np.full(shape + (q,), 1.0 / q)
+    table: dict[str, Callable[[], Any]] = {
+        "ok": lambda: base, "float32_ninth": lambda: np.full(shape + (q,), 1.0 / q, dtype=np.float32),
+        "float16": lambda: base.astype(np.float16), "fortran": lambda: np.asfortranarray(base),
+        "strided": lambda: np.repeat(base, 2, axis=2)[..., ::2], "broadcast": lambda: np.broadcast_to(base[:1], base.shape),
+        "onehot_int": lambda: np.eye(q, dtype=np.int64)[np.zeros(shape, dtype=np.int64)],
+        "list": lambda: base.tolist(), "ragged": lambda: [[1.0], [1.0, 2.0]], "none": lambda: None,
+        "string": lambda: "probabilities", "complex": lambda: base + 0j, "object": lambda: base.astype(object),
+        "bool": lambda: base > 0, "nan": lambda: np.full(base.shape, np.nan), "negative": lambda: base - 1.0,
+        "unnormalised": lambda: base * 0.5, "dbl_max": lambda: np.full(base.shape, 1.7e308),
+        "denormal": lambda: np.where(np.arange(q) == 0, 1.0, 5e-324) * np.ones(base.shape),
+        "wrong_shape": lambda: base[:, :-1] if shape[1] > 1 else base[None], "q0": lambda: base[..., :0],
+        "transposed": lambda: base.transpose(1, 0, 2), "scalar": lambda: 0.5,
+    }
+    return table[kind]()
+
+
+PROB_KINDS = ["ok", "float32_ninth", "float16", "fortran", "strided", "broadcast", "onehot_int", "list", "ragged",
+              "none", "string", "complex", "object", "bool", "nan", "negative", "unnormalised", "dbl_max", "denormal",
+              "wrong_shape", "q0", "transposed", "scalar"]
+VALID_PROBS = {"ok", "float32_ninth", "float16", "fortran", "strided", "broadcast", "onehot_int", "list", "denormal"}
+
+
+def _reference(p: NDArray, tokens: NDArray, mask: NDArray, target: str) -> NDArray:
+    """Per-position scores by plain Python arithmetic on float64 values: -log p(true), or -sum p log p."""
+    out = np.zeros(mask.shape)
+    for b, i in zip(*np.nonzero(mask)):
+        row = [float(v) for v in p[b, i]]
+        if target == "cross_entropy":  # a true token of probability 0 costs +inf nats (check_scores refuses it later)
+            out[b, i] = -math.log(row[tokens[b, i]]) if row[tokens[b, i]] > 0 else math.inf
+        else:
+            out[b, i] = -math.fsum(v * math.log(v) for v in row if v > 0)
+    return out
+
+
+NDArray = np.ndarray
+
+
+@FAST
+@given(kind=st.sampled_from(PROB_KINDS), batch=st.integers(1, 3), n=st.integers(1, 4), q=st.integers(1, 9),
+       target=st.sampled_from(["cross_entropy", "entropy"]), seed=st.integers(0, 2**32 - 1))
+def test_probability_model_garbage(kind: str, batch: int, n: int, q: int, target: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(0, q, size=(batch, n))
+    mask = rng.random((batch, n)) < 0.7
+    model = ProbabilityModel(lambda t, m: _probs(kind, t.shape, q))
+    result = outcome(lambda: model.score(tokens, mask, target))
+    if kind in VALID_PROBS:
+        assert isinstance(result, np.ndarray), f"valid {kind} probabilities refused: {result}"
+    if isinstance(result, np.ndarray):
+        assert result.shape == (batch, n) and result.dtype == np.float64 and not np.isnan(result).any()
+        assert (result >= 0).all() and (result[~mask] == 0).all()
+        assert np.isfinite(result).all() or (kind == "onehot_int" and target == "cross_entropy")
+        p = np.asarray(_probs(kind, (batch, n), q))
+        tol = 1e-12 if p.dtype in (np.float64, np.int64) else (1e-6 if p.dtype == np.float32 else 3e-3)
+        np.testing.assert_allclose(result, _reference(p, tokens, mask, target), rtol=tol, atol=tol)
+    drawn = outcome(lambda: model.sample(tokens, mask, rng))
+    if isinstance(drawn, np.ndarray):
+        assert drawn.shape == (batch, n) and (drawn[~mask] == tokens[~mask]).all()
+        assert ((drawn >= 0) & (drawn < q)).all()
+    if kind in VALID_PROBS:
+        assert isinstance(drawn, np.ndarray)
+
+
+SCORE_KINDS: dict[str, Callable[[tuple[int, int]], Any]] = {
+    "ok": lambda s: np.ones(s), "float32": lambda s: np.ones(s, np.float32), "int": lambda s: np.ones(s, np.int64),
+    "list": lambda s: np.ones(s).tolist(), "nan": lambda s: np.full(s, np.nan), "inf": lambda s: np.full(s, np.inf),
+    "negative": lambda s: -np.ones(s), "tiny_negative": lambda s: np.full(s, -1e-12), "huge": lambda s: np.full(s, 1e308),
+    "above_max": lambda s: np.full(s, MAX_SCORE * 10), "shape": lambda s: np.ones(s[::-1] + (1,)), "none": lambda s: None,
+    "string": lambda s: "x", "bool": lambda s: np.ones(s, bool), "complex": lambda s: np.ones(s) + 0j,
+    "ragged": lambda s: [[1.0], [1.0, 2.0]], "denormal": lambda s: np.full(s, 5e-324),
+}
+
+
+@FAST
+@given(kind=st.sampled_from(sorted(SCORE_KINDS)), batch=st.integers(0, 3), n=st.integers(1, 4),
+       mask_kind=st.sampled_from(["bool", "int", "list", "fortran"]))
+def test_check_scores_garbage(kind: str, batch: int, n: int, mask_kind: str) -> None:
+    mask = np.ones((batch, n), dtype=bool)
+    given_mask: Any = {"bool": mask, "int": mask.astype(int), "list": mask.tolist(),
+                       "fortran": np.asfortranarray(mask)}[mask_kind]
+    result = outcome(lambda: check_scores(SCORE_KINDS[kind]((batch, n)), given_mask))
+    if isinstance(result, np.ndarray):
+        assert result.shape == (batch, n) and np.isfinite(result).all() and (result >= 0).all()
+        assert (result <= MAX_SCORE).all()
+    valid = kind in ("ok", "float32", "int", "tiny_negative", "denormal") and mask_kind in ("bool", "list", "fortran")
+    if valid and (batch or mask_kind != "list"):  # [] is a float array of shape (0,): ambiguous
+        assert isinstance(result, np.ndarray), f"valid scores refused: {result}"
+
+
+# ---- estimation: sizes and arguments ---------------------------------------------------------------------------------
+
+def uniform_predictor(q: int = 2) -> Callable[[NDArray, NDArray], NDArray]:
+    return lambda t, m: np.full(t.shape + (q,), 1.0 / q)
+
+
+@SLOW
+@given(reps=hostile_ints(), batch_size=hostile_ints(), seed=st.sampled_from([None, 0, 7, -1, 2.5, "1", 2**80]),
+       stream=st.sampled_from([0, 1, -1, 2.0]), grid=st.sampled_from([None, [0], [1.0], [2.5], [-1], [99], [],
+                                                                        [[1]], "1", [True], [np.nan]]))
+def test_plan_estimate_arguments(reps: Any, batch_size: Any, seed: Any, stream: Any, grid: Any) -> None:
+    plan = outcome(lambda: E.plan_estimate((3, 4), reps=reps, batch_size=batch_size, seed=seed, stream=stream,
+                                           grid=grid))
+    if isinstance(plan, E.EstimatePlan):
+        assert plan.reps >= 1 and plan.jobs_per_batch >= 1 and plan.seed >= 0 and plan.stream >= 0
+        assert plan.grid[0] == 0 and plan.grid[-1] == 3 and (np.diff(plan.grid) > 0).all()
+        if int(plan.reps) <= 4:
+            result = E.run_shard(uniform_predictor(), np.zeros((3, 4), dtype=np.int64), plan)
+            assert np.allclose(result.values, math.log(2))
+    valid_grid = grid is None or (isinstance(grid, list) and grid in ([0], [1.0]) and type(grid[0]) is not bool)
+    if is_int(reps, 1, 7) and is_int(batch_size, 1, 2**24) and valid_grid and stream in (0, 1) \
+            and (seed is None or is_int(seed, 0, 2**80)):
+        assert isinstance(plan, E.EstimatePlan), f"valid arguments refused: {plan}"
+
+
+@SLOW
+@given(shape=st.sampled_from([(2, 1), (2, 3), (1, 3), (3, 0), (10**12, 4), (2, 10**12), (2.0, 3), (2, 3, 4), "23",
+                              None, (np.int64(2), np.uint8(3)), (True, 3)]))
+def test_plan_estimate_shapes(shape: Any) -> None:
+    plan = outcome(lambda: E.plan_estimate(shape))
+    if isinstance(plan, E.EstimatePlan):
+        assert plan.rows >= 2 and plan.n >= 1 and plan.rows * plan.n <= 100
+
+
+@SLOW
+@given(data=st.sampled_from(["ok", "float", "bool", "one_row", "3d", "uint64", "fortran", "strided", "list", "empty"]),
+       target=st.sampled_from(["cross_entropy", "entropy", "xx", None]), block=st.sampled_from([None, 1, 2, 0, 2.0]))
+def test_estimate_curve_data(data: str, target: Any, block: Any) -> None:
+    base = np.arange(12).reshape(3, 4) % 2
+    rows: Any = {"ok": base, "float": base.astype(float), "bool": base > 0, "one_row": base[:1], "3d": base[..., None],
+                 "uint64": base.astype(np.uint64), "fortran": np.asfortranarray(base),
+                 "strided": np.repeat(base, 2, axis=1)[:, ::2], "list": base.tolist(), "empty": base[:, :0]}[data]
+    if block is None:
+        est = outcome(lambda: E.estimate_curve(uniform_predictor(), rows, target=target, seed=1))
+    else:
+        est = outcome(lambda: E.estimate_block_curves(uniform_predictor(), rows, block_length=block, target=target,
+                                                      seed=1))
+    if data in ("ok", "uint64", "fortran", "strided", "list") and target in ("cross_entropy", "entropy") \
+            and (block is None or is_int(block, 1, 2)):
+        assert not isinstance(est, Exception), f"valid data refused: {est}"
+    if isinstance(est, (E.CurveEstimate, E.BlockCurveEstimate)):
+        curves = [est] if isinstance(est, E.CurveEstimate) else list(est.curves)
+        for c in curves:  # a uniform predictor: h_m = log 2 at every m, so Z = 0 exactly
+            np.testing.assert_allclose(c.h, math.log(2), rtol=1e-15)
+            assert np.abs(c.Z).max() <= 1e-15
+
+
+# ---- simulate / expected_kl ------------------------------------------------------------------------------------------
+
+@SLOW
+@given(num=hostile_ints(), batch=hostile_ints(), seed=st.sampled_from([None, 0, -1, 2.5, "x", np.int64(3)]),
+       schedule=st.sampled_from([[1, 1], [2], [[1], [1]], [1], [3], [1.0, 1.0], "ab", [], None,
+                                 np.array([2**64 - 1, 3], dtype=np.uint64), Schedule([2])]))
+def test_simulate_and_expected_kl_arguments(num: Any, batch: Any, seed: Any, schedule: Any) -> None:
+    law = np.full((2, 2), 0.25)
+    drawn = outcome(lambda: simulate(law, schedule, num, seed=seed, batch_size=batch))
+    if isinstance(drawn, np.ndarray):
+        assert drawn.shape == (int(num), 2) and ((drawn == 0) | (drawn == 1)).all()
+    kl = outcome(lambda: expected_kl(law, None, schedule, num, seed=seed, batch_size=batch))
+    if isinstance(kl, simulate_module.KLEstimate):  # independent uniform law: every schedule has error 0
+        assert kl.values.shape == (int(num),) and np.allclose(kl.values, 0.0, atol=1e-12)
+    if is_int(num, 2, 7) and is_int(batch, 1, 2**24) and isinstance(schedule, list) and len(schedule) in (1, 2) \
+            and schedule not in ([1], [3], [1.0, 1.0]) \
+            and (seed is None or is_int(seed, 0, 10)):
+        assert isinstance(drawn, np.ndarray) and isinstance(kl, simulate_module.KLEstimate)
+
+
+# ---- min_steps(confidence=) ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def estimate() -> E.CurveEstimate:
+    return E.estimate_curve(uniform_predictor(), np.zeros((3, 4), dtype=np.int64), seed=0)
+
+
+@pytest.mark.parametrize("confidence", [0.9, np.float32(0.9), Fraction(1, 2), 0, 1, -0.5, 1.5, float("nan"), True,
+                                        "0.9", None, [0.9]])
+@pytest.mark.parametrize("eps", [0.1, 0.0, -1.0, float("nan"), float("inf"), "0.1", None])
+def test_min_steps_confidence_arguments(estimate: E.CurveEstimate, confidence: Any, eps: Any) -> None:
+    result = outcome(lambda: min_steps(estimate, eps, confidence=confidence))
+    if isinstance(result, Schedule):
+        check_schedule(result, 4)
+        assert confidence is None or (result.bound is not None and result.bound <= max(float(eps), 0.0) + 1e-12)
+    valid_c = not isinstance(confidence, (bool, str, list)) and confidence is not None and 0 < float(confidence) < 1
+    if valid_c and eps in (0.1, 0.0):
+        assert isinstance(result, Schedule)
+
+
+# ---- regression tests, one per bug found ------------------------------------------------------------------------------
+
+def test_schedule_refuses_wrapping_sizes() -> None:
+    with pytest.raises(ValueError, match="sizes must be <= 2"):
+        Schedule(np.array([2**63], dtype=np.uint64))  # was a schedule with n = -2**63
+    with pytest.raises(ValueError, match="sizes must sum to at most"):
+        Schedule([2**62, 2**62, 2**62])  # int64 breakpoints wrapped to a negative n
+    with pytest.raises(ValueError, match="passes must be"):
+        Schedule([3], passes=np.array([2**64 - 1, 3], dtype=np.uint64))  # a pass of -1 slipped through
+    with pytest.raises(ValueError, match="sizes must be <= 2"):
+        E.estimate_curve(uniform_predictor(), np.zeros((2, 4), dtype=np.int64), seed=0).schedule_error(
+            np.array([2**64 - 1, 5], dtype=np.uint64))  # as_sizes read [-1, 5], summing to n = 4
+
+
+def test_schedule_labels_are_finite_reals_and_strings() -> None:
+    with pytest.raises(TypeError, match="error must be a real number"):
+        Schedule([1, 2], error="0.5")  # was silently float("0.5")
+    with pytest.raises(ValueError, match="error must be a number"):
+        Schedule([1, 2], error=float("nan"))  # to_json then printed NaN (not JSON)
+    with pytest.raises(ValueError, match="strict JSON"):
+        Schedule.from_json('{"sizes": [1, 2], "error": NaN}')
+    with pytest.raises(ValueError, match="strict JSON"):
+        Schedule([1, 2], bound=float("inf")).to_json()  # printed Infinity
+    with pytest.raises(ValueError, match="strict JSON"):
+        BlockSchedule((Schedule([1], error=float("inf")),)).to_json()
+    with pytest.raises(TypeError, match="name must be a string"):
+        Schedule.from_json('{"sizes": [1], "name": {"a": 1}}')
+    with pytest.raises(TypeError, match="bound must be a real number"):
+        Schedule.from_json('{"sizes": [1], "bound": [1]}')
+    assert Schedule([1, 2], error=np.float32(0.5), bound=np.array(1.0)).bound == 1.0
+
+
+def test_from_json_hostile_text_is_one_value_error() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        Schedule.from_json("[" * 100000)  # was RecursionError
+    with pytest.raises(ValueError, match="nested too deeply"):
+        BlockSchedule.from_json('{"blocks": ' + "[" * 100000 + "]" * 100000 + "}")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        Schedule.from_json(b"\xff\xfe")
+    with pytest.raises(ValueError, match="passes must be a non-empty"):
+        Schedule.from_json('{"sizes": [1], "passes": []}')  # was TypeError about float64
+    with pytest.raises(TypeError, match="blocks must be a non-empty sequence"):
+        BlockSchedule(5)  # type: ignore[arg-type]
+
+
+def test_transfer_tables_check_memory_first() -> None:
+    with pytest.raises(ValueError, match="transfer table would need"):
+        Schedule([1, 2]).num_transfer_tokens(10**12)  # was MemoryError
+    with pytest.raises(ValueError, match="transfer table would need"):
+        BlockSchedule((Schedule([1, 2]),)).num_transfer_tokens(10**12)
+
+
+def test_mask_ratio_function_refuses_strings() -> None:
+    with pytest.raises(TypeError, match="t must be a real number"):
+        Schedule([1, 2]).mask_ratio_function()("0.5")  # was silently 0.5
+
+
+def test_practice_rules_refuse_int64_overflow() -> None:
+    with pytest.raises(ValueError, match="n must be <= 2\\*\\*62"):
+        practice.equal(2**64, 1)  # was OverflowError
+    with pytest.raises(ValueError, match="gen_length must be <= 2\\*\\*62"):
+        practice.llada_blocks(2**64, 2**64, 1)
+    with pytest.raises(ValueError, match="n must be <= 2\\*\\*62"):
+        practice.maskgit(2**63 - 1, 7)  # float32(n) = 2**63 overflowed int64 counts
+    check_schedule(practice.equal(2**62, 3), 2**62)
+
+
+def test_maskgit_pow_overflow_is_refused_not_garbage() -> None:
+    with pytest.raises(ValueError, match="inf \\* 0 = NaN"):
+        practice.maskgit(1000, 999, "pow20")  # 914 NaN ratios became a silent 86-step schedule
+    check_schedule(practice.maskgit(10, 2, "pow200"), 10)  # k = 2: j**E = 1, (1/2)**E = 0, ratio 1: fine
+    assert practice.maskgit(10, 1, "pow99999999").passes.tolist() == [10]  # no loop of 10**8 steps
+    with pytest.raises(TypeError, match="method must be a string"):
+        practice.maskgit_ratios(10, 3, 5)  # type: ignore[arg-type]  # was AttributeError
+    with pytest.raises(ValueError, match="method must be one of"):
+        practice.maskgit(10, 3, "pow\u00b2")  # was int()'s "invalid literal"
+
+
+def test_peer_count_functions_validate_their_inputs() -> None:
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        practice.maskgit_counts(0, np.array([0.5], np.float32))  # gave a count of -1
+    with pytest.raises(ValueError, match="ratios must be finite"):
+        practice.maskgit_counts(10, np.array([np.nan], np.float32))
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        practice.maskgit_ratios(10, 0)
+    with pytest.raises(ValueError, match="alpha = 1 at t = 0"):
+        practice.dllm_counts(10, np.zeros(4, np.float32))  # revealed nothing of n = 10
+    with pytest.raises(ValueError, match="alpha_grid must be < 1"):
+        practice.dllm_counts(10, np.ones(3, np.float32))  # 0 / 0
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        practice.dllm_counts(-5, np.array([1, 0.5, 0], np.float32))
+    with pytest.raises(TypeError, match="alpha must be"):
+        practice.dllm(10, 3, 5)  # type: ignore[arg-type]
+
+
+def test_estimate_guards_run_before_allocating() -> None:
+    with pytest.raises(ValueError, match="generated positions would need"):
+        E.plan_estimate((2, 10**12))  # was MemoryError in np.arange
+    with pytest.raises(ValueError, match="one model call's batch"):
+        E.plan_estimate((2, 3), reps=10**12)  # run_shard allocated (10**12, n)
+    with pytest.raises(ValueError, match="stream must be >= 0"):
+        E.plan_estimate((2, 3), stream=-1)  # failed later inside SeedSequence
+    with pytest.raises(TypeError, match="hidden must be a boolean array"):
+        E.plan_estimate((2, 3), hidden="abc")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="data_shape must be a pair"):
+        E.plan_estimate(5)  # type: ignore[arg-type]
+
+
+def test_shards_are_checked_against_the_plan() -> None:
+    rows = np.zeros((2, 3), dtype=np.int64)
+    plan = E.plan_estimate((2, 3), seed=1)
+    result = E.run_shard(uniform_predictor(), rows, plan)
+    with pytest.raises(TypeError, match="batches must be a range"):
+        E.run_shard(uniform_predictor(), rows, plan, [0])  # type: ignore[arg-type]  # was AttributeError
+    with pytest.raises(TypeError, match="plan must be an EstimatePlan"):
+        E.run_shard(uniform_predictor(), rows, "plan")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="results must be ShardResults"):
+        E.merge_shards(plan, ["x"])  # type: ignore[list-item]
+    import dataclasses
+
+    with pytest.raises(ValueError, match="within 0..1"):
+        E.merge_shards(plan, [dataclasses.replace(result, batches=range(5))])  # was silently accepted
+    with pytest.raises(ValueError, match="hold 6 values"):
+        E.merge_shards(plan, [dataclasses.replace(result, values=np.zeros(100))])
+    with pytest.raises(ValueError, match="non-finite"):
+        E.merge_shards(plan, [dataclasses.replace(result, values=np.full(6, np.nan))])
+    np.testing.assert_allclose(E.merge_shards(plan, [result]).h, math.log(2), rtol=1e-15)
+
+
+@FAST
+@given(n=hostile_ints(), points=hostile_ints())
+def test_default_grid(n: Any, points: Any) -> None:
+    grid = outcome(lambda: E.default_grid(n, points))
+    if isinstance(grid, np.ndarray):  # both ends, strictly increasing, at most `points` values
+        assert grid[0] == 0 and grid[-1] == int(n) - 1 and (np.diff(grid) > 0).all() and grid.size <= int(points)
+    if is_int(n, 1, 2**62) and is_int(points, 2, 2**20):
+        assert isinstance(grid, np.ndarray), f"valid ({n}, {points}) refused: {grid}"
+    if is_int(n, -2**70, 0) or is_int(points, -2**70, 1):
+        assert isinstance(grid, (TypeError, ValueError))  # were empty grids or a grid without n - 1
+
+
+def test_default_grid_beyond_float64_precision() -> None:
+    assert E.default_grid(2**62, 2).tolist() == [0, 2**62 - 1]  # linspace gave [0, 2**62]: m = n is off the grid
+    assert E.default_grid(2**62, 3).tolist() == [0, 2**61, 2**62 - 1]  # (2**62 - 1) / 2 rounds half to even
+    assert E.default_grid(2**53 + 1, 3).tolist() == [0, 2**52, 2**53]
+    assert E.default_grid(100, 4).tolist() == [0, 33, 66, 99]
+    with pytest.raises(ValueError, match="grid of 1000000000000 revealed counts"):
+        E.default_grid(2**62, 10**12)  # was MemoryError
+
+
+def test_block_grid_is_validated_before_clipping() -> None:
+    rows = np.zeros((2, 6), dtype=np.int64)
+    with pytest.raises(ValueError, match="grid must hold revealed counts"):
+        E.estimate_block_curves(uniform_predictor(), rows, block_length=3, grid=[-5])  # was clipped to 0
+    with pytest.raises(TypeError, match="grid must hold integers"):
+        E.estimate_block_curves(uniform_predictor(), rows, block_length=3, grid=["a"])  # was numpy's UFuncTypeError
+    est = E.estimate_block_curves(uniform_predictor(), rows, block_length=3, grid=[0, 99], seed=0)
+    assert [c.grid.tolist() for c in est.curves] == [[0, 2], [0, 2]]
+
+
+def test_huge_scores_are_refused_not_inf() -> None:
+    class Huge:
+        def score(self, t: NDArray, m: NDArray, target: str = "cross_entropy") -> NDArray:
+            return np.full(t.shape, 1e308)
+
+    with pytest.raises(ValueError, match="above 1e\\+100"):
+        E.estimate_curve(Huge(), np.zeros((2, 3), dtype=np.int64))  # was "Z must be finite, but Z[0] = nan"
+    with pytest.raises(ValueError, match="above 1e\\+100"):
+        expected_kl(np.full((2, 2), 0.25), Huge(), [2], 4, seed=0)  # was KLEstimate(mean=inf, stderr=nan)
+
+
+def test_model_output_errors_name_the_model() -> None:
+    with pytest.raises(ValueError, match="predictor returned list that is not an array"):
+        E.estimate_curve(lambda t, m: [[1], [1, 2]], np.zeros((2, 3), dtype=np.int64))
+    with pytest.raises(TypeError, match="mask must be a bool array"):
+        check_scores(np.zeros((2, 3)), np.ones((2, 3), dtype=int))  # int masks were read as bool
+    assert check_scores(np.zeros((0, 3)), np.ones((0, 3), dtype=bool)).shape == (0, 3)  # was a numpy reduction error
+    onehot = ProbabilityModel(lambda t, m: np.eye(2, dtype=np.int64)[t])
+    assert (onehot.score(np.zeros((1, 2), np.int64), np.ones((1, 2), bool), "entropy") == 0).all()  # UFuncTypeError
+
+
+def test_simulate_guards_and_seeds() -> None:
+    law = np.full((2, 2), 0.25)
+
+    class Law:
+        n = 10**12
+
+        def __call__(self, t: NDArray, m: NDArray) -> None: ...
+        def sample(self, b: int, rng: Any) -> None: ...
+        def log_prob(self, x: NDArray) -> None: ...
+        def log_marginal(self, x: NDArray, p: NDArray) -> None: ...
+
+    with pytest.raises(ValueError, match="would need"):
+        expected_kl(Law(), None, [10**12], 2)  # was MemoryError in np.arange
+    with pytest.raises(ValueError, match="would need"):
+        simulate(law, [10**12], 1, n=10**12)  # was MemoryError
+    for seed, kind in ((-1, ValueError), ("x", TypeError), (2.7, TypeError)):
+        with pytest.raises(kind, match="seed must be"):  # were numpy's SeedSequence messages
+            simulate(law, [1, 1], 3, seed=seed)
+        with pytest.raises(kind, match="seed must be"):
+            expected_kl(law, None, [1, 1], 3, seed=seed)
+
+    class Negative:
+        def score(self, t: NDArray, m: NDArray, target: str = "cross_entropy") -> NDArray:
+            return np.zeros(t.shape)
+
+        def sample(self, t: NDArray, m: NDArray, rng: Any) -> NDArray:
+            return np.full(t.shape, -3)
+
+    with pytest.raises(ValueError, match="negative token ids"):
+        simulate(Negative(), [1, 1], 2, n=2)  # were written into the samples
+
+    class ScoreOnly:
+        def score(self, t: NDArray, m: NDArray, target: str = "cross_entropy") -> NDArray:
+            return np.zeros(t.shape)
+
+    with pytest.raises(TypeError, match="model must be able to draw tokens"):
+        simulate(ScoreOnly(), [2], 2, n=2)  # was AttributeError at the first step
+    assert simulate(law, [1, 1], 2, seed=np.random.default_rng(0)).shape == (2, 2)
+
+
+def test_empirical_kl_pseudocount_and_dense_law_length() -> None:
+    law = np.full((2, 2), 0.25)
+    samples = np.zeros((3, 2), dtype=np.int64)
+    for bad, kind in ((-1.0, ValueError), (float("nan"), ValueError), (0, ValueError), ("1", TypeError)):
+        with pytest.raises(kind, match="pseudocount must be"):  # were nan, nan, inf and numpy's UFuncTypeError
+            simulate_module.empirical_kl(samples, law, pseudocount=bad)
+    # (3 + 0.5) / (3 + 2) at x = 00 and 0.5 / 5 elsewhere, against 1/4 each: computed by hand
+    expected = 0.25 * (math.log(0.25 / 0.7) + 3 * math.log(0.25 / 0.1))
+    assert simulate_module.empirical_kl(samples, law) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="cover 3 positions, but 2 are generated"):
+        simulate(law, [[1], [2]], 2)  # the length came from the schedule and the law refused a 3-token batch
+
+
+def test_valid_edge_inputs_are_accepted() -> None:
+    rows = np.zeros((2, 1), dtype=np.int64)  # n = 1
+    assert E.estimate_curve(uniform_predictor(9), rows, batch_size=1, seed=0).Z.tolist() == [0.0]
+    ninth = ProbabilityModel(lambda t, m: np.full(t.shape + (9,), 1 / 9, dtype=np.float32))
+    est = E.estimate_curve(ninth, np.arange(6).reshape(2, 3), batch_size=1, seed=0)
+    np.testing.assert_allclose(est.h, -math.log(np.float32(1 / 9)), rtol=1e-7)
+    assert est.schedule_error([1, 1, 1], confidence=Fraction(1, 2)).value == pytest.approx(0.0, abs=1e-12)  # k = n
+    kl = expected_kl(np.full((3, 3), 1 / 9), None, [1, 1], 2, batch_size=1, seed=0)
+    assert np.allclose(kl.values, 0.0, atol=1e-12)
+    check_schedule(practice.equal(1, 1), 1)
+    check_schedule(practice.equal(5, 9), 5)  # k > n: LLaDA runs passes of 0
+    assert Schedule([1]).num_transfer_tokens(1).tolist() == [[1]]
+
+
+torch = pytest.importorskip("torch")
+
+
+class _Uniform(torch.nn.Module):  # type: ignore[misc]
+    def forward(self, x: Any) -> Any:
+        return torch.zeros(tuple(x.shape) + (4,))
+
+
+@FAST
+@given(table=st.sampled_from([[[2, 2]], [[4]], [[4, 0]], [[1, 1, 1, 1]], [[2**62, 2**62, 2**62, 2**62 + 4]],
+                              np.array([[2**63, 2**63 + 4]], dtype=np.uint64), [[5, -1]], [[2.0, 2.0]], [[3]],
+                              [[2], [2]], [2, 2], "22", None]),
+       block=st.sampled_from([4, 2, 0, 4.0, -1, 10**12]), teacher=st.booleans())
+def test_generate_tables(table: Any, block: Any, teacher: bool) -> None:
+    from mdmsched.torch import TorchModel, generate
+
+    model = TorchModel(_Uniform(), mask_id=3, vocab=3)
+    rows = np.zeros((2, 4), dtype=np.int64)
+    rng = np.random.default_rng(0)
+    result = outcome(lambda: generate(model, rows, 0, table, block, rng=rng, teacher=rows if teacher else None))
+    if not isinstance(result, Exception):
+        tokens = result[0] if teacher else result
+        assert tokens.shape == (2, 4) and ((tokens >= 0) & (tokens < 3)).all()
+        if teacher:
+            np.testing.assert_allclose(result[1], 4 * math.log(3), rtol=1e-7)  # float32 logits
+    valid = isinstance(table, list) and table in ([[2, 2]], [[4]], [[4, 0]], [[1, 1, 1, 1]]) \
+        and isinstance(table[0][0], int) and is_int(block, 4, 10**12)
+    if valid:
+        assert not isinstance(result, Exception), f"valid table refused: {result}"
+
+
+def test_generate_regressions() -> None:
+    from mdmsched.torch import TorchModel, generate
+
+    model = TorchModel(_Uniform(), mask_id=3, vocab=3)
+    rows = np.zeros((2, 4), dtype=np.int64)
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="got an entry"):
+        generate(model, rows, 0, np.array([[2**62, 2**62, 2**62, 2**62 + 4]]), 4, rng=rng)  # OverflowError
+    with pytest.raises(ValueError, match="got an entry"):
+        generate(model, rows, 0, np.array([[2**63, 2**63 + 4]], dtype=np.uint64), 4, rng=rng)  # ran, wrong reveals
+    with pytest.raises(ValueError, match="mask_id must be"):
+        TorchModel(_Uniform(), mask_id=2**70)  # was OverflowError at the first call
+    with pytest.raises(TypeError, match="model must have a sample"):
+        generate(None, rows, 0, [[4]], 4, rng=rng)  # type: ignore[arg-type]  # was AttributeError
+    with pytest.raises(TypeError, match="model must have a score"):
+        generate(None, rows, 0, [[4]], 4, rng=rng, teacher=rows)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="device 'nope' is not usable"):
+        TorchModel(_Uniform(), mask_id=3, device="nope")  # was torch's RuntimeError
+
+    class Garbage:
+        def sample(self, t: NDArray, m: NDArray, rng: Any) -> NDArray:
+            return np.full(t.shape, 1.7)
+
+        def score(self, t: NDArray, m: NDArray, target: str = "cross_entropy") -> NDArray:
+            return np.full(t.shape, -1.0)
+
+    with pytest.raises(ValueError, match="expected integer token ids"):
+        generate(Garbage(), rows, 0, [[4]], 4, rng=rng)  # 1.7 was truncated to token 1
+    with pytest.raises(ValueError, match="negative value"):
+        generate(Garbage(), rows, 0, [[4]], 4, rng=rng, teacher=rows)  # an nll of -4 nats was returned
