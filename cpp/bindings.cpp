@@ -259,6 +259,7 @@ void bind_entropy(py::module_& m) {
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "mdmsched C++ core (see mdmsched for the documented Python API)";
+    m.attr("__version__") = MDMSCHED_VERSION;  // from pyproject.toml, via CMake (SKBUILD_PROJECT_VERSION)
     bind_riemann(m);
     bind_entropy(m);
 }

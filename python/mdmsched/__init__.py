@@ -6,6 +6,9 @@ The expected KL error of an unmasking schedule equals the left-Riemann error of 
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+
 from . import distributions, schedules
 from .compare import ComparisonTable, compare
 from .curve import (
@@ -25,7 +28,10 @@ from .schedule import Schedule
 from .simulate import empirical_kl, expected_kl, simulate
 from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
 
-__version__ = "0.1.0"
+try:
+    __version__ = _dist_version("mdmsched")  # the one version source is pyproject.toml ([project] version)
+except PackageNotFoundError:  # pragma: no cover - imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ComparisonTable",
