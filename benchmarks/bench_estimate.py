@@ -1,6 +1,6 @@
 """Curve estimation from a model: how much of the time is the model and how much is mdmsched.
 
-    python -m pytest benchmarks/bench_estimate.py --benchmark-json=bench-estimate.json -s
+    python -m pytest benchmarks/bench_estimate.py --benchmark-enable --benchmark-json=bench-estimate.json -s
     python benchmarks/report.py bench-estimate.json
 """
 

@@ -22,14 +22,18 @@ MOCK = os.environ.get("MDMSCHED_DOCS_MOCK", "") not in ("", "0")
 
 sys.path.insert(0, str(DOCS / "_ext"))
 if MOCK:
+    from sphinx.ext.autodoc.mock import mock
+
     sys.path.insert(0, str(ROOT / "python"))
     autodoc_mock_imports = ["mdmsched._core"]
-
-import mdmsched  # noqa: E402  (after the path set-up above)
+    with mock(autodoc_mock_imports):
+        import mdmsched
+else:
+    import mdmsched
 
 project = "mdmsched"
 author = "mdmsched developers"
-copyright = "2026, mdmsched developers"  # noqa: A001  (Sphinx's name)
+copyright = "2026, mdmsched developers"
 release = mdmsched.__version__
 version = ".".join(release.split(".")[:2])
 

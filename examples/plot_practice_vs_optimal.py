@@ -17,7 +17,7 @@ print(table)
 
 rows = [row for row in table.rows if np.isfinite(row.ratio)]
 fig, ax = plt.subplots(figsize=(8, 4))
-ax.barh([f"{row.name} (k={row.k})" for row in rows], [row.ratio for row in rows], color="tab:blue")
+ax.barh([row.name for row in rows], [row.ratio for row in rows], color="tab:blue")
 ax.axvline(1.0, color="black", lw=1)
 ax.set_xscale("log")
 ax.invert_yaxis()

@@ -61,7 +61,7 @@ def test_line_length_shared_by_ruff_and_clang_format():
     tool = _toml(ROOT / "pyproject.toml")["tool"]
     assert isinstance(tool, dict)
     ruff = tool["ruff"]["line-length"]
-    clang = re.search(r"^ColumnLimit:\s*(\d+)", (ROOT / ".clang-format").read_text(encoding="utf-8"), re.M)
+    clang = re.search(r"^ColumnLimit:\s*(\d+)", (ROOT / ".clang-format").read_text(encoding="utf-8"), re.MULTILINE)
     assert clang is not None
     assert int(clang.group(1)) == ruff == 120
 
