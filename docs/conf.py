@@ -115,8 +115,11 @@ def _public_api() -> str:
     lines.append("")
     for name in data:  # module-level constants: autodoc would show the docstring of their type (dict, tuple, ...)
         value = getattr(mdmsched, name)
-        shown = ", ".join(f"``{key}``" for key in value) if isinstance(value, dict) else f"``{value!r}``"
-        lines += [f".. py:data:: {name}", "", f"   Keys/value: {shown}.", ""]
+        if isinstance(value, dict):
+            text = "A mapping; its keys: " + ", ".join(f"``{key}``" for key in value) + "."
+        else:
+            text = f"``{value!r}``"
+        lines += [f".. py:data:: {name}", "", f"   {text}", ""]
     helpers = [(module, name) for module, name in HELPERS if hasattr(importlib.import_module(module), name)]
     if helpers:
         lines += ["Supporting types and helpers", "----------------------------", ""]
