@@ -389,6 +389,7 @@ PYBIND11_MODULE(_core, m) {
     for (std::size_t i = 0; i < std::size(kMethods); ++i) methods[i] = py::str(kMethods[i].first);
     m.attr("METHODS") = methods;
     m.attr("MAX_LATTICE_N") = py::int_(kMaxLatticeN);
+    m.attr("__version__") = MDMSCHED_VERSION;  // from pyproject.toml, via CMake (SKBUILD_PROJECT_VERSION)
     bind_riemann(m);
     bind_entropy(m);
     bind_markov(m);

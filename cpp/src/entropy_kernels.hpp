@@ -1,6 +1,7 @@
 // Inner loops of the entropy code: -sum p log p, and summing out one tensor axis.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -10,6 +11,15 @@ namespace mdmsched::detail {
 // -sum x log x over x >= DBL_MIN (smaller x contribute less than 1e-305 each). Defined in entropy_sum.cpp, which
 // is compiled to call glibc's vector log where available: one log per marginal cell is the walk's cost floor.
 double entropy_of(const double* x, std::size_t size);
+
+// Number of coordinates in a subset mask (MSVC has no __builtin_popcountll).
+inline std::size_t popcount64(std::uint64_t mask) {
+#if defined(__GNUC__) || defined(__clang__)
+    return static_cast<std::size_t>(__builtin_popcountll(mask));
+#else
+    return std::bitset<64>(mask).count();
+#endif
+}
 
 // out[o, i] = sum_t in[o, t, i] for a tensor viewed as (outer, d, inner): sums out one axis. The first two slabs are
 // added in one pass (no copy-then-add), and the common binary last-axis case gets its own pairwise loop.

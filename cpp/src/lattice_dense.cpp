@@ -67,7 +67,7 @@ private:
         const std::uint64_t mask = full & ~removed;
         // H(X_empty) = 0 by definition; summing p would leave rounding in log(sum p).
         const double h = mask == 0 ? 0.0 : detail::entropy_of(marginal, size);
-        row[static_cast<std::size_t>(__builtin_popcountll(mask))] += h;
+        row[static_cast<std::size_t>(detail::popcount64(mask))] += h;
         if (subset_out_) subset_out_[mask >> lead_] = h;
         control_->done.fetch_add(size, std::memory_order_relaxed);
     }

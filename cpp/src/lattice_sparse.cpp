@@ -130,7 +130,7 @@ private:
     void record(const Grouping& g, std::uint64_t mask) {
         // H(X_empty) = 0 by definition; summing p would leave rounding in log(sum p).
         const double h = mask == 0 ? 0.0 : detail::entropy_of(g.mass.data(), g.groups);
-        size_sums_[static_cast<std::size_t>(__builtin_popcountll(mask))] += h;
+        size_sums_[detail::popcount64(mask)] += h;
         if (subset_out_) subset_out_[mask] = h;
         control_->done.fetch_add(1, std::memory_order_relaxed);
     }

@@ -7,6 +7,8 @@ The expected KL error of an unmasking schedule equals the left-Riemann error of 
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
 from typing import Any
 
 from . import distributions, practice, schedules
@@ -38,7 +40,10 @@ from .schedule import BlockSchedule, Schedule
 from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
 
-__version__ = "0.1.0"
+try:
+    __version__ = _dist_version("mdmsched")  # the one version source is pyproject.toml ([project] version)
+except PackageNotFoundError:  # pragma: no cover - imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BlockCurveEstimate",

@@ -5,6 +5,7 @@ from numpy.typing import ArrayLike, NDArray
 
 METHODS: tuple[str, ...]
 MAX_LATTICE_N: int
+__version__: str
 
 def schedule_error(z: ArrayLike, sizes: ArrayLike) -> float: ...
 def solve(z: ArrayLike, k: int, method: str = "auto") -> tuple[float, NDArray[np.int64]]: ...
