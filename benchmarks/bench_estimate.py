@@ -107,9 +107,9 @@ def test_probability_model_reduction(benchmark, path):
     mask = rng.random((batch, n)) < 0.5
     model = mdmsched.ProbabilityModel(lambda t, m: probs)
     if path == "legacy":
-        run = lambda: _legacy_reduce(probs, mask)  # noqa: E731
+        run = lambda: _legacy_reduce(probs, mask)
     else:
-        run = lambda: model.score(tokens, mask, path)  # noqa: E731
+        run = lambda: model.score(tokens, mask, path)
     out = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
     tracemalloc.start()
     run()

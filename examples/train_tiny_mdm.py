@@ -26,9 +26,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import mdmsched
 import numpy as np
 import torch
+
+import mdmsched
 from mdmsched.torch import TorchModel, generate
 
 

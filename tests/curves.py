@@ -36,4 +36,4 @@ def compositions(n: int, k: int):  # type: ignore[no-untyped-def]
         return
     for first in range(1, n - k + 2):
         for rest in compositions(n - first, k - 1):
-            yield (first,) + rest
+            yield (first, *rest)

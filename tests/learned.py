@@ -64,7 +64,7 @@ def ordered_partition_kl(p: NDArray[np.float64], model: InconsistentModel, sizes
             steps.append(tuple(sorted(perm[start:start + s])))
             start += s
         if any(list(perm[a:a + len(st)]) != sorted(perm[a:a + len(st)]) for a, st in
-               zip(np.cumsum([0] + sizes[:-1]), steps)):
+               zip(np.cumsum([0, *sizes[:-1]]), steps)):
             continue  # one representative per ordered partition (positions within a step in increasing order)
         kl = 0.0
         for x in outcomes:

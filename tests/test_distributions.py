@@ -63,7 +63,7 @@ def test_ising_chain(coupling, field):
     spins = np.array([-1.0, 1.0])
     x, y = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
     y[3], y[4] = 1, 1  # flip an interior pair of spins; the probability ratio must follow the Ising energy
-    energy = lambda s: coupling * np.sum(spins[s][:-1] * spins[s][1:]) + field * np.sum(spins[s][1:-1])  # noqa: E731
+    energy = lambda s: coupling * np.sum(spins[s][:-1] * spins[s][1:]) + field * np.sum(spins[s][1:-1])
     ratio = tensor[tuple(y)] / tensor[tuple(x)]
     assert ratio == pytest.approx(math.exp(energy(y) - energy(x)), rel=1e-9)
 

@@ -92,7 +92,7 @@ def test_bad_estimate_arguments():
 
 # ---- learned models: the cross-entropy identity (SPEC §5.1) -------------------------------------------------------------
 
-from learned import InconsistentModel, cross_entropy_curve, ordered_partition_kl  # noqa: E402
+from learned import InconsistentModel, cross_entropy_curve, ordered_partition_kl
 
 
 @pytest.mark.parametrize(("n", "q", "sizes"), [(3, 2, [2, 1]), (4, 2, [1, 3]), (4, 3, [2, 2]), (3, 3, [3])])

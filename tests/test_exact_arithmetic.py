@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import mdmsched
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import mdmsched
 from mdmsched._validation import MIN_STEPS_RTOL
 
 U = float(np.finfo(np.float64).eps)
@@ -59,7 +60,7 @@ def curves(draw: st.DrawFn, denormals: bool = True) -> np.ndarray:
     (exact ties between steps)."""
     n = draw(st.integers(1, 9))
     scales = SCALES if denormals else [s for s in SCALES if s >= 2.0**-1022]
-    pool = draw(st.lists(st.sampled_from(scales + [0.0]), min_size=1, max_size=3))
+    pool = draw(st.lists(st.sampled_from([*scales, 0.0]), min_size=1, max_size=3))
     increments = [draw(st.sampled_from(pool)) * draw(st.sampled_from([1, 1, 2, 3])) for _ in range(n - 1)]
     return np.concatenate(([0.0], np.cumsum(increments))) if n > 1 else np.zeros(1)
 

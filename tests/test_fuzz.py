@@ -12,11 +12,12 @@ import tempfile
 import time
 import warnings
 
-import mdmsched
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import mdmsched
 from mdmsched import _core, cli
 from mdmsched import distributions as D
 from mdmsched import schedules as S
@@ -64,7 +65,7 @@ def hostile_arrays(draw: st.DrawFn) -> object:
     elif arr.ndim and layout == "strided":
         arr = np.repeat(arr, 2, axis=0)[::2]
     elif arr.ndim and layout == "broadcast":
-        arr = np.broadcast_to(arr, (2,) + arr.shape)[0]
+        arr = np.broadcast_to(arr, (2, *arr.shape))[0]
     elif layout == "fortran":
         arr = np.asfortranarray(arr)
     return arr

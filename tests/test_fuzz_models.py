@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mdmsched import estimate as E
 from mdmsched import practice
 from mdmsched.models import MAX_SCORE, ProbabilityModel, check_scores
@@ -164,11 +165,11 @@ json_sizes = st.one_of(st.lists(st.integers(-2, 2**64), min_size=0, max_size=5),
 def test_schedule_from_json_hostile(data: dict[str, Any], cut: int, junk: str) -> None:
     text = json.dumps(data)
     for candidate in (data, text, text.encode(), text[:cut] + junk, (text[:cut] + junk).encode("utf-8", "replace")):
-        result = outcome(lambda: Schedule.from_json(candidate))  # noqa: B023
+        result = outcome(lambda: Schedule.from_json(candidate))
         if isinstance(result, Schedule):
             check_schedule(result, result.n)
             assert json.loads(result.to_json())["sizes"] == result.tolist()
-        block = outcome(lambda: BlockSchedule.from_json({"blocks": [candidate, candidate]}))  # noqa: B023
+        block = outcome(lambda: BlockSchedule.from_json({"blocks": [candidate, candidate]}))
         assert isinstance(block, (BlockSchedule, TypeError, ValueError))
 
 
@@ -200,9 +201,9 @@ def test_mask_ratio_function_inputs(t: Any) -> None:
 # ---- models: predictors that return garbage --------------------------------------------------------------------------
 
 def _probs(kind: str, shape: tuple[int, int], q: int) -> Any:
-    base = np.full(shape + (q,), 1.0 / q)
+    base = np.full((*shape, q), 1.0 / q)
     table: dict[str, Callable[[], Any]] = {
-        "ok": lambda: base, "float32_ninth": lambda: np.full(shape + (q,), 1.0 / q, dtype=np.float32),
+        "ok": lambda: base, "float32_ninth": lambda: np.full((*shape, q), 1.0 / q, dtype=np.float32),
         "float16": lambda: base.astype(np.float16), "fortran": lambda: np.asfortranarray(base),
         "strided": lambda: np.repeat(base, 2, axis=2)[..., ::2], "broadcast": lambda: np.broadcast_to(base[:1], base.shape),
         "onehot_int": lambda: np.eye(q, dtype=np.int64)[np.zeros(shape, dtype=np.int64)],
@@ -268,7 +269,7 @@ SCORE_KINDS: dict[str, Callable[[tuple[int, int]], Any]] = {
     "ok": lambda s: np.ones(s), "float32": lambda s: np.ones(s, np.float32), "int": lambda s: np.ones(s, np.int64),
     "list": lambda s: np.ones(s).tolist(), "nan": lambda s: np.full(s, np.nan), "inf": lambda s: np.full(s, np.inf),
     "negative": lambda s: -np.ones(s), "tiny_negative": lambda s: np.full(s, -1e-12), "huge": lambda s: np.full(s, 1e308),
-    "above_max": lambda s: np.full(s, MAX_SCORE * 10), "shape": lambda s: np.ones(s[::-1] + (1,)), "none": lambda s: None,
+    "above_max": lambda s: np.full(s, MAX_SCORE * 10), "shape": lambda s: np.ones((*s[::-1], 1)), "none": lambda s: None,
     "string": lambda s: "x", "bool": lambda s: np.ones(s, bool), "complex": lambda s: np.ones(s) + 0j,
     "ragged": lambda s: [[1.0], [1.0, 2.0]], "denormal": lambda s: np.full(s, 5e-324),
 }
@@ -293,7 +294,7 @@ def test_check_scores_garbage(kind: str, batch: int, n: int, mask_kind: str) -> 
 # ---- estimation: sizes and arguments ---------------------------------------------------------------------------------
 
 def uniform_predictor(q: int = 2) -> Callable[[NDArray, NDArray], NDArray]:
-    return lambda t, m: np.full(t.shape + (q,), 1.0 / q)
+    return lambda t, m: np.full((*t.shape, q), 1.0 / q)
 
 
 @SLOW
@@ -624,7 +625,7 @@ def test_empirical_kl_pseudocount_and_dense_law_length() -> None:
 def test_valid_edge_inputs_are_accepted() -> None:
     rows = np.zeros((2, 1), dtype=np.int64)  # n = 1
     assert E.estimate_curve(uniform_predictor(9), rows, batch_size=1, seed=0).Z.tolist() == [0.0]
-    ninth = ProbabilityModel(lambda t, m: np.full(t.shape + (9,), 1 / 9, dtype=np.float32))
+    ninth = ProbabilityModel(lambda t, m: np.full((*t.shape, 9), 1 / 9, dtype=np.float32))
     est = E.estimate_curve(ninth, np.arange(6).reshape(2, 3), batch_size=1, seed=0)
     np.testing.assert_allclose(est.h, -math.log(np.float32(1 / 9)), rtol=1e-7)
     assert est.schedule_error([1, 1, 1], confidence=Fraction(1, 2)).value == pytest.approx(0.0, abs=1e-12)  # k = n
@@ -640,7 +641,7 @@ torch = pytest.importorskip("torch")
 
 class _Uniform(torch.nn.Module):  # type: ignore[misc]
     def forward(self, x: Any) -> Any:
-        return torch.zeros(tuple(x.shape) + (4,))
+        return torch.zeros((*tuple(x.shape), 4))
 
 
 @FAST

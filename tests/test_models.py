@@ -63,7 +63,7 @@ def test_no_float64_copy_of_a_large_float32_array():
 
 def test_unmasked_rows_are_never_read():
     def predict(tokens, mask):
-        probs = np.full(tokens.shape + (3,), 1 / 3)
+        probs = np.full((*tokens.shape, 3), 1 / 3)
         probs[~mask] = np.nan  # garbage where nothing is asked
         return probs
 
@@ -85,7 +85,7 @@ def test_unmasked_rows_are_never_read():
 )
 @pytest.mark.parametrize("target", ["cross_entropy", "entropy"])
 def test_bad_probability_outputs(bad, fragment, target):
-    model = ProbabilityModel(lambda tokens, mask: bad(np.full(tokens.shape + (2,), 0.5)))
+    model = ProbabilityModel(lambda tokens, mask: bad(np.full((*tokens.shape, 2), 0.5)))
     with pytest.raises(ValueError, match=fragment):
         model.score(np.zeros((3, 4), dtype=np.int64), np.ones((3, 4), dtype=bool), target)
 
@@ -110,7 +110,7 @@ def test_wrong_model_kinds():
 
 def test_sampling_frequencies_match_the_conditionals():
     probs = np.array([0.1, 0.2, 0.7])
-    model = ProbabilityModel(lambda tokens, mask: np.broadcast_to(probs, tokens.shape + (3,)))
+    model = ProbabilityModel(lambda tokens, mask: np.broadcast_to(probs, (*tokens.shape, 3)))
     tokens = np.zeros((2000, 5), dtype=np.int64)
     mask = np.zeros((2000, 5), dtype=bool)
     mask[:, 1:4] = True

@@ -8,10 +8,10 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import mdmsched  # noqa: E402
-from mdmsched.plot import plot_curve, plot_frontier  # noqa: E402
+import mdmsched
+from mdmsched.plot import plot_curve, plot_frontier
 
 
 def _line(ax, label):

@@ -162,7 +162,7 @@ def _clamp_loop(n: int, k: int, targets: list[int]) -> list[int]:
     bp = [0]
     for j in range(1, k):
         bp.append(min(n - (k - j), max(bp[-1] + 1, targets[j - 1])))
-    return bp + [n]
+    return [*bp, n]
 
 
 @settings(max_examples=300, deadline=None)

@@ -14,9 +14,10 @@ import sys
 import time
 from fractions import Fraction
 
-import mdmsched
 import numpy as np
 import pytest
+
+import mdmsched
 from mdmsched import _core, _validation
 from mdmsched import distributions as D
 from mdmsched import schedules as S
@@ -198,7 +199,7 @@ def test_theory_schedules_refuse_overflowing_ratios():
 def test_expected_kl_needs_an_exact_target():
     # A plain predictor cannot be a target (it cannot sample or score sequences): a clear TypeError, not AttributeError.
     with pytest.raises(TypeError, match="exact law"):
-        mdmsched.expected_kl(lambda t, m: np.full(t.shape + (2,), 0.5), None, [1, 1, 1], 10)
+        mdmsched.expected_kl(lambda t, m: np.full((*t.shape, 2), 0.5), None, [1, 1, 1], 10)
     # A dense tensor is an exact law: wrapped in ExactPredictor (independent uniform coordinates: no error).
     assert mdmsched.expected_kl(UNIFORM3, None, [1, 1, 1], 10, seed=0).mean == pytest.approx(0.0, abs=1e-12)
 
@@ -251,7 +252,7 @@ def test_predictions_at_unmasked_rows_are_ignored():
         n = 3
 
         def __call__(self, tokens, mask):
-            out = np.full(tokens.shape + (2,), 0.5)
+            out = np.full((*tokens.shape, 2), 0.5)
             out[~mask] = np.nan  # "ignored" per the documented interface
             return out
 

@@ -157,7 +157,7 @@ def _brute_split(frontiers, total):
                 best = (acc, alloc)
             return
         for c in range(1, min(left - (len(frontiers) - i - 1), frontiers[i].size) + 1):
-            rec(i + 1, left - c, acc + frontiers[i][c - 1], alloc + [c])
+            rec(i + 1, left - c, acc + frontiers[i][c - 1], [*alloc, c])
     rec(0, total, 0.0, [])
     return best
 

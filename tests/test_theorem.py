@@ -19,7 +19,7 @@ def _ordered_partitions(positions: tuple[int, ...], sizes: tuple[int, ...]):  # 
     for first in combinations(positions, sizes[0]):
         rest = tuple(i for i in positions if i not in first)
         for tail in _ordered_partitions(rest, sizes[1:]):
-            yield (first,) + tail
+            yield (first, *tail)
 
 
 def _log_marginal(p: np.ndarray, keep: tuple[int, ...]) -> np.ndarray:
@@ -41,7 +41,7 @@ def expected_kl_brute_force(p: np.ndarray, sizes: tuple[int, ...]) -> float:
             base = _log_marginal(p, revealed)
             for i in step:  # each position of the step drawn independently from mu(x_i | revealed)
                 with np.errstate(invalid="ignore"):  # -inf - -inf off the support, which is masked out
-                    log_nu = log_nu + (_log_marginal(p, tuple(sorted(revealed + (i,)))) - base)
+                    log_nu = log_nu + (_log_marginal(p, tuple(sorted((*revealed, i)))) - base)
             revealed = tuple(sorted(revealed + step))
         total += float(np.sum(p[support] * (np.log(p[support]) - log_nu[support])))
         count += 1

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
+from torch_models import MarkovMDM, TinyTransformer
+
 import mdmsched
 from mdmsched.distributions import markov_curve
 from mdmsched.torch import TorchModel, generate
-from torch_models import MarkovMDM, TinyTransformer
 
 P3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
 
@@ -209,7 +210,7 @@ def test_vocab_slice_with_offset_and_custom_forward():
 
     def forward(x):
         inner = base(torch.where(x == 0, 3, x - 2))[..., :3]
-        junk = torch.full(inner.shape[:2] + (2,), 50.0, dtype=inner.dtype)
+        junk = torch.full((*inner.shape[:2], 2), 50.0, dtype=inner.dtype)
         return torch.cat([junk, inner], dim=-1)
 
     model = TorchModel(None, 0, vocab=slice(2, 5), forward=forward)
@@ -397,7 +398,7 @@ def test_generate_follows_the_table_and_keeps_the_prompt():
     assert len(model.masks) == np.count_nonzero(table)  # zero entries skip the forward call
     starts = [prompt + b * block for b in range(3)]
     ends = [min(s + block, n) for s in starts]
-    masks = model.masks + [np.zeros_like(model.masks[0])]
+    masks = [*model.masks, np.zeros_like(model.masks[0])]
     call = 0
     for b, entries in enumerate(table):
         for count in entries[entries > 0]:
@@ -440,7 +441,7 @@ def test_generate_per_row_table():
     out = generate(model, rows, 0, table, block, rng=np.random.default_rng(0))
     assert out.shape == rows.shape
     assert len(model.masks) == 6  # a step is skipped only when no row reveals anything
-    masks = model.masks + [np.zeros_like(model.masks[0])]
+    masks = [*model.masks, np.zeros_like(model.masks[0])]
     revealed = [(masks[t] & ~masks[t + 1]).sum(axis=1).tolist() for t in range(6)]
     assert revealed == [[4, 1], [0, 1], [0, 2], [0, 2], [2, 2], [2, 0]]
     assert masks[3][:, :block].sum() == 0 and masks[3][:, block:].all()  # block 1 starts with block 0 done
@@ -489,7 +490,7 @@ def test_teacher_nll_is_the_sum_of_scores_along_the_same_path():
     np.testing.assert_array_equal(same, x)
     assert len(teacher.masks) == len(sampler.masks) == np.count_nonzero(table)
     want = np.zeros(rows.shape[0])
-    masks = teacher.masks + [np.zeros_like(teacher.masks[0])]
+    masks = [*teacher.masks, np.zeros_like(teacher.masks[0])]
     for call, (mask, seen) in enumerate(zip(sampler.masks, sampler.tokens)):
         np.testing.assert_array_equal(teacher.masks[call], mask)  # the same random path
         np.testing.assert_array_equal(seen[~mask], x[~mask])  # the sampler saw x's tokens

@@ -13,8 +13,9 @@ import math
 import sys
 import warnings
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray

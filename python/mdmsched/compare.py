@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -88,7 +89,7 @@ def compare(z: ArrayLike, k: int, schedules: Sequence[Schedule | ArrayLike] | No
     k = as_steps(k, curve.size)
     best = optimal_schedule(curve, k)
     opt = float(best.error or 0.0)
-    candidates = [best] + list(default_schedules(curve, k) if schedules is None else schedules)
+    candidates = [best, *list(default_schedules(curve, k) if schedules is None else schedules)]
     rows = []
     for i, cand in enumerate(candidates):
         sched = cand if isinstance(cand, Schedule) else Schedule(np.asarray(cand, dtype=np.int64), name=f"schedule {i}")

@@ -226,5 +226,15 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     return out
 
 
-__all__ = ["CHUNK_CELLS", "MAX_SCORE", "MaskedModel", "ProbabilityModel", "SamplingModel", "TARGETS", "Target", "as_masked_model",
-           "as_target", "check_scores"]
+__all__ = [
+    "CHUNK_CELLS",
+    "MAX_SCORE",
+    "TARGETS",
+    "MaskedModel",
+    "ProbabilityModel",
+    "SamplingModel",
+    "Target",
+    "as_masked_model",
+    "as_target",
+    "check_scores",
+]

@@ -3,7 +3,8 @@ error-vs-steps frontier. Needs matplotlib (``pip install mdmsched[plot]``), impo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.typing import ArrayLike

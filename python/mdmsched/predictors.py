@@ -99,7 +99,7 @@ class ExactPredictor:
 
     def __call__(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
         tokens, mask = check_batch(tokens, mask, self.n, self.q)
-        out = np.empty(tokens.shape + (self.q,))
+        out = np.empty((*tokens.shape, self.q))
         for b in range(tokens.shape[0]):
             index = tuple(slice(None) if mask[b, i] else int(tokens[b, i]) for i in range(self.n))
             conditional = self.p[index]  # axes: the masked positions, in order

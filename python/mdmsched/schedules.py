@@ -9,7 +9,7 @@ part of each docstring.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -24,7 +24,9 @@ from ._validation import (
     as_tolerance,
     require_memory,
 )
-from .practice import cosine as cosine, dus as dus, equal as equal  # noqa: PLC0414  (peer rules, re-exported)
+from .practice import cosine as cosine
+from .practice import dus as dus
+from .practice import equal as equal
 from .schedule import BlockSchedule, Schedule
 from .solve import error_frontier, optimal_schedule, schedule_error
 
