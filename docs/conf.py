@@ -42,7 +42,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
-    "gallery",  # docs/_ext/gallery.py: runs examples/*.py and embeds their figures
+    "gallery",  # docs/_ext/gallery.py: runs examples/plot_*.py and embeds their figures
 ]
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
@@ -81,6 +81,8 @@ nitpick_ignore_regex = [
     ("py:data", r"typing\..*"),
     ("py:class", r"_?T|_P"),                          # type variables
     ("py:class", r"os\.PathLike|pathlib\..*|Path"),   # standard library (no Python inventory offline)
+    ("py:class", r"concurrent\.futures.*|Executor"),  # standard library executors (no Python inventory offline)
+    ("py:class", r"Target"),                          # mdmsched.models.Target = Literal["cross_entropy", "entropy"]
 ]
 
 
@@ -90,6 +92,9 @@ HELPERS = [
     ("mdmsched.compare", "ComparisonRow"),
     ("mdmsched.compare", "default_schedules"),
     ("mdmsched.estimate", "default_grid"),
+    ("mdmsched.estimate", "EstimatePlan"),
+    ("mdmsched.estimate", "ShardResult"),
+    ("mdmsched.schedule", "MaskRatioFunction"),
     ("mdmsched.predictors", "ExactModel"),
 ]
 PUBLIC = sorted(

@@ -1,4 +1,4 @@
-"""A small example gallery: run every ``examples/*.py`` at build time and embed the PNG figures it writes.
+"""A small example gallery: run every ``examples/plot_*.py`` at build time and embed the PNG figures it writes.
 
 Each script runs in a fresh process (``MPLBACKEND=Agg``) with its own output folder as the working directory; it
 writes its figures there with ``savefig`` and may print a short report, which is shown under the figures. A script
@@ -70,7 +70,7 @@ def generate(app: Sphinx) -> None:
     examples = Path(app.config.gallery_examples_dir)
     output = Path(app.config.gallery_output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    scripts = sorted(examples.glob("*.py"))
+    scripts = sorted(examples.glob("plot_*.py"))  # the figure scripts; longer examples (training) are not run here
     if not scripts:
         raise ExtensionError(f"gallery: no examples in {examples}")
     entries = []
@@ -81,7 +81,7 @@ def generate(app: Sphinx) -> None:
         entries.append(script.stem)
     index = ["Gallery", "=======", "",
              "Every figure on these pages is drawn at documentation build time by running the script shown with it",
-             "(``examples/*.py`` in the repository).", "", ".. toctree::", "   :maxdepth: 1", ""]
+             "(``examples/plot_*.py`` in the repository).", "", ".. toctree::", "   :maxdepth: 1", ""]
     index += [f"   {stem}" for stem in entries]
     (output / "index.rst").write_text("\n".join(index) + "\n", encoding="utf-8")
 

@@ -20,7 +20,7 @@ class Distribution:
     Build one with :meth:`from_support`, :meth:`from_samples` (empirical law) or :meth:`from_dense`. Direct
     construction ``Distribution(outcomes, probs)`` is validated the same way (``__post_init__``): integer outcomes
     (floats are refused, never truncated), at most 62 coordinates, finite non-negative probabilities summing to 1
-    within :func:`mdmsched._validation.probability_tolerance` (stored renormalised), one probability per row.
+    within ``max(1e-9 sqrt(size), 8 eps(dtype) log2(2 + size))`` (stored renormalised), one probability per row.
     """
 
     outcomes: NDArray[np.int64]

@@ -61,7 +61,7 @@ class ProbabilityModel:
 
     ``probs`` may be float16/32/64 and any layout; it is never upcast as a whole. Cross-entropy reads one probability per
     masked position (a gather); entropy reduces ``-sum p log p`` over masked rows in chunks of at most
-    :data:`CHUNK_CELLS` cells, in the array's own dtype, accumulating in float64 per row. Output checks: shape
+    ``CHUNK_CELLS`` cells, in the array's own dtype, accumulating in float64 per row. Output checks: shape
     ``(B, n, q)``, real dtype; at masked positions the probabilities read must be finite, in ``[0, 1]`` and (entropy:
     every masked row; cross-entropy: a spot check of up to ``check_rows`` masked rows per call) sum to 1 within
     ``max(1e-6, 4 q eps_dtype)``. Rows at revealed positions are never read. ``vocab_size`` (if known) lets the memory

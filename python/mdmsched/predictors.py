@@ -120,7 +120,7 @@ class ExactPredictor:
             return np.asarray(np.log(self.p[tuple(np.asarray(tokens).T)]), dtype=np.float64)
 
     def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]:
-        """``log mu(x_P)`` of each row's tokens at the sorted positions ``P`` (the prompt's law). O(size + B |P|)."""
+        """``log mu(x_P)`` of each row's tokens at the sorted positions ``P`` (the prompt's law). O(size + B ``|P|``)."""
         keep = np.asarray(positions, dtype=np.int64)
         others = tuple(i for i in range(self.n) if i not in set(keep.tolist()))
         marginal = self.p.sum(axis=others) if others else self.p
