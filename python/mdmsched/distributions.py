@@ -148,8 +148,8 @@ def linear_code_average_entropies(generator: ArrayLike, q: int) -> NDArray[np.fl
 # ---- Markov chains ------------------------------------------------------------------------------------------
 
 
-def _transition(p: ArrayLike) -> NDArray[np.float64]:
-    matrix = as_real_array(p, "P", ndim=2)
+def _transition(transition: ArrayLike) -> NDArray[np.float64]:
+    matrix = as_real_array(transition, "transition", ndim=2)
     if matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
         raise ValueError(f"P must be a non-empty square matrix, got shape {matrix.shape}")
     if (matrix < 0).any():
@@ -159,9 +159,9 @@ def _transition(p: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(matrix / matrix.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
-def stationary_distribution(p: ArrayLike) -> NDArray[np.float64]:
+def stationary_distribution(transition: ArrayLike) -> NDArray[np.float64]:
     """The stationary law ``pi = pi P`` of transition matrix ``P`` (unique for an irreducible chain)."""
-    matrix = _transition(p)
+    matrix = _transition(transition)
     q = matrix.shape[0]
     system = np.vstack([matrix.T - np.eye(q), np.ones((1, q))])
     rhs = np.zeros(q + 1)
@@ -202,9 +202,9 @@ def _gap_deltas(matrix: NDArray[np.float64], pi: NDArray[np.float64], h_pi: floa
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def markov_chain(p: ArrayLike, n: int) -> NDArray[np.float64]:
-    """Dense law of ``X_1..X_n`` for the stationary Markov chain with transition matrix ``P``."""
-    matrix = _transition(p)
+def markov_chain(transition: ArrayLike, n: int) -> NDArray[np.float64]:
+    """Dense law of ``X_1..X_n`` for the stationary Markov chain with transition matrix ``P`` (``transition``)."""
+    matrix = _transition(transition)
     n = _count(n, "n")
     _check_cells(itertools.repeat(matrix.shape[0], n))
     out = stationary_distribution(matrix)
@@ -213,7 +213,7 @@ def markov_chain(p: ArrayLike, n: int) -> NDArray[np.float64]:
     return np.asarray(out, dtype=np.float64)
 
 
-def markov_curve(p: ArrayLike, n: int, *, tol: float = 1e-12) -> NDArray[np.float64]:
+def markov_curve(transition: ArrayLike, n: int, *, tol: float = 1e-12) -> NDArray[np.float64]:
     """Exact ``Z`` (nats) of the stationary Markov chain with transition ``P``, at any ``n``, without enumeration.
 
     For ``S = {i_1 < ... < i_m}``, ``H(X_S) = H(pi) + sum_t c(i_{t+1} - i_t)`` with ``c(g) = H(X_{1+g} | X_1)``.
@@ -228,7 +228,7 @@ def markov_curve(p: ArrayLike, n: int, *, tol: float = 1e-12) -> NDArray[np.floa
     O(q^3 G + n log n log(1/tol)) whatever the chain, O(n + G q^2) memory. ``tol = 0``: the exact O(q^3 G + n G)
     sum over every gap (the reference the truncated sum is tested against).
     """
-    matrix = _transition(p)
+    matrix = _transition(transition)
     n = _count(n, "n")
     tol = as_tolerance(tol, "tol")
     require_memory(48 * (n + 1), "the O(n) work arrays")
