@@ -177,18 +177,10 @@ class Schedule:
         sizes.setflags(write=False)
         breakpoints.setflags(write=False)
         self = object.__new__(cls)
-        values = {"sizes": sizes, "error": None if error is None else float(error), "name": name,
-                  "passes": sizes, "_breakpoints": breakpoints}
-        for f in fields(cls):  # any field added later takes its declared default
-            if f.name in values:
-                value = values[f.name]
-            elif f.default is not MISSING:
-                value = f.default
-            elif f.default_factory is not MISSING:
-                value = f.default_factory()
-            else:
-                raise TypeError(f"Schedule field {f.name!r} has no default; Schedule._trusted must set it")
-            object.__setattr__(self, f.name, value)
+        state = self.__dict__  # a frozen dataclass without slots: filling its __dict__ is what __init__ would do
+        state.update(_TRUSTED_DEFAULTS or _trusted_defaults(cls))
+        state["sizes"], state["passes"], state["_breakpoints"], state["name"] = sizes, sizes, breakpoints, name
+        state["error"] = None if error is None else float(error)
         return self
 
 @dataclass(frozen=True)
@@ -391,3 +383,21 @@ def _as_passes(passes: Any, sizes: NDArray[np.int64]) -> NDArray[np.int64]:
         raise ValueError("the non-zero passes must be the schedule's sizes, in order")
     out.setflags(write=False)
     return out
+
+
+_TRUSTED_SET = ("sizes", "passes", "_breakpoints", "name", "error")
+_TRUSTED_DEFAULTS: dict[str, Any] = {}
+
+
+def _trusted_defaults(cls: type) -> dict[str, Any]:
+    """Declared defaults of the Schedule fields that ``Schedule._trusted`` does not set (computed once)."""
+    for f in fields(cls):  # any field added later takes its declared default
+        if f.name in _TRUSTED_SET:
+            continue
+        if f.default is not MISSING:
+            _TRUSTED_DEFAULTS[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            raise TypeError(f"Schedule field {f.name!r} has a default factory; Schedule._trusted must set it")
+        else:
+            raise TypeError(f"Schedule field {f.name!r} has no default; Schedule._trusted must set it")
+    return _TRUSTED_DEFAULTS
