@@ -106,10 +106,7 @@ def test_probability_model_reduction(benchmark, path):
     tokens = rng.integers(0, q, (batch, n))
     mask = rng.random((batch, n)) < 0.5
     model = mdmsched.ProbabilityModel(lambda t, m: probs)
-    if path == "legacy":
-        run = lambda: _legacy_reduce(probs, mask)
-    else:
-        run = lambda: model.score(tokens, mask, path)
+    run = (lambda: _legacy_reduce(probs, mask)) if path == "legacy" else (lambda: model.score(tokens, mask, path))
     out = benchmark.pedantic(run, rounds=5, warmup_rounds=1)
     tracemalloc.start()
     run()

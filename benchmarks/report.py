@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 
 def _fmt(seconds: float) -> str:
@@ -19,7 +20,8 @@ def _fmt(seconds: float) -> str:
 
 
 def main(path: str) -> None:
-    data = json.load(open(path))
+    with Path(path).open() as handle:
+        data = json.load(handle)
     groups: dict[str, list[dict]] = defaultdict(list)
     for bench in data["benchmarks"]:
         groups[bench.get("group") or bench["name"]].append(bench)

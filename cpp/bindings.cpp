@@ -46,8 +46,10 @@ std::size_t as_count(std::int64_t value, const char* name) {
 
 // The one list of solver method names: exported as _core.METHODS, which the Python layer validates against.
 const std::pair<const char*, mdmsched::Method> kMethods[] = {
-    {"auto", mdmsched::Method::Auto},   {"fast", mdmsched::Method::Auto},
-    {"naive", mdmsched::Method::Naive}, {"hull", mdmsched::Method::Hull},
+    {"auto", mdmsched::Method::Auto},
+    {"fast", mdmsched::Method::Auto},
+    {"naive", mdmsched::Method::Naive},
+    {"hull", mdmsched::Method::Hull},
     {"lagrangian", mdmsched::Method::Lagrangian},
 };
 
@@ -79,8 +81,8 @@ void check_probabilities(const double* p, std::size_t size, const char* name) {
 
 void check_lattice_n(std::size_t n) {
     if (n > kMaxLatticeN)
-        throw std::invalid_argument("the subset lattice of n = " + std::to_string(n) + " coordinates has 2^n subsets (limit n = " +
-                                    std::to_string(kMaxLatticeN) + ")");
+        throw std::invalid_argument("the subset lattice of n = " + std::to_string(n) +
+                                    " coordinates has 2^n subsets (limit n = " + std::to_string(kMaxLatticeN) + ")");
 }
 
 // ---- riemann: schedule error and optimal schedules ------------------------------------------------------------
@@ -272,12 +274,14 @@ void bind_entropy(py::module_& m) {
         "One shard of the dense walk: (H(X_S) for S = pattern | t << lead or None, per-unit size sums (2^(U-lead), "
         "n+1)).");
 
-    m.def("lattice_unit_bits", [](std::int64_t n) { return mdmsched::lattice_unit_bits(as_count(n, "n")); },
-          py::arg("n"), "U: the walk sums 2^U units' size sums in unit order; shards fix up to U leading coordinates.");
+    m.def(
+        "lattice_unit_bits", [](std::int64_t n) { return mdmsched::lattice_unit_bits(as_count(n, "n")); }, py::arg("n"),
+        "U: the walk sums 2^U units' size sums in unit order; shards fix up to U leading coordinates.");
 
     m.def(
         "sparse_lattice",
-        [](Int64Array outcomes, DoubleArray probs, bool keep_subsets, std::int64_t threads, const py::object& progress) {
+        [](Int64Array outcomes, DoubleArray probs, bool keep_subsets, std::int64_t threads,
+           const py::object& progress) {
             const std::size_t n = check_support(outcomes, probs);
             check_lattice_n(n);
             const unsigned workers = thread_count(threads);

@@ -23,7 +23,8 @@ def _command() -> list[str]:
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=120, cwd=cwd,
+                          check=False)
 
 
 def run_json(*args: str, cwd: Path | None = None) -> dict:
@@ -141,7 +142,7 @@ def test_bad_files_exit_2(tmp_path):
 def test_help_and_module_entry_point():
     assert "JSON output" in run("--help").stdout
     result = subprocess.run([sys.executable, "-m", "mdmsched", "solve", "--example", "code", "-k", "2", "--json"],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, check=False)
     assert json.loads(result.stdout)["schedule"]["sizes"] == [16, 48]
 
 

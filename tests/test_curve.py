@@ -215,8 +215,8 @@ def test_ctrl_c_cancels_a_long_walk():
     p = np.random.default_rng(9).dirichlet(np.ones(2**20)).reshape((2,) * 20)  # ~11 s single-threaded
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.perf_counter()
+    timer.start()
     with pytest.raises(KeyboardInterrupt):
-        timer.start()
         mdmsched.average_entropies(p, threads=1)
     elapsed = time.perf_counter() - start
     timer.join()

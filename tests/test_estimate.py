@@ -233,9 +233,9 @@ def test_prompt_region_matches_the_conditional_curve():
         if marginal[c] > 0:
             exact += marginal[c] * reference.information_curve(joint[c] / marginal[c])
     assert (np.abs(est.Z_raw - exact) <= 4 * est.stderr + 1e-12).all()
+    ragged = np.ones((2000, length), dtype=bool)
+    ragged[0, 0] = False
     with pytest.raises(ValueError, match="same number of generated positions"):
-        ragged = np.ones((2000, length), dtype=bool)
-        ragged[0, 0] = False
         mdmsched.estimate_curve(model, data, region=ragged)
 
 
@@ -302,10 +302,11 @@ def test_dask_local_cluster_is_bit_identical():
     distributed = pytest.importorskip("distributed")
     model, data = _markov_setup()
     single = mdmsched.estimate_curve(model, data, batch_size=64, seed=11)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            sharded = mdmsched.estimate_curve(model, data, batch_size=64, seed=11, executor=client.get_executor(),
-                                              shards=4)
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        sharded = mdmsched.estimate_curve(model, data, batch_size=64, seed=11, executor=client.get_executor(), shards=4)
     np.testing.assert_array_equal(sharded.samples, single.samples)
     np.testing.assert_array_equal(sharded.Z, single.Z)
 

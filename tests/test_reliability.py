@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from mdmsched import _validation
 
 
 def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
+    with Path("/proc/self/statm").open() as f:
         return int(f.read().split()[1]) * 4096
 
 
@@ -71,10 +73,8 @@ def test_resident_memory_stays_flat(inputs):
         mdmsched.subset_entropies(p6, threads=2)
         mdmsched.total_correlation(p6)
         mdmsched.average_entropies(dist)
-        try:
+        with contextlib.suppress(ValueError):
             mdmsched.optimal_schedule([0.0, 1.0, 0.5], 2)  # the error path must not leak either
-        except ValueError:
-            pass
 
     for _ in range(100):  # warm-up: allocator pools, caches
         workload()

@@ -122,7 +122,7 @@ def test_schedule_object():
     assert s.sizes.dtype == np.int64 and s.breakpoints.tolist() == [0, *np.cumsum(s.sizes).tolist()]
     assert s.n == 5 and s.k == 2 and len(s) == 2
     assert "k=2" in repr(s) and "error=" in repr(s)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         s.sizes[0] = 3  # read-only
     with pytest.raises(AttributeError):
         s.error = 0.0  # type: ignore[misc]

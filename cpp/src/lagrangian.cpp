@@ -29,8 +29,8 @@ struct Candidate {
 template <typename Real>
 class PenalizedSolver {
 public:
-    PenalizedSolver(const double* z, std::size_t n) : z_(z), n_(n), p_(prefix_sums_in<Real>(z, n)), hull_(z, p_),
-                                                      value_(n + 1), parent_(n + 1) {}
+    PenalizedSolver(const double* z, std::size_t n)
+        : z_(z), n_(n), p_(prefix_sums_in<Real>(z, n)), hull_(z, p_), value_(n + 1), parent_(n + 1) {}
 
     // argmin over schedules of err + lambda * steps: one DP layer, O(n) with the hull.
     Candidate solve(double lambda) {
@@ -69,7 +69,8 @@ private:
 // k-step schedule that is optimal too: b's breakpoints up to b_i, then a's from the first a_j > b_i. Choosing i as
 // the last index where that count is <= k makes the count exactly k and nests b's step (b_i, b_{i+1}) inside a's
 // step (a_{j-1}, a_j), where the quadrangle inequality lets the two schedules swap tails without losing.
-std::vector<std::int64_t> splice(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b, std::size_t k) {
+std::vector<std::int64_t> splice(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b,
+                                 std::size_t k) {
     const std::size_t l = a.size() - 1, r = b.size() - 1;
     std::size_t j = 1, best_i = 0, best_j = 1;
     for (std::size_t i = 0; i < r; ++i) {
@@ -83,7 +84,6 @@ std::vector<std::int64_t> splice(const std::vector<std::int64_t>& a, const std::
     out.insert(out.end(), a.begin() + static_cast<std::ptrdiff_t>(best_j), a.end());
     return out;
 }
-
 
 enum class Side { Fewer, More, Done };
 
@@ -162,9 +162,12 @@ Solution solve_lagrangian_in(const double* z, std::size_t n, std::size_t k) {
     double root_sum = 0.0;  // S = sum sqrt(Z_{i+1} - Z_i): the continuum model's opt_k ~ S^2 / (2k)
     for (std::size_t i = 1; i < n; ++i) root_sum += std::sqrt(z[i] - z[i - 1]);
     const double guess = root_sum * root_sum / (2.0 * static_cast<double>(k) * static_cast<double>(k));
-    auto [fewer, more] = bracket(solver, n, [k](const Candidate& c) {
-        return c.steps() == k ? Side::Done : c.steps() < k ? Side::Fewer : Side::More;
-    }, &done, guess, k);
+    auto [fewer, more] = bracket(
+        solver, n,
+        [k](const Candidate& c) { return c.steps() == k  ? Side::Done
+                                         : c.steps() < k ? Side::Fewer
+                                                         : Side::More; },
+        &done, guess, k);
     if (!done.bp.empty()) return Solution{done.error, std::move(done.bp)};
     auto bp = splice(fewer.bp, more.bp, k);
     const double err = breakpoint_error(z, n, bp);
@@ -187,14 +190,14 @@ Solution min_steps_lagrangian_in(const double* z, std::size_t n, double eps) {
     Candidate one = solver.make({0, static_cast<std::int64_t>(n)});
     if (one.error <= eps) return Solution{one.error, std::move(one.bp)};
     Candidate unused;
-    auto [fewer, more] = bracket(solver, n, [eps](const Candidate& c) {
-        return c.error > eps ? Side::Fewer : Side::More;
-    }, &unused);
+    auto [fewer, more] =
+        bracket(solver, n, [eps](const Candidate& c) { return c.error > eps ? Side::Fewer : Side::More; }, &unused);
     // fewer (error > eps) and more (error <= eps) are adjacent hull vertices, so opt_k is linear between them: the
     // first k where that line reaches eps, then the exact-k splice. Rounding is settled by stepping k up if needed.
     const double l = static_cast<double>(fewer.steps()), r = static_cast<double>(more.steps());
     const double slope = (fewer.error - more.error) / (r - l);
-    auto k = static_cast<std::size_t>(std::max(l + 1.0, std::min(r, l + std::ceil((fewer.error - eps) / slope - 1e-9))));
+    auto k =
+        static_cast<std::size_t>(std::max(l + 1.0, std::min(r, l + std::ceil((fewer.error - eps) / slope - 1e-9))));
     for (; k < more.steps(); ++k) {
         auto bp = splice(fewer.bp, more.bp, k);
         const double err = breakpoint_error(z, n, bp);

@@ -85,7 +85,8 @@ private:
     }
 
     // Sums coordinate j out of `marginal` (whose axes are the coordinates not in `removed`) into buffers_[depth].
-    const double* remove_axis(const double* marginal, std::size_t size, std::uint64_t removed, int j, std::size_t depth) {
+    const double* remove_axis(const double* marginal, std::size_t size, std::uint64_t removed, int j,
+                              std::size_t depth) {
         std::size_t inner = 1;
         for (int i = j + 1; i < n_; ++i)
             if (!((removed >> i) & 1)) inner *= shape_[static_cast<std::size_t>(i)];
@@ -115,7 +116,8 @@ std::size_t lattice_unit_bits(std::size_t n) { return std::min(n, kMaxUnitBits);
 ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>& shape, std::size_t lead,
                                 std::uint64_t pattern, bool keep_subsets, unsigned threads, const Monitor& monitor) {
     const std::size_t n = shape.size();
-    if (n == 0 || n > 62) throw std::invalid_argument("the tensor must have 1 to 62 dimensions, got " + std::to_string(n));
+    if (n == 0 || n > 62)
+        throw std::invalid_argument("the tensor must have 1 to 62 dimensions, got " + std::to_string(n));
     const std::size_t unit_bits = lattice_unit_bits(n);
     if (lead > unit_bits)
         throw std::invalid_argument("lead must be <= " + std::to_string(unit_bits) + " (at most 2^" +
@@ -169,8 +171,8 @@ ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>&
     return result;
 }
 
-LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets,
-                            unsigned threads, const Monitor& monitor) {
+LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets, unsigned threads,
+                            const Monitor& monitor) {
     ShardResult shard = dense_lattice_shard(p, shape, 0, 0, keep_subsets, threads, monitor);
     const std::size_t n = shape.size();
     LatticeResult result;

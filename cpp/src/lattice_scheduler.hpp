@@ -66,7 +66,8 @@ void run_tasks(std::size_t task_count, unsigned threads, double total, const Mon
     std::mutex mutex;
     std::condition_variable finished_cv;
     unsigned finished = 0;
-    const unsigned workers = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, task_count)));
+    const unsigned workers =
+        static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, task_count)));
     auto worker = [&](unsigned index) {
         try {
             for (std::size_t t = next++; t < task_count && !control.cancel.load(std::memory_order_relaxed); t = next++)
@@ -122,7 +123,8 @@ LatticeResult walk_lattice(std::size_t n, bool keep_subsets, unsigned threads, d
     using Walker = decltype(make_walker(static_cast<double*>(nullptr)));
     std::vector<Walker> walkers;
     walkers.reserve(workers);
-    for (unsigned i = 0; i < workers; ++i) walkers.push_back(make_walker(keep_subsets ? result.subset_entropy.data() : nullptr));
+    for (unsigned i = 0; i < workers; ++i)
+        walkers.push_back(make_walker(keep_subsets ? result.subset_entropy.data() : nullptr));
     run_tasks(tasks.size(), workers, total, monitor, [&](unsigned worker, std::size_t t, WalkControl& control) {
         walkers[worker].run(tasks[t], sums.data() + t * (n + 1), control);
     });

@@ -192,7 +192,8 @@ MarginalEntropies sparse_marginal_entropies(const std::int64_t* outcomes, const 
     const auto h = sparse_subset_entropies(outcomes, probs, m, n, masks.data(), 2 * n + 1);
     MarginalEntropies out;
     out.singles.assign(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(n));
-    out.leave_one_outs.assign(h.begin() + static_cast<std::ptrdiff_t>(n), h.begin() + static_cast<std::ptrdiff_t>(2 * n));
+    out.leave_one_outs.assign(h.begin() + static_cast<std::ptrdiff_t>(n),
+                              h.begin() + static_cast<std::ptrdiff_t>(2 * n));
     out.joint = h[2 * n];
     return out;
 }

@@ -55,7 +55,10 @@ class BasicMonotoneHull {
 public:
     BasicMonotoneHull(const double* z, const std::vector<Real>& p) : z_(z), p_(p) { lines_.reserve(p.size()); }
 
-    void reset() { lines_.clear(); front_ = 0; }
+    void reset() {
+        lines_.clear();
+        front_ = 0;
+    }
 
     // Adds the line of split point a whose prefix value is d = D(a).
     void add(std::size_t a, double d) {

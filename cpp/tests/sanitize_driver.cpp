@@ -85,7 +85,8 @@ void solver_checks() {
     // Huge n with small k, and k = n.
     const auto big = random_curve(200000, 0);
     check(mdmsched::solve(big.data(), big.size(), 3, Method::Auto).breakpoints.size() == 4, "huge n, k = 3");
-    check(mdmsched::solve(big.data(), big.size(), 1000, Method::Lagrangian).breakpoints.size() == 1001, "huge n, k = 1000");
+    check(mdmsched::solve(big.data(), big.size(), 1000, Method::Lagrangian).breakpoints.size() == 1001,
+          "huge n, k = 1000");
     const auto small = random_curve(50, 0);
     check(mdmsched::solve(small.data(), 50, 50, Method::Hull).error == 0.0, "k = n has error 0");
     const double one = 0.0;

@@ -377,10 +377,10 @@ def _save_plot(ax: Any, path: str) -> str:
 
 def _use_agg() -> None:
     try:
-        import matplotlib
+        import matplotlib as mpl
     except ImportError:
         raise CliError("plotting needs matplotlib: pip install 'mdmsched[plot]'") from None
-    matplotlib.use("Agg")
+    mpl.use("Agg")
 
 
 def _demo_plots(z: NDArray[np.float64], schedule: Schedule, folder: Path) -> list[str]:

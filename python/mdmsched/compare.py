@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,10 +72,8 @@ def default_schedules(z: ArrayLike, k: int) -> list[Schedule]:
     out = [sch.equal(n, k), sch.cosine(n, k), sch.cosine_squared(n, k), sch.geometric(n, k),
            sch.continuum_schedule(curve, k)]
     for kind in ("tc", "dtc"):
-        try:
+        with contextlib.suppress(ValueError):  # budget too small for a proven construction
             out.append(sch.budget_schedule(n, k, kind))
-        except ValueError:
-            pass  # budget too small for a proven construction
     return out
 
 
@@ -94,10 +93,7 @@ def compare(z: ArrayLike, k: int, schedules: Sequence[Schedule | ArrayLike] | No
     for i, cand in enumerate(candidates):
         sched = cand if isinstance(cand, Schedule) else Schedule(np.asarray(cand, dtype=np.int64), name=f"schedule {i}")
         error = schedule_error(curve, sched)
-        if opt > 0:
-            ratio = error / opt
-        else:
-            ratio = 1.0 if error <= 1e-12 * max(1.0, float(curve.sum())) else math.inf
+        ratio = error / opt if opt > 0 else 1.0 if error <= 1e-12 * max(1.0, float(curve.sum())) else math.inf
         rows.append(ComparisonRow(sched.name, sched.tolist(), error, ratio, sched.bound,
                                   sch.li_cai_bound(curve, sched)))
     return ComparisonTable(curve.size, k, opt, rows)

@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -94,7 +95,7 @@ def _sharded_lattice(tensor: NDArray[np.float64], keep_subsets: bool, threads: i
     try:
         if not isinstance(executor, ThreadPoolExecutor):
             scratch = tempfile.mkdtemp(prefix="mdmsched-lattice-")
-            source = os.path.join(scratch, "p.npy")
+            source = str(Path(scratch) / "p.npy")
             np.save(source, tensor)
         futures = {executor.submit(_run_shard, source, lead, pattern, keep_subsets, threads): pattern
                    for pattern in range(count)}

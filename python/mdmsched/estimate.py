@@ -329,9 +329,10 @@ def _as_grid(grid: ArrayLike | None, n: int) -> NDArray[np.int64]:
     if grid is None:
         return default_grid(n)
     arr = np.asarray(grid)
-    if arr.dtype.kind not in "iu":
-        if arr.dtype.kind == "b" or arr.dtype.kind not in "f" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise TypeError(f"grid must hold integers (revealed counts), got {arr.dtype} {arr!r}")
+    if arr.dtype.kind not in "iu" and (
+        arr.dtype.kind == "b" or arr.dtype.kind not in "f" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr))
+    ):
+        raise TypeError(f"grid must hold integers (revealed counts), got {arr.dtype} {arr!r}")
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"grid must be a non-empty 1-D list of revealed counts, got shape {arr.shape}")
     if arr.min() < 0 or arr.max() > n - 1:

@@ -24,9 +24,9 @@ from ._validation import (
     as_tolerance,
     require_memory,
 )
-from .practice import cosine as cosine
-from .practice import dus as dus
-from .practice import equal as equal
+from .practice import cosine as cosine  # noqa: PLC0414  explicit re-export for type checkers (no __all__ here)
+from .practice import dus as dus  # noqa: PLC0414  explicit re-export for type checkers (no __all__ here)
+from .practice import equal as equal  # noqa: PLC0414  explicit re-export for type checkers (no __all__ here)
 from .schedule import BlockSchedule, Schedule
 from .solve import error_frontier, optimal_schedule, schedule_error
 

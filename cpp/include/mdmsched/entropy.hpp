@@ -29,8 +29,8 @@ struct LatticeResult {
 
 // Every marginal of a dense tensor, each computed from a parent with one more coordinate (work ~ q (1+q)^n cells),
 // over `threads` worker threads (0 = all cores). Memory: one chain of marginals per thread.
-LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets,
-                            unsigned threads, const Monitor& monitor = nullptr);
+LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets, unsigned threads,
+                            const Monitor& monitor = nullptr);
 
 // ---- Sharded walk (dense) ----
 // The lattice is cut into 2^U "units", U = lattice_unit_bits(n): unit u holds the subsets S whose membership of the
