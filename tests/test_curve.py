@@ -213,11 +213,17 @@ def test_ctrl_c_cancels_a_long_walk():
     import time
 
     p = np.random.default_rng(9).dirichlet(np.ones(2**20)).reshape((2,) * 20)  # ~11 s single-threaded
+    # A process started in the background by a non-interactive shell inherits SIGINT as ignored, and Python then keeps
+    # it ignored: install Python's default handler for this test, as an interactive session has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.perf_counter()
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        mdmsched.average_entropies(p, threads=1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            mdmsched.average_entropies(p, threads=1)
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
     elapsed = time.perf_counter() - start
-    timer.join()
     assert elapsed < 5.0, f"the walk was not interrupted (took {elapsed:.1f} s)"
