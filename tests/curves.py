@@ -1,6 +1,9 @@
-"""Hypothesis strategies for valid information curves (Z_1 = 0, non-decreasing), shared by the test modules."""
+"""Hypothesis strategies for valid information curves (Z_1 = 0, non-decreasing), shared by the test modules, and the
+exact-arithmetic schedule error the Fraction oracles use."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
@@ -37,3 +40,12 @@ def compositions(n: int, k: int):  # type: ignore[no-untyped-def]
     for first in range(1, n - k + 2):
         for rest in compositions(n - first, k - 1):
             yield (first, *rest)
+
+
+def exact_error(z: list[Fraction], sizes: list[int]) -> Fraction:
+    """err(Z, s) in exact arithmetic: sum over steps of (Z_i - Z_first) for the positions of the step."""
+    total, start = Fraction(0), 0
+    for size in sizes:
+        total += sum((z[i] - z[start] for i in range(start, start + size)), Fraction(0))
+        start += size
+    return total

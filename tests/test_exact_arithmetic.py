@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+from curves import exact_error
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,15 +22,6 @@ from mdmsched._validation import MIN_STEPS_RTOL
 
 U = float(np.finfo(np.float64).eps)
 SCALES = [5e-324, 1e-300, 1e-12, 2.0**-30, 1.0, 3.0, 1e12, 1e300]
-
-
-def exact_error(z: list[Fraction], sizes: list[int]) -> Fraction:
-    """err(Z, s) in exact arithmetic: sum over steps of (Z_i - Z_first) for the positions of the step."""
-    total, start = Fraction(0), 0
-    for size in sizes:
-        total += sum((z[i] - z[start] for i in range(start, start + size)), Fraction(0))
-        start += size
-    return total
 
 
 def exact_frontier(z: list[Fraction]) -> list[Fraction]:

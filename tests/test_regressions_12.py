@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from curves import exact_error
 
 import mdmsched
 from mdmsched import _core, _validation
@@ -103,9 +104,9 @@ def test_min_steps_returns_k_when_eps_is_an_exact_opt_k():
     # Found by the Fraction oracle: opt_4, opt_5, opt_6 are nearly collinear; eps = opt_5 must give k = 5.
     z = np.concatenate(([0.0], np.cumsum([1e-12] * 5 + [2.0**-30, 1e-12])))
     exact = [Fraction(v) for v in z]
-    best_five = min(_exact_error(exact, sizes) for sizes in _compositions(len(z), 5))
+    best_five = min(exact_error(exact, sizes) for sizes in _compositions(len(z), 5))
     eps = float(best_five)
-    assert all(_exact_error(exact, sizes) > best_five for sizes in _compositions(len(z), 4))
+    assert all(exact_error(exact, sizes) > best_five for sizes in _compositions(len(z), 4))
     for method in ("auto", "lagrangian", "hull", "naive"):
         assert mdmsched.min_steps(z, eps, method=method).k == 5, method  # type: ignore[arg-type]
 
@@ -332,14 +333,6 @@ def _compositions(n: int, k: int):
     for first in range(1, n - k + 2):
         for rest in _compositions(n - first, k - 1):
             yield [first, *rest]
-
-
-def _exact_error(z: list[Fraction], sizes: list[int]) -> Fraction:
-    total, start = Fraction(0), 0
-    for size in sizes:
-        total += sum((z[i] - z[start] for i in range(start, start + size)), Fraction(0))
-        start += size
-    return total
 
 
 def test_method_names_have_one_source():
