@@ -106,7 +106,11 @@ def test_min_steps_returns_k_when_eps_is_an_exact_optimum(z):
             # way, anything clearly above it may not.
             clear = next(j for j in range(1, len(z) + 1)
                          if opt[j - 1] <= Fraction(eps) * (1 + Fraction(MIN_STEPS_RTOL)) + slack)
-            assert clear <= got.k <= want, (method, k, eps, got.k, want, [float(o) for o in opt])
+            # and where every optimum from `want` on is within `slack` of eps (curves mixing ~1e-300 with O(1)
+            # values), a step more is within rounding too: the first optimum clearly below eps bounds got.k.
+            target = Fraction(eps) * (1 + Fraction(MIN_STEPS_RTOL))
+            upper = next(j for j in range(want, len(z) + 1) if opt[j - 1] + slack <= target or j == len(z))
+            assert clear <= got.k <= max(want, upper), (method, k, eps, got.k, want, [float(o) for o in opt])
 
 
 def test_ties_and_zero_errors_are_exact():

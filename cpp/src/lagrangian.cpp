@@ -230,8 +230,9 @@ Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
 }
 
 Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
-    return double_is_enough(z, n) ? min_steps_lagrangian_in<double>(z, n, eps)
-                                  : min_steps_lagrangian_in<long double>(z, n, eps);
+    // Always long double: min_steps compares opt_k with eps exactly (MIN_STEPS_RTOL), which the double DP's rounding
+    // of the prefix sums can blur on curves with a wide dynamic range.
+    return min_steps_lagrangian_in<long double>(z, n, eps);
 }
 
 }  // namespace mdmsched::detail

@@ -214,7 +214,8 @@ def unscale_errors(values: Any, scale: float, what: str) -> NDArray[np.float64]:
     a result that does not fit in a double instead of returning ``inf``."""
     if isinstance(values, float) and scale == 1.0 and math.isfinite(values):
         return np.asarray(values)  # the common scalar case, without array arithmetic
-    out = np.asarray(values, dtype=np.float64) / scale
+    with np.errstate(over="ignore"):  # an overflow is reported below, as a ValueError naming what overflowed
+        out = np.asarray(values, dtype=np.float64) / scale
     if not np.isfinite(out).all():
         raise ValueError(f"{what} exceeds the largest double (~1.8e308); rescale the curve (e.g. to bits or a smaller unit)")
     return out
