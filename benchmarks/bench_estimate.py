@@ -65,7 +65,8 @@ def test_overhead_per_position_model(benchmark):
     model = FreePerPositionModel(126_464)
     calls = 32
     result = benchmark.pedantic(run_shard, args=(model, data, plan, range(calls)), rounds=5)
-    benchmark.extra_info.update(per_call_seconds=benchmark.stats.stats.median / calls, calls=calls)
+    if benchmark.stats is not None:  # None when run once as a test (--benchmark-disable)
+        benchmark.extra_info.update(per_call_seconds=benchmark.stats.stats.median / calls, calls=calls)
     np.testing.assert_allclose(result.values, math.log(126_464), rtol=1e-6)
     tracemalloc.start()
     run_shard(model, data, plan, range(4))

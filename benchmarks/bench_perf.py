@@ -81,7 +81,8 @@ def test_lattice20_single_process(benchmark, p20_single, threads):
     assert e[1] == pytest.approx(np.mean(singles), abs=1e-12)
     assert e[-1] == pytest.approx(reference._entropy(P20.ravel()), abs=1e-10)
     cells = 3.0**N_SHARD  # (1+q)^n marginal cells, one log each
-    benchmark.extra_info["ns_per_marginal_cell_per_thread"] = benchmark.stats.stats.median * threads / cells * 1e9
+    if benchmark.stats is not None:  # None when run once as a test (--benchmark-disable)
+        benchmark.extra_info["ns_per_marginal_cell_per_thread"] = benchmark.stats.stats.median * threads / cells * 1e9
 
 
 @pytest.mark.benchmark(group="average entropies, binary n=20: single process vs shards on a process pool")
@@ -104,4 +105,5 @@ def test_plogp_floor(benchmark):
     x = np.random.default_rng(5).random(FLOOR_CELLS) / FLOOR_CELLS
     h = benchmark.pedantic(_core.plogp_floor, args=(x, FLOOR_REPEATS), rounds=5)
     assert h == pytest.approx(float(-np.sum(x * np.log(x))), rel=1e-12)
-    benchmark.extra_info["ns_per_cell"] = benchmark.stats.stats.median / (FLOOR_CELLS * FLOOR_REPEATS) * 1e9
+    if benchmark.stats is not None:  # None when run once as a test (--benchmark-disable)
+        benchmark.extra_info["ns_per_cell"] = benchmark.stats.stats.median / (FLOOR_CELLS * FLOOR_REPEATS) * 1e9

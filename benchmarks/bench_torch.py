@@ -78,6 +78,8 @@ def test_torch_helper_fraction_of_forward(benchmark: Any, what: str) -> None:
 
     run()  # warm-up
     benchmark.pedantic(run, rounds=3)
+    if benchmark.stats is None:  # run once as a test (--benchmark-disable): nothing was timed
+        return
     total = benchmark.stats.stats.min
     extra = total - forward if what != "forward" else 0.0
     benchmark.extra_info.update(forward_seconds=forward, helper_seconds=extra, fraction_of_forward=extra / forward)
