@@ -14,7 +14,6 @@ unmasked ones. Rows for unmasked positions are ignored. To wrap a PyTorch MDM::
 
 from __future__ import annotations
 
-import math
 from typing import Protocol
 
 import numpy as np
@@ -41,33 +40,6 @@ class ExactModel(Predictor, Protocol):
     def log_prob(self, tokens: NDArray[np.int64]) -> NDArray[np.float64]: ...
 
     def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]: ...
-
-
-def check_predictions(probs: object, batch: int, n: int, mask: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
-    """Validate a predictor's output: shape (B, n, q), finite, non-negative, rows summing to 1 (tolerance 1e-6).
-
-    With ``mask`` only the rows of masked positions are checked: rows at unmasked positions are ignored (whatever
-    they hold) and must not be used by the caller.
-    """
-    arr = np.asarray(probs)
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(f"predictor returned dtype {arr.dtype}; expected real probabilities")
-    if arr.ndim != 3 or arr.shape[:2] != (batch, n) or arr.shape[2] < 1:
-        raise ValueError(f"predictor returned shape {arr.shape}; expected ({batch}, {n}, q)")
-    out = np.asarray(arr, dtype=np.float64)
-    checked = out if mask is None else out[mask]
-    if not checked.size:
-        return out
-    lowest, highest = float(checked.min()), float(checked.max())  # NaN propagates through min/max
-    if not (math.isfinite(lowest) and math.isfinite(highest)):
-        raise ValueError("predictor returned NaN or infinite probabilities")
-    if lowest < 0:
-        raise ValueError("predictor returned negative probabilities")
-    sums = checked.sum(axis=-1)
-    if not np.allclose(sums, 1.0, atol=1e-6):
-        worst = float(sums.flat[np.argmax(np.abs(sums - 1.0))])
-        raise ValueError(f"predictor returned unnormalised probabilities (a row sums to {worst!r})")
-    return out
 
 
 def check_batch(tokens: ArrayLike, mask: ArrayLike, n: int, q: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
