@@ -328,6 +328,12 @@ def test_bad_new_arguments():
     est = mdmsched.estimate_curve(model, data, seed=0)
     with pytest.raises(ValueError, match="confidence"):
         est.schedule_error([20], confidence=1.5)
+    with pytest.raises(TypeError, match="confidence"):
+        est.schedule_error([20], confidence="0.95")
+    with pytest.raises(ValueError, match="entropy"):
+        est.schedule_error([20], entropy=-1.0)
+    with pytest.raises(TypeError, match="entropy"):
+        est.schedule_error([20], entropy=True)
     with pytest.raises(ValueError, match="sum"):
         est.schedule_error([3, 3])
 

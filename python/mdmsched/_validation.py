@@ -112,6 +112,16 @@ def as_real(value: Any, name: str) -> float:
     return out
 
 
+def as_confidence(confidence: Any, name: str = "confidence") -> float:
+    """A confidence level strictly between 0 and 1 (``numbers.Real``)."""
+    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, numbers.Real):
+        raise TypeError(f"{name} must be a real number in (0, 1), got {type(confidence).__name__} {confidence!r}")
+    value = float(confidence)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return value
+
+
 def as_method(method: Any) -> str:
     """A solver method name from :data:`METHODS` (the list the C++ core validates against)."""
     if not isinstance(method, str) or method not in METHODS:

@@ -23,10 +23,6 @@ def _check_cells(shape: Iterable[int]) -> None:
     check_cells(shape, MAX_DENSE_CELLS, "a dense tensor")
 
 
-def _count(value: int, name: str, minimum: int = 1) -> int:
-    return as_count(value, name, minimum)
-
-
 def _is_prime(q: int) -> bool:
     return q >= 2 and all(q % d for d in range(2, math.isqrt(q) + 1))
 
@@ -45,7 +41,7 @@ def product(marginals: Sequence[ArrayLike]) -> NDArray[np.float64]:
 
 def uniform(n: int, q: int) -> NDArray[np.float64]:
     """Uniform over ``Sigma^n``, ``|Sigma| = q``: ``Z == 0``."""
-    n, q = _count(n, "n"), _count(q, "q")
+    n, q = as_count(n, "n"), as_count(q, "q")
     _check_cells(itertools.repeat(q, n))
     return np.full((q,) * n, float(q) ** -n)
 
@@ -53,7 +49,7 @@ def uniform(n: int, q: int) -> NDArray[np.float64]:
 def mds_curve(n: int, d: int, q: int) -> NDArray[np.float64]:
     """Exact ``Z`` of the uniform law on an ``[n, d]`` MDS code over ``F_q``: ``H(X_S) = min(|S|, d) log q``, so
     ``Z_i = log q * 1[i > d]``; ``TC = (n - d) log q`` and ``DTC = d log q`` (0 when d = n)."""
-    n, d, q = _count(n, "n"), _count(d, "d"), _count(q, "q", 2)
+    n, d, q = as_count(n, "n"), as_count(d, "d"), as_count(q, "q", 2)
     if d > n:
         raise ValueError(f"dimension d must be <= n = {n}, got {d}")
     return np.where(np.arange(1, n + 1) > d, math.log(q), 0.0)
@@ -62,7 +58,7 @@ def mds_curve(n: int, d: int, q: int) -> NDArray[np.float64]:
 def reed_solomon(n: int, d: int, q: int) -> Distribution:
     """Uniform over a Reed-Solomon code ``[n, d]`` over the prime field ``F_q`` (``q > n``): the evaluations of all
     polynomials of degree < d at the points 1..n. An MDS code; its curve is :func:`mds_curve`."""
-    n, d, q = _count(n, "n"), _count(d, "d"), _count(q, "q", 2)
+    n, d, q = as_count(n, "n"), as_count(d, "d"), as_count(q, "q", 2)
     if not _is_prime(q) or q <= n:
         raise ValueError(f"q must be a prime larger than n = {n}, got {q}")
     if d > n:
@@ -78,7 +74,7 @@ def reed_solomon(n: int, d: int, q: int) -> Distribution:
 def parity_code(n: int, q: int = 2) -> NDArray[np.float64]:
     """Uniform over words with ``x_1 + ... + x_n = 0 mod q`` (single parity check): an ``[n, n-1]`` MDS code, so
     ``Z = mds_curve(n, n - 1, q)`` (all dependence appears at the last token)."""
-    n, q = _count(n, "n", 2), _count(q, "q", 2)
+    n, q = as_count(n, "n", 2), as_count(q, "q", 2)
     _check_cells(itertools.repeat(q, n))
     grids = np.indices((q,) * n).sum(axis=0)
     p = (grids % q == 0).astype(np.float64)
@@ -111,7 +107,7 @@ def random_linear_code(n: int, d: int, q: int, seed: int | None = None) -> tuple
     Returns the distribution and the generator ``G``; entropies follow from ranks, ``H(X_S) = rank(G_S) log q``
     (see :func:`linear_code_average_entropies`).
     """
-    n, d, q = _count(n, "n"), _count(d, "d"), _count(q, "q", 2)
+    n, d, q = as_count(n, "n"), as_count(d, "d"), as_count(q, "q", 2)
     if not _is_prime(q):
         raise ValueError(f"q must be prime, got {q}")
     if q**d > 2**22:
@@ -205,7 +201,7 @@ def _gap_deltas(matrix: NDArray[np.float64], pi: NDArray[np.float64], h_pi: floa
 def markov_chain(transition: ArrayLike, n: int) -> NDArray[np.float64]:
     """Dense law of ``X_1..X_n`` for the stationary Markov chain with transition matrix ``P`` (``transition``)."""
     matrix = _transition(transition)
-    n = _count(n, "n")
+    n = as_count(n, "n")
     _check_cells(itertools.repeat(matrix.shape[0], n))
     out = stationary_distribution(matrix)
     for _ in range(n - 1):
@@ -229,7 +225,7 @@ def markov_curve(transition: ArrayLike, n: int, *, tol: float = 1e-12) -> NDArra
     sum over every gap (the reference the truncated sum is tested against).
     """
     matrix = _transition(transition)
-    n = _count(n, "n")
+    n = as_count(n, "n")
     tol = as_tolerance(tol, "tol")
     require_memory(48 * (n + 1), "the O(n) work arrays")
     pi = stationary_distribution(matrix)

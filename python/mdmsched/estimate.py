@@ -10,7 +10,6 @@ shards, run anywhere (:func:`run_shard`) and merged (:func:`merge_shards`) into 
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, require_memory
+from ._validation import as_confidence, as_int, as_tolerance, require_memory
 from .curve import project_monotone
 from .models import MaskedModel, Target, as_masked_model, as_target, check_scores
 from .schedule import as_step_sizes as as_sizes
@@ -182,7 +181,7 @@ class CurveEstimate:
         """
         sizes = as_sizes(schedule, self.n)
         absolute = entropy is not None
-        offset = _as_entropy(entropy) if absolute else 0.0
+        offset = as_tolerance(entropy, "entropy") if absolute else 0.0
         return self._functional(_schedule_coefficients(sizes, self.n, absolute), confidence, offset, absolute)
 
     def compare(self, first: ArrayLike | Any, second: ArrayLike | Any, *, confidence: float = 0.95) -> ErrorEstimate:
@@ -195,7 +194,7 @@ class CurveEstimate:
 def _linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], confidence: float, offset: float,
                   absolute: bool) -> ErrorEstimate:
     """``sum over parts of sum_m c_m h_m - offset`` with row-paired standard errors (all parts share the data rows)."""
-    z = NormalDist().inv_cdf(_as_confidence(confidence))
+    z = NormalDist().inv_cdf(as_confidence(confidence))
     rows = parts[0][0].samples.shape[1]
 
     def mean_and_se(kind: str) -> tuple[float, float]:
@@ -214,24 +213,6 @@ def _linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], co
     monotone = all(est.monotone_on_grid for est, _ in parts)
     return ErrorEstimate(value - offset, se, high + z * high_se - offset, low - z * low_se - offset,
                          float(confidence), absolute, monotone)
-
-
-def _as_confidence(confidence: object) -> float:
-    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"confidence must be a real number in (0, 1), got {type(confidence).__name__} {confidence!r}")
-    value = float(confidence)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {value!r}")
-    return value
-
-
-def _as_entropy(entropy: object) -> float:
-    if isinstance(entropy, (bool, np.bool_)) or not isinstance(entropy, numbers.Real):
-        raise TypeError(f"entropy must be a real number (nats), got {type(entropy).__name__} {entropy!r}")
-    value = float(entropy)
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"entropy must be finite and >= 0 (nats), got {value!r}")
-    return value
 
 
 # ---- plan -> run anywhere -> merge -------------------------------------------------------------------------------------
@@ -573,7 +554,7 @@ class BlockCurveEstimate:
         ``entropy = H(answer | prompt)`` (nats) the sampler's absolute KL."""
         per_block = _block_sizes(schedule, self.block_lengths)
         absolute = entropy is not None
-        offset = _as_entropy(entropy) if absolute else 0.0
+        offset = as_tolerance(entropy, "entropy") if absolute else 0.0
         parts = [(c, _schedule_coefficients(sizes, c.n, absolute)) for c, sizes in zip(self.curves, per_block)]
         return _linear_bound(parts, confidence, offset, absolute)
 

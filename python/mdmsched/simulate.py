@@ -17,7 +17,7 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, require_memory
+from ._validation import as_count, as_int, require_memory
 from .distribution import as_dense
 from .models import MaskedModel, as_masked_model, check_scores
 from .predictors import ExactModel, ExactPredictor, Predictor
@@ -100,13 +100,6 @@ def _as_seed(seed: Any) -> Any:
     return value
 
 
-def _count(value: Any, name: str, minimum: int) -> int:
-    count = as_int(value, name)
-    if count < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {count}")
-    return count
-
-
 def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = None, prompts: ArrayLike | None = None,
              region: ArrayLike | None = None, seed: int | None = None, batch_size: int = 1024) -> NDArray[np.int64]:
     """Draw ``num_samples`` sequences with the MDM sampler: at each step reveal the scheduled number of uniformly random
@@ -119,8 +112,8 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
     else the schedule's length. One model call per step per batch of ``batch_size`` rows.
     """
     sampler = _as_sampler(model)
-    count = _count(num_samples, "num_samples", 1)
-    batch_size = _count(batch_size, "batch_size", 1)
+    count = as_count(num_samples, "num_samples", 1)
+    batch_size = as_count(batch_size, "batch_size", 1)
     if prompts is not None:
         prompt_rows = np.asarray(prompts)
         if prompt_rows.dtype.kind not in "iu" or prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
@@ -131,7 +124,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
             raise ValueError("region needs prompts (the tokens of the positions that are not generated)")
         default = getattr(model, "n", getattr(sampler, "n", None))  # a dense law's n is its predictor's
         if n is not None:
-            length = _count(n, "n", 1)
+            length = as_count(n, "n", 1)
         elif isinstance(default, (int, np.integer)):
             length = int(default)
         else:
@@ -223,9 +216,9 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
     law = _as_target_law(target)
     scorer = as_masked_model(law if model is None else (ExactPredictor(model) if isinstance(model, np.ndarray)
                                                         else model))
-    length = _count(law.n, "target.n", 1)
-    count = _count(num_samples, "num_samples", 2)
-    batch_size = _count(batch_size, "batch_size", 1)
+    length = as_count(law.n, "target.n", 1)
+    count = as_count(num_samples, "num_samples", 2)
+    batch_size = as_count(batch_size, "batch_size", 1)
     require_memory(8 * count + 24 * min(batch_size, count) * length, "the per-sample log-ratios")
     positions = _region_positions(region, length)
     prompt = np.setdiff1d(np.arange(length), positions)
