@@ -101,7 +101,8 @@ def load_curve(path: str) -> NDArray[np.float64]:
         raise CliError(f"no such curve file: {path}")
     try:
         if file.suffix == ".npy":
-            return _real_array(np.load(file, allow_pickle=False), path, "a curve")
+            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
+                return _real_array(np.load(handle, allow_pickle=False), path, "a curve")
         if file.suffix == ".json":
             data = json.loads(file.read_text())
             if isinstance(data, dict):
@@ -123,10 +124,11 @@ def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
         raise CliError(f"no such distribution file: {path}")
     try:
         if file.suffix == ".npy":
-            data = np.load(file, allow_pickle=False)
+            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
+                data = np.load(handle, allow_pickle=False)
             return Distribution.from_samples(data) if data.dtype.kind in "iu" else _real_array(data, path, "a tensor")
         if file.suffix == ".npz":
-            with np.load(file, allow_pickle=False) as archive:
+            with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
                 if "outcomes" in archive and "probs" in archive:
                     return Distribution.from_support(archive["outcomes"], archive["probs"])
                 if "samples" in archive:
@@ -232,7 +234,7 @@ def load_curve_family(path: str) -> dict[int, NDArray[np.float64]]:
         raise CliError(f"no such curve family file: {path}")
     try:
         if file.suffix == ".npz":
-            with np.load(file, allow_pickle=False) as archive:
+            with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
                 raw = {key: np.asarray(archive[key], dtype=np.float64) for key in archive.files}
         elif file.suffix == ".json":
             data = json.loads(file.read_text())
