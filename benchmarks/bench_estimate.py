@@ -18,7 +18,7 @@ import pytest
 
 import mdmsched
 from mdmsched.distributions import markov_curve
-from mdmsched.estimate import plan_estimate, run_shard
+from mdmsched.models.estimate import plan_estimate, run_shard
 
 P = np.array([[0.9, 0.08, 0.02], [0.05, 0.9, 0.05], [0.1, 0.1, 0.8]])
 

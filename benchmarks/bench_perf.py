@@ -13,7 +13,7 @@ import pytest
 
 import mdmsched
 from mdmsched import _core, reference
-from mdmsched import distributions as D
+from mdmsched.curves import families as D
 
 # ---- request-sized solve -----------------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import mdmsched
-from mdmsched import distributions as D
 from mdmsched import reference
+from mdmsched.curves import families as D
 
 P = np.array([[0.95, 0.04, 0.01], [0.05, 0.9, 0.05], [0.02, 0.08, 0.9]])
 

@@ -91,11 +91,11 @@ nitpick_ignore_regex = [
 HELPERS = [
     ("mdmsched.compare", "ComparisonRow"),
     ("mdmsched.compare", "default_schedules"),
-    ("mdmsched.estimate", "default_grid"),
-    ("mdmsched.estimate", "EstimatePlan"),
-    ("mdmsched.estimate", "ShardResult"),
-    ("mdmsched.schedule", "MaskRatioFunction"),
-    ("mdmsched.predictors", "ExactModel"),
+    ("mdmsched.models.estimate", "default_grid"),
+    ("mdmsched.models.estimate", "EstimatePlan"),
+    ("mdmsched.models.estimate", "ShardResult"),
+    ("mdmsched._schedule", "MaskRatioFunction"),
+    ("mdmsched.models.interface", "ExactModel"),
 ]
 PUBLIC = sorted(
     name for name in mdmsched.__all__ if not name.startswith("__") and not isinstance(getattr(mdmsched, name), type(sys))

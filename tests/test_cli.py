@@ -91,7 +91,7 @@ def test_curve_from_dense_support_and_samples(tmp_path):
 def test_demo_writes_plots_and_json(tmp_path):
     out = run_json("demo", "--out", str(tmp_path))
     assert out["n"] == 16 and len(out["Z"]) == 16
-    z = mdmsched.information_curve(mdmsched.examples.demo_distribution())
+    z = mdmsched.information_curve(mdmsched.curves.examples.demo_distribution())
     np.testing.assert_allclose(out["Z"], z, atol=1e-12)
     assert [s["error"] for s in out["optimal"]] == pytest.approx([mdmsched.optimal_schedule(z, k).error for k in (2, 4, 8)])
     for path in out["plots"]:

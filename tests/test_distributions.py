@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import mdmsched
-from mdmsched import distributions as D
 from mdmsched import reference
+from mdmsched.curves import families as D
 
 
 def test_uniform_and_product_have_flat_curves():

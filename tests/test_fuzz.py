@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import mdmsched
 from mdmsched import _core, cli
-from mdmsched import distributions as D
 from mdmsched import schedules as S
+from mdmsched.curves import families as D
 
 ALLOWED = (ValueError, TypeError)
 VALUES = [0.0, 1.0, 0.5, 0.25, -1.0, np.nan, np.inf, -np.inf, 1e308, 1e-320, 3.0, 2.0]

@@ -21,13 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdmsched import estimate as E
-from mdmsched import practice
-from mdmsched.models import MAX_SCORE, ProbabilityModel, check_scores
+from mdmsched.models import estimate as E
+from mdmsched.models.interface import MAX_SCORE, ProbabilityModel, check_scores
 from mdmsched.schedule import BlockSchedule, Schedule
+from mdmsched.schedules import practice
 from mdmsched.solve import min_steps
 
-simulate_module = importlib.import_module("mdmsched.simulate")  # the package re-exports a function of this name
+simulate_module = importlib.import_module("mdmsched.models.simulate")  # the package re-exports a function of this name
 simulate = simulate_module.simulate
 expected_kl = simulate_module.expected_kl
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import mdmsched
-from mdmsched import models
-from mdmsched.models import ProbabilityModel, check_scores
+from mdmsched.models import interface as models
+from mdmsched.models.interface import ProbabilityModel, check_scores
 
 
 def _random_predictor(q: int, dtype: type = np.float64, seed: int = 0):

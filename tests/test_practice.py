@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mdmsched
-from mdmsched import practice as P
 from mdmsched import schedules as S
 from mdmsched.schedule import BlockSchedule, Schedule
+from mdmsched.schedules import practice as P
 
 FIXTURE = "practice_schedules.json"
 

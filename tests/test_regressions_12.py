@@ -20,9 +20,9 @@ from curves import exact_error
 
 import mdmsched
 from mdmsched import _core, _validation
-from mdmsched import distributions as D
 from mdmsched import schedules as S
-from mdmsched.cli import strict_json
+from mdmsched.curves import families as D
+from mdmsched.io import strict_json
 
 UNIFORM3 = np.full((2, 2, 2), 0.125)
 STICKY = np.array([[0.9, 0.1], [0.2, 0.8]])
@@ -69,7 +69,7 @@ def test_raw_core_validates_probabilities_and_lattice_size():
     with pytest.raises(ValueError, match="2\\^n subsets"):
         _core.sparse_lattice(rows, np.full(8, 1 / 8), False)
     assert time.perf_counter() - start < 1.0  # refused, not minutes of work
-    assert _core.MAX_LATTICE_N == mdmsched.curve.MAX_LATTICE_N == 30
+    assert _core.MAX_LATTICE_N == mdmsched.curves.exact.MAX_LATTICE_N == 30
 
 
 def test_float_arguments_that_must_be_integers_are_refused_not_truncated():

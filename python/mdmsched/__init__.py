@@ -11,34 +11,42 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from typing import Any
 
-from . import distributions, practice, schedules
+from . import curves, distributions, models, practice, schedules
+from ._schedule import BlockSchedule, Schedule
 from .compare import ComparisonTable, compare
-from .curve import (
+from .curves import (
+    EXAMPLES,
+    Distribution,
+    EntropyEstimate,
     average_entropies,
     dual_total_correlation,
+    estimate_average_entropies,
+    example_curve,
     information_curve,
     project_monotone,
     subset_entropies,
     total_correlation,
 )
-from .distribution import Distribution
-from .entropy_estimate import EntropyEstimate, estimate_average_entropies
-from .estimate import (
+from .models import (
     BlockCurveEstimate,
     CurveEstimate,
     ErrorEstimate,
+    ExactPredictor,
+    KLEstimate,
+    MarkovPredictor,
+    MaskedModel,
+    Predictor,
+    ProbabilityModel,
+    empirical_kl,
     estimate_block_curves,
     estimate_curve,
+    expected_kl,
     merge_shards,
     plan_estimate,
     run_shard,
+    simulate,
 )
-from .examples import EXAMPLES, example_curve
-from .models import MaskedModel, ProbabilityModel
-from .predictors import ExactPredictor, MarkovPredictor, Predictor
-from .schedule import BlockSchedule, Schedule
-from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
-from .solve import error_frontier, min_steps, optimal_schedule, schedule_error
+from .solve import error_frontier, min_steps, optimal_block_split, optimal_schedule, schedule_error
 
 try:
     __version__ = _dist_version("mdmsched")  # the one version source is pyproject.toml ([project] version)
@@ -64,6 +72,7 @@ __all__ = [
     "__version__",
     "average_entropies",
     "compare",
+    "curves",
     "distributions",
     "dual_total_correlation",
     "empirical_kl",
@@ -76,6 +85,8 @@ __all__ = [
     "information_curve",
     "merge_shards",
     "min_steps",
+    "models",
+    "optimal_block_split",
     "optimal_schedule",
     "plan_estimate",
     "plot",

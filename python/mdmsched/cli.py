@@ -8,10 +8,7 @@ stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
-import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,18 +17,13 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from ._schedule import Schedule
 from ._validation import METHODS, as_curve
 from .compare import compare
-from .curve import (
-    average_entropies,
-    curve_from_entropies,
-    dual_total_correlation,
-    information_curve,
-    total_correlation,
-)
-from .distribution import Distribution
-from .examples import EXAMPLES, demo_distribution, example_curve
-from .schedule import Schedule
+from .curves.exact import average_entropies, dual_total_correlation, information_curve, total_correlation
+from .curves.examples import EXAMPLES, demo_distribution, example_curve
+from .curves.hygiene import curve_from_entropies, fit_curve
+from .io import load_curve, load_curve_family, load_distribution, save_curve, strict_json
 from .schedules import blockwise
 from .solve import error_frontier, min_steps, optimal_schedule
 
@@ -63,96 +55,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"mdmsched: error: {' '.join(message.split())} (see mdmsched --help)\n")
-
-
-def _real_array(data: Any, path: str, what: str) -> NDArray[np.float64]:
-    """``data`` as float64, refusing complex/object/string arrays instead of silently dropping imaginary parts."""
-    arr = np.asarray(data)
-    if arr.dtype.kind not in "iuf":
-        raise CliError(f"{path} must hold real numbers for {what}, got dtype {arr.dtype}")
-    return np.asarray(arr, dtype=np.float64)
-
-
-def strict_json(payload: Any) -> str:
-    """Strict JSON (no NaN/Infinity): non-finite numbers become ``null`` and are listed under ``"notes"``."""
-    paths: list[str] = []
-
-    def clean(value: Any, path: str) -> Any:
-        if isinstance(value, dict):
-            return {key: clean(item, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(item, f"{path}[{i}]") for i, item in enumerate(value)]
-        if isinstance(value, float) and not math.isfinite(value):
-            paths.append(f"{path} = {value!r}")
-            return None
-        return value
-
-    out = clean(payload, "")
-    if paths and isinstance(out, dict):
-        out["notes"] = ["non-finite values encoded as null: " + ", ".join(paths)]
-    return json.dumps(out, allow_nan=False)
-
-
-def load_curve(path: str) -> NDArray[np.float64]:
-    """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list,
-    or an object with key ``Z``)."""
-    file = Path(path)
-    if not file.is_file():
-        raise CliError(f"no such curve file: {path}")
-    try:
-        if file.suffix == ".npy":
-            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
-                return _real_array(np.load(handle, allow_pickle=False), path, "a curve")
-        if file.suffix == ".json":
-            data = json.loads(file.read_text())
-            if isinstance(data, dict):
-                data = data.get("Z", data.get("curve"))
-            return _real_array(data, path, "a curve")
-        text = file.read_text().replace(",", " ")
-        return np.asarray([float(tok) for tok in text.split()], dtype=np.float64)
-    except CliError:
-        raise
-    except INPUT_ERRORS as exc:
-        raise CliError(f"cannot read a curve from {path}: {exc}") from None
-
-
-def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
-    """A distribution: ``.npy`` float tensor (dense) or integer N x n array (samples); ``.npz`` with ``outcomes`` and
-    ``probs`` (support) or ``samples``; ``.csv``/``.txt`` integer rows (samples)."""
-    file = Path(path)
-    if not file.is_file():
-        raise CliError(f"no such distribution file: {path}")
-    try:
-        if file.suffix == ".npy":
-            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
-                data = np.load(handle, allow_pickle=False)
-            return Distribution.from_samples(data) if data.dtype.kind in "iu" else _real_array(data, path, "a tensor")
-        if file.suffix == ".npz":
-            with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-                if "outcomes" in archive and "probs" in archive:
-                    return Distribution.from_support(archive["outcomes"], archive["probs"])
-                if "samples" in archive:
-                    return Distribution.from_samples(archive["samples"])
-            raise CliError(f"{path} must hold arrays 'outcomes' and 'probs', or 'samples'")
-        with warnings.catch_warnings():  # an empty file warns, then fails below: one line, not a warning plus one
-            warnings.simplefilter("ignore")
-            rows = np.loadtxt(file, delimiter="," if file.suffix == ".csv" else None, dtype=np.int64, ndmin=2)
-        return Distribution.from_samples(rows)
-    except CliError:
-        raise
-    except INPUT_ERRORS as exc:
-        raise CliError(f"cannot read a distribution from {path}: {exc}") from None
-
-
-def save_curve(z: NDArray[np.float64], path: str) -> None:
-    """Write a curve as ``.npy``, ``.json`` or text (one value per line)."""
-    file = Path(path)
-    if file.suffix == ".npy":
-        np.save(file, z)
-    elif file.suffix == ".json":
-        file.write_text(strict_json({"Z": z.tolist()}))
-    else:
-        file.write_text("\n".join(repr(float(v)) for v in z) + "\n")
 
 
 def _curve_from_args(args: argparse.Namespace) -> tuple[NDArray[np.float64], str]:
@@ -224,45 +126,6 @@ def _int_list(text: str, what: str) -> list[int]:
     if not values or min(values) < 1:
         raise CliError(f"{what} must be positive integers, got {text!r}")
     return sorted(set(values))
-
-
-def load_curve_family(path: str) -> dict[int, NDArray[np.float64]]:
-    """Per-length curves: ``.npz`` with one array per length (key ``"256"`` or ``"n256"``; the key must equal the
-    array's length) or ``.json`` ``{"256": [...], ...}``."""
-    file = Path(path)
-    if not file.is_file():
-        raise CliError(f"no such curve family file: {path}")
-    try:
-        if file.suffix == ".npz":
-            with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-                raw = {key: np.asarray(archive[key], dtype=np.float64) for key in archive.files}
-        elif file.suffix == ".json":
-            data = json.loads(file.read_text())
-            if not isinstance(data, dict):
-                raise CliError(f"{path} must hold a JSON object {{length: curve}}")
-            raw = {key: np.asarray(value, dtype=np.float64) for key, value in data.items()}
-        else:
-            raise CliError(f"a curve family must be .npz or .json, got {path}")
-        family = {int(key.lstrip("n")): z for key, z in raw.items()}
-    except (ValueError, TypeError, OSError) as exc:
-        raise CliError(f"cannot read a curve family from {path}: {exc}") from None
-    for length, z in family.items():
-        if z.ndim != 1 or z.size != length:
-            raise CliError(f"{path}: the curve for length {length} has shape {z.shape}, expected ({length},)")
-    return family
-
-
-def fit_curve(z: NDArray[np.float64], length: int, how: str) -> NDArray[np.float64]:
-    """The curve ``z`` (length ``m``) for a sequence of ``length``: ``interp`` reads ``Z`` as a function of the
-    revealed fraction ``(i - 1) / (m - 1)`` and interpolates it linearly at ``(i - 1) / (length - 1)`` (so ``Z_1`` and
-    ``Z_m`` are kept); ``truncate`` takes the first ``length`` entries (needs ``length <= m``)."""
-    if how == "truncate":
-        if length > z.size:
-            raise CliError(f"--fit truncate needs curves at least as long as every length: {z.size} < {length}")
-        return z[:length].copy()
-    if z.size == 1 or length == 1:
-        return np.full(length, z[0] if length == 1 else 0.0)
-    return np.interp(np.linspace(0.0, 1.0, length), np.linspace(0.0, 1.0, z.size), z)
 
 
 def _table_entry(z: NDArray[np.float64], block: int | None, steps: int, fit: str) -> dict[str, Any] | None:
@@ -491,3 +354,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["build_parser", "main"]

@@ -12,8 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import schedules as sch
+from ._schedule import Schedule
 from ._validation import as_curve, as_steps
-from .schedule import Schedule
 from .solve import optimal_schedule, schedule_error
 
 
@@ -97,3 +97,6 @@ def compare(z: ArrayLike, k: int, schedules: Sequence[Schedule | ArrayLike] | No
         rows.append(ComparisonRow(sched.name, sched.tolist(), error, ratio, sched.bound,
                                   sch.li_cai_bound(curve, sched)))
     return ComparisonTable(curve.size, k, opt, rows)
+
+
+__all__ = ["ComparisonRow", "ComparisonTable", "compare", "default_schedules"]

@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import schedules as sch
+from ._schedule import Schedule
 from ._validation import as_curve, as_sizes, as_steps
-from .schedule import Schedule
 from .solve import error_frontier, schedule_error
 
 if TYPE_CHECKING:
@@ -85,3 +85,6 @@ def plot_frontier(z: ArrayLike, k_max: int | None = None,
     ax.set_title("error vs steps")
     ax.legend()
     return ax
+
+
+__all__ = ["plot_curve", "plot_frontier", "staircase"]

@@ -104,3 +104,15 @@ def dual_total_correlation(p: ArrayLike) -> float:
     n = int(np.log2(h.size))
     full = h[-1]
     return float(full - sum(full - h[(h.size - 1) ^ (1 << i)] for i in range(n)))
+
+
+__all__ = [
+    "average_entropies",
+    "dual_total_correlation",
+    "error_frontier",
+    "information_curve",
+    "optimal_schedule",
+    "schedule_error",
+    "subset_entropies",
+    "total_correlation",
+]

@@ -5,16 +5,19 @@ Curves ``Z`` are in nats (or whatever unit the caller's entropies use; errors co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _validation
+from ._schedule import Schedule
 from ._validation import (
     CURVE_RTOL,
     METHODS,
     as_curve,
+    as_int,
     as_method,
     as_sizes,
     as_steps,
@@ -23,7 +26,6 @@ from ._validation import (
     min_steps_target,
     unscale_errors,
 )
-from .schedule import Schedule
 
 Method = Literal["auto", "fast", "naive", "hull", "lagrangian"]
 
@@ -148,18 +150,33 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: 
 
 
 def _min_steps_with_confidence(estimate: Any, eps: float, confidence: float, method: Method) -> Schedule:
-    from .estimate import CurveEstimate
-
-    if not isinstance(estimate, CurveEstimate):
+    # An estimate carries its own error bars and answers for itself; the solver never imports the models floor.
+    answer = getattr(estimate, "min_steps", None)
+    if not callable(answer):
         raise TypeError(f"confidence= needs a CurveEstimate (its error bars), got {type(estimate).__name__}")
-    eps = as_tolerance(eps)
-    for k in range(1, estimate.n + 1):
-        candidate = optimal_schedule(estimate.Z, k, method=method)
-        bound = estimate.schedule_error(candidate, confidence=confidence)
-        if bound.upper <= eps or k == estimate.n:  # k = n reveals one token per step: error 0 exactly
-            return Schedule(candidate.sizes, error=bound.value, bound=max(bound.upper, 0.0) if k < estimate.n else 0.0,
-                            name=f"optimal (k={k}, {float(confidence):.0%} upper bound <= {eps:g})")
-    raise AssertionError("unreachable: k = n always qualifies")
+    result: Schedule = answer(eps, confidence=confidence, method=method)
+    return result
+
+
+def optimal_block_split(curves: Sequence[ArrayLike], total_steps: int, *, method: Method = "auto") -> list[int]:
+    """Steps per block ``k_b >= 1`` with ``sum k_b = total_steps`` minimising ``sum_b opt_{k_b}(Z^(b))`` (SPEC §5.1).
+
+    Greedy: add one step at a time where the marginal gain ``opt_b(k) - opt_b(k + 1)`` is largest; exact because every
+    frontier is convex in ``k``. Ties go to earlier blocks; a block never takes more steps than it has tokens.
+    O(sum_b frontier_b + total_steps * blocks).
+    """
+    frontiers = [error_frontier(c, method=method) for c in curves]
+    if not frontiers:
+        raise ValueError("curves must hold at least one block's curve")
+    total = as_int(total_steps, "total_steps")
+    n = sum(f.size for f in frontiers)
+    if not len(frontiers) <= total <= n:
+        raise ValueError(f"total_steps must be between the number of blocks ({len(frontiers)}) and n = {n}, got {total}")
+    counts = [1] * len(frontiers)
+    for _ in range(total - len(frontiers)):
+        gains = [f[c - 1] - f[c] if c < f.size else -np.inf for f, c in zip(frontiers, counts)]
+        counts[int(np.argmax(gains))] += 1
+    return counts
 
 
 __all__ = [
@@ -168,6 +185,7 @@ __all__ = [
     "Schedule",
     "error_frontier",
     "min_steps",
+    "optimal_block_split",
     "optimal_schedule",
     "schedule_error",
 ]

@@ -20,10 +20,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_confidence, as_int, as_tolerance, require_memory
-from .curve import project_monotone
-from .models import MaskedModel, Target, as_masked_model, as_target, check_scores
-from .schedule import as_step_sizes as as_sizes
+from .._schedule import BlockSchedule, Schedule
+from .._schedule import as_step_sizes as as_sizes
+from .._validation import as_confidence, as_int, as_tolerance, require_memory
+from ..curves.hygiene import project_monotone
+from ..solve import optimal_block_split, optimal_schedule
+from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores
 
 #: Default number of grid points when ``n`` is larger (every ``m`` below it is measured exactly).
 DEFAULT_GRID_POINTS = 32
@@ -183,6 +185,19 @@ class CurveEstimate:
         absolute = entropy is not None
         offset = as_tolerance(entropy, "entropy") if absolute else 0.0
         return self._functional(_schedule_coefficients(sizes, self.n, absolute), confidence, offset, absolute)
+
+    def min_steps(self, eps: float, *, confidence: float = 0.95, method: Any = "auto") -> Schedule:
+        """The fewest ``k`` whose optimal schedule (on the estimated curve) has an upper confidence bound ``<= eps``
+        (nats; :meth:`schedule_error`); ``error`` is the point estimate, ``bound`` that upper bound. This is what
+        ``mdmsched.min_steps(est, eps, confidence=...)`` calls. Scans ``k = 1, 2, ...``: O(k (solve + n + G N))."""
+        eps = as_tolerance(eps)
+        for k in range(1, self.n + 1):
+            candidate = optimal_schedule(self.Z, k, method=method)
+            bound = self.schedule_error(candidate, confidence=confidence)
+            if bound.upper <= eps or k == self.n:  # k = n reveals one token per step: error 0 exactly
+                return Schedule(candidate.sizes, error=bound.value, bound=max(bound.upper, 0.0) if k < self.n else 0.0,
+                                name=f"optimal (k={k}, {float(confidence):.0%} upper bound <= {eps:g})")
+        raise AssertionError("unreachable: k = n always qualifies")
 
     def compare(self, first: ArrayLike | Any, second: ArrayLike | Any, *, confidence: float = 0.95) -> ErrorEstimate:
         """``err(first) - err(second)`` (nats) with a paired standard error and bounds: negative means ``first`` is better."""
@@ -544,9 +559,10 @@ class BlockCurveEstimate:
     def optimal_split(self, total_steps: int) -> Any:
         """The best blockwise schedule with ``total_steps`` model calls in all: steps split across blocks to minimise
         ``sum_b opt_{k_b}(Z^(b))`` (exact: each frontier is convex), each block's optimal schedule. O(L k n_b)."""
-        from .schedules import blockwise
-
-        return blockwise(self.n, self.block_length, total_steps=total_steps, curves=[c.Z for c in self.curves])
+        curves = [c.Z for c in self.curves]
+        counts = optimal_block_split(curves, total_steps)
+        blocks = tuple(optimal_schedule(z, k) for z, k in zip(curves, counts))
+        return BlockSchedule(blocks, name=f"blockwise B={self.block_length} (k={sum(counts)})")
 
     def schedule_error(self, schedule: Any, *, confidence: float = 0.95, entropy: float | None = None) -> ErrorEstimate:
         """``sum_b err(Z^(b), s^(b))`` with a row-paired standard error and bounds (see

@@ -9,8 +9,8 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _core
-from ._validation import as_int, as_log_scale, require_memory
+from .. import _core
+from .._validation import as_int, as_log_scale, require_memory
 from .distribution import Distribution, Source
 
 
@@ -64,3 +64,6 @@ def _all_subsets(n: int, m: int) -> NDArray[np.uint8]:
     for r, cols in enumerate(rows):
         masks[r, list(cols)] = 1
     return masks
+
+
+__all__ = ["EntropyEstimate", "estimate_average_entropies"]

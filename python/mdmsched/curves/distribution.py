@@ -8,7 +8,7 @@ from typing import Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import NORMALISATION_TOL, as_probabilities, require_memory
+from .._validation import NORMALISATION_TOL, as_probabilities, require_memory
 
 __all__ = ["NORMALISATION_TOL", "Distribution", "Source", "as_dense"]
 

@@ -16,7 +16,7 @@ def saturating_curve(n: int = 256, scale: float = 32.0, height: float = 0.5) -> 
 
 def code_curve(n: int = 64, d: int = 16, q: int = 257) -> NDArray[np.float64]:
     """Uniform over an ``[n, d]`` MDS code over ``F_q``: ``Z_i = log q * 1[i > d]`` (SPEC §6 hardness example)."""
-    from .distributions import mds_curve
+    from .families import mds_curve
 
     return mds_curve(n, d, q)
 
@@ -30,21 +30,21 @@ def late_ramp_curve(n: int = 256) -> NDArray[np.float64]:
 def demo_distribution(n: int = 16) -> NDArray[np.float64]:
     """The demo's binary distribution over ``{0,1}^n``: 70% a bulk Ising chain (coupling 0.9, field 0.2; local
     dependence that saturates) and 30% the uniform law on the even-parity words (one global constraint)."""
-    from .distributions import ising_chain, markov_chain, mixture, parity_code
+    from .families import ising_chain, markov_chain, mixture, parity_code
 
     return mixture([markov_chain(ising_chain(0.9, 0.2), n), parity_code(n, 2)], [0.7, 0.3])
 
 
 def demo_curve() -> NDArray[np.float64]:
     """``Z`` of :func:`demo_distribution` (n = 16), by the C++ lattice walk."""
-    from .curve import information_curve
+    from .exact import information_curve
 
     return information_curve(demo_distribution())
 
 
 def markov_example_curve(n: int = 256) -> NDArray[np.float64]:
     """Exact ``Z`` of a sticky 3-state Markov chain at length ``n`` (closed form, no enumeration)."""
-    from .distributions import markov_curve
+    from .families import markov_curve
 
     p = np.array([[0.95, 0.04, 0.01], [0.05, 0.9, 0.05], [0.02, 0.08, 0.9]])
     return markov_curve(p, n)
@@ -65,3 +65,6 @@ def example_curve(name: str) -> NDArray[np.float64]:
         return EXAMPLES[name]()
     except KeyError:
         raise ValueError(f"unknown example {name!r}; choose one of {sorted(EXAMPLES)}") from None
+
+
+__all__ = ["EXAMPLES", "demo_curve", "demo_distribution", "example_curve"]

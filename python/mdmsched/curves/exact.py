@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from . import _core, _validation
-from ._progress import progress_callback
-from ._validation import as_int, as_log_scale, as_real_array
+from .. import _core, _validation
+from .._progress import progress_callback
+from .._validation import as_int, as_log_scale
 from .distribution import Distribution, Source, as_dense
-from .entropy_estimate import EntropyEstimate
+from .hygiene import curve_from_entropies, project_monotone
+from .sampled import EntropyEstimate
 
 #: Sparse supports: the full lattice has 2^n subsets, refused beyond this n (use estimate_average_entropies instead).
 #: Dense tensors are limited by memory on one machine instead (and can be sharded across machines with executor=).
@@ -219,16 +220,6 @@ def information_curve(p: Source | EntropyEstimate, *, base: float | None = None,
                                                   progress=progress, executor=executor, shards=shards))
 
 
-def curve_from_entropies(e: ArrayLike) -> NDArray[np.float64]:
-    """``Z_i = e_1 - (e_i - e_{i-1})`` from average entropies ``e_0..e_n``. O(n)."""
-    entropies = as_real_array(e, "e", ndim=1)
-    if entropies.size < 2:
-        raise ValueError(f"e must hold e_0..e_n with n >= 1, got {entropies.size} values")
-    z = entropies[1] - np.diff(entropies)
-    z[0] = 0.0  # e_1 - (e_1 - e_0) with e_0 = 0 is 0 exactly; rounding would leave ~1e-16
-    return np.asarray(z, dtype=np.float64)
-
-
 def _marginals(p: Source) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     if isinstance(p, Distribution):
         return _core.sparse_marginal_entropies(p.outcomes, p.probs)
@@ -248,34 +239,11 @@ def dual_total_correlation(p: Source, *, base: float | None = None) -> float:
     return float(np.sum(leave_one_outs) - (n - 1) * joint) * as_log_scale(base)
 
 
-def project_monotone(z: ArrayLike) -> NDArray[np.float64]:
-    """Euclidean projection of a noisy curve onto valid curves: ``Z_1 = 0`` and non-decreasing.
-
-    Isotonic regression (pool-adjacent-violators) of ``Z_2..Z_n`` followed by clipping at 0, which is the exact L2
-    projection onto ``{0 = Z_1 <= Z_2 <= ... <= Z_n}``. O(n). Use it on estimated curves before solving.
-    """
-    arr = as_real_array(z, "Z", ndim=1)
-    if arr.size == 0:
-        raise ValueError("Z must have at least one entry")
-    # Pooled means sum up to n values: near DBL_MAX they would overflow, so pool on a power-of-two rescaled copy
-    # (exact) with max|Z| <= 1 and scale back (means never exceed max|Z|, so the result stays finite).
-    big = float(np.max(np.abs(arr)))
-    scale = math.ldexp(1.0, -math.frexp(big)[1]) if big > 2.0**900 else 1.0
-    out = np.zeros_like(arr)
-    out[1:] = np.maximum(_isotonic(arr[1:] * scale), 0.0) / scale
-    return out
-
-
-def _isotonic(y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Least-squares non-decreasing fit (pool adjacent violators), O(len(y))."""
-    means: list[float] = []
-    counts: list[int] = []
-    for value in y.tolist():
-        mean, count = value, 1
-        while means and means[-1] > mean:
-            prev_mean, prev_count = means.pop(), counts.pop()
-            mean = (prev_mean * prev_count + mean * count) / (prev_count + count)
-            count += prev_count
-        means.append(mean)
-        counts.append(count)
-    return np.repeat(np.asarray(means, dtype=np.float64), counts)
+__all__ = [
+    "MAX_LATTICE_N",
+    "average_entropies",
+    "dual_total_correlation",
+    "information_curve",
+    "subset_entropies",
+    "total_correlation",
+]

@@ -17,11 +17,11 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_count, as_int, require_memory
-from .distribution import as_dense
-from .models import MaskedModel, as_masked_model, check_scores
-from .predictors import ExactModel, ExactPredictor, Predictor
-from .schedule import as_step_sizes as as_sizes
+from .._schedule import as_step_sizes as as_sizes
+from .._validation import as_count, as_int, require_memory
+from ..curves.distribution import as_dense
+from .exact import ExactPredictor
+from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
@@ -237,3 +237,6 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
             log_loss += scores[:, positions].sum(axis=1, where=steps == t)
         values[lo:lo + batch] = law.log_prob(x) - law.log_marginal(x, prompt) + log_loss
     return KLEstimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(count)), values)
+
+
+__all__ = ["KLEstimate", "empirical_kl", "expected_kl", "simulate"]

@@ -14,44 +14,13 @@ unmasked ones. Rows for unmasked positions are ignored. To wrap a PyTorch MDM::
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_count, require_memory
-from .distribution import as_dense
-from .distributions import _transition, stationary_distribution
-
-
-class Predictor(Protocol):
-    """``predict(tokens (B x n int), mask (B x n bool, True = masked)) -> probs (B x n x q)``."""
-
-    def __call__(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.float64]: ...
-
-
-class ExactModel(Predictor, Protocol):
-    """A predictor that also knows its distribution exactly: it can sample and score sequences."""
-
-    n: int
-
-    def sample(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]: ...
-
-    def log_prob(self, tokens: NDArray[np.int64]) -> NDArray[np.float64]: ...
-
-    def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]: ...
-
-
-def check_batch(tokens: ArrayLike, mask: ArrayLike, n: int, q: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Validate a predictor's input: tokens (B x n, symbols 0..q-1) and a mask of the same shape."""
-    t, m = np.asarray(tokens), np.asarray(mask)
-    if t.dtype.kind not in "iu" or t.ndim != 2 or t.shape[1] != n:
-        raise ValueError(f"tokens must be a B x {n} integer array, got {t.dtype} of shape {t.shape}")
-    if m.shape != t.shape:
-        raise ValueError(f"mask must have the shape of tokens {t.shape}, got {m.shape}")
-    if t.size and ((t < 0).any() or (t >= q).any()):
-        raise ValueError(f"tokens must be symbols 0..{q - 1}")
-    return t.astype(np.int64), m.astype(bool)
+from .._validation import as_count, require_memory
+from ..curves.distribution import as_dense
+from ..curves.families import _transition, stationary_distribution
+from .interface import check_batch
 
 
 class ExactPredictor:
@@ -170,3 +139,6 @@ class MarkovPredictor:
             for g, a, b in zip(gaps.tolist(), keep[:-1].tolist(), keep[1:].tolist()):
                 out = out + np.log(self.powers[g, x[:, a], x[:, b]])
         return np.asarray(out, dtype=np.float64)
+
+
+__all__ = ["ExactPredictor", "MarkovPredictor"]

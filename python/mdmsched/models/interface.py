@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Any, Callable, Literal, Protocol, runtime_checkable
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, require_memory
+from .._validation import as_int, require_memory
 
 Target = Literal["cross_entropy", "entropy"]
 #: The per-position quantities a model can return (one name per idea: ``target=`` everywhere).
@@ -226,15 +226,51 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     return out
 
 
+# ---- probability predictors (the older (B, n, q) interface) --------------------------------------------------------
+
+
+class Predictor(Protocol):
+    """``predict(tokens (B x n int), mask (B x n bool, True = masked)) -> probs (B x n x q)``."""
+
+    def __call__(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.float64]: ...
+
+
+class ExactModel(Predictor, Protocol):
+    """A predictor that also knows its distribution exactly: it can sample and score sequences."""
+
+    n: int
+
+    def sample(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]: ...
+
+    def log_prob(self, tokens: NDArray[np.int64]) -> NDArray[np.float64]: ...
+
+    def log_marginal(self, tokens: NDArray[np.int64], positions: NDArray[np.int64]) -> NDArray[np.float64]: ...
+
+
+def check_batch(tokens: ArrayLike, mask: ArrayLike, n: int, q: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Validate a predictor's input: tokens (B x n, symbols 0..q-1) and a mask of the same shape."""
+    t, m = np.asarray(tokens), np.asarray(mask)
+    if t.dtype.kind not in "iu" or t.ndim != 2 or t.shape[1] != n:
+        raise ValueError(f"tokens must be a B x {n} integer array, got {t.dtype} of shape {t.shape}")
+    if m.shape != t.shape:
+        raise ValueError(f"mask must have the shape of tokens {t.shape}, got {m.shape}")
+    if t.size and ((t < 0).any() or (t >= q).any()):
+        raise ValueError(f"tokens must be symbols 0..{q - 1}")
+    return t.astype(np.int64), m.astype(bool)
+
+
 __all__ = [
     "CHUNK_CELLS",
     "MAX_SCORE",
     "TARGETS",
+    "ExactModel",
     "MaskedModel",
+    "Predictor",
     "ProbabilityModel",
     "SamplingModel",
     "Target",
     "as_masked_model",
     "as_target",
+    "check_batch",
     "check_scores",
 ]

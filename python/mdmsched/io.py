@@ -1,0 +1,148 @@
+"""Reading and writing curves, distributions and curve families; strict JSON (no NaN/Infinity).
+
+Every reader names the file in its error and raises :class:`FileFormatError` (a ``ValueError``) for a missing or
+malformed file, whatever numpy or the json module raised underneath.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .curves.distribution import Distribution
+
+
+class FileFormatError(ValueError):
+    """A file that cannot be read as what was asked for (missing, malformed, wrong dtype or shape)."""
+
+
+#: What numpy, json and zipfile raise on a bad file: reported as one FileFormatError naming the file.
+#: EOFError: an empty .npy; BadZipFile: a truncated .npz; KeyError: a missing array inside an .npz.
+READ_ERRORS = (ValueError, TypeError, OSError, MemoryError, EOFError, OverflowError, KeyError, zipfile.BadZipFile,
+               RecursionError)
+
+
+def _real_array(data: Any, path: str, what: str) -> NDArray[np.float64]:
+    """``data`` as float64, refusing complex/object/string arrays instead of silently dropping imaginary parts."""
+    arr = np.asarray(data)
+    if arr.dtype.kind not in "iuf":
+        raise FileFormatError(f"{path} must hold real numbers for {what}, got dtype {arr.dtype}")
+    return np.asarray(arr, dtype=np.float64)
+
+
+def strict_json(payload: Any) -> str:
+    """Strict JSON (no NaN/Infinity): non-finite numbers become ``null`` and are listed under ``"notes"``."""
+    paths: list[str] = []
+
+    def clean(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return {key: clean(item, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        if isinstance(value, float) and not math.isfinite(value):
+            paths.append(f"{path} = {value!r}")
+            return None
+        return value
+
+    out = clean(payload, "")
+    if paths and isinstance(out, dict):
+        out["notes"] = ["non-finite values encoded as null: " + ", ".join(paths)]
+    return json.dumps(out, allow_nan=False)
+
+
+def load_curve(path: str) -> NDArray[np.float64]:
+    """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list,
+    or an object with key ``Z``)."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileFormatError(f"no such curve file: {path}")
+    try:
+        if file.suffix == ".npy":
+            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
+                return _real_array(np.load(handle, allow_pickle=False), path, "a curve")
+        if file.suffix == ".json":
+            data = json.loads(file.read_text())
+            if isinstance(data, dict):
+                data = data.get("Z", data.get("curve"))
+            return _real_array(data, path, "a curve")
+        text = file.read_text().replace(",", " ")
+        return np.asarray([float(tok) for tok in text.split()], dtype=np.float64)
+    except FileFormatError:
+        raise
+    except READ_ERRORS as exc:
+        raise FileFormatError(f"cannot read a curve from {path}: {exc}") from None
+
+
+def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
+    """A distribution: ``.npy`` float tensor (dense) or integer N x n array (samples); ``.npz`` with ``outcomes`` and
+    ``probs`` (support) or ``samples``; ``.csv``/``.txt`` integer rows (samples)."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileFormatError(f"no such distribution file: {path}")
+    try:
+        if file.suffix == ".npy":
+            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
+                data = np.load(handle, allow_pickle=False)
+            return Distribution.from_samples(data) if data.dtype.kind in "iu" else _real_array(data, path, "a tensor")
+        if file.suffix == ".npz":
+            with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
+                if "outcomes" in archive and "probs" in archive:
+                    return Distribution.from_support(archive["outcomes"], archive["probs"])
+                if "samples" in archive:
+                    return Distribution.from_samples(archive["samples"])
+            raise FileFormatError(f"{path} must hold arrays 'outcomes' and 'probs', or 'samples'")
+        with warnings.catch_warnings():  # an empty file warns, then fails below: one line, not a warning plus one
+            warnings.simplefilter("ignore")
+            rows = np.loadtxt(file, delimiter="," if file.suffix == ".csv" else None, dtype=np.int64, ndmin=2)
+        return Distribution.from_samples(rows)
+    except FileFormatError:
+        raise
+    except READ_ERRORS as exc:
+        raise FileFormatError(f"cannot read a distribution from {path}: {exc}") from None
+
+
+def save_curve(z: NDArray[np.float64], path: str) -> None:
+    """Write a curve as ``.npy``, ``.json`` or text (one value per line)."""
+    file = Path(path)
+    if file.suffix == ".npy":
+        np.save(file, z)
+    elif file.suffix == ".json":
+        file.write_text(strict_json({"Z": z.tolist()}))
+    else:
+        file.write_text("\n".join(repr(float(v)) for v in z) + "\n")
+
+
+def load_curve_family(path: str) -> dict[int, NDArray[np.float64]]:
+    """Per-length curves: ``.npz`` with one array per length (key ``"256"`` or ``"n256"``; the key must equal the
+    array's length) or ``.json`` ``{"256": [...], ...}``."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileFormatError(f"no such curve family file: {path}")
+    try:
+        if file.suffix == ".npz":
+            with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
+                raw = {key: np.asarray(archive[key], dtype=np.float64) for key in archive.files}
+        elif file.suffix == ".json":
+            data = json.loads(file.read_text())
+            if not isinstance(data, dict):
+                raise FileFormatError(f"{path} must hold a JSON object {{length: curve}}")
+            raw = {key: np.asarray(value, dtype=np.float64) for key, value in data.items()}
+        else:
+            raise FileFormatError(f"a curve family must be .npz or .json, got {path}")
+        family = {int(key.lstrip("n")): z for key, z in raw.items()}
+    except (ValueError, TypeError, OSError) as exc:
+        raise FileFormatError(f"cannot read a curve family from {path}: {exc}") from None
+    for length, z in family.items():
+        if z.ndim != 1 or z.size != length:
+            raise FileFormatError(f"{path}: the curve for length {length} has shape {z.shape}, expected ({length},)")
+    return family
+
+
+__all__ = ["FileFormatError", "load_curve", "load_curve_family", "load_distribution", "save_curve", "strict_json"]

@@ -1,0 +1,66 @@
+"""A learned model: its interface, exact reference models, curve estimation and simulation (SPEC §5.1).
+
+* :mod:`~mdmsched.models.interface` -- :class:`~mdmsched.MaskedModel` (``score(tokens, mask, target)``, one number per
+  position, nats), :class:`~mdmsched.ProbabilityModel` over ``(B, n, q)`` predictors, ``check_scores``.
+* :mod:`~mdmsched.models.exact` -- :class:`~mdmsched.ExactPredictor`, :class:`~mdmsched.MarkovPredictor`.
+* :mod:`~mdmsched.models.estimate` -- the model's curve with error bars (plan -> run -> merge, any executor).
+* :mod:`~mdmsched.models.simulate` -- the sampler itself and Monte Carlo KL against a known target.
+* ``mdmsched.models.torch`` -- :class:`TorchModel` and ``generate`` (needs torch; also ``mdmsched.torch``; not imported
+  here, so ``import mdmsched`` never imports torch).
+"""
+
+from __future__ import annotations
+
+from .estimate import (
+    BlockCurveEstimate,
+    CurveEstimate,
+    ErrorEstimate,
+    EstimatePlan,
+    ShardResult,
+    estimate_block_curves,
+    estimate_curve,
+    merge_shards,
+    plan_estimate,
+    run_shard,
+)
+from .exact import ExactPredictor, MarkovPredictor
+from .interface import (
+    MAX_SCORE,
+    TARGETS,
+    ExactModel,
+    MaskedModel,
+    Predictor,
+    ProbabilityModel,
+    SamplingModel,
+    Target,
+    check_scores,
+)
+from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
+
+__all__ = [
+    "MAX_SCORE",
+    "TARGETS",
+    "BlockCurveEstimate",
+    "CurveEstimate",
+    "ErrorEstimate",
+    "EstimatePlan",
+    "ExactModel",
+    "ExactPredictor",
+    "KLEstimate",
+    "MarkovPredictor",
+    "MaskedModel",
+    "Predictor",
+    "ProbabilityModel",
+    "SamplingModel",
+    "ShardResult",
+    "Target",
+    "check_scores",
+    "empirical_kl",
+    "estimate_block_curves",
+    "estimate_curve",
+    "expected_kl",
+    "merge_shards",
+    "plan_estimate",
+    "run_shard",
+    "simulate",
+]

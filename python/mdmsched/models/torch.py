@@ -1,0 +1,457 @@
+"""PyTorch masked diffusion models as per-position models, and a LLaDA-style blockwise generation loop.
+
+Needs the optional ``torch`` extra (``pip install mdmsched[torch]``); ``import mdmsched`` itself never imports torch.
+
+:class:`TorchModel` wraps a torch MDM ``module(x) -> logits`` (``(B, n, V)``, or an object with ``.logits`` as
+HuggingFace models return) into the per-position interface the estimators call:
+
+* ``score(tokens, mask, "cross_entropy")`` -- ``-log q(x_i | x_revealed)`` (nats) at every masked position: the model's
+  masked cross-entropy at the true tokens, whose average over random masks of size ``m`` is ``g_m`` (SPEC §5.1);
+* ``score(tokens, mask, "entropy")`` -- the predictive entropy ``H(q(. | x_revealed))`` (nats), for ``h^q_m``;
+* ``sample(tokens, mask, rng)`` -- every masked position drawn independently from ``q(. | x_revealed)``.
+
+Each call runs one forward pass on the model's own device under ``torch.no_grad()`` and reduces the logits in chunks
+of ``chunk_size`` masked positions: per chunk, the log-normaliser (a ``logsumexp`` written as ``max + log1p(...)``, so
+near-certain tokens keep full relative precision) and the logit of the true token (cross-entropy), or
+``sum softmax * (logsumexp - logits)`` (entropy, a sum of non-negative terms). Only ``(B, n)`` numbers leave the device; no ``(B, n, V)``
+float64 copy or second full-size copy of the logits is ever made. Half-precision logits are reduced in float32,
+float32 and float64 logits in their own dtype.
+
+:func:`generate` is the semi-autoregressive sampler whose expected error the block curves predict (SPEC §5.1), with
+a teacher-forcing mode that returns one unbiased sample of ``sum log-loss`` along the sampler's random path.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, overload
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import as_int
+from .interface import SamplingModel, Target, as_target, check_scores
+
+__all__ = ["TorchModel", "generate"]
+
+#: Default chunk: this many logits (float32: 64 MiB) reduced at once.
+_CHUNK_ELEMENTS = 2**24
+
+
+def _vocab_range(vocab: int | slice | None) -> tuple[int, int | None]:
+    """``(start, stop)`` of the logits columns that form the alphabet (``stop`` None: all of them)."""
+    if vocab is None:
+        return 0, None
+    if isinstance(vocab, slice):
+        if vocab.step not in (None, 1):
+            raise ValueError(f"vocab must be a contiguous slice (step 1), got {vocab!r}")
+        start = 0 if vocab.start is None else as_int(vocab.start, "vocab.start")
+        stop = None if vocab.stop is None else as_int(vocab.stop, "vocab.stop")
+        if start < 0 or (stop is not None and stop <= start):
+            raise ValueError(f"vocab must be a slice 0 <= start < stop, got {vocab!r}")
+        return start, stop
+    q = as_int(vocab, "vocab")
+    if q < 1:
+        raise ValueError(f"vocab must be >= 1, got {q}")
+    return 0, q
+
+
+def _as_batch(tokens: ArrayLike, mask: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Tokens (``B x n`` integers) and mask (``B x n`` bool, True = masked) of one shape."""
+    t, m = np.asarray(tokens), np.asarray(mask)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"tokens must be an integer array, got dtype {t.dtype}")
+    if t.ndim != 2:
+        raise ValueError(f"tokens must be 2-D (B x n), got shape {t.shape}")
+    if m.dtype != np.bool_:
+        raise TypeError(f"mask must be a bool array (True = masked), got dtype {m.dtype}")
+    if m.shape != t.shape:
+        raise ValueError(f"mask must have the shape of tokens {t.shape}, got {m.shape}")
+    return np.ascontiguousarray(t, dtype=np.int64), np.ascontiguousarray(m)
+
+
+class TorchModel:
+    """A torch masked diffusion model as a per-position :class:`~mdmsched.models.SamplingModel`.
+
+    Parameters
+    ----------
+    module:
+        The MDM. ``module(x)`` (or ``forward(x)``) with ``x`` a ``(B, n)`` int64 tensor on ``device`` holding the
+        revealed tokens and ``mask_id`` at masked positions must return logits ``(B, n, V)`` or an object with a
+        ``.logits`` attribute of that shape (HuggingFace style).
+    mask_id:
+        The mask token id fed at masked positions. It may lie outside the alphabet (e.g. ``mask_id = q`` with
+        ``vocab=q``) or inside it (LLaDA's ``126336`` lies inside its logits): in the latter case the mask token is
+        removed from the distribution (its logit counts as ``-inf``), so scores are renormalised over the other
+        tokens and samples never contain it. Either way a *revealed* token, and in cross-entropy mode any token,
+        equal to ``mask_id`` is an error.
+    vocab:
+        The alphabet as logits columns: an int ``q`` (columns ``0..q-1``), a slice ``slice(start, stop)`` (token ids
+        ``start..stop-1``; ``stop`` None means to the end), or None (all ``V`` columns). Token ids are always the
+        module's own ids; tokens outside the alphabet raise ``ValueError``.
+    device:
+        Where inputs go; default the device of the module's first parameter (or buffer), else CPU.
+    chunk_size:
+        Masked positions reduced at once (default: ``2**24 // q``, i.e. 64 MiB of float32 logits). Results do not
+        depend on it.
+    forward:
+        Optional ``forward(x) -> logits | object with .logits`` replacing ``module(x)`` (e.g. to pass an attention
+        mask or select a head).
+
+    The module is called as it is: put it in evaluation mode (``module.eval()``) first, or dropout will make every
+    score random. Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)``
+    host memory.
+    """
+
+    def __init__(self, module: Any, mask_id: int, *, vocab: int | slice | None = None,
+                 device: str | torch.device | None = None, chunk_size: int | None = None,
+                 forward: Callable[[torch.Tensor], Any] | None = None) -> None:
+        if forward is None and not callable(module):
+            raise TypeError(f"module must be callable (a torch.nn.Module), got {type(module).__name__}")
+        if forward is not None and not callable(forward):
+            raise TypeError(f"forward must be callable, got {type(forward).__name__}")
+        self.module = module
+        self.mask_id = as_int(mask_id, "mask_id")
+        if not 0 <= self.mask_id < 2**63:
+            raise ValueError(f"mask_id must be an int64 token id >= 0, got {self.mask_id}")
+        self.vocab_start, self.vocab_stop = _vocab_range(vocab)
+        if chunk_size is not None:
+            chunk_size = as_int(chunk_size, "chunk_size")
+            if chunk_size < 1:
+                raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        self.chunk_size = chunk_size
+        self._forward = forward
+        if device is None:
+            device = self._module_device(module)
+        try:
+            self.device = torch.device(device)
+            torch.empty(0, device=self.device)  # an unknown or absent device fails here, not at the first call
+        except RuntimeError as err:
+            raise ValueError(f"device {device!r} is not usable here: {err}") from None
+
+    @staticmethod
+    def _module_device(module: Any) -> torch.device:
+        if isinstance(module, torch.nn.Module):
+            for tensor in module.parameters():
+                return tensor.device
+            for buffer in module.buffers():
+                return buffer.device
+        return torch.device("cpu")
+
+    @property
+    def q(self) -> int | None:
+        """Alphabet size when ``vocab`` fixes it (None until the logits' width is known)."""
+        return None if self.vocab_stop is None else self.vocab_stop - self.vocab_start
+
+    # ---- validation -------------------------------------------------------------------------------------------
+
+    def _check_ids(self, values: NDArray[np.int64], what: str, stop: int | None) -> None:
+        if values.size == 0:
+            return
+        low, high = int(values.min()), int(values.max())
+        if low < self.vocab_start or (stop is not None and high >= stop):
+            bad = low if low < self.vocab_start else high
+            upper = "V" if stop is None else str(stop)
+            raise ValueError(f"{what} must be token ids in [{self.vocab_start}, {upper}), got {bad}")
+        if (values == self.mask_id).any():
+            raise ValueError(f"{what} contain the mask token id {self.mask_id}")
+
+    def _inputs(self, tokens: ArrayLike, mask: ArrayLike,
+                score_all: bool) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        t, m = _as_batch(tokens, mask)
+        self._check_ids(t if score_all else t[~m], "tokens" if score_all else "revealed tokens", self.vocab_stop)
+        return t, m
+
+    def _logits(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
+                score_all: bool = False) -> tuple[torch.Tensor, int, int]:
+        """One forward pass: the alphabet's logits (a view, ``(B, n, q)``), and the alphabet ``[start, stop)``."""
+        x = torch.from_numpy(np.where(mask, self.mask_id, tokens)).to(self.device)
+        out = self._forward(x) if self._forward is not None else self.module(x)
+        logits = out.logits if hasattr(out, "logits") else out
+        if not isinstance(logits, torch.Tensor):
+            raise TypeError(f"the model returned {type(out).__name__}; expected a logits tensor or an object with "
+                             ".logits")
+        batch, n = tokens.shape
+        if logits.ndim != 3 or tuple(logits.shape[:2]) != (batch, n):
+            raise ValueError(f"the model returned logits of shape {tuple(logits.shape)}; expected ({batch}, {n}, V)")
+        if not logits.dtype.is_floating_point:
+            raise TypeError(f"the model returned logits of dtype {logits.dtype}; expected floating point")
+        width = int(logits.shape[2])
+        stop = width if self.vocab_stop is None else self.vocab_stop
+        if stop > width or self.vocab_start >= stop:
+            raise ValueError(f"the model returned {width} logits per position; vocab needs columns "
+                             f"[{self.vocab_start}, {stop})")
+        if self.vocab_stop is None:  # now the alphabet is known: the upper end of the token range
+            self._check_ids(tokens if score_all else tokens[~mask], "tokens" if score_all else "revealed tokens", stop)
+        return logits[..., self.vocab_start:stop], self.vocab_start, stop
+
+    def _chunks(self, mask: NDArray[np.bool_], q: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        rows, cols = np.nonzero(mask)
+        size = self.chunk_size or max(1, _CHUNK_ELEMENTS // q)
+        r, c = torch.from_numpy(rows).to(self.device), torch.from_numpy(cols).to(self.device)
+        return [(r[i:i + size], c[i:i + size]) for i in range(0, rows.size, size)]
+
+    def _chunk_logits(self, logits: torch.Tensor, r: torch.Tensor, c: torch.Tensor, start: int,
+                      stop: int) -> torch.Tensor:
+        """The logits of the chunk's positions, ``(chunk, q)``: float32 for half precision, mask token at -inf."""
+        lg = logits[r, c]  # advanced indexing: a chunk-sized copy
+        if lg.dtype not in (torch.float32, torch.float64):
+            lg = lg.float()
+        if start <= self.mask_id < stop:
+            lg[:, self.mask_id - start] = -math.inf
+        return lg
+
+    @staticmethod
+    def _reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor, what: str,
+                given: torch.Tensor | None = None) -> torch.Tensor:
+        """One chunk's result from its logits ``lg`` (``(chunk, q)``, our own copy: overwritten in place by ``l - M``).
+
+        With ``M`` the row maximum, ``d_x = M - l_x >= 0``, ``e_x = exp(-d_x)`` (0 at the first argmax) and
+        ``S = sum_x e_x``: ``-log q_x = d_x + log1p(S)`` (``what="cross_entropy"``, at ``truth``),
+        ``H = sum_x e_x d_x / (1 + S) + log1p(S)`` (``"entropy"``) -- sums of non-negative terms, so near-certain
+        tokens keep full relative precision (``logsumexp - l_x`` would cancel) -- and for ``"sample"`` the inverse
+        CDF of ``exp(-d)`` (cumulated in float64) at the row's uniform. ``given``: the true tokens (column indices)
+        for ``"cross_entropy"``, the uniforms in [0, 1) (float64) for ``"sample"``. One pass for the maximum,
+        one for ``exp``, one more for the entropy's sum or the CDF; at most one extra chunk-sized buffer.
+        """
+        top, arg = lg.max(dim=-1)  # NaN anywhere in a row propagates to its max
+        bad = ~torch.isfinite(top)
+        if bool(bad.any()):
+            i = int(torch.nonzero(bad)[0, 0])
+            raise ValueError(f"the model returned non-finite logits (NaN, +inf, or all -inf) at position "
+                             f"[{int(r[i])}, {int(c[i])}]")
+        shifted = lg.sub_(top.unsqueeze(1))  # l_x - M = -d_x, in place
+        if what == "cross_entropy":
+            assert given is not None
+            picked = shifted.gather(1, given.unsqueeze(1)).squeeze(1).neg_()
+            e = shifted.exp_()  # d is not needed any more
+        elif what == "entropy":
+            e = shifted.exp()
+        else:
+            assert given is not None
+            cdf = shifted.exp_().cumsum(dim=-1, dtype=torch.float64)
+            u = given.unsqueeze(1) * cdf[:, -1:]
+            # The first x with CDF(x) > u: tokens of probability 0 (flat CDF) are never drawn.
+            return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp_(max=cdf.shape[1] - 1)
+        e.scatter_(1, arg.unsqueeze(1), 0.0)
+        log_s = torch.log1p(e.sum(dim=-1))
+        if what == "cross_entropy":
+            return picked.add_(log_s)
+        # sum_x e_x d_x = -sum_x e_x (l_x - M); e_x = 0 where l_x = -inf: 0 * -inf = NaN -> 0.
+        weighted = e.mul_(shifted).nan_to_num_(nan=0.0).sum(dim=-1).neg_()
+        return weighted.div_(torch.expm1(log_s).add_(1.0)).add_(log_s)
+
+    # ---- the interface ----------------------------------------------------------------------------------------
+
+    def score(self, tokens: ArrayLike, mask: ArrayLike,
+              target: Target = "cross_entropy") -> NDArray[np.float64]:
+        """Per-position scores ``(B, n)`` in nats, 0 at unmasked positions.
+
+        ``"cross_entropy"``: ``-log q(tokens[b, i] | revealed)`` (``tokens`` at masked positions are the true tokens);
+        ``"entropy"``: ``H(q(. | revealed)) = -sum_x q log q`` (``tokens`` at masked positions are ignored).
+        One forward pass plus ``O(B n q)``; the chunked reductions never copy more than one chunk of logits.
+        """
+        target = as_target(target)
+        t, m = self._inputs(tokens, mask, score_all=target == "cross_entropy")
+        out = np.zeros(t.shape, dtype=np.float64)
+        if not m.any():
+            return out
+        with torch.no_grad():
+            logits, start, stop = self._logits(t, m, score_all=target == "cross_entropy")
+            truth = torch.from_numpy(t).to(self.device) - start
+            pieces = []
+            for r, c in self._chunks(m, stop - start):
+                lg = self._chunk_logits(logits, r, c, start, stop)
+                value = self._reduce(lg, r, c, target, truth[r, c])
+                if target == "cross_entropy":
+                    bad = ~torch.isfinite(value)
+                    if bool(bad.any()):
+                        i = int(torch.nonzero(bad)[0, 0])
+                        raise ValueError(f"the model gives probability 0 to the true token "
+                                         f"tokens[{int(r[i])}, {int(c[i])}] = {int(truth[r[i], c[i]]) + start}")
+                pieces.append(value.to(torch.float64))
+            values = torch.cat(pieces).cpu().numpy()
+        out[m] = values
+        return out
+
+    def sample(self, tokens: ArrayLike, mask: ArrayLike, rng: np.random.Generator) -> NDArray[np.int64]:
+        """``(B, n)``: each masked position drawn independently from ``q(. | revealed)``; others copied from ``tokens``.
+
+        Inverse-CDF draws (the CDF cumulated in float64, one uniform per position) from a torch generator on the
+        device seeded from ``rng``: deterministic given ``rng`` and independent of ``chunk_size``. One forward pass
+        plus ``O(B n q)``.
+        """
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        t, m = self._inputs(tokens, mask, score_all=False)
+        out = t.copy()
+        if not m.any():
+            return out
+        seed = int(rng.integers(0, 2**63 - 1))
+        with torch.no_grad():
+            logits, start, stop = self._logits(t, m)
+            gen = torch.Generator(device=self.device)
+            gen.manual_seed(seed)
+            uniforms = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
+            pieces, done = [], 0
+            for r, c in self._chunks(m, stop - start):
+                lg = self._chunk_logits(logits, r, c, start, stop)
+                pieces.append(self._reduce(lg, r, c, "sample", uniforms[done:done + r.shape[0]]))
+                done += r.shape[0]
+            values = torch.cat(pieces).cpu().numpy()
+        out[m] = values + start
+        return out
+
+
+# ---- LLaDA-style blockwise generation ---------------------------------------------------------------------------
+
+
+def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.bool_]:
+    n = shape[1]
+    if isinstance(region, (int, np.integer)) and not isinstance(region, (bool, np.bool_)):
+        prompt_length = int(region)
+        if not 0 <= prompt_length < n:
+            raise ValueError(f"prompt_length (region) must satisfy 0 <= prompt_length < n = {n}, got {prompt_length}")
+        out = np.zeros(shape, dtype=bool)
+        out[:, prompt_length:] = True
+        return out
+    arr = np.asarray(region)
+    if arr.dtype != np.bool_:
+        raise TypeError(f"region must be a bool array (True = generated) or an int prompt length, got dtype {arr.dtype}")
+    if arr.shape == (n,):
+        arr = np.broadcast_to(arr, shape)
+    if arr.shape != shape:
+        raise ValueError(f"region must have shape ({n},) or {shape}, got {arr.shape}")
+    counts = arr.sum(axis=1)
+    if (counts != counts[0]).any():
+        raise ValueError(f"region must mark the same number of generated positions in every row, got "
+                         f"{int(counts.min())} and {int(counts.max())}")
+    if counts[0] == 0:
+        raise ValueError("region marks no generated position")
+    return np.ascontiguousarray(arr)
+
+
+def _transfer_table(table: ArrayLike, lengths: list[int], batch: int) -> NDArray[np.int64]:
+    """``(num_blocks, B, max_steps)`` counts from a ``(num_blocks, max_steps)`` or per-row ``(num_blocks, B, max_steps)``
+    table; every ``[b, row]`` sums to block ``b``'s length."""
+    arr = np.asarray(table)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"num_transfer_tokens must be an integer array, got dtype {arr.dtype}")
+    if arr.ndim == 2:
+        arr = np.broadcast_to(arr[:, None, :], (arr.shape[0], batch, arr.shape[1]))
+    if arr.ndim != 3 or arr.shape[:2] != (len(lengths), batch):
+        raise ValueError(f"num_transfer_tokens must be ({len(lengths)}, max_steps) (one row per block) or "
+                         f"({len(lengths)}, {batch}, max_steps), got shape {np.shape(table)}")
+    if (arr < 0).any():
+        raise ValueError("num_transfer_tokens must be non-negative")
+    for b, length in enumerate(lengths):  # entries <= the block's length first: the int64 row sums cannot wrap
+        if arr[b].size and int(arr[b].max()) > length:
+            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got an entry "
+                             f"{int(arr[b].max())}")
+    sums = arr.astype(np.int64).sum(axis=2)
+    for b, length in enumerate(lengths):
+        if (sums[b] != length).any():
+            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got "
+                             f"{int(sums[b][sums[b] != length][0])}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+@overload
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+             block_length: int, *, rng: np.random.Generator, teacher: None = None) -> NDArray[np.int64]: ...
+
+
+@overload
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+             block_length: int, *, rng: np.random.Generator,
+             teacher: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
+
+
+def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
+             block_length: int, *, rng: np.random.Generator,
+             teacher: ArrayLike | None = None) -> NDArray[np.int64] | tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """LLaDA-style semi-autoregressive generation with random remasking, driven by a ``num_transfer_tokens`` table.
+
+    ``rows`` (``B x n`` token ids) supply the prompt: every position outside ``region`` stays revealed throughout.
+    ``region`` marks the generated positions -- a bool array ``(n,)`` or ``(B, n)`` (the same count ``G`` per row) or
+    an int prompt length (positions ``prompt_length..n-1``). The generated positions of each row, in order, are cut
+    into blocks of ``block_length`` (the last may be shorter). Block ``b`` is generated left to right: the prompt and
+    blocks ``< b`` are revealed, blocks ``> b`` masked; step ``j`` reveals ``num_transfer_tokens[b, j]`` uniformly
+    random still-masked positions of the block (each row its own), each drawn independently from the model's
+    conditional ``q(. | revealed)``. ``num_transfer_tokens`` is ``(num_blocks, max_steps)`` integers, zero padded, each
+    row summing to its block's length (``BlockSchedule.num_transfer_tokens()``), or ``(num_blocks, B, max_steps)`` with
+    per-row counts (``num_transfer_tokens(batch=B)``). A step whose count is zero in every row reveals nothing and is
+    skipped here without a forward call; a real sampler that loops over every ``j`` spends one there.
+
+    The reveal order is drawn from ``rng`` up front (a uniform random permutation of each block per row), so sampling
+    and teacher runs with equally seeded ``rng`` follow the same positions.
+
+    With ``teacher=x`` (``B x n`` true rows, equal to ``rows`` outside the region) nothing is sampled: each step
+    reveals the true tokens of ``x`` and adds the model's ``-log q(x_i | revealed)`` at those positions, and the call
+    returns ``(x, nll)`` with ``nll`` the per-row sum (nats). For ``x ~ mu``, ``log mu(x_region | x_prompt) + nll`` is
+    an unbiased sample of the sampler's expected KL against ``mu`` (SPEC §5.1). Without a teacher it returns the
+    generated rows. Cost: one ``model`` call per non-zero step, ``O(B n)`` host work per step.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    needed = "sample" if teacher is None else "score"
+    if not callable(getattr(model, needed, None)):
+        raise TypeError(f"model must have a {needed}() method (e.g. a TorchModel), got {type(model).__name__}")
+    tokens = np.asarray(rows)
+    if tokens.dtype.kind not in "iu":
+        raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
+    if tokens.ndim != 2 or 0 in tokens.shape:
+        raise ValueError(f"rows must be 2-D (B x n) with B, n >= 1, got shape {tokens.shape}")
+    tokens = np.array(tokens, dtype=np.int64)  # our own copy: generated tokens are written into it
+    batch, n = tokens.shape
+    gen_mask = _region_mask(region, (batch, n))
+    block_length = as_int(block_length, "block_length")
+    if block_length < 1:
+        raise ValueError(f"block_length must be >= 1, got {block_length}")
+    generated = int(gen_mask[0].sum())
+    lengths = [min(block_length, generated - s) for s in range(0, generated, block_length)]
+    table = _transfer_table(num_transfer_tokens, lengths, batch)
+    if teacher is not None:
+        truth = np.asarray(teacher)
+        if truth.dtype.kind not in "iu":
+            raise TypeError(f"teacher must be an integer array, got dtype {truth.dtype}")
+        if truth.shape != tokens.shape:
+            raise ValueError(f"teacher must have the shape of rows {tokens.shape}, got {truth.shape}")
+        if (truth[~gen_mask] != tokens[~gen_mask]).any():
+            raise ValueError("teacher must equal rows outside the region (the prompt)")
+        tokens = np.array(truth, dtype=np.int64)
+    # block[r, i]: the block of generated position i (-1 in the prompt); rank[r, i]: its place in the block's reveal
+    # order, a uniform random permutation per row and block drawn up front.
+    positions = np.nonzero(gen_mask)[1].reshape(batch, generated)
+    block = np.full((batch, n), -1, dtype=np.int64)
+    rank = np.zeros((batch, n), dtype=np.int64)
+    row_index = np.arange(batch)[:, None]
+    for b, length in enumerate(lengths):
+        cols = positions[:, b * block_length:b * block_length + length]
+        block[row_index, cols] = b
+        rank[row_index, cols] = np.argsort(np.argsort(rng.random((batch, length)), axis=1), axis=1)
+    mask = gen_mask.copy()
+    nll = np.zeros(batch, dtype=np.float64)
+    for b in range(len(lengths)):
+        done = np.zeros(batch, dtype=np.int64)
+        for j in range(table.shape[2]):
+            count = table[b, :, j]
+            if not count.any():
+                continue
+            chosen = (block == b) & (rank >= done[:, None]) & (rank < (done + count)[:, None])
+            if teacher is None:
+                drawn = np.asarray(model.sample(tokens, mask, rng))
+                if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
+                    raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integer token ids "
+                                     f"{tokens.shape}")
+                if chosen.any() and int(drawn[chosen].min()) < 0:
+                    raise ValueError("model.sample returned negative token ids")
+                tokens[chosen] = drawn[chosen]
+            else:
+                # shape (B, n), real, finite and >= 0 at masked positions (a true token of probability 0 is refused)
+                scores = check_scores(model.score(tokens, mask, "cross_entropy"), mask)
+                nll += np.where(chosen, scores, 0.0).sum(axis=1)
+            mask &= ~chosen
+            done += count
+    return tokens if teacher is None else (tokens, nll)

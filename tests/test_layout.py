@@ -1,0 +1,101 @@
+"""The house rules of the package layout (ARCHITECTURE.md): floors, no upward imports, no import cycles."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "python" / "mdmsched"
+
+# Floor of each top-level module or subpackage; a module may import only from floors <= its own.
+FLOORS = {
+    "_core": 0, "_validation": 0, "_progress": 0, "_schedule": 1, "solve": 2, "reference": 0,
+    "curves": 3, "schedules": 3, "models": 4, "samplers": 5,
+    "io": 6, "compare": 6, "plot": 6, "cli": 7, "__main__": 8, "__init__": 9,
+    "practice": 9, "distributions": 9, "torch": 9, "schedule": 9,
+}
+# Subpackages on one floor must not import each other (curves and schedules are siblings).
+SIBLINGS_APART = {("curves", "schedules"), ("schedules", "curves")}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            if node.module:
+                found.add(".".join([*base, node.module]))
+            else:
+                found.update(".".join([*base, alias.name]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mdmsched"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("mdmsched"))
+    return found
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _graph() -> dict[str, set[str]]:
+    return {_module_name(path): _imports(path) for path in ROOT.rglob("*.py")}
+
+
+def test_every_module_has_a_floor() -> None:
+    units = {_unit(module) for module in _graph()}
+    assert units <= set(FLOORS), f"modules without a floor in FLOORS: {sorted(units - set(FLOORS))}"
+
+
+def test_no_import_runs_up_a_floor() -> None:
+    bad = []
+    for module, targets in _graph().items():
+        for target in targets:
+            a, b = _unit(module), _unit(target)
+            if a != b and (FLOORS[b] > FLOORS[a] or (a, b) in SIBLINGS_APART):
+                bad.append(f"{module} -> {target}")
+    assert not bad, "imports that run up a floor (or across siblings): " + ", ".join(sorted(bad))
+
+
+def test_no_import_cycle() -> None:
+    graph = _graph()
+    known = set(graph)
+    edges = {m: {t if t in known else t.rsplit(".", 1)[0] for t in ts} & known for m, ts in graph.items()}
+    edges = {m: {t for t in ts if t != m and not m.startswith(t + ".")} for m, ts in edges.items()}  # parent __init__
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, path: list[str]) -> bool:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycle.extend([*path, node, nxt])
+                return True
+            if nxt not in state and visit(nxt, [*path, node]):
+                return True
+        state[node] = 2
+        return False
+
+    for start in sorted(edges):
+        if start not in state and visit(start, []):
+            break
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
+def test_public_modules_declare_all() -> None:
+    missing = [
+        _module_name(path) for path in ROOT.rglob("*.py")
+        if not path.name.startswith("_") or path.name == "__init__.py"
+        if "__all__" not in path.read_text(encoding="utf-8") and path.name != "__main__.py"
+    ]
+    assert not missing, f"public modules without __all__: {missing}"
