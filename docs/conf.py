@@ -95,7 +95,6 @@ HELPERS = [
     ("mdmsched.models.estimate", "EstimatePlan"),
     ("mdmsched.models.estimate", "ShardResult"),
     ("mdmsched._schedule", "MaskRatioFunction"),
-    ("mdmsched.models.interface", "ExactModel"),
 ]
 PUBLIC = sorted(
     name for name in mdmsched.__all__ if not name.startswith("__") and not isinstance(getattr(mdmsched, name), type(sys))
@@ -134,6 +133,28 @@ def _public_api() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _defining_path(target: str) -> str:
+    """``mdmsched.torch.TorchModel`` (a shim or a re-export) -> where the object is defined and documented
+    (``mdmsched.models.torch.TorchModel``); a module path -> itself when importable under a shim's real name."""
+    import importlib
+
+    parts = target.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr, None)
+        if obj is None:
+            return ""
+        if isinstance(obj, type(sys)):
+            return str(obj.__name__)
+        module, name = getattr(obj, "__module__", ""), getattr(obj, "__qualname__", "")
+        return f"{module}.{name}" if module and name else ""
+    return ""
+
+
 def _resolve_public(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     """missing-reference: ``Schedule`` or ``mdmsched.schedule.Schedule`` -> the documented ``mdmsched.Schedule``."""
     if node.get("refdomain") != "py":
@@ -143,7 +164,7 @@ def _resolve_public(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     if short in PUBLIC:
         full = f"mdmsched.{short}"
     else:
-        full = next((f"{module}.{name}" for module, name in HELPERS if name == short), "")
+        full = next((f"{module}.{name}" for module, name in HELPERS if name == short), "") or _defining_path(target)
     if not full or full == target or not (target == short or target.startswith("mdmsched.")):
         return None
     return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"], full, node, contnode)

@@ -26,7 +26,7 @@ class Schedule:
 
     ``passes`` are the counts a sampler runs, one per model call, in order: the non-empty ones are ``sizes`` and a 0
     is a call that reveals nothing (it costs a call and adds no error). It defaults to ``sizes``; the peer-exact
-    rules of :mod:`mdmsched.practice` set it to what the peer runs. Two schedules are equal when their ``sizes``
+    rules of :mod:`mdmsched.schedules.practice` set it to what the peer runs. Two schedules are equal when their ``sizes``
     and ``passes`` are (name, error and bound are labels, not part of the schedule).
     """
 

@@ -5,7 +5,7 @@
 * :mod:`~mdmsched.schedules.shapes` -- mdmsched's own constructions (cos^2, geometric growth, mask fractions), exactly
   ``k`` non-empty steps whenever ``1 <= k <= n``.
 * :mod:`~mdmsched.schedules.theory` -- TC / DTC / budget / Austin / continuum schedules and the Li-Cai bound.
-* :mod:`~mdmsched.schedules.blockwise` -- semi-autoregressive blocks.
+* :mod:`~mdmsched.schedules.blocks` -- semi-autoregressive blocks (:func:`~mdmsched.schedules.blocks.blockwise`).
 
 Every function returns a :class:`~mdmsched.Schedule` (or :class:`~mdmsched.BlockSchedule`) with steps >= 1 summing to
 ``n``; ``equal`` = LLaDA's split and ``cosine`` = MaskGIT's are re-exported here for convenience.
@@ -14,7 +14,7 @@ Every function returns a :class:`~mdmsched.Schedule` (or :class:`~mdmsched.Block
 from __future__ import annotations
 
 from . import practice
-from .blockwise import blockwise
+from .blocks import blockwise
 from .practice import cosine, dus, equal
 from .shapes import cosine_squared, exact_k_breakpoints, from_mask_fractions, geometric, geometric_growth
 from .theory import austin_schedule, budget_schedule, continuum_schedule, dtc_schedule, li_cai_bound, tc_schedule

@@ -123,7 +123,7 @@ def continuum_schedule(z: ArrayLike, k: int) -> Schedule:
     """Near-optimal k-step schedule from the continuum approximation: step density proportional to ``sqrt(Z')``.
 
     Breakpoints sit at equal quantiles of ``sum_j sqrt(Z_{j+1} - Z_j)`` (the first position reaching ``j/k`` of the
-    mass; ``round(n j / k)`` on a flat curve), clamped forward (:func:`exact_k_breakpoints`) so each step has >= 1
+    mass; ``round(n j / k)`` on a flat curve), clamped forward (:func:`~mdmsched.schedules.shapes.exact_k_breakpoints`) so each step has >= 1
     token: exactly ``k`` steps. Its error is close to ``opt_k ~ (sum sqrt(dZ))^2 / (2k)`` on smooth curves. O(n).
     """
     curve = as_curve(z)
