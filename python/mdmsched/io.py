@@ -128,16 +128,18 @@ def load_curve_family(path: str) -> dict[int, NDArray[np.float64]]:
     try:
         if file.suffix == ".npz":
             with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-                raw = {key: np.asarray(archive[key], dtype=np.float64) for key in archive.files}
+                raw = {key: _real_array(archive[key], path, f"the curve {key!r}") for key in archive.files}
         elif file.suffix == ".json":
             data = json.loads(file.read_text())
             if not isinstance(data, dict):
                 raise FileFormatError(f"{path} must hold a JSON object {{length: curve}}")
-            raw = {key: np.asarray(value, dtype=np.float64) for key, value in data.items()}
+            raw = {key: _real_array(value, path, f"the curve {key!r}") for key, value in data.items()}
         else:
             raise FileFormatError(f"a curve family must be .npz or .json, got {path}")
         family = {int(key.lstrip("n")): z for key, z in raw.items()}
-    except (ValueError, TypeError, OSError) as exc:
+    except FileFormatError:
+        raise
+    except READ_ERRORS as exc:
         raise FileFormatError(f"cannot read a curve family from {path}: {exc}") from None
     for length, z in family.items():
         if z.ndim != 1 or z.size != length:

@@ -52,7 +52,10 @@ def mds_curve(n: int, d: int, q: int) -> NDArray[np.float64]:
     n, d, q = as_count(n, "n"), as_count(d, "d"), as_count(q, "q", 2)
     if d > n:
         raise ValueError(f"dimension d must be <= n = {n}, got {d}")
-    return np.where(np.arange(1, n + 1) > d, math.log(q), 0.0)
+    require_memory(8 * n, f"a curve of n = {n} entries")  # before the length-n array, not a MemoryError after
+    out = np.zeros(n)
+    out[d:] = math.log(q)
+    return out
 
 
 def reed_solomon(n: int, d: int, q: int) -> Distribution:
@@ -127,9 +130,9 @@ def linear_code_average_entropies(generator: ArrayLike, q: int) -> NDArray[np.fl
     g = np.asarray(generator)
     if g.dtype.kind not in "iu":
         raise TypeError(f"generator must be an integer matrix, got dtype {g.dtype}")
-    g = g.astype(np.int64) % q
-    if g.ndim != 2:
-        raise ValueError(f"generator must be 2-D (d x n), got shape {g.shape}")
+    if g.ndim != 2 or 0 in g.shape:
+        raise ValueError(f"generator must be a non-empty 2-D matrix (d x n, d, n >= 1), got shape {g.shape}")
+    g = (g % q).astype(np.int64)  # reduce first: a uint64 entry >= 2**63 would wrap negative in int64
     n = g.shape[1]
     if n > 20:
         raise ValueError(f"n = {n} is too large for the exact subset average (limit 20)")

@@ -17,11 +17,10 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._schedule import as_step_sizes as as_sizes
-from .._validation import as_count, as_int, require_memory
+from .._validation import as_count, as_int, as_sizes, as_tokens, require_memory
 from ..curves.distribution import as_dense
 from .exact import ExactPredictor
-from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores
+from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores, model_inputs
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
@@ -118,7 +117,11 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         prompt_rows = np.asarray(prompts)
         if prompt_rows.dtype.kind not in "iu" or prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
             raise ValueError(f"prompts must be a non-empty 2-D integer array, got {prompt_rows.dtype} {prompt_rows.shape}")
+        prompt_rows = as_tokens(prompt_rows, "prompts")  # uint64 ids >= 2**63 refused, never wrapped
         length = int(prompt_rows.shape[1])
+        if n is not None and as_count(n, "n", 1) != length:
+            raise ValueError(f"n = {n} contradicts prompts of length {length} (n is the full length; omit it or "
+                             "make them agree)")
     else:
         if region is not None:
             raise ValueError("region needs prompts (the tokens of the positions that are not generated)")
@@ -144,7 +147,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         for t in range(sum(s.size for s in blocks)):
             mask = np.zeros((batch, length), dtype=bool)
             mask[:, positions] = steps >= t
-            drawn = np.asarray(sampler.sample(tokens, mask, rng))  # type: ignore[attr-defined]
+            drawn = np.asarray(sampler.sample(*model_inputs(tokens, mask), rng))  # type: ignore[attr-defined]
             if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
                 raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integers {tokens.shape}")
             if drawn.size and int(drawn[mask].min(initial=0)) < 0:
@@ -233,7 +236,7 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
         for t in range(sum(s.size for s in blocks)):
             mask = np.zeros((batch, length), dtype=bool)
             mask[:, positions] = steps >= t
-            scores = check_scores(scorer.score(x, mask, "cross_entropy"), mask)
+            scores = check_scores(scorer.score(*model_inputs(x, mask), "cross_entropy"), mask)
             log_loss += scores[:, positions].sum(axis=1, where=steps == t)
         values[lo:lo + batch] = law.log_prob(x) - law.log_marginal(x, prompt) + log_loss
     return KLEstimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(count)), values)
