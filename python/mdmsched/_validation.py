@@ -50,7 +50,7 @@ def as_real_array(value: Any, name: str, *, ndim: int | None = None) -> NDArray[
         require_memory(8 * math.prod(arr.shape), f"a float64 copy of {name} (shape {arr.shape})")
     out = np.ascontiguousarray(arr, dtype=np.float64)
     if out.size and not all_finite(out):
-        idx = first_index(out, ~np.isfinite)
+        idx = first_index(out, lambda v: ~np.isfinite(v))
         raise ValueError(f"{name} must be finite, but {name}[{', '.join(map(str, idx))}] = {out[idx]}")
     return out
 
@@ -195,6 +195,17 @@ def as_progress(progress: Any) -> Any:
     if isinstance(progress, (bool, np.bool_)) or callable(progress):
         return progress
     raise TypeError(f"progress must be True, False or a callable(fraction), got {type(progress).__name__} {progress!r}")
+
+
+def as_seed(seed: Any, name: str = "seed") -> Any:
+    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0
+    (``"s"`` and ``1.5`` are a ``TypeError``, ``-1`` a ``ValueError``)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return seed
+    value = as_int(seed, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
 
 
 def as_generator(rng: Any, name: str = "rng") -> np.random.Generator:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import as_curve
 from .curves.distribution import Distribution
 
 
@@ -109,7 +110,9 @@ def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
 
 
 def save_curve(z: NDArray[np.float64], path: str) -> None:
-    """Write a curve as ``.npy``, ``.json`` or text (one value per line)."""
+    """Write a curve as ``.npy``, ``.json`` or text (one value per line); ``z`` is validated as every curve input is
+    (a file the solver would refuse is never written)."""
+    z = as_curve(z)
     file = Path(path)
     if file.suffix == ".npy":
         np.save(file, z)

@@ -187,7 +187,8 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
     :func:`subset_entropies`, keeping only per-size sums (O(n) extra memory); ``executor=``/``shards=`` shard it
     as there (bit-identical for every shard count).
     """
-    as_progress(progress)  # also on the exchangeable shortcut, which never reports progress
+    as_progress(progress)  # also on the exchangeable shortcut, which never reports progress nor uses threads
+    _threads(threads)
     if isinstance(p, Distribution) and exchangeable:
         raise ValueError("exchangeable=True needs a dense tensor; a Distribution is always walked exactly (drop the flag)")
     if not isinstance(p, Distribution):

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import _core
-from .._validation import as_count, as_real, as_real_array, as_tolerance, check_cells, require_memory
+from .._validation import as_count, as_real, as_real_array, as_seed, as_tolerance, check_cells, require_memory
 from .distribution import Distribution, as_dense
 
 #: Dense tensors above this many cells are refused (use the sparse constructions or closed forms instead).
@@ -115,7 +115,7 @@ def random_linear_code(n: int, d: int, q: int, seed: int | None = None) -> tuple
         raise ValueError(f"q must be prime, got {q}")
     if q**d > 2**22:
         raise ValueError(f"the code has q^d = {q}^{d} messages, too many to list (limit 2^22)")
-    g = np.random.default_rng(seed).integers(0, q, size=(d, n))
+    g = np.random.default_rng(as_seed(seed)).integers(0, q, size=(d, n))
     messages = np.array(list(itertools.product(range(q), repeat=d)), dtype=np.int64)
     words = np.unique((messages @ g) % q, axis=0)  # a rank-deficient G repeats codewords
     return Distribution.from_support(words, np.full(words.shape[0], 1.0 / words.shape[0])), g

@@ -17,7 +17,7 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_count, as_int, as_sizes, as_tokens, require_memory
+from .._validation import as_count, as_seed, as_sizes, as_tokens, require_memory
 from ..curves.distribution import as_dense
 from .exact import ExactPredictor
 from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores, model_inputs
@@ -89,16 +89,6 @@ def _reveal_steps(rng: np.random.Generator, batch: int, blocks: list[NDArray[np.
     return np.concatenate(columns, axis=1)
 
 
-def _as_seed(seed: Any) -> Any:
-    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0."""
-    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
-        return seed
-    value = as_int(seed, "seed")
-    if value < 0:
-        raise ValueError(f"seed must be >= 0, got {value}")
-    return value
-
-
 def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = None, prompts: ArrayLike | None = None,
              region: ArrayLike | None = None, seed: int | None = None, batch_size: int = 1024) -> NDArray[np.int64]:
     """Draw ``num_samples`` sequences with the MDM sampler: at each step reveal the scheduled number of uniformly random
@@ -138,7 +128,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     positions = _region_positions(region, length)
     blocks = _block_steps(schedule, positions.size)
-    rng = np.random.default_rng(_as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed))
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
@@ -226,7 +216,7 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
     positions = _region_positions(region, length)
     prompt = np.setdiff1d(np.arange(length), positions)
     blocks = _block_steps(schedule, positions.size)
-    rng = np.random.default_rng(_as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed))
     values = np.empty(count)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
