@@ -200,7 +200,7 @@ CASES = [
     Case("product", lambda: D.product([["a", "b"]]), T, "marginals"),
     Case("product", lambda: D.product([[0.5, 0.6]]), V, "marginals"),
     Case("random_linear_code", lambda: D.random_linear_code(4, 2, 3, seed="s"), T, "seed"),
-    Case("random_linear_code", lambda: D.random_linear_code(4, 5, 3), V, "d"),
+    Case("random_linear_code", lambda: D.random_linear_code(4, 0, 3), V, "d"),
     Case("reed_solomon", lambda: D.reed_solomon(4, 2, 5.0), T, "q"),
     Case("reed_solomon", lambda: D.reed_solomon(4, 2, 4), V, "q"),
     Case("stationary_distribution", lambda: D.stationary_distribution("P"), T, "transition"),
