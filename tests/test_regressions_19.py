@@ -290,7 +290,7 @@ _UNDER_LIMIT = textwrap.dedent("""
 
 def test_broadcast_tensors_are_refused_before_allocating() -> None:
     out = subprocess.run([sys.executable, "-c", _UNDER_LIMIT], capture_output=True, text=True, timeout=300, check=True)
-    results = dict(((name, int(ndim)), kind) for name, ndim, kind in (line.split() for line in out.stdout.splitlines()))
+    results = {(name, int(ndim)): kind for name, ndim, kind in (line.split() for line in out.stdout.splitlines())}
     for (name, ndim), kind in results.items():
         if ndim >= 30 or name == "estimate_average_entropies":  # 8-16 GiB copies; a 2^24-cell support of 24 coords
             assert kind == "ValueError", (name, ndim, kind)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
@@ -107,9 +105,11 @@ class Schedule:
             raise TypeError(f"a schedule's JSON must be an object, got {type(data).__name__}")
         if "sizes" not in data:
             raise ValueError("a schedule's JSON must have the key 'sizes'")
-        passes = data.get("passes")
+        passes: Any = data.get("passes")  # absent: the sizes (the constructor's default), never an error about it
+        if passes is not None:
+            passes = _json_array(passes, "passes")
         out = cls(_json_array(data["sizes"], "sizes"), error=data.get("error"), name=data.get("name", "schedule"),
-                  bound=data.get("bound"), passes=None if passes is None else _json_array(passes, "passes"))
+                  bound=data.get("bound"), passes=passes)
         _check_json_counts(data, out, "schedule")
         return out
 

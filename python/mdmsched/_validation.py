@@ -10,6 +10,7 @@ import math
 import numbers
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ def as_real_array(value: Any, name: str, *, ndim: int | None = None) -> NDArray[
 def all_finite(arr: NDArray[np.floating[Any]]) -> bool:
     """Whether every entry is finite, without a full-size bool temporary: NaN propagates through min/max and an
     infinity is the min or the max. O(size), O(1) extra memory."""
-    return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+    return arr.size == 0 or bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
 
 
 def first_index(arr: NDArray[Any], bad: Any, chunk: int = 1 << 20) -> tuple[int, ...]:
@@ -385,8 +386,8 @@ def _address_space_left() -> int:
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
         if limit == resource.RLIM_INFINITY or limit < 0:
             return unlimited
-        with open("/proc/self/statm") as statm:  # first field: the process's virtual size in pages
-            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        # first field of statm: the process's virtual size in pages
+        used = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         return max(0, int(limit) - used)
     except (ImportError, OSError, ValueError, AttributeError):
         return unlimited
