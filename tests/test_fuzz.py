@@ -366,11 +366,15 @@ def _verdict(function, valid, *args, **kwargs):
         try:
             result = function(*args, **kwargs)
         except ALLOWED as exc:
-            assert str(exc) and not type(exc).__module__.startswith("numpy"), repr(exc)
-            assert valid is not True, f"valid input refused by {function.__name__}: {type(exc).__name__}: {exc}"
-            return None
-    assert valid is not False, f"invalid input accepted by {function.__name__}"
-    return result
+            refusal: Exception | None = exc
+        else:
+            refusal = None
+    if refusal is None:
+        assert valid is not False, f"invalid input accepted by {function.__name__}"
+        return result
+    assert str(refusal) and not type(refusal).__module__.startswith("numpy"), repr(refusal)
+    assert valid is not True, f"valid input refused by {function.__name__}: {type(refusal).__name__}: {refusal}"
+    return None
 
 
 def _dense_validity(p):
