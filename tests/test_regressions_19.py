@@ -22,7 +22,6 @@ import mdmsched
 from mdmsched import cli
 from mdmsched import distributions as D
 from mdmsched import schedules as S
-from mdmsched._validation import INT64_MAX
 
 MASK_ID = 7  # a placeholder id outside the alphabet {0, 1}, as a real MDM's [MASK] token
 
@@ -189,9 +188,9 @@ def test_uint64_tokens_above_int64_are_refused_not_wrapped() -> None:
 
 
 def test_li_cai_bound_refuses_wrapping_uint64_sizes() -> None:
-    z = np.zeros(2)
+    z = np.array([0.0, 1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="sizes"):
-        S.li_cai_bound(z, np.array([2**64 - 1, 5], dtype=np.uint64))  # was 12.0 (sizes read as [-1, 5])
+        S.li_cai_bound(z, np.array([2**64 - 1, 5], dtype=np.uint64))  # was 12.0: sizes read as [-1, 5], sum 4
     assert S.li_cai_bound(np.array([0.0, 1.0, 3.0]), np.array([2, 1], dtype=np.uint64)) == 3.0  # (2 - 1) * Z_3
 
 
@@ -204,6 +203,8 @@ def test_one_size_validator() -> None:
             mdmsched.Schedule(bad)
         with pytest.raises(ValueError, match="sizes"):
             mdmsched.schedule_error(np.zeros(3), bad)
+    from mdmsched._validation import INT64_MAX
+
     assert INT64_MAX == 2**63 - 1
 
 
