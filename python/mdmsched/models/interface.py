@@ -55,7 +55,7 @@ def model_inputs(tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> tuple[ND
 
 
 def as_batch(tokens: Any, mask: Any) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """A model's input batch checked: integer token ids ``(B, n)`` (:func:`~mdmsched._validation.as_tokens`) and a
+    """A model's input batch checked: integer token ids ``(B, n)`` below ``2**63`` (``_validation.as_tokens``) and a
     bool mask of the same shape (``True`` = masked). O(B n)."""
     ids = as_tokens(tokens, "tokens")
     marks = np.asarray(mask)
