@@ -354,3 +354,86 @@ def test_cli_survives_corrupt_files(payload, cut, kind, command):
         assert len(err.strip().splitlines()) == 1 and err.startswith("mdmsched: error: "), err
     else:
         json.loads(out, parse_constant=lambda token: (_ for _ in ()).throw(AssertionError(token)))
+
+
+# ---- issue 19: valid inputs must be accepted, invalid ones refused ---------------------------------------------------
+
+def _verdict(function, valid, *args, **kwargs):
+    """``_call``, judged against an independent oracle: ``valid=True`` inputs must be accepted (a refusal is a bug),
+    ``valid=False`` inputs refused with a clean TypeError/ValueError (silent acceptance is a bug); ``None``: no oracle."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = function(*args, **kwargs)
+        except ALLOWED as exc:
+            refusal: Exception | None = exc
+        else:
+            refusal = None
+    if refusal is None:
+        assert valid is not False, f"invalid input accepted by {function.__name__}"
+        return result
+    assert str(refusal) and not type(refusal).__module__.startswith("numpy"), repr(refusal)
+    assert valid is not True, f"valid input refused by {function.__name__}: {type(refusal).__name__}: {refusal}"
+    return None
+
+
+def _dense_validity(p):
+    """True: surely a valid dense law; False: surely not; None: too close to a tolerance to call."""
+    if p is None or isinstance(p, (float, int, list)):
+        arr = np.asarray(p) if isinstance(p, list) else None
+        if arr is None or arr.dtype.kind not in "iuf":
+            return None if arr is None else False
+    else:
+        arr = np.asarray(p)
+    if arr.dtype.kind not in "iuf" or arr.ndim == 0 or 0 in arr.shape or arr.ndim > 8:
+        return False
+    values = arr.astype(np.float64)
+    if not np.isfinite(values).all() or (values < 0).any():
+        return False
+    if values.max() > 1.0:  # a probability above 1 (also keeps the exact sum below from overflowing)
+        return False
+    gap = abs(math.fsum(values.ravel().tolist()) - 1.0)
+    return True if gap <= 1e-12 else False if gap > 1e-3 else None
+
+
+@FUZZ
+@given(p=hostile_arrays(), per_size=st.sampled_from([2, 3, 64, 1, 0, 2.0, "3", None]),
+       seed=st.sampled_from([None, 0, 5, -1, 1.5, "s", np.int64(2)]))
+def test_estimate_average_entropies_valid_accepted(p, per_size, seed):
+    validity = _dense_validity(p)
+    args_ok = type(per_size) is int and per_size >= 2 and (seed is None or (not isinstance(seed, (float, str))
+                                                                             and int(seed) >= 0))
+    valid = None if validity is None else (validity and args_ok)
+    if validity is False or not args_ok:
+        valid = False
+    est = _verdict(mdmsched.estimate_average_entropies, valid, p, subsets_per_size=per_size, seed=seed)
+    if est is not None:
+        probs = np.asarray(p, dtype=np.float64).ravel()
+        probs = probs[probs > 0] / probs.sum()
+        entropy = -math.fsum((probs * np.log(probs)).tolist())  # the full set's entropy, always enumerated exactly
+        assert est.e[0] == 0 and est.stderr[-1] == 0 and abs(est.e[-1] - entropy) <= 1e-9 * max(1.0, entropy)
+        curve = mdmsched.information_curve(est)
+        assert curve.size == est.e.size - 1 and curve[0] == 0
+
+
+@FUZZ
+@given(values=st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, -1.0, 7.0, 1e300, -1e300, 1e-12]), min_size=0,
+                       max_size=6), wrap=st.sampled_from(["list", "bare", "dict", "nested"]))
+def test_cli_table_validates_its_source_curve(values, wrap):
+    text = {"list": json.dumps(values), "bare": json.dumps(values[0] if values else 5.0),
+            "dict": json.dumps({"Z": values}), "nested": json.dumps([values])}[wrap]
+    arr = np.asarray(values, dtype=float)
+    valid_curve = wrap in ("list", "dict") and arr.size >= 1 and arr[0] == 0 and bool(np.all(np.diff(arr) >= 0))
+    scale = max(1.0, float(np.abs(arr).max())) if arr.size else 1.0
+    surely_bad = wrap in ("bare", "nested") or arr.size == 0 or abs(arr[0]) > 1e-6 * scale or \
+        bool(np.any(np.diff(arr) < -1e-6 * scale))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "z.json"
+        path.write_text(text)
+        code, err, out = _run_cli(["table", str(path), "--lengths", "3", "--steps", "1,2", "--json"])
+    assert code in (0, 2) and (code == 0) != bool(err), (code, err)
+    if valid_curve:
+        assert code == 0, f"valid curve {values} refused: {err}"
+        json.loads(out)
+    if surely_bad:
+        assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("mdmsched: error: "), (values, err)

@@ -699,3 +699,151 @@ def test_generate_regressions() -> None:
         generate(Garbage(), rows, 0, [[4]], 4, rng=rng)  # 1.7 was truncated to token 1
     with pytest.raises(ValueError, match="negative value"):
         generate(Garbage(), rows, 0, [[4]], 4, rng=rng, teacher=rows)  # an nll of -4 nats was returned
+
+
+# ---- issue 19: valid inputs must be accepted, invalid ones refused ---------------------------------------------------
+
+def verdict(f: Callable[[], Any], valid: bool) -> Any:
+    """:func:`outcome` judged against an independent oracle of validity: a *valid* input that is refused is a bug (the
+    refusal is shown), and so is an *invalid* input that is accepted; an invalid input must end in a clean
+    ``TypeError``/``ValueError`` with a message (never another exception type)."""
+    result = outcome(f)
+    refused = isinstance(result, (TypeError, ValueError))
+    if valid and refused:
+        pytest.fail(f"valid input refused: {type(result).__name__}: {result}")
+    if not valid and not refused:
+        pytest.fail(f"invalid input accepted, returning {type(result).__name__}")
+    return result
+
+
+#: Token arrays for a (2, 3) batch over q = 3 symbols, with position [0, 0] (always masked) carrying the oddity.
+TOKEN_KINDS: dict[str, Callable[[NDArray], Any]] = {
+    "int64": lambda t: t, "int8": lambda t: t.astype(np.int8), "uint64": lambda t: t.astype(np.uint64),
+    "uint64_huge": lambda t: np.where(np.arange(3) == 0, np.uint64(2**63), t.astype(np.uint64)),
+    "list": lambda t: t.tolist(), "fortran": np.asfortranarray, "strided": lambda t: np.repeat(t, 2, axis=1)[:, ::2],
+    "float": lambda t: t.astype(float), "bool": lambda t: t > 0, "object": lambda t: t.astype(object),
+    "negative": lambda t: np.where(np.arange(3) == 0, -1, t), "above_q": lambda t: np.where(np.arange(3) == 0, 3, t),
+    "1d": lambda t: t[0], "3d": lambda t: t[..., None], "string": lambda t: "tokens",
+}
+MASK_KINDS: dict[str, Callable[[NDArray], Any]] = {
+    "bool": lambda m: m, "list": lambda m: m.tolist(), "fortran": np.asfortranarray, "int": lambda m: m.astype(int),
+    "shape": lambda m: m[:, :2], "none": lambda m: None,
+}
+
+
+@FAST
+@given(tokens_kind=st.sampled_from(sorted(TOKEN_KINDS)), mask_kind=st.sampled_from(sorted(MASK_KINDS)),
+       target=st.sampled_from(["cross_entropy", "entropy"]), mutate=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_model_inputs_valid_accepted_invalid_refused(tokens_kind: str, mask_kind: str, target: str, mutate: bool,
+                                                     seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    base_tokens = rng.integers(0, 3, size=(2, 3))
+    base_mask = rng.random((2, 3)) < 0.5
+    base_mask[0, 0] = True
+
+    def predict(tokens: NDArray, mask: NDArray) -> NDArray:
+        out = np.full((*tokens.shape, 3), 1.0 / 3)
+        if mutate:  # a predictor that writes its inputs in place must not change what the caller sees
+            tokens[...] = 99
+            mask[...] = False
+        return out
+
+    tokens, mask = TOKEN_KINDS[tokens_kind](base_tokens.copy()), MASK_KINDS[mask_kind](base_mask.copy())
+    snapshot = (np.array(tokens, dtype=object, copy=True), np.array(mask, dtype=object, copy=True)) \
+        if isinstance(tokens, np.ndarray) and isinstance(mask, np.ndarray) else None
+    shape_ok = tokens_kind not in ("1d", "3d", "string") and mask_kind not in ("shape", "none")
+    kind_ok = tokens_kind not in ("float", "bool", "object", "string", "uint64_huge") and mask_kind != "int"
+    # only cross-entropy reads the true token at a masked position: a symbol outside 0..q-1 is invalid there
+    value_ok = target == "entropy" or tokens_kind not in ("negative", "above_q")
+    model = ProbabilityModel(predict)
+    scores = verdict(lambda: model.score(tokens, mask, target), shape_ok and kind_ok and value_ok)
+    if isinstance(scores, np.ndarray):  # uniform over 3 symbols: log 3 nats at every masked position, 0 elsewhere
+        np.testing.assert_allclose(scores, np.where(base_mask, math.log(3), 0.0), rtol=1e-15)
+    drawn = verdict(lambda: model.sample(tokens, mask, rng), shape_ok and kind_ok)
+    if isinstance(drawn, np.ndarray):
+        assert (drawn[~base_mask] == np.asarray(tokens)[~base_mask]).all() and (drawn[base_mask] < 3).all()
+    if snapshot is not None:
+        assert np.array_equal(snapshot[0], np.asarray(tokens, dtype=object))
+        assert np.array_equal(snapshot[1], np.asarray(mask, dtype=object))
+
+
+@SLOW
+@given(rows=st.integers(2, 5), length=st.integers(1, 4), batch_size=st.integers(1, 7), seed=st.integers(0, 99),
+       cuts=st.lists(st.integers(0, 40), max_size=5), order=st.randoms(use_true_random=False),
+       spoil=st.sampled_from(["none", "drop", "duplicate", "overlap"]))
+def test_shard_partitions_merge_to_the_single_run(rows: int, length: int, batch_size: int, seed: int, cuts: list[int],
+                                                  order: Any, spoil: str) -> None:
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 2, size=(rows, length))
+    plan = E.plan_estimate((rows, length), batch_size=batch_size, seed=seed)
+    model = ProbabilityModel(lambda t, m: np.where(t[..., None] == np.arange(2), 0.75, 0.25))  # depends on the data
+    whole = E.merge_shards(plan, [E.run_shard(model, data, plan)])
+    edges = sorted({0, plan.num_batches, *(c % (plan.num_batches + 1) for c in cuts)})
+    pieces = [range(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    shards = [E.run_shard(model, data, plan, piece) for piece in pieces]
+    if spoil == "drop" and len(shards) > 1:
+        shards.pop(order.randrange(len(shards)))
+    elif spoil == "duplicate":
+        shards.append(shards[order.randrange(len(shards))])
+    elif spoil == "overlap" and plan.num_batches > 1:
+        shards.append(E.run_shard(model, data, plan, range(1)))
+    else:
+        spoil = "none"
+    order.shuffle(shards)
+    merged = verdict(lambda: E.merge_shards(plan, shards), spoil == "none")
+    if isinstance(merged, E.CurveEstimate):  # any partition, in any order: bit-identical to the single run
+        np.testing.assert_array_equal(merged.h, whole.h)
+        np.testing.assert_array_equal(merged.samples, whole.samples)
+        assert merged.model_calls == whole.model_calls
+
+
+@FAST
+@given(start=st.integers(-2, 6), stop=st.integers(-2, 6), step=st.sampled_from([1, 2, -1]))
+def test_run_shard_batches_valid_accepted_invalid_refused(start: int, stop: int, step: int) -> None:
+    plan = E.plan_estimate((3, 2), batch_size=2, seed=0)  # 2 grid points x 3 rows = 6 jobs in 3 batches
+    valid = step == 1 and start >= 0 and stop <= plan.num_batches
+    result = verdict(lambda: E.run_shard(uniform_predictor(), np.zeros((3, 2), dtype=np.int64), plan,
+                                         range(start, stop, step)), valid)
+    if isinstance(result, E.ShardResult):
+        np.testing.assert_allclose(result.values, math.log(2), rtol=1e-15)
+
+
+_LABELS = st.one_of(st.none(), st.floats(0, 1e300), st.integers(0, 10**6))
+
+
+@FAST
+@given(sizes=st.lists(st.integers(1, 2**40), min_size=1, max_size=5), zeros=st.lists(st.integers(0, 5), max_size=3),
+       as_floats=st.booleans(), error=_LABELS, bound=_LABELS, state_counts=st.booleans(),
+       spoil=st.sampled_from(["none", "negative_error", "negative_bound", "nan_error", "n", "k", "half_size",
+                              "zero_size", "wrap_size", "string_size", "passes_order", "name"]))
+def test_schedule_json_valid_accepted_invalid_refused(sizes: list[int], zeros: list[int], as_floats: bool, error: Any,
+                                                       bound: Any, state_counts: bool, spoil: str) -> None:
+    passes = list(sizes)
+    for at in zeros:  # zero passes anywhere: calls that reveal nothing
+        passes.insert(at % (len(passes) + 1), 0)
+    data: dict[str, Any] = {"sizes": [float(s) for s in sizes] if as_floats and max(sizes) < 2**53 else sizes,
+                            "passes": passes, "error": error, "bound": bound, "name": "fuzz"}
+    if state_counts:
+        data.update(n=sum(sizes), k=len(sizes))
+    spoils: dict[str, Callable[[], None]] = {
+        "none": lambda: None, "negative_error": lambda: data.update(error=-1.0),
+        "negative_bound": lambda: data.update(bound=-1e-300), "nan_error": lambda: data.update(error=float("nan")),
+        "n": lambda: data.update(n=sum(sizes) + 1), "k": lambda: data.update(k=len(sizes) + 1),
+        "half_size": lambda: data.update(sizes=[*sizes[:-1], sizes[-1] + 0.5]),
+        "zero_size": lambda: data.update(sizes=[*sizes, 0]), "wrap_size": lambda: data.update(sizes=[2**64 - 1, 5]),
+        "string_size": lambda: data.update(sizes=[str(s) for s in sizes]),
+        "passes_order": lambda: data.update(passes=[*passes, 1]), "name": lambda: data.update(name=5),
+    }
+    spoils[spoil]()
+    text = json.dumps(data) if spoil != "nan_error" else json.dumps(data).replace("NaN", "1e999")
+    parsed = verdict(lambda: Schedule.from_json(text if spoil != "nan_error" else data), spoil == "none")
+    if isinstance(parsed, Schedule):
+        check_schedule(parsed, sum(sizes))
+        assert parsed.tolist() == sizes and parsed.passes.tolist() == passes
+        assert Schedule.from_json(parsed.to_json()) == parsed
+    block = {"blocks": [data, data], "name": "b"}
+    if spoil == "none" and state_counts:
+        block.update(n=2 * sum(sizes), k=2 * len(sizes))
+    if spoil == "none" and error is not None:
+        block["error"] = float(error) + float(error)
+    verdict(lambda: BlockSchedule.from_json(block), spoil == "none")

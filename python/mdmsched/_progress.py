@@ -5,9 +5,13 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+from ._validation import as_progress
+
 
 def progress_callback(progress: bool | Callable[[float], object]) -> Callable[[float], object] | None:
-    """The callable the C++ walk reports ``fraction`` in [0, 1] to: the caller's, a stderr bar, or none."""
+    """The callable the C++ walk reports ``fraction`` in [0, 1] to: the caller's, a stderr bar, or none.
+    ``progress`` must be a bool or a callable (``"yes"`` and ``5`` are a ``TypeError``)."""
+    progress = as_progress(progress)
     if callable(progress):
         return progress
     if not progress:

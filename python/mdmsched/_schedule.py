@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_sizes, require_memory
+from ._validation import as_int, as_nats_label, as_sizes, integral_array, require_memory
 
 #: Largest ``n`` a schedule may cover: its breakpoints ``N_j`` are int64.
 MAX_POSITIONS = 2**63 - 1
+
+#: MaskGIT clips its mask ratio to ``[1e-6, 1]`` in float32 before ``floor(n r)``.
+MASKGIT_MIN_RATIO = np.float32(1e-6)
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,7 +39,7 @@ class Schedule:
     _breakpoints: NDArray[np.int64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        sizes = as_step_sizes(self.sizes).copy()
+        sizes = as_sizes(self.sizes).copy()
         if int(sizes.max()) > MAX_POSITIONS // sizes.size:  # the int64 cumulative sum could wrap: add Python ints
             total = sum(map(int, sizes))
             if total > MAX_POSITIONS:
@@ -52,9 +53,9 @@ class Schedule:
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a string, got {type(self.name).__name__} {self.name!r}")
         if self.error is not None:
-            object.__setattr__(self, "error", _as_label_value(self.error, "error"))
+            object.__setattr__(self, "error", as_nats_label(self.error, "error"))
         if self.bound is not None:
-            object.__setattr__(self, "bound", _as_label_value(self.bound, "bound"))
+            object.__setattr__(self, "bound", as_nats_label(self.bound, "bound"))
 
     @classmethod
     def from_breakpoints(cls, breakpoints: ArrayLike, **kwargs: Any) -> Schedule:
@@ -104,11 +105,12 @@ class Schedule:
             raise TypeError(f"a schedule's JSON must be an object, got {type(data).__name__}")
         if "sizes" not in data:
             raise ValueError("a schedule's JSON must have the key 'sizes'")
-        out = cls(np.asarray(data["sizes"]), error=data.get("error"), name=data.get("name", "schedule"),
-                  bound=data.get("bound"), passes=np.asarray(data["sizes"] if data.get("passes") is None else data["passes"]))
-        for key in ("n", "k"):
-            if key in data and data[key] != getattr(out, key):
-                raise ValueError(f"schedule JSON says {key} = {data[key]!r} but its sizes give {getattr(out, key)}")
+        passes: Any = data.get("passes")  # absent: the sizes (the constructor's default), never an error about it
+        if passes is not None:
+            passes = _json_array(passes, "passes")
+        out = cls(_json_array(data["sizes"], "sizes"), error=data.get("error"), name=data.get("name", "schedule"),
+                  bound=data.get("bound"), passes=passes)
+        _check_json_counts(data, out, "schedule")
         return out
 
     def num_transfer_tokens(self, batch: int = 1) -> NDArray[np.int64]:
@@ -125,11 +127,24 @@ class Schedule:
         :class:`MaskRatioFunction`): MaskGIT's rule ``mask_len = max(1, min(unknown - 1, floor(n r(t))))`` (float32,
         ``r`` clipped to [1e-6, 1]) at ``t = j / k`` keeps exactly ``n - N_j`` masked, so it reproduces ``sizes``.
         MaskGIT always reveals at least one token while two remain, so zeros in ``passes`` cannot be expressed:
-        the function reproduces ``sizes``. Needs ``n < 2**22`` (float32 resolution)."""
+        the function reproduces ``sizes``. Needs ``n < 2**22`` (float32 resolution) and every ratio at or above
+        MaskGIT's clip, ``(M_j + 1/2) / n >= 1e-6`` for every ``M_j`` still masked after step ``j < k`` (always
+        true for ``n <= 10**6``; for larger ``n`` a schedule that leaves fewer than about ``10**-6 n`` masked before
+        its last step cannot be expressed, unless that count is MaskGIT's own ``floor(n 1e-6)``, and is refused with
+        ``ValueError``). O(k)."""
         if self.n >= 2**22:
             raise ValueError(f"a float32 mask ratio cannot resolve n = {self.n} >= 2**22 positions")
         masked = self.n - self._breakpoints[1:-1]
         ratios = ((masked.astype(np.float64) + 0.5) / self.n).astype(np.float32)
+        # Below the clip MaskGIT keeps floor(float32(n * 1e-6)) masked: fine only where that is M_j itself.
+        at_clip = int(np.floor(np.float32(self.n) * MASKGIT_MIN_RATIO))
+        clipped = np.flatnonzero((ratios < MASKGIT_MIN_RATIO) & (masked != at_clip))
+        if clipped.size:
+            j = int(clipped[0])
+            raise ValueError(f"MaskGIT clips mask ratios at 1e-6: after step {j + 1} of this schedule {int(masked[j])} "
+                             f"of n = {self.n} positions stay masked (ratio {float(ratios[j]):.3g}), which its "
+                             f"rule cannot express (below the clip it keeps {at_clip}); it needs (M_j + 1/2) / n >= "
+                             "1e-6 at every step")
         return MaskRatioFunction(self.n, self.k, ratios)
 
     def dllm_alpha_grid(self) -> NDArray[np.float64]:
@@ -306,7 +321,12 @@ class BlockSchedule:
         data = _load_json(text) if isinstance(text, (str, bytes, bytearray)) else text
         if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
             raise TypeError("a block schedule's JSON must be an object with a list 'blocks'")
-        return cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=data.get("name", "blockwise"))
+        out = cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=data.get("name", "blockwise"))
+        _check_json_counts(data, out, "block schedule")
+        stated = data.get("error")
+        if stated is not None and (out.error is None or as_nats_label(stated, "error") != out.error):
+            raise ValueError(f"block schedule JSON says error = {stated!r} but its blocks' errors sum to {out.error!r}")
+        return out
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BlockSchedule):
@@ -324,14 +344,19 @@ class BlockSchedule:
         return f"BlockSchedule({', '.join(parts)})"
 
 
-def as_step_sizes(value: Any, n: int | None = None, name: str = "sizes") -> NDArray[np.int64]:
-    """:func:`~mdmsched._validation.as_sizes`, refusing unsigned entries above ``2**63 - 1`` that its int64
-    conversion would wrap to negative sizes (``[2**64 - 1, 5]`` would pass as ``[-1, 5]``, summing to 4)."""
-    raw = value if isinstance(value, np.ndarray) else getattr(value, "sizes", value)
-    raw = np.asarray(raw)
-    if raw.dtype.kind == "u" and raw.size and int(raw.max()) > MAX_POSITIONS:
-        raise ValueError(f"{name} must be <= 2**63 - 1, got {int(raw.max())}")
-    return as_sizes(raw, n, name)
+def _json_array(value: Any, name: str) -> NDArray[Any]:
+    """A JSON list of counts as an array: a nested or ragged list is a ``ValueError`` naming ``name``, not numpy's."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"schedule JSON's {name} must be a flat list of integers: {err}") from None
+
+
+def _check_json_counts(data: dict[str, Any], out: Schedule | BlockSchedule, what: str) -> None:
+    """``n``/``k`` stated in a JSON object must be what its sizes give (they are read-only summaries)."""
+    for key in ("n", "k"):
+        if key in data and data[key] != getattr(out, key):
+            raise ValueError(f"{what} JSON says {key} = {data[key]!r} but its sizes give {getattr(out, key)}")
 
 
 def _dump_json(data: dict[str, Any]) -> str:
@@ -356,27 +381,13 @@ def _load_json(text: str | bytes | bytearray) -> Any:
         raise ValueError(f"schedule JSON is not valid JSON: {err}") from None
 
 
-def _as_label_value(value: Any, name: str) -> float:
-    """``error``/``bound`` (nats): a real number, not NaN; ``TypeError`` for strings. ``+inf`` (an error that overflowed
-    double precision) is kept, but :meth:`Schedule.to_json` refuses it (strict JSON has no infinity)."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-        value = value[()]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number (nats) or None, got {type(value).__name__} {value!r}")
-    out = float(value)
-    if math.isnan(out):
-        raise ValueError(f"{name} must be a number, got {out!r}")
-    return out
-
-
 def _as_passes(passes: Any, sizes: NDArray[np.int64]) -> NDArray[np.int64]:
     """Per-call counts: non-negative integers whose non-zero entries are ``sizes``, in order."""
     arr = np.asarray(passes)
     if arr.size == 0:
         raise ValueError("passes must be a non-empty 1-D sequence of counts whose non-zero entries are sizes")
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"passes must be integers, got dtype {arr.dtype}")
-    if arr.ndim != 1 or (arr < 0).any() or (arr.dtype.kind == "u" and int(arr.max()) > MAX_POSITIONS):
+    arr = integral_array(arr, "passes")  # the sizes' rule: integral floats accepted, uint64 wrap refused
+    if arr.ndim != 1 or (arr < 0).any():
         raise ValueError(f"passes must be a 1-D sequence of counts 0 <= p <= 2**63 - 1, got {passes!r}")
     out = np.ascontiguousarray(arr, dtype=np.int64)
     if not np.array_equal(out[out > 0], sizes):
@@ -403,4 +414,4 @@ def _trusted_defaults(cls: type) -> dict[str, Any]:
     return _TRUSTED_DEFAULTS
 
 
-__all__ = ["MAX_POSITIONS", "BlockSchedule", "MaskRatioFunction", "Schedule", "as_step_sizes"]
+__all__ = ["MASKGIT_MIN_RATIO", "MAX_POSITIONS", "BlockSchedule", "MaskRatioFunction", "Schedule"]

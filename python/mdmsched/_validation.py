@@ -10,6 +10,7 @@ import math
 import numbers
 import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,9 @@ NORMALISATION_TOL = 1e-9
 #: non-negative terms accumulated in extended precision and rounded once, so they lie within a few ulps of the exact
 #: value; an ``eps`` equal to an exact ``opt_k`` (rounded to double) therefore returns that ``k``.
 MIN_STEPS_RTOL = 4 * float(np.finfo(np.float64).eps)
+
+#: Largest int64: unsigned inputs above it would wrap to negatives in an int64 conversion.
+INT64_MAX = 2**63 - 1
 
 #: Solver method names: the single list. The C++ bindings own it (``_core.METHODS``) and validate against it.
 METHODS: tuple[str, ...] = tuple(_core.METHODS)
@@ -46,10 +50,27 @@ def as_real_array(value: Any, name: str, *, ndim: int | None = None) -> NDArray[
     if not (arr.dtype == np.float64 and arr.flags.c_contiguous):
         require_memory(8 * math.prod(arr.shape), f"a float64 copy of {name} (shape {arr.shape})")
     out = np.ascontiguousarray(arr, dtype=np.float64)
-    if out.size and not np.isfinite(out).all():
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+    if out.size and not all_finite(out):
+        idx = first_index(out, lambda v: ~np.isfinite(v))
         raise ValueError(f"{name} must be finite, but {name}[{', '.join(map(str, idx))}] = {out[idx]}")
     return out
+
+
+def all_finite(arr: NDArray[np.floating[Any]]) -> bool:
+    """Whether every entry is finite, without a full-size bool temporary: NaN propagates through min/max and an
+    infinity is the min or the max. O(size), O(1) extra memory."""
+    return arr.size == 0 or bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+
+
+def first_index(arr: NDArray[Any], bad: Any, chunk: int = 1 << 20) -> tuple[int, ...]:
+    """Index of the first entry (C order) where the elementwise test ``bad`` holds, scanning in chunks so the error
+    path never allocates a tensor-sized mask. ``bad`` must hold somewhere."""
+    flat = arr.reshape(-1)
+    for lo in range(0, flat.size, chunk):
+        hits = np.flatnonzero(bad(flat[lo:lo + chunk]))
+        if hits.size:
+            return tuple(int(i) for i in np.unravel_index(lo + int(hits[0]), arr.shape))
+    raise AssertionError("first_index: no entry matched")
 
 
 def as_curve(z: Any, name: str = "Z") -> NDArray[np.float64]:
@@ -129,15 +150,84 @@ def as_method(method: Any) -> str:
     return method
 
 
-def as_int_array(value: Any, name: str) -> NDArray[np.int64]:
-    """An integer array as int64: integer dtypes, or floats that are exactly integers (``1.0``); ``1.7`` raises
-    ``TypeError`` instead of being truncated."""
+def integral_array(value: Any, name: str) -> NDArray[np.integer[Any]]:
+    """The one rule for arrays of counts and ids: an integer dtype, or floats that are all exactly integers below
+    ``2**62`` in magnitude (``[1.0, 2.0]``, as JSON or ``np.round`` give them), converted to int64; ``1.7``,
+    NaN, complex, strings and objects raise ``TypeError`` (never truncated). Unsigned values above ``2**63 - 1``
+    raise ``ValueError``: int64 would wrap them to negatives. (Scalars follow :func:`as_int`: ``2.0`` is refused.)"""
     arr = np.asarray(value)
-    if arr.dtype.kind == "f" and np.isfinite(arr).all() and np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2**62):
+    if arr.dtype.kind == "f" and all_finite(arr) and np.all(arr == np.round(arr)) and \
+            (arr.size == 0 or float(np.max(np.abs(arr))) < 2**62):
         arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "iu" or arr.dtype == np.uint64:
-        raise TypeError(f"{name} must be integers, got {arr.dtype} values {arr.ravel()[:4].tolist()}")
-    return np.asarray(arr, dtype=np.int64)
+    if arr.dtype.kind in "fO" and isinstance(value, (list, tuple)) and _python_ints(value):
+        # numpy turns [2**63, 1] into float64 and [2**64, 1] into objects: integers, but too large for int64
+        raise ValueError(f"{name} must be integers within int64 (|x| <= 2**63 - 1), got {max(map(abs, value))}")
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integers, got dtype {arr.dtype} values {arr.ravel()[:4].tolist()}")
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > INT64_MAX:
+        raise ValueError(f"{name} must be <= 2**63 - 1 (int64), got {int(arr.max())}")
+    return arr
+
+
+def _python_ints(values: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a flat list holds only integers (bools excluded)."""
+    return all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in values)
+
+
+def as_int_array(value: Any, name: str) -> NDArray[np.int64]:
+    """An integer array as int64 under the :func:`integral_array` rule."""
+    return np.asarray(integral_array(value, name), dtype=np.int64)
+
+
+def as_tokens(value: Any, name: str) -> NDArray[np.int64]:
+    """Token ids as a C-contiguous int64 array: integer dtype (floats are refused: ids are never rounded), values
+    ``< 2**63`` (a uint64 id above would wrap to a negative id on the way to the model). O(size)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer token ids, got dtype {arr.dtype}")
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > INT64_MAX:
+        raise ValueError(f"{name} must be token ids <= 2**63 - 1, got {int(arr.max())}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def as_progress(progress: Any) -> Any:
+    """``progress=``: a bool (``True`` = a bar on stderr) or a callable taking the fraction done; ``"yes"`` or ``5``
+    raise ``TypeError`` (they would silently mean "on")."""
+    if isinstance(progress, (bool, np.bool_)) or callable(progress):
+        return progress
+    raise TypeError(f"progress must be True, False or a callable(fraction), got {type(progress).__name__} {progress!r}")
+
+
+def as_seed(seed: Any, name: str = "seed") -> Any:
+    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0
+    (``"s"`` and ``1.5`` are a ``TypeError``, ``-1`` a ``ValueError``)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return seed
+    value = as_int(seed, name)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def as_generator(rng: Any, name: str = "rng") -> np.random.Generator:
+    """A ``numpy.random.Generator`` (``np.random.default_rng(seed)`` makes one); anything else is a ``TypeError``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)), got "
+                        f"{type(rng).__name__}")
+    return rng
+
+
+def as_nats_label(value: Any, name: str) -> float:
+    """A schedule's ``error``/``bound`` label (nats): a real number, not NaN and ``>= 0`` (a KL is never negative);
+    ``+inf`` (an error that overflowed double precision) is kept. Strings and bools are a ``TypeError``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number (nats) or None, got {type(value).__name__} {value!r}")
+    out = float(value)
+    if math.isnan(out) or out < 0:
+        raise ValueError(f"{name} must be a number >= 0 (nats), got {out!r}")
+    return out
 
 
 def require_attributes(obj: Any, names: Iterable[str], name: str, what: str) -> None:
@@ -177,13 +267,14 @@ def as_probabilities(p: Any, name: str) -> NDArray[np.float64]:
     """Finite, non-negative values summing to 1 within :func:`probability_tolerance`; returned renormalised (float64)."""
     original = np.asarray(p)
     arr = as_real_array(original, name)
-    if arr.size and (arr < 0).any():
-        idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
+    if arr.size and float(arr.min()) < 0:
+        idx = first_index(arr, lambda v: v < 0)
         raise ValueError(f"{name} must be non-negative, but {name}[{', '.join(map(str, idx))}] = {arr[idx]}")
     total = float(arr.sum())
     if not abs(total - 1.0) <= probability_tolerance(original.dtype, arr.size):
         raise ValueError(f"{name} must sum to 1 (unnormalised: the sum is {total!r})")
     if np.may_share_memory(arr, original):
+        require_memory(8 * arr.size, f"a renormalised copy of {name} (shape {arr.shape})")
         return np.ascontiguousarray(arr / total)
     arr /= total  # our own copy: renormalise in place (no second tensor-sized allocation)
     return arr
@@ -242,16 +333,16 @@ def as_steps(k: Any, n: int, name: str = "k") -> int:
 
 
 def as_sizes(sizes: Any, n: int | None = None, name: str = "sizes") -> NDArray[np.int64]:
-    """Step sizes ``s_1..s_k`` (any integer array-like or a :class:`~mdmsched.Schedule`): positive, summing to ``n``."""
+    """Step sizes ``s_1..s_k`` (any integer array-like or a :class:`~mdmsched.Schedule`): positive, summing to ``n``.
+
+    The one size validator (the schedule type, the solver, bounds, estimates and the sampler all call it); integers
+    follow :func:`integral_array`. O(k)."""
     if hasattr(sizes, "sizes") and not isinstance(sizes, np.ndarray):
         sizes = sizes.sizes
     arr = np.asarray(sizes)
     if arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {arr.shape}")
-    if arr.dtype.kind == "f" and np.isfinite(arr).all() and np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2**62):
-        arr = arr.astype(np.int64)  # 3.0 is a fine step size
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integers, got dtype {arr.dtype}")
+    arr = integral_array(sizes, name)  # 3.0 is a fine step size; uint64 above 2**63 - 1 is refused, never wrapped
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {arr.shape}")
     if (arr < 1).any():
@@ -276,11 +367,30 @@ def as_tolerance(eps: Any, name: str = "eps") -> float:
 
 
 def available_memory_bytes() -> int:
-    """Memory the OS reports as available now (falls back to 8 GiB where it cannot tell)."""
+    """Memory the OS reports as available now (falls back to 8 GiB where it cannot tell), capped by what this
+    process's address-space limit (``ulimit -v``, ``RLIMIT_AS``) still allows: past that limit an allocation is a
+    ``MemoryError`` however much memory the machine has."""
     try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        free = int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
+        free = 8 * 2**30
+    return min(free, _address_space_left())
+
+
+def _address_space_left() -> int:
+    """Bytes of address space left under ``RLIMIT_AS`` (a very large number when unlimited or unknown)."""
+    unlimited = 2**62
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY or limit < 0:
+            return unlimited
+        # first field of statm: the process's virtual size in pages
+        used = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return max(0, int(limit) - used)
+    except (ImportError, OSError, ValueError, AttributeError):
+        return unlimited
 
 
 def require_memory(need: int, what: str) -> None:

@@ -8,6 +8,7 @@ stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import zipfile
 from collections.abc import Sequence
@@ -46,8 +47,13 @@ class CliError(Exception):
 
 #: Exceptions that mean "bad input" (files, arguments, values): one line on stderr and exit code 2, no traceback.
 #: EOFError: an empty .npy; BadZipFile: a truncated .npz; KeyError: a missing array inside an .npz.
+#: RecursionError: an input nested too deeply for a decoder (the package itself never recurses on its data).
 INPUT_ERRORS = (CliError, ValueError, TypeError, OSError, MemoryError, EOFError, OverflowError, KeyError,
-                zipfile.BadZipFile)
+                zipfile.BadZipFile, RecursionError)
+
+#: Exit code after a closed output pipe (``mdmsched ... | head``): 128 + SIGPIPE, what a Unix tool killed by the
+#: signal reports, with nothing printed.
+EXIT_BROKEN_PIPE = 141
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -58,12 +64,18 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def _curve_from_args(args: argparse.Namespace) -> tuple[NDArray[np.float64], str]:
+    """The source curve, validated as every solver input is (finite, 1-D, ``Z_1 = 0``, non-decreasing)."""
     if args.curve is not None and args.example is not None:
         raise CliError("give a curve file or --example, not both")
     if args.curve is not None:
-        return load_curve(args.curve), args.curve
-    name = args.example or "saturating"
-    return example_curve(name), f"example:{name}"
+        raw = load_curve(args.curve)
+        try:
+            return as_curve(raw), args.curve
+        except (ValueError, TypeError) as exc:
+            raise CliError(f"{args.curve}: {exc}") from None
+    if args.example is None:  # never a silent built-in answer to a forgotten file name
+        raise CliError(f"{args.command} needs a curve file or --example NAME (one of {', '.join(sorted(EXAMPLES))})")
+    return example_curve(args.example), f"example:{args.example}"
 
 
 def schedule_dict(schedule: Schedule) -> dict[str, Any]:
@@ -342,6 +354,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "plot", None):
             _use_agg()
         args.func(args)
+        sys.stdout.flush()  # a closed pipe shows up here at the latest, inside the handler below
+    except BrokenPipeError:  # the reader went away (| head): not an input error; exit quietly like a Unix tool
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except INPUT_ERRORS as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"mdmsched: error: {message}", file=sys.stderr)
@@ -350,6 +366,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mdmsched: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (a test's StringIO): nothing to do
+        pass
 
 
 if __name__ == "__main__":

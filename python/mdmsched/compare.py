@@ -6,9 +6,8 @@ import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from . import schedules as sch
@@ -91,7 +90,8 @@ def compare(z: ArrayLike, k: int, schedules: Sequence[Schedule | ArrayLike] | No
     candidates = [best, *list(default_schedules(curve, k) if schedules is None else schedules)]
     rows = []
     for i, cand in enumerate(candidates):
-        sched = cand if isinstance(cand, Schedule) else Schedule(np.asarray(cand, dtype=np.int64), name=f"schedule {i}")
+        # Schedule validates the sizes itself: no int64 cast first (2**63 would be an OverflowError, not a ValueError)
+        sched = cand if isinstance(cand, Schedule) else Schedule(cast(Any, cand), name=f"schedule {i}")
         error = schedule_error(curve, sched)
         ratio = error / opt if opt > 0 else 1.0 if error <= 1e-12 * max(1.0, float(curve.sum())) else math.inf
         rows.append(ComparisonRow(sched.name, sched.tolist(), error, ratio, sched.bound,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validation import as_curve
 from .curves.distribution import Distribution
 
 
@@ -109,7 +110,9 @@ def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
 
 
 def save_curve(z: NDArray[np.float64], path: str) -> None:
-    """Write a curve as ``.npy``, ``.json`` or text (one value per line)."""
+    """Write a curve as ``.npy``, ``.json`` or text (one value per line); ``z`` is validated as every curve input is
+    (a file the solver would refuse is never written)."""
+    z = as_curve(z)
     file = Path(path)
     if file.suffix == ".npy":
         np.save(file, z)
@@ -128,16 +131,18 @@ def load_curve_family(path: str) -> dict[int, NDArray[np.float64]]:
     try:
         if file.suffix == ".npz":
             with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
-                raw = {key: np.asarray(archive[key], dtype=np.float64) for key in archive.files}
+                raw = {key: _real_array(archive[key], path, f"the curve {key!r}") for key in archive.files}
         elif file.suffix == ".json":
             data = json.loads(file.read_text())
             if not isinstance(data, dict):
                 raise FileFormatError(f"{path} must hold a JSON object {{length: curve}}")
-            raw = {key: np.asarray(value, dtype=np.float64) for key, value in data.items()}
+            raw = {key: _real_array(value, path, f"the curve {key!r}") for key, value in data.items()}
         else:
             raise FileFormatError(f"a curve family must be .npz or .json, got {path}")
         family = {int(key.lstrip("n")): z for key, z in raw.items()}
-    except (ValueError, TypeError, OSError) as exc:
+    except FileFormatError:
+        raise
+    except READ_ERRORS as exc:
         raise FileFormatError(f"cannot read a curve family from {path}: {exc}") from None
     for length, z in family.items():
         if z.ndim != 1 or z.size != length:

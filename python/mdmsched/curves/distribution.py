@@ -79,6 +79,10 @@ class Distribution:
     def from_dense(cls, p: ArrayLike) -> Distribution:
         """The support (non-zero cells) of a dense probability tensor."""
         tensor = as_dense(p)
+        support = int(np.count_nonzero(tensor))
+        # argwhere's peak: a bool mask of the tensor plus the index arrays twice (per axis, then stacked), int64
+        require_memory(tensor.size + 16 * tensor.ndim * support + 8 * support,
+                       f"the support ({support} cells x {tensor.ndim} coordinates) of p")
         cells = np.argwhere(tensor > 0)
         return cls._trusted(np.ascontiguousarray(cells, dtype=np.int64), np.ascontiguousarray(tensor[tuple(cells.T)]))
 

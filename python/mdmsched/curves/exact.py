@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from .. import _core, _validation
 from .._progress import progress_callback
-from .._validation import as_int, as_log_scale
+from .._validation import as_int, as_log_scale, as_progress
 from .distribution import Distribution, Source, as_dense
 from .hygiene import curve_from_entropies, project_monotone
 from .sampled import EntropyEstimate
@@ -187,6 +187,8 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
     :func:`subset_entropies`, keeping only per-size sums (O(n) extra memory); ``executor=``/``shards=`` shard it
     as there (bit-identical for every shard count).
     """
+    as_progress(progress)  # also on the exchangeable shortcut, which never reports progress nor uses threads
+    _threads(threads)
     if isinstance(p, Distribution) and exchangeable:
         raise ValueError("exchangeable=True needs a dense tensor; a Distribution is always walked exactly (drop the flag)")
     if not isinstance(p, Distribution):

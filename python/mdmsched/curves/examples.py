@@ -61,10 +61,12 @@ EXAMPLES: dict[str, Callable[[], NDArray[np.float64]]] = {
 
 def example_curve(name: str) -> NDArray[np.float64]:
     """The built-in example curve called ``name`` (one of ``EXAMPLES``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, one of {sorted(EXAMPLES)}; got {type(name).__name__} {name!r}")
     try:
         return EXAMPLES[name]()
     except KeyError:
-        raise ValueError(f"unknown example {name!r}; choose one of {sorted(EXAMPLES)}") from None
+        raise ValueError(f"unknown example name {name!r}; choose one of {sorted(EXAMPLES)}") from None
 
 
 __all__ = ["EXAMPLES", "demo_curve", "demo_distribution", "example_curve"]

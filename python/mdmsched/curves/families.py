@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import _core
-from .._validation import as_count, as_real, as_real_array, as_tolerance, check_cells, require_memory
+from .._validation import as_count, as_real, as_real_array, as_seed, as_tolerance, check_cells, require_memory
 from .distribution import Distribution, as_dense
 
 #: Dense tensors above this many cells are refused (use the sparse constructions or closed forms instead).
@@ -52,7 +52,10 @@ def mds_curve(n: int, d: int, q: int) -> NDArray[np.float64]:
     n, d, q = as_count(n, "n"), as_count(d, "d"), as_count(q, "q", 2)
     if d > n:
         raise ValueError(f"dimension d must be <= n = {n}, got {d}")
-    return np.where(np.arange(1, n + 1) > d, math.log(q), 0.0)
+    require_memory(8 * n, f"a curve of n = {n} entries")  # before the length-n array, not a MemoryError after
+    out = np.zeros(n)
+    out[d:] = math.log(q)
+    return out
 
 
 def reed_solomon(n: int, d: int, q: int) -> Distribution:
@@ -112,7 +115,7 @@ def random_linear_code(n: int, d: int, q: int, seed: int | None = None) -> tuple
         raise ValueError(f"q must be prime, got {q}")
     if q**d > 2**22:
         raise ValueError(f"the code has q^d = {q}^{d} messages, too many to list (limit 2^22)")
-    g = np.random.default_rng(seed).integers(0, q, size=(d, n))
+    g = np.random.default_rng(as_seed(seed)).integers(0, q, size=(d, n))
     messages = np.array(list(itertools.product(range(q), repeat=d)), dtype=np.int64)
     words = np.unique((messages @ g) % q, axis=0)  # a rank-deficient G repeats codewords
     return Distribution.from_support(words, np.full(words.shape[0], 1.0 / words.shape[0])), g
@@ -127,9 +130,9 @@ def linear_code_average_entropies(generator: ArrayLike, q: int) -> NDArray[np.fl
     g = np.asarray(generator)
     if g.dtype.kind not in "iu":
         raise TypeError(f"generator must be an integer matrix, got dtype {g.dtype}")
-    g = g.astype(np.int64) % q
-    if g.ndim != 2:
-        raise ValueError(f"generator must be 2-D (d x n), got shape {g.shape}")
+    if g.ndim != 2 or 0 in g.shape:
+        raise ValueError(f"generator must be a non-empty 2-D matrix (d x n, d, n >= 1), got shape {g.shape}")
+    g = (g % q).astype(np.int64)  # reduce first: a uint64 entry >= 2**63 would wrap negative in int64
     n = g.shape[1]
     if n > 20:
         raise ValueError(f"n = {n} is too large for the exact subset average (limit 20)")

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._validation import as_int, as_log_scale, require_memory
+from .._validation import as_int, as_log_scale, as_real_array, as_seed, require_memory
 from .distribution import Distribution, Source
 
 
@@ -26,6 +26,17 @@ class EntropyEstimate:
     subsets_per_size: int
     base: float | None = None
 
+    def __post_init__(self) -> None:
+        e = as_real_array(self.e, "e", ndim=1)
+        stderr = as_real_array(self.stderr, "stderr", ndim=1)
+        if e.size < 2 or stderr.shape != e.shape:
+            raise ValueError(f"e (m = 0..n) needs n >= 1 and stderr its shape, got {e.shape} and {stderr.shape}")
+        object.__setattr__(self, "e", e)
+        object.__setattr__(self, "stderr", stderr)
+        object.__setattr__(self, "subsets_per_size", as_int(self.subsets_per_size, "subsets_per_size"))
+        if self.base is not None:
+            as_log_scale(self.base)
+
 
 def estimate_average_entropies(p: Source, *, subsets_per_size: int = 64, seed: int | None = None,
                                base: float | None = None) -> EntropyEstimate:
@@ -38,9 +49,10 @@ def estimate_average_entropies(p: Source, *, subsets_per_size: int = 64, seed: i
     per_size = as_int(subsets_per_size, "subsets_per_size")
     if per_size < 2:
         raise ValueError(f"subsets_per_size must be >= 2 (a standard error needs two), got {per_size}")
+    as_seed(seed)
     dist = p if isinstance(p, Distribution) else Distribution.from_dense(p)
     require_memory(9 * per_size * dist.n, "the subset masks")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(seed))
     n = dist.n
     e = np.zeros(n + 1)
     stderr = np.zeros(n + 1)

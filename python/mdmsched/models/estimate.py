@@ -21,11 +21,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import BlockSchedule, Schedule
-from .._schedule import as_step_sizes as as_sizes
-from .._validation import as_confidence, as_int, as_tolerance, require_memory
+from .._validation import as_confidence, as_int, as_sizes, as_tokens, as_tolerance, require_memory
 from ..curves.hygiene import project_monotone
 from ..solve import optimal_block_split, optimal_schedule
-from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores
+from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores, model_inputs
 
 #: Default number of grid points when ``n`` is larger (every ``m`` below it is measured exactly).
 DEFAULT_GRID_POINTS = 32
@@ -296,7 +295,7 @@ def _as_rows(data: ArrayLike) -> NDArray[np.int64]:
         raise TypeError(f"data must be integer token sequences, got dtype {rows.dtype}")
     if rows.ndim != 2 or rows.shape[0] < 2 or rows.shape[1] < 1:
         raise ValueError(f"data must be N x length with N >= 2 (a standard error needs two rows), got shape {rows.shape}")
-    return np.ascontiguousarray(rows, dtype=np.int64)
+    return as_tokens(rows, "data")
 
 
 def _free_positions(region: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.int64]:
@@ -421,7 +420,7 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
                 mask |= plan.hidden[row_of] if plan.hidden.shape[0] > 1 else plan.hidden
             np.put_along_axis(mask, free, masked_free, axis=1)
         t0 = time.perf_counter()
-        raw = scorer.score(tokens, mask, plan.target)
+        raw = scorer.score(*model_inputs(tokens, mask), plan.target)
         model_seconds += time.perf_counter() - t0
         calls += 1
         scores = check_scores(raw, mask)

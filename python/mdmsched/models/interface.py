@@ -18,7 +18,7 @@ from typing import Any, Callable, Literal, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_int, require_memory
+from .._validation import as_generator, as_int, as_tokens, require_memory
 
 Target = Literal["cross_entropy", "entropy"]
 #: The per-position quantities a model can return (one name per idea: ``target=`` everywhere).
@@ -45,6 +45,25 @@ class SamplingModel(MaskedModel, Protocol):
 
     def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
                rng: np.random.Generator) -> NDArray[np.int64]: ...
+
+
+def model_inputs(tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Fresh, writable copies of a batch to hand a model or predictor: the one place every loop (estimates, the
+    sampler, :class:`ProbabilityModel`) passes its inputs through. A model may overwrite them in place (the common
+    ``tokens[mask] = MASK_ID``) without changing the true tokens and mask the caller reads afterwards. O(B n)."""
+    return np.array(as_tokens(tokens, "tokens"), copy=True), np.array(mask, dtype=np.bool_, order="C", copy=True)
+
+
+def as_batch(tokens: Any, mask: Any) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """A model's input batch checked: integer token ids ``(B, n)`` below ``2**63`` (``_validation.as_tokens``) and a
+    bool mask of the same shape (``True`` = masked). O(B n)."""
+    ids = as_tokens(tokens, "tokens")
+    marks = np.asarray(mask)
+    if marks.dtype != np.bool_:
+        raise TypeError(f"mask must be a bool array (True = masked), got dtype {marks.dtype}")
+    if ids.ndim != 2 or marks.shape != ids.shape:
+        raise ValueError(f"tokens and mask must be (B, n) arrays of one shape, got {ids.shape} and {marks.shape}")
+    return ids, marks
 
 
 def as_target(target: object) -> Target:
@@ -88,7 +107,7 @@ class ProbabilityModel:
         batch, n = tokens.shape
         if self.vocab_size is not None:
             require_memory(batch * n * self.vocab_size * 8, f"the predictor's (B={batch}, n={n}, q) output")
-        probs = _as_array(self.predict(tokens, mask), "predictor")
+        probs = _as_array(self.predict(*model_inputs(tokens, mask)), "predictor")
         if probs.dtype.kind not in "iuf":
             raise ValueError(f"predictor returned dtype {probs.dtype}; expected real probabilities")
         if probs.ndim != 3 or probs.shape[:2] != (batch, n) or probs.shape[2] < 1:
@@ -101,6 +120,7 @@ class ProbabilityModel:
               target: Target = "cross_entropy") -> NDArray[np.float64]:
         """Per-position ``-log q(x_i | revealed)`` or ``H(q(. | revealed))`` (nats) at masked positions, 0 elsewhere."""
         target = as_target(target)
+        tokens, mask = as_batch(tokens, mask)
         probs = self._probabilities(tokens, mask)
         rows, cols = np.nonzero(mask)
         out = np.zeros(tokens.shape)
@@ -132,7 +152,10 @@ class ProbabilityModel:
         return out
 
     def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], rng: np.random.Generator) -> NDArray[np.int64]:
-        """Each masked position drawn independently from the predicted distribution; revealed positions kept."""
+        """Each masked position drawn independently from the predicted distribution; revealed positions kept.
+        ``rng`` must be a ``numpy.random.Generator`` (``TypeError`` otherwise)."""
+        rng = as_generator(rng)
+        tokens, mask = as_batch(tokens, mask)
         probs = self._probabilities(tokens, mask)
         rows, cols = np.nonzero(mask)
         out = np.array(tokens, dtype=np.int64, copy=True)
@@ -269,8 +292,10 @@ __all__ = [
     "ProbabilityModel",
     "SamplingModel",
     "Target",
+    "as_batch",
     "as_masked_model",
     "as_target",
     "check_batch",
     "check_scores",
+    "model_inputs",
 ]

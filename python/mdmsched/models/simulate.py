@@ -17,11 +17,10 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._schedule import as_step_sizes as as_sizes
-from .._validation import as_count, as_int, require_memory
+from .._validation import as_count, as_seed, as_sizes, as_tokens, require_memory
 from ..curves.distribution import as_dense
 from .exact import ExactPredictor
-from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores
+from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores, model_inputs
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
@@ -90,16 +89,6 @@ def _reveal_steps(rng: np.random.Generator, batch: int, blocks: list[NDArray[np.
     return np.concatenate(columns, axis=1)
 
 
-def _as_seed(seed: Any) -> Any:
-    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0."""
-    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
-        return seed
-    value = as_int(seed, "seed")
-    if value < 0:
-        raise ValueError(f"seed must be >= 0, got {value}")
-    return value
-
-
 def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = None, prompts: ArrayLike | None = None,
              region: ArrayLike | None = None, seed: int | None = None, batch_size: int = 1024) -> NDArray[np.int64]:
     """Draw ``num_samples`` sequences with the MDM sampler: at each step reveal the scheduled number of uniformly random
@@ -118,7 +107,11 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         prompt_rows = np.asarray(prompts)
         if prompt_rows.dtype.kind not in "iu" or prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
             raise ValueError(f"prompts must be a non-empty 2-D integer array, got {prompt_rows.dtype} {prompt_rows.shape}")
+        prompt_rows = as_tokens(prompt_rows, "prompts")  # uint64 ids >= 2**63 refused, never wrapped
         length = int(prompt_rows.shape[1])
+        if n is not None and as_count(n, "n", 1) != length:
+            raise ValueError(f"n = {n} contradicts prompts of length {length} (n is the full length; omit it or "
+                             "make them agree)")
     else:
         if region is not None:
             raise ValueError("region needs prompts (the tokens of the positions that are not generated)")
@@ -135,7 +128,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     positions = _region_positions(region, length)
     blocks = _block_steps(schedule, positions.size)
-    rng = np.random.default_rng(_as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed))
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
@@ -144,7 +137,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         for t in range(sum(s.size for s in blocks)):
             mask = np.zeros((batch, length), dtype=bool)
             mask[:, positions] = steps >= t
-            drawn = np.asarray(sampler.sample(tokens, mask, rng))  # type: ignore[attr-defined]
+            drawn = np.asarray(sampler.sample(*model_inputs(tokens, mask), rng))  # type: ignore[attr-defined]
             if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
                 raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integers {tokens.shape}")
             if drawn.size and int(drawn[mask].min(initial=0)) < 0:
@@ -223,7 +216,7 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
     positions = _region_positions(region, length)
     prompt = np.setdiff1d(np.arange(length), positions)
     blocks = _block_steps(schedule, positions.size)
-    rng = np.random.default_rng(_as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed))
     values = np.empty(count)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
@@ -233,7 +226,7 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
         for t in range(sum(s.size for s in blocks)):
             mask = np.zeros((batch, length), dtype=bool)
             mask[:, positions] = steps >= t
-            scores = check_scores(scorer.score(x, mask, "cross_entropy"), mask)
+            scores = check_scores(scorer.score(*model_inputs(x, mask), "cross_entropy"), mask)
             log_loss += scores[:, positions].sum(axis=1, where=steps == t)
         values[lo:lo + batch] = law.log_prob(x) - law.log_marginal(x, prompt) + log_loss
     return KLEstimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(count)), values)

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import Schedule
-from .._validation import as_int, as_real, as_real_array, as_steps
+from .._validation import as_int, as_int_array, as_real, as_real_array, as_steps
 
 
 def _positive_n(n: int) -> int:
@@ -28,6 +28,16 @@ def exact_k_breakpoints(n: int, k: int, targets: ArrayLike) -> NDArray[np.int64]
     each step still to come, so ``1 <= k <= n`` always gives exactly ``k`` non-empty steps. It equals the closed form
     ``N_j = j + min(n - k, max(0, max_{i <= j} (R_i - i)))``, evaluated here in O(k) numpy.
     """
+    n = _positive_n(n)
+    k = as_steps(k, n)
+    r = as_int_array(targets, "targets")
+    if r.shape != (k - 1,):
+        raise ValueError(f"targets must be the k - 1 = {k - 1} inner targets R_1..R_(k-1), got shape {r.shape}")
+    return _clamped_breakpoints(n, k, r)
+
+
+def _clamped_breakpoints(n: int, k: int, targets: ArrayLike) -> NDArray[np.int64]:
+    """:func:`exact_k_breakpoints` for this package's own, already valid ``n``, ``k`` and ``k - 1`` targets."""
     r = np.asarray(targets, dtype=np.int64)
     j = np.arange(1, k, dtype=np.int64)
     inner = j + np.clip(np.maximum.accumulate(r - j) if r.size else r, 0, n - k)
@@ -35,7 +45,7 @@ def exact_k_breakpoints(n: int, k: int, targets: ArrayLike) -> NDArray[np.int64]
 
 
 def _exact_k(n: int, k: int, targets: ArrayLike, name: str, bound: float | None = None) -> Schedule:
-    sizes = np.diff(exact_k_breakpoints(n, k, targets))
+    sizes = np.diff(_clamped_breakpoints(n, k, targets))
     return Schedule(sizes, name=f"{name} (k={k})", bound=bound)
 
 
@@ -53,21 +63,25 @@ def cosine_squared(n: int, k: int) -> Schedule:
     return _exact_k(n, k, n - masked, "cosine^2")
 
 
-def geometric_growth(n: int, k: int | None = None, *, ratio: float = 2.0) -> Schedule:
+def geometric_growth(n: int, k: int | None = None, *, ratio: float | None = None) -> Schedule:
     """Geometrically growing steps: the revealed count ``N_j`` grows by a constant factor (1, 1, 2, 4, 8, ... for
     ``ratio = 2``). Not DUS: DUS's dilated levels are :func:`mdmsched.practice.dus`. Also available as ``geometric``.
 
     Without ``k``: ``N_1 = 1``, ``N_j = min(n, max(N_{j-1} + 1, ceil(ratio N_{j-1})))``. With ``k``: targets
     ``R_j = floor(n^{j/k} + 1/2)`` (growth ratio ``n^{1/k}``), clamped forward (:func:`exact_k_breakpoints`), so
-    every step is non-empty and there are exactly ``k`` of them for ``1 <= k <= n``. O(k).
+    every step is non-empty and there are exactly ``k`` of them for ``1 <= k <= n``. ``ratio`` defaults to 2 and
+    cannot be combined with ``k`` (``k`` fixes the ratio; ``ValueError``). O(k).
     """
     n = _positive_n(n)
+    if ratio is not None and not as_real(ratio, "ratio") > 1:  # numbers.Real: np.float32(2) fine, "2" a TypeError
+        raise ValueError(f"ratio must be a finite number > 1, got {ratio!r}")
+    if k is not None and ratio is not None:
+        raise ValueError("give k or ratio, not both: with k steps the growth ratio is n^(1/k)")
     if k is not None:
         k = as_steps(k, n)
         targets = np.floor(float(n) ** (np.arange(1, k) / k) + 0.5).astype(np.int64)
         return _exact_k(n, k, targets, "geometric growth n^(j/k)")
-    if not as_real(ratio, "ratio") > 1:  # numbers.Real: np.float32(2) is fine, "2" is a TypeError
-        raise ValueError(f"ratio must be a finite number > 1, got {ratio!r}")
+    ratio = 2.0 if ratio is None else float(ratio)
     breakpoints = [0]
     while breakpoints[-1] < n:
         last = breakpoints[-1]

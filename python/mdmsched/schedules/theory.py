@@ -111,12 +111,16 @@ def austin_schedule(n: int, dtc: float, eps: float) -> Schedule:
     eps = as_tolerance(eps)
     if eps == 0:
         raise ValueError("eps must be > 0")
-    singles = min(n, max(1, math.floor(math.sqrt(dtc * n / eps) + 0.5)))
+    with np.errstate(over="ignore"):
+        ratio = dtc * n / eps  # may exceed the double range (dtc = 1e300, eps = 1e-300): then all single steps
+    singles = n if not ratio < float(n) ** 2 else min(n, max(1, math.floor(math.sqrt(ratio) + 0.5)))
     rest = n - singles
-    sizes = [1] * singles
+    steps = singles + max(1, min(singles, rest)) if rest else singles
+    require_memory(8 * steps, f"a schedule of {steps} steps")  # before the length-k array, not after
+    sizes = np.ones(singles, dtype=np.int64)
     if rest:
-        sizes += equal(rest, max(1, min(singles, rest))).tolist()
-    return Schedule(np.asarray(sizes, dtype=np.int64), name=f"Austin two-phase, no proven constant (k={len(sizes)})")
+        sizes = np.concatenate((sizes, equal(rest, max(1, min(singles, rest))).sizes))
+    return Schedule(sizes, name=f"Austin two-phase, no proven constant (k={sizes.size})")
 
 
 def continuum_schedule(z: ArrayLike, k: int) -> Schedule:
