@@ -107,6 +107,42 @@ def test_random_order_kl_is_the_average_over_orders() -> None:
     assert abs(value - average) <= 4 * se, (value, average, se)
 
 
+def _sampled_token_law(model: InconsistentModel, n: int, q: int, tau: float) -> dict:
+    """Exact output law of the sampled-token rule: enumerate the joint draw of every candidate, then the choice."""
+    out: dict = {}
+
+    def recurse(state: list, weight: float) -> None:
+        masked = [i for i in range(n) if state[i] is None]
+        if not masked:
+            out[tuple(state)] = out.get(tuple(state), 0.0) + weight
+            return
+        probs = model(np.array([[0 if v is None else v for v in state]]), np.array([[v is None for v in state]]))[0]
+        for y in itertools.product(range(q), repeat=len(masked)):
+            conf = [float(probs[i, v]) for i, v in zip(masked, y)]
+            keep = [k for k, c in enumerate(conf) if c >= tau] or [int(np.argmax(conf))]
+            new = list(state)
+            for k in keep:
+                new[masked[k]] = y[k]
+            recurse(new, weight * math.prod(conf))
+
+    recurse([None] * n, 1.0)
+    return out
+
+
+def _sampled_token_teacher(model: InconsistentModel, x: tuple, n: int, tau: float) -> float:
+    """The same rule run on the true tokens (confidence of the true token): the teacher-forced sum."""
+    state, total = [None] * n, 0.0
+    while any(v is None for v in state):
+        masked = [i for i in range(n) if state[i] is None]
+        probs = model(np.array([[0 if v is None else v for v in state]]), np.array([[v is None for v in state]]))[0]
+        conf = [float(probs[i, x[i]]) for i in masked]
+        keep = [k for k, c in enumerate(conf) if c >= tau] or [int(np.argmax(conf))]
+        total += sum(-math.log(conf[k]) for k in keep)
+        for k in keep:
+            state[masked[k]] = x[masked[k]]
+    return total
+
+
 def test_scoring_the_sampled_token_breaks_the_identity() -> None:
     """Outside the class (SPEC §5.2): reveal the draws whose own probability q(y_i) is >= tau (at least the most
     likely draw). Its choice depends on the values committed, and the brute force finds the formula wrong."""
@@ -115,44 +151,9 @@ def test_scoring_the_sampled_token_breaks_the_identity() -> None:
     for seed in range(3):
         p = _law(n, q, 40 + seed)
         model = InconsistentModel(n, q, seed=50 + seed)
-
-        def law_of(start):  # exact output law: enumerate the joint draw of every candidate, then the choice
-            out: dict = {}
-
-            def recurse(state, weight):
-                masked = [i for i in range(n) if state[i] is None]
-                if not masked:
-                    out[tuple(state)] = out.get(tuple(state), 0.0) + weight
-                    return
-                tokens = np.array([[0 if v is None else v for v in state]])
-                probs = model(tokens, np.array([[v is None for v in state]]))[0]
-                for y in itertools.product(range(q), repeat=len(masked)):
-                    conf = [float(probs[i, v]) for i, v in zip(masked, y)]
-                    keep = [k for k, c in enumerate(conf) if c >= tau] or [int(np.argmax(conf))]
-                    new = list(state)
-                    for k in keep:
-                        new[masked[k]] = y[k]
-                    recurse(new, weight * math.prod(conf))
-
-            recurse(list(start), 1.0)
-            return out
-
-        def teacher(x):  # the same rule run on the true tokens (confidence of the true token)
-            state, total = [None] * n, 0.0
-            while any(v is None for v in state):
-                masked = [i for i in range(n) if state[i] is None]
-                probs = model(np.array([[0 if v is None else v for v in state]]),
-                              np.array([[v is None for v in state]]))[0]
-                conf = [float(probs[i, x[i]]) for i in masked]
-                keep = [k for k, c in enumerate(conf) if c >= tau] or [int(np.argmax(conf))]
-                total += sum(-math.log(conf[k]) for k in keep)
-                for k in keep:
-                    state[masked[k]] = x[masked[k]]
-            return total
-
-        nu = law_of([None] * n)
+        nu = _sampled_token_law(model, n, q, tau)
         cells = list(itertools.product(range(q), repeat=n))
         kl = sum(p[x] * math.log(p[x] / nu[x]) for x in cells if p[x] > 0)
-        formula = sum(p[x] * teacher(x) for x in cells) - conditional_entropy(p, [])
+        formula = sum(p[x] * _sampled_token_teacher(model, x, n, tau) for x in cells) - conditional_entropy(p, [])
         worst = max(worst, abs(kl - formula))
     assert worst > 1e-3, f"the sampled-token rule should break the identity (largest gap {worst:.3g})"

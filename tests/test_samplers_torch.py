@@ -8,10 +8,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from torch_models import MarkovMDM, TinyTransformer  # noqa: E402
+from torch_models import MarkovMDM, TinyTransformer
 
-from mdmsched.models import ProbabilityModel, run_rule  # noqa: E402
-from mdmsched.samplers import (  # noqa: E402
+from mdmsched.models import ProbabilityModel, run_rule
+from mdmsched.samplers import (
     EntropyBounded,
     Factor,
     FloorThreshold,
@@ -20,7 +20,7 @@ from mdmsched.samplers import (  # noqa: E402
     TopK,
     evaluate_sampler,
 )
-from mdmsched.torch import TorchModel, generate  # noqa: E402
+from mdmsched.torch import TorchModel, generate
 
 P = np.array([[0.8, 0.15, 0.05], [0.2, 0.6, 0.2], [0.25, 0.25, 0.5]])
 N, PROMPT, BLOCK = 11, 2, 3  # 9 generated positions in blocks of 3

@@ -89,7 +89,8 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
                 chosen[group] = _checked(rule.select(scores.rows(group), candidates[group], step[live[group]], block,
                                                      rng), candidates[group], rule)
         if teacher:
-            assert nll is not None and scores.nll is not None
+            assert nll is not None
+            assert scores.nll is not None
             nll[live] += np.where(chosen, scores.nll, 0.0).sum(axis=1)
         else:
             assert scores.draws is not None

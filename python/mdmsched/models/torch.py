@@ -278,7 +278,8 @@ class TorchModel:
 
     @staticmethod
     def _state_reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor, truth: torch.Tensor | None,
-                      uniforms: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+                      uniforms: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                              torch.Tensor | None, torch.Tensor | None]:
         """One chunk's state scores from its logits ``lg`` (``(chunk, q)``, our own copy, overwritten in place).
 
         With ``M`` the row maximum, ``l_2`` the second largest logit, ``e_x = exp(l_x - M)`` and ``S = sum_x e_x - 1``

@@ -180,6 +180,7 @@ class RandomOrder(Rule):
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                 rng: np.random.Generator) -> NDArray[np.bool_]:
+        del scores  # the theorem's sampler ignores the model's outputs
         keys = rng.random(candidates.shape)
         return _first(_ranks(keys, candidates), self.counts.at(step, block), candidates)
 
@@ -244,6 +245,7 @@ class Threshold(Rule):
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                 rng: np.random.Generator) -> NDArray[np.bool_]:
+        del step, block, rng  # a state rule: the scores alone decide
         ranks = _ranks(-scores.max_prob, candidates)
         counts = ((scores.max_prob >= self.tau) & candidates).sum(axis=1)
         return _first(ranks, counts, candidates)
@@ -267,6 +269,7 @@ class Factor(Rule):
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                 rng: np.random.Generator) -> NDArray[np.bool_]:
+        del step, block, rng  # a state rule: the scores alone decide
         available = candidates.sum(axis=1)
         descending = -_sorted(-scores.max_prob, candidates)  # (B, n): candidates first, then -inf
         i = np.arange(candidates.shape[1])
@@ -296,6 +299,7 @@ class EntropyBounded(Rule):
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                 rng: np.random.Generator) -> NDArray[np.bool_]:
+        del step, block, rng  # a state rule: the scores alone decide
         ascending = _sorted(scores.entropy, candidates)
         finite = np.where(np.isfinite(ascending), ascending, 0.0)
         before = np.cumsum(finite, axis=1) - finite  # entropy of the strictly earlier positions: non-decreasing
@@ -327,6 +331,7 @@ class FloorThreshold(Rule):
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                 rng: np.random.Generator) -> NDArray[np.bool_]:
+        del rng  # deterministic
         confident = ((scores.max_prob > self.tau) & candidates).sum(axis=1)
         counts = np.maximum(self.counts.at(step, block), confident)
         return _first(_ranks(-scores.max_prob, candidates), counts, candidates)
