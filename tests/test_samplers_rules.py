@@ -185,7 +185,7 @@ def test_check_state_scores_refuses_bad_model_output() -> None:
 @pytest.fixture(scope="module")
 def markov() -> tuple[MarkovPredictor, np.ndarray]:
     law = MarkovPredictor(np.array([[0.85, 0.1, 0.05], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4]]), 24)
-    return law, law.sample(60, np.random.default_rng(4))
+    return law, law.sample(30, np.random.default_rng(4))
 
 
 @pytest.mark.parametrize("rule", [RandomOrder([7, 7, 7]), TopK([3] * 7, temperature=0.3), Factor(1.0),
@@ -254,3 +254,16 @@ def test_estimate_reports_its_numbers(markov) -> None:
     assert math.isclose(est.nll, float(est.nll_rows.mean())) and est.stderr > 0
     assert math.isclose(est.kl(1.5).value, est.nll - 1.5)
     assert "TopK" in repr(est) and mdmsched.evaluate_sampler is evaluate_sampler
+
+
+@pytest.mark.parametrize("rule", [RandomOrder([3, 3, 3]), TopK([2] * 5, "margin", temperature=0.7), Factor(2.0)],
+                         ids=repr)
+def test_select_rows_draws_each_row_from_its_own_generator(rule) -> None:
+    scores, candidates, step = _states(8, batch=12)
+    step = np.minimum(step, 2)
+    together = rule.select_rows(scores, candidates, step, 0, [np.random.default_rng([1, r]) for r in range(12)])
+    for r in range(12):
+        alone = rule.select(scores.rows(np.array([r])), candidates[[r]], step[[r]], 0, np.random.default_rng([1, r]))
+        assert np.array_equal(together[r], alone[0])
+    with pytest.raises(TypeError, match="rngs"):
+        rule.select_rows(scores, candidates, step, 0, [np.random.default_rng(0)])
