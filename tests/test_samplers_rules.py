@@ -267,3 +267,38 @@ def test_select_rows_draws_each_row_from_its_own_generator(rule) -> None:
         assert np.array_equal(together[r], alone[0])
     with pytest.raises(TypeError, match="rngs"):
         rule.select_rows(scores, candidates, step, 0, [np.random.default_rng(0)])
+
+
+class _Counting:
+    """A model wrapper counting forward passes (``score_states`` calls) and the rows each one serves."""
+
+    def __init__(self, model: MarkovPredictor) -> None:
+        self.model, self.calls, self.rows = model, 0, []
+
+    def score_states(self, tokens, mask, *, nll=True, rng=None):
+        self.calls += 1
+        self.rows.append(tokens.shape[0])
+        return self.model.score_states(tokens, mask, nll=nll, rng=rng)
+
+
+def test_one_forward_pass_per_step_serves_every_row_still_generating(markov) -> None:
+    law, rows = markov
+    counting = _Counting(law)
+    est = evaluate_sampler(counting, rows, Factor(1.0), batch_size=rows.shape[0])
+    assert counting.calls == est.model_calls == int(est.nfe_rows.max())
+    # pass t serves exactly the rows that need more than t passes
+    assert counting.rows == [int((est.nfe_rows > t).sum()) for t in range(counting.calls)]
+    assert sum(counting.rows) == int(est.nfe_rows.sum())
+
+
+def test_sample_with_rule_keeps_the_prompt_and_fills_blocks_in_order(markov) -> None:
+    law, rows = markov
+    region = np.arange(24) >= 4
+    out = sample_with_rule(law, FloorThreshold([2, 2, 2, 1, 3], 0.9), 40, prompts=rows, region=region,
+                           block_length=10, seed=1, batch_size=16)
+    assert (out.tokens[:, :4] == rows[np.arange(40) % rows.shape[0], :4]).all()
+    assert out.nll is None and (out.counts.sum(axis=1) == 20).all()
+    assert np.array_equal((out.counts > 0).sum(axis=1), out.nfe) and (out.nfe >= 2).all()
+    again = sample_with_rule(law, FloorThreshold([2, 2, 2, 1, 3], 0.9), 40, prompts=rows, region=region,
+                             block_length=10, seed=1, batch_size=16)
+    assert np.array_equal(out.tokens, again.tokens)

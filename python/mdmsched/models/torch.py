@@ -286,7 +286,7 @@ class TorchModel:
         (the argmax's own term taken out, so near-certain rows keep full precision): ``max_prob = 1 / (1 + S)``,
         ``margin = -expm1(l_2 - M) / (1 + S)``, ``H = sum_x e_x (M - l_x) / (1 + S) + log1p(S)``, ``-log q_x =
         (M - l_x) + log1p(S)``, and a draw by inverse CDF of ``e`` (cumulated in float64) at ``u * sum e``. Returns
-        ``(max_prob, margin, entropy, nll or None, draws or None)``; at most two chunk-sized buffers.
+        ``(max_prob, margin, entropy, nll or None, draws or None)``; two more chunk-sized buffers (three with draws).
         """
         top, arg = lg.max(dim=-1)
         bad = ~torch.isfinite(top)

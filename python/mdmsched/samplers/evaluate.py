@@ -251,7 +251,7 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
     rows = _as_rows(data)
     rule = _as_rule(rule)
     plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
-    report = progress_callback(progress)
+    report = progress_callback(progress, "teacher-forcing the sampler")
     parts = [range(plan.num_batches)] if executor is None else plan.shards(8 if shards is None else shards)
     if executor is None:
         parts = [range(b, b + 1) for b in range(plan.num_batches)] if report else parts
