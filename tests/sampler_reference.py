@@ -162,3 +162,28 @@ def teacher_formula(p: NDArray[np.float64], walk: Walk) -> float:
     prompt = [i for i in range(walk.n) if i not in walk.block_of]
     total = sum(p[x] * walk.teacher_nll(x)[0] for x in itertools.product(range(walk.q), repeat=walk.n) if p[x] > 0)
     return total - conditional_entropy(p, prompt)
+
+
+def plackett_luce(counts: list[int], temperature: float) -> Chooser:
+    """Dream's ``alg_temp`` top-k by max probability: ``count`` positions drawn one after another without replacement,
+    each with probability ``softmax(max_prob / temperature)`` over the ones left; subset probabilities summed over
+    the orders that give them."""
+    def choose(probs: NDArray[np.float64], candidates: NDArray[np.bool_], step: int, block: int) -> list[Any]:
+        cand = np.flatnonzero(candidates).tolist()
+        size = min(counts[min(step, len(counts) - 1)], len(cand))
+        weight = {i: math.exp(float(probs[i].max()) / temperature) for i in cand}
+        subsets: dict[tuple[int, ...], float] = {}
+        for order in itertools.permutations(cand, size):
+            left, p = sum(weight.values()), 1.0
+            for i in order:
+                p *= weight[i] / left
+                left -= weight[i]
+            key = tuple(sorted(order))
+            subsets[key] = subsets.get(key, 0.0) + p
+        out = []
+        for key, p in subsets.items():
+            chosen = np.zeros(candidates.size, dtype=bool)
+            chosen[list(key)] = True
+            out.append((p, chosen))
+        return out
+    return choose

@@ -16,6 +16,7 @@ from sampler_reference import (
     conditional_entropy,
     exact_kl,
     package_chooser,
+    plackett_luce,
     teacher_formula,
     uniform_subsets,
 )
@@ -105,6 +106,24 @@ def test_random_order_kl_is_the_average_over_orders() -> None:
     per_x = est.nll_rows.reshape(-1, reps)
     se = math.sqrt(float((p.ravel() ** 2) @ (per_x.var(axis=1, ddof=1) / reps)))
     assert abs(value - average) <= 4 * se, (value, average, se)
+
+
+def test_randomised_top_k_averages_its_softmax_draws() -> None:
+    """TopK with a temperature (Dream's alg_temp): evaluate_sampler's mean over per-row randomness matches the exact
+    E_x E_omega of the teacher-forced sum, computed from the Plackett-Luce subset law by recursion."""
+    n, q, sizes, temperature = 4, 2, [2, 1, 1], 0.3
+    p = _law(n, q, 9)
+    model = InconsistentModel(n, q, seed=13)
+    exact = teacher_formula(p, Walk(model, n, q, plackett_luce(sizes, temperature)))
+    deterministic = teacher_formula(p, Walk(model, n, q, package_chooser(TopK(sizes))))
+    reps = 600
+    rows = np.repeat(_all_rows(n, q), reps, axis=0)
+    est = evaluate_sampler(model, rows, TopK(sizes, temperature=temperature), seed=4, batch_size=1024)
+    value = float((p[tuple(rows.T)] / reps) @ est.nll_rows) - conditional_entropy(p, [])
+    per_x = est.nll_rows.reshape(-1, reps)
+    se = math.sqrt(float((p.ravel() ** 2) @ (per_x.var(axis=1, ddof=1) / reps)))
+    assert abs(value - exact) <= 4 * se, (value, exact, se)
+    assert abs(exact - deterministic) > 5 * se  # the randomness matters (measured 0.175 nats): not the argmax rule
 
 
 def _sampled_token_law(model: InconsistentModel, n: int, q: int, tau: float) -> dict:

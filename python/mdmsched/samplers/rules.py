@@ -47,9 +47,9 @@ class _Counts:
 
     def __init__(self, schedule: Any) -> None:
         blocks = getattr(schedule, "blocks", None)
-        if blocks is None and isinstance(schedule, (list, tuple)) and schedule and not np.isscalar(schedule[0]) \
-                and not hasattr(schedule[0], "dtype"):
-            blocks = schedule
+        if blocks is None and isinstance(schedule, (list, tuple)) and schedule \
+                and (hasattr(schedule[0], "sizes") or np.ndim(schedule[0]) >= 1):
+            blocks = schedule  # one size list (or Schedule) per block
         if isinstance(schedule, (str, bytes)) or schedule is None:
             raise TypeError(f"schedule must be a Schedule, BlockSchedule, list of sizes or one size list per block, "
                             f"got {type(schedule).__name__}")
