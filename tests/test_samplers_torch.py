@@ -26,6 +26,15 @@ P = np.array([[0.8, 0.15, 0.05], [0.2, 0.6, 0.2], [0.25, 0.25, 0.5]])
 N, PROMPT, BLOCK = 11, 2, 3  # 9 generated positions in blocks of 3
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: torch's thread pool only adds synchronisation (several-fold slower on a shared 2-core box)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def models() -> tuple[TorchModel, ProbabilityModel]:
     module = MarkovMDM(P, N, perturb=0.4, seed=3)  # inconsistent, no exact ties between positions
