@@ -21,6 +21,7 @@ from mdmsched.samplers import (
     TopK,
     compare_samplers,
     evaluate_sampler,
+    mean_interval,
     sample_with_rule,
 )
 
@@ -232,6 +233,14 @@ def test_evaluate_and_compare_check_their_arguments(markov) -> None:
         compare_samplers(law, rows, rule, Factor(), confidence=1.0)
     with pytest.raises(ValueError, match="entropy"):
         evaluate_sampler(law, rows, rule).kl(float("nan"))
+    with pytest.raises(ValueError, match="interval"):
+        compare_samplers(law, rows, rule, Factor(), interval="t")
+    with pytest.raises(TypeError, match="interval"):
+        evaluate_sampler(law, rows, rule).kl(1.0, interval=None)
+    with pytest.raises(ValueError, match="values"):
+        mean_interval([1.0])
+    with pytest.raises(ValueError, match="values"):
+        mean_interval([1.0, float("nan")])
     bad = rows.copy()
     bad[0, 0] = 7
     with pytest.raises(ValueError, match="tokens"):
@@ -253,6 +262,9 @@ def test_estimate_reports_its_numbers(markov) -> None:
     assert est.nfe == 6.0 and est.tokens_per_forward == 4.0 and est.n == 24
     assert math.isclose(est.nll, float(est.nll_rows.mean())) and est.stderr > 0
     assert math.isclose(est.kl(1.5).value, est.nll - 1.5)
+    normal, boot = est.kl(1.5, interval="normal"), est.kl(1.5)
+    assert math.isclose(normal.upper - normal.value, 1.959963984540054 * est.stderr)
+    assert boot.method == "bootstrap-t" and boot.lower < boot.value < boot.upper and boot == est.kl(1.5)
     assert "TopK" in repr(est) and mdmsched.evaluate_sampler is evaluate_sampler
 
 

@@ -11,13 +11,17 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
 from __future__ import annotations
 
 from .evaluate import (
+    METHODS,
+    RESAMPLES,
     Interval,
+    Method,
     SamplerComparison,
     SamplerEstimate,
     SamplerPlan,
     SamplerShard,
     compare_samplers,
     evaluate_sampler,
+    mean_interval,
     merge_sampler_shards,
     plan_sampler,
     run_sampler_shard,
@@ -26,11 +30,14 @@ from .evaluate import (
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
 
 __all__ = [
+    "METHODS",
+    "RESAMPLES",
     "SCORES",
     "EntropyBounded",
     "Factor",
     "FloorThreshold",
     "Interval",
+    "Method",
     "RandomOrder",
     "Rule",
     "SamplerComparison",
@@ -42,6 +49,7 @@ __all__ = [
     "TopK",
     "compare_samplers",
     "evaluate_sampler",
+    "mean_interval",
     "merge_sampler_shards",
     "plan_sampler",
     "run_sampler_shard",
