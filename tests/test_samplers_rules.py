@@ -314,3 +314,27 @@ def test_sample_with_rule_keeps_the_prompt_and_fills_blocks_in_order(markov) -> 
     again = sample_with_rule(law, FloorThreshold([2, 2, 2, 1, 3], 0.9), 40, prompts=rows, region=region,
                              block_length=10, seed=1, batch_size=16)
     assert np.array_equal(out.tokens, again.tokens)
+
+
+class _Broken(Threshold):
+    """A rule that answers wrongly in one of three ways."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(0.5)
+        self.how = how
+
+    def _choose(self, scores, candidates, step, block, uniforms):
+        chosen = super()._choose(scores, candidates, step, block, uniforms)
+        if self.how == "empty":
+            return np.zeros_like(chosen)
+        if self.how == "outside":
+            return chosen | ~candidates
+        return chosen.astype(int)
+
+
+@pytest.mark.parametrize(("how", "word"), [("empty", "no position"), ("outside", "not a candidate"),
+                                           ("dtype", "expected bool")])
+def test_a_rule_answering_wrongly_is_refused(markov, how, word) -> None:
+    law, rows = markov
+    with pytest.raises(ValueError, match=word):
+        evaluate_sampler(law, rows, _Broken(how), region=np.arange(24) >= 3)

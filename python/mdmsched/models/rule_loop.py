@@ -112,6 +112,8 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
         done = ~(mask[live] & (block_of[live] == current[live, None])).any(axis=1)
         current[live[done]] += 1
         step[live[done]] = 0
+    if (current < len(lengths)).any():  # unreachable: every pass reveals >= 1 position of every live row
+        raise RuntimeError("the rule loop did not finish within n passes")
     counts = np.stack(per_pass, axis=1) if per_pass else np.zeros((batch, 0), dtype=np.int64)
     return RuleRun(tokens, nll, nfe, counts)
 
