@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from mdmsched import MarkovPredictor, empirical_kl, schedule_error
+from mdmsched import MarkovPredictor, empirical_kl, estimate_curve, schedule_error
 from mdmsched.curves.families import markov_curve
 from mdmsched.samplers import RandomOrder, Threshold, TopK, compare_samplers, evaluate_sampler, sample_with_rule
 
@@ -36,6 +36,9 @@ def test_random_order_reproduces_schedule_error_and_topk_differs(chain) -> None:
     exact = schedule_error(markov_curve(P, 64), sizes)  # L_n = 0: the model is the chain itself
     kl = est.kl(_entropy(law))
     assert abs(kl.value - exact) <= 4 * kl.stderr, (kl, exact)
+    # ... and the curve estimated from the same rows (SPEC 5.1: err(Z^g, s) + L_n, here with H(mu) subtracted)
+    curve = estimate_curve(law, rows, grid=np.arange(0, 64, 8), seed=2).schedule_error(sizes, entropy=_entropy(law))
+    assert abs(kl.value - curve.value) <= 4 * math.hypot(kl.stderr, curve.stderr), (kl, curve)
     assert est.nfe == 8 and est.tokens_per_forward == 8
     # Confidence order with the same counts: measured 11.1 +- 0.16 nats worse than random order (KL 2.0 nats) here:
     # the 8 most confident positions sit next to the same revealed tokens and depend on each other.
