@@ -43,6 +43,30 @@ class Case(NamedTuple):
 
 T, V = TypeError, ValueError
 CASES = [
+    # ---- mdmsched.samplers (issue 17) ----
+    Case("RandomOrder", lambda: mdmsched.RandomOrder("12"), T, "schedule"),
+    Case("RandomOrder", lambda: mdmsched.RandomOrder([1, 0]), V, "schedule"),
+    Case("TopK", lambda: mdmsched.TopK([1, 2], score=3), T, "score"),
+    Case("TopK", lambda: mdmsched.TopK([1, 2], score="conf"), V, "score"),
+    Case("Threshold", lambda: mdmsched.Threshold("0.9"), T, "tau"),
+    Case("Threshold", lambda: mdmsched.Threshold(float("nan")), V, "tau"),
+    Case("Factor", lambda: mdmsched.Factor("1"), T, "f"),
+    Case("Factor", lambda: mdmsched.Factor(-1.0), V, "f"),
+    Case("EntropyBounded", lambda: mdmsched.EntropyBounded("a"), T, "gamma"),
+    Case("EntropyBounded", lambda: mdmsched.EntropyBounded(-0.1), V, "gamma"),
+    Case("FloorThreshold", lambda: mdmsched.FloorThreshold([1, 2], "x"), T, "tau"),
+    Case("FloorThreshold", lambda: mdmsched.FloorThreshold([1, 2], float("nan")), V, "tau"),
+    Case("evaluate_sampler", lambda: mdmsched.evaluate_sampler(MODEL, DATA, "rule"), T, "rule"),
+    Case("evaluate_sampler", lambda: mdmsched.evaluate_sampler(MODEL, DATA, mdmsched.Threshold(0.9), block_length=0),
+         V, "block_length"),
+    Case("evaluate_sampler", lambda: mdmsched.evaluate_sampler(MODEL, DATA, mdmsched.Threshold(0.9), seed=1.5), T,
+         "seed"),
+    Case("compare_samplers", lambda: mdmsched.compare_samplers(MODEL, DATA, mdmsched.Threshold(0.9), "x"), T, "rule"),
+    Case("compare_samplers", lambda: mdmsched.compare_samplers(MODEL, DATA, mdmsched.Threshold(0.9),
+                                                               mdmsched.Threshold(0.5), confidence=2.0), V,
+         "confidence"),
+    Case("sample_with_rule", lambda: mdmsched.sample_with_rule(MODEL, "rule", 3), T, "rule"),
+    Case("sample_with_rule", lambda: mdmsched.sample_with_rule(MODEL, mdmsched.Threshold(0.9), -1), V, "num_samples"),
     # ---- mdmsched ----
     Case("Schedule", lambda: mdmsched.Schedule("12"), T, "sizes"),
     Case("Schedule", lambda: mdmsched.Schedule([1, 0]), V, "sizes"),
@@ -229,6 +253,9 @@ EXEMPT = {
     "BlockCurveEstimate": "a result record built by estimate_block_curves()",
     "ErrorEstimate": "a result record built by CurveEstimate.schedule_error()",
     "KLEstimate": "a result record built by expected_kl()",
+    "Rule": "an abstract base class (its subclasses are audited)",
+    "SamplerEstimate": "a result record built by evaluate_sampler()",
+    "SamplerComparison": "a result record built by compare_samplers()",
 }
 
 

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from typing import Any
 
-from . import curves, distributions, models, practice, schedules
+from . import curves, distributions, models, practice, samplers, schedules
 from ._schedule import BlockSchedule, Schedule
 from .compare import ComparisonTable, compare
 from .curves import (
@@ -46,6 +46,20 @@ from .models import (
     run_shard,
     simulate,
 )
+from .samplers import (
+    EntropyBounded,
+    Factor,
+    FloorThreshold,
+    RandomOrder,
+    Rule,
+    SamplerComparison,
+    SamplerEstimate,
+    Threshold,
+    TopK,
+    compare_samplers,
+    evaluate_sampler,
+    sample_with_rule,
+)
 from .solve import error_frontier, min_steps, optimal_block_split, optimal_schedule, schedule_error
 
 try:
@@ -60,18 +74,28 @@ __all__ = [
     "ComparisonTable",
     "CurveEstimate",
     "Distribution",
+    "EntropyBounded",
     "EntropyEstimate",
     "ErrorEstimate",
     "ExactPredictor",
+    "Factor",
+    "FloorThreshold",
     "KLEstimate",
     "MarkovPredictor",
     "MaskedModel",
     "Predictor",
     "ProbabilityModel",
+    "RandomOrder",
+    "Rule",
+    "SamplerComparison",
+    "SamplerEstimate",
     "Schedule",
+    "Threshold",
+    "TopK",
     "__version__",
     "average_entropies",
     "compare",
+    "compare_samplers",
     "curves",
     "distributions",
     "dual_total_correlation",
@@ -80,6 +104,7 @@ __all__ = [
     "estimate_average_entropies",
     "estimate_block_curves",
     "estimate_curve",
+    "evaluate_sampler",
     "example_curve",
     "expected_kl",
     "information_curve",
@@ -94,6 +119,8 @@ __all__ = [
     "project_monotone",
     "reference",
     "run_shard",
+    "sample_with_rule",
+    "samplers",
     "schedule_error",
     "schedules",
     "simulate",

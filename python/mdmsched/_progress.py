@@ -8,8 +8,9 @@ from typing import Callable
 from ._validation import as_progress
 
 
-def progress_callback(progress: bool | Callable[[float], object]) -> Callable[[float], object] | None:
-    """The callable the C++ walk reports ``fraction`` in [0, 1] to: the caller's, a stderr bar, or none.
+def progress_callback(progress: bool | Callable[[float], object],
+                      label: str = "enumerating marginals") -> Callable[[float], object] | None:
+    """The callable a long job reports ``fraction`` in [0, 1] to: the caller's, a stderr bar saying ``label``, or none.
     ``progress`` must be a bool or a callable (``"yes"`` and ``5`` are a ``TypeError``)."""
     progress = as_progress(progress)
     if callable(progress):
@@ -19,7 +20,7 @@ def progress_callback(progress: bool | Callable[[float], object]) -> Callable[[f
 
     def bar(fraction: float) -> None:
         filled = int(40 * fraction)
-        sys.stderr.write(f"\rmdmsched: enumerating marginals [{'#' * filled}{'.' * (40 - filled)}] {fraction:6.1%}")
+        sys.stderr.write(f"\rmdmsched: {label} [{'#' * filled}{'.' * (40 - filled)}] {fraction:6.1%}")
         sys.stderr.flush()
 
     return bar

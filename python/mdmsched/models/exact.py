@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import as_count, require_memory
 from ..curves.distribution import as_dense
 from ..curves.families import _transition, stationary_distribution
-from .interface import check_batch
+from .interface import ProbabilityModel, StateScores, check_batch
 
 
 class ExactPredictor:
@@ -51,6 +51,12 @@ class ExactPredictor:
                 out[b, i] = conditional.sum(axis=others) / total if total > 0 else 1.0 / self.q
             out[b, ~mask[b]] = np.eye(self.q)[tokens[b, ~mask[b]]]
         return out
+
+    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
+                     rng: np.random.Generator | None = None) -> StateScores:
+        """State scores, teacher-forced ``-log q`` and draws from one call of the exact conditionals (SPEC §5.2); see
+        :meth:`ProbabilityModel.score_states`. O(B n q^n)."""
+        return ProbabilityModel(self).score_states(tokens, mask, nll=nll, rng=rng)
 
     def sample(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]:
         cells = rng.choice(self._flat.size, size=count, p=self._flat)
@@ -111,6 +117,12 @@ class MarkovPredictor:
         total = probs.sum(axis=2, keepdims=True)
         probs = np.divide(probs, total, out=np.full_like(probs, 1.0 / self.q), where=total > 0)
         return np.asarray(probs, dtype=np.float64)
+
+    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
+                     rng: np.random.Generator | None = None) -> StateScores:
+        """State scores, teacher-forced ``-log q`` and draws from one call of the exact conditionals (SPEC §5.2); see
+        :meth:`ProbabilityModel.score_states`. O(B n q)."""
+        return ProbabilityModel(self).score_states(tokens, mask, nll=nll, rng=rng)
 
     def sample(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]:
         out = np.empty((count, self.n), dtype=np.int64)

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_generator, as_int, as_tokens, require_memory
+from .state_scores import SelectionRule, StateModel, StateScores, check_state_scores, scores_from_probabilities
 
 Target = Literal["cross_entropy", "entropy"]
 #: The per-position quantities a model can return (one name per idea: ``target=`` everywhere).
@@ -151,6 +152,36 @@ class ProbabilityModel:
             out[rows[lo:lo + step], cols[lo:lo + step]] = -np.einsum("ij,ij->i", chunk, logs, dtype=np.float64)
         return out
 
+    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
+                     rng: np.random.Generator | None = None) -> StateScores:
+        """One predictor call: the state scores (max probability, margin, entropy; SPEC §5.2) at every masked position,
+        with ``-log q(x_i | revealed)`` at the row's tokens when ``nll`` and one independent draw per masked position
+        when ``rng`` is given. Chunked like :meth:`score`: each chunk of at most ``CHUNK_CELLS`` cells is copied to
+        float64 on its own (never the whole ``(B, n, q)`` array). O(masked * q)."""
+        if rng is not None:
+            rng = as_generator(rng)
+        tokens, mask = as_batch(tokens, mask)
+        probs = self._probabilities(tokens, mask)
+        rows, cols = np.nonzero(mask)
+        q = probs.shape[2]
+        truth = None
+        if nll:
+            truth = np.asarray(tokens)[rows, cols]
+            if truth.size and ((truth < 0).any() or (truth >= q).any()):
+                raise ValueError(f"tokens at masked positions must be symbols 0..{q - 1} of the predictor's alphabet")
+        uniforms = None if rng is None else rng.random(rows.size)  # one per masked position, row-major order
+        tol = _normalisation_tolerance(probs.dtype, q)
+        step = max(1, CHUNK_CELLS // q)
+        out = StateScores.zeros(mask.shape, nll=nll, draws=rng is not None)
+        for lo in range(0, rows.size, step):
+            r, c = rows[lo:lo + step], cols[lo:lo + step]
+            chunk = np.asarray(probs[r, c], dtype=np.float64)  # (chunk, q): the only float64 copy, chunk-sized
+            _check_values(chunk)
+            sums = _check_sums(chunk, tol)
+            scores_from_probabilities(chunk, sums, out, r, c, None if truth is None else truth[lo:lo + step],
+                                      None if uniforms is None else uniforms[lo:lo + step])
+        return out
+
     def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], rng: np.random.Generator) -> NDArray[np.int64]:
         """Each masked position drawn independently from the predicted distribution; revealed positions kept.
         ``rng`` must be a ``numpy.random.Generator`` (``TypeError`` otherwise)."""
@@ -204,6 +235,16 @@ def _as_array(values: object, who: str) -> NDArray[Any]:
         return np.asarray(values)
     except (ValueError, TypeError) as err:
         raise ValueError(f"{who} returned {type(values).__name__} that is not an array: {err}") from None
+
+
+def as_state_model(model: object) -> StateModel:
+    """A :class:`StateModel` as is; a plain predictor callable wrapped in :class:`ProbabilityModel`."""
+    if isinstance(model, StateModel):
+        return model
+    if callable(model):
+        return ProbabilityModel(model)
+    raise TypeError(f"model must have a score_states(tokens, mask, nll=, rng=) method or be a predictor callable "
+                    f"(tokens, mask) -> probs, got {type(model).__name__}")
 
 
 def as_masked_model(model: object) -> MaskedModel:
@@ -291,11 +332,16 @@ __all__ = [
     "Predictor",
     "ProbabilityModel",
     "SamplingModel",
+    "SelectionRule",
+    "StateModel",
+    "StateScores",
     "Target",
     "as_batch",
     "as_masked_model",
+    "as_state_model",
     "as_target",
     "check_batch",
     "check_scores",
+    "check_state_scores",
     "model_inputs",
 ]

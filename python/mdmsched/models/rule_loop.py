@@ -1,0 +1,134 @@
+"""The one loop that runs a position-choosing rule (SPEC §5.2), for teacher-forced scoring and for sampling alike.
+
+Each row moves through its semi-autoregressive blocks on its own: the prompt is revealed, the current block's masked
+positions are the candidates, later blocks stay masked. One forward pass (``model.score_states``) per iteration
+serves every row still generating; the rule picks a non-empty subset of each row's candidates, which is then revealed
+-- with the true tokens (``teacher=True``, adding ``-log q(x_i | x_R)`` to the row's NLL) or with the model's
+independent draws (sampling). A row stops costing forward passes as soon as its last block is full, so its NFE and
+per-step counts are its own. The rule may be any object with ``select`` (:class:`~mdmsched.models.SelectionRule`):
+this floor never imports :mod:`mdmsched.samplers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .interface import model_inputs
+from .state_scores import SelectionRule, StateModel, check_state_scores
+
+
+@dataclass(frozen=True)
+class RuleRun:
+    """What a rule-driven run did, per row: ``tokens`` (B x length: the generated rows, or the true rows under teacher
+    forcing), ``nll`` (B,) the teacher-forced sum of ``-log q`` in nats (None when sampling), ``nfe`` (B,) forward
+    passes spent on the row, and ``counts`` (B x max NFE) the positions revealed at each of them (zero padded)."""
+
+    tokens: NDArray[np.int64] = field(repr=False)
+    nll: NDArray[np.float64] | None
+    nfe: NDArray[np.int64]
+    counts: NDArray[np.int64] = field(repr=False)
+
+
+def block_lengths(generated: int, block_length: int | None) -> list[int]:
+    """Lengths of the blocks the ``generated`` positions are cut into (the last may be shorter; one block if None)."""
+    size = generated if block_length is None else block_length
+    return [min(size, generated - start) for start in range(0, generated, size)]
+
+
+def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int64], block_length: int | None,
+             rule: SelectionRule | Any, *, teacher: bool, rng: np.random.Generator,
+             row_rngs: Sequence[np.random.Generator] | None = None) -> RuleRun:
+    """Run ``rule`` on the rows ``tokens`` (B x length, int64; the true rows when ``teacher``) whose generated
+    positions are ``free`` (B x n or 1 x n column indices, in order), cut into blocks of ``block_length``.
+
+    ``rng`` drives the model's draws (sampling) and the rule; with ``row_rngs`` (one generator per row) a randomised
+    rule (``rule.randomised``, assumed True when absent) draws each row's randomness from the row's own generator
+    (through ``rule.select_rows`` when it has one, else one ``select`` call per row), so a row's result does not
+    depend on the rows beside it. At most ``n`` iterations, each one ``score_states`` call plus
+    O(B n log n) here.
+    """
+    batch, length = tokens.shape
+    free = np.broadcast_to(free, (batch, free.shape[1]))
+    n = free.shape[1]
+    lengths = block_lengths(n, block_length)
+    validate = getattr(rule, "validate", None)
+    if callable(validate):
+        validate(lengths)
+    size = n if block_length is None else block_length
+    block_of = np.full((batch, length), -1, dtype=np.int64)
+    np.put_along_axis(block_of, free, np.broadcast_to(np.arange(n) // size, free.shape), axis=1)
+    tokens = np.array(tokens, dtype=np.int64, copy=True)
+    mask = block_of >= 0
+    current = np.zeros(batch, dtype=np.int64)
+    step = np.zeros(batch, dtype=np.int64)
+    nfe = np.zeros(batch, dtype=np.int64)
+    nll = np.zeros(batch) if teacher else None
+    per_pass: list[NDArray[np.int64]] = []
+    per_row = row_rngs is not None and bool(getattr(rule, "randomised", True))
+    for _ in range(n + 1):
+        live = np.flatnonzero(current < len(lengths))
+        if live.size == 0:
+            break
+        sub_mask = mask[live]
+        raw = model.score_states(*model_inputs(tokens[live], sub_mask), nll=teacher, rng=None if teacher else rng)
+        scores = check_state_scores(raw, sub_mask, nll=teacher, draws=not teacher)
+        candidates = sub_mask & (block_of[live] == current[live, None])
+        chosen = np.zeros_like(candidates)
+        for block in np.unique(current[live]).tolist():
+            group = np.flatnonzero(current[live] == block)
+            by_rows = getattr(rule, "select_rows", None) if per_row else None
+            if per_row and callable(by_rows):
+                assert row_rngs is not None
+                chosen[group] = _checked(by_rows(scores.rows(group), candidates[group], step[live[group]], block,
+                                                 [row_rngs[int(i)] for i in live[group]]), candidates[group], rule)
+            elif per_row:
+                assert row_rngs is not None
+                for g in group.tolist():
+                    one = np.array([g])
+                    chosen[g] = _checked(rule.select(scores.rows(one), candidates[one], step[live[one]], block,
+                                                     row_rngs[int(live[g])]), candidates[one], rule)[0]
+            else:
+                chosen[group] = _checked(rule.select(scores.rows(group), candidates[group], step[live[group]], block,
+                                                     rng), candidates[group], rule)
+        if teacher:
+            assert nll is not None
+            assert scores.nll is not None
+            nll[live] += np.where(chosen, scores.nll, 0.0).sum(axis=1)
+        else:
+            assert scores.draws is not None
+            rows = tokens[live]
+            rows[chosen] = scores.draws[chosen]
+            tokens[live] = rows
+        mask[live] = sub_mask & ~chosen
+        revealed = np.zeros(batch, dtype=np.int64)
+        revealed[live] = chosen.sum(axis=1)
+        per_pass.append(revealed)
+        nfe[live] += 1
+        step[live] += 1
+        done = ~(mask[live] & (block_of[live] == current[live, None])).any(axis=1)
+        current[live[done]] += 1
+        step[live[done]] = 0
+    if (current < len(lengths)).any():  # unreachable: every pass reveals >= 1 position of every live row
+        raise RuntimeError("the rule loop did not finish within n passes")
+    counts = np.stack(per_pass, axis=1) if per_pass else np.zeros((batch, 0), dtype=np.int64)
+    return RuleRun(tokens, nll, nfe, counts)
+
+
+def _checked(chosen: object, candidates: NDArray[np.bool_], rule: Any) -> NDArray[np.bool_]:
+    """The rule's answer, refused unless it is a bool array of the candidates' shape, inside them and non-empty."""
+    arr = np.asarray(chosen)
+    if arr.dtype != np.bool_ or arr.shape != candidates.shape:
+        raise ValueError(f"rule {rule!r} returned {arr.dtype} {arr.shape} from select; expected bool {candidates.shape}")
+    if (arr & ~candidates).any():
+        raise ValueError(f"rule {rule!r} chose a position that is not a candidate (revealed, or outside the block)")
+    if not arr.any(axis=1).all():
+        raise ValueError(f"rule {rule!r} chose no position for a row that has candidates (the loop would not end)")
+    return arr
+
+
+__all__ = ["RuleRun", "block_lengths", "run_rule"]
