@@ -12,7 +12,8 @@ raise ``ValueError`` at the first call instead of being silently honoured: a ``t
 commit every token above it on top of the counts), editing (``editing_threshold > 0`` re-opens committed tokens and
 spends extra calls), a ``num_inference_steps`` or ``block_length`` other than the plan's, and a block whose masked
 positions differ from the plan's block (a prompt length or ``gen_length`` laid out differently, see
-:func:`~mdmsched.adapters.block_layout`). **Floor mode** (``PlannedBlockScheduler(plan, threshold=0.9)``) keeps the
+:func:`~mdmsched.adapters.block_layout`) or a block past the plan's last. A ``gen_length`` shorter than the plan by
+whole blocks is invisible to a scheduler: :attr:`PlannedBlockScheduler.complete` says whether the plan ran to its end. **Floor mode** (``PlannedBlockScheduler(plan, threshold=0.9)``) keeps the
 pipeline's confidence rule: call ``j`` commits ``max(passes[j], #tokens above threshold)``, a block ends as soon as it
 is fully revealed, so it costs at most the plan's calls.
 """
@@ -44,6 +45,8 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         A :class:`~mdmsched.Schedule` (every block runs it; its ``n`` is the block length) or a
         :class:`~mdmsched.BlockSchedule` (block ``b`` of the pipeline runs ``plan.blocks[b]``; budgets may differ
         per block). Zeros in ``passes`` are model calls that commit nothing, run as the plan says.
+    block_length:
+        The pipeline's block length; default the plan's longest block (give it when the only block is shorter).
     threshold:
         ``None`` (default): exact mode, the counts are what is committed. A number in ``[0, 1]``: floor mode, the
         counts are the minimum per call and the pipeline's confidence threshold commits more.
@@ -52,13 +55,13 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
     and :attr:`calls` the model calls per block. Costs: the pipeline's, plus ``O(batch * block_length)`` per call.
     """
 
-    def __init__(self, plan: Any, *, threshold: float | None = None) -> None:
+    def __init__(self, plan: Any, *, threshold: float | None = None, block_length: int | None = None) -> None:
         blocks = plan_blocks(plan)
         lengths = [sum(b) for b in blocks]
-        width = max(lengths)
-        if any(length != width for length in lengths[1:]):
-            raise ValueError(f"the pipeline's blocks all have block_length positions (only the first may be shorter: "
-                             f"it shares positions with the prompt); the plan's blocks have {lengths}")
+        width = max(lengths) if block_length is None else as_count(block_length, "block_length")
+        if any(length != width for length in lengths[1:]) or lengths[0] > width:
+            raise ValueError(f"the pipeline's blocks all have block_length={width} positions (only the first may be "
+                             f"shorter: it shares positions with the prompt); the plan's blocks have {lengths}")
         floor = None if threshold is None else as_real(threshold, "threshold")
         if floor is not None and not 0.0 <= floor <= 1.0:
             raise ValueError(f"threshold (floor mode) must lie in [0, 1], got {threshold!r}")
@@ -75,6 +78,15 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
     def calls(self) -> list[int]:
         """Model calls the last run made in each block."""
         return [len(block) for block in self.trace]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the last run made every call of every block of the plan. A scheduler cannot see ``gen_length``:
+        one shorter than the plan by whole blocks (or an EOS early stop) ends the run early, visible only here."""
+        if not self.trace:
+            return False
+        done = len(self.trace[-1]) == len(self._passes(len(self.trace) - 1))
+        return done and (self._repeat or len(self.trace) == len(self._blocks))
 
     def _passes(self, block: int) -> list[int]:
         return self._blocks[0 if self._repeat else block]
@@ -112,7 +124,8 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         """Called once per pipeline run: checks its ``num_inference_steps``/``block_length`` against the plan."""
         want_steps, want_block = int(self.config.num_inference_steps), int(self.config.block_length)
         if num_inference_steps != want_steps:
-            raise ValueError(f"num_inference_steps={num_inference_steps}, but the plan runs at most {want_steps} model "
+            raise ValueError(f"num_inference_steps={num_inference_steps} (as capped by the pipeline at gen_length // "
+                             f"minimal_topk), but the plan runs at most {want_steps} model "
                              f"calls per block: pass num_inference_steps={want_steps} (scheduler.call_kwargs() "
                              "gives every argument)")
         if block_length is not None and block_length != want_block:
