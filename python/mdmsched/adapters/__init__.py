@@ -6,8 +6,9 @@ explicitly; it needs the ``[diffusers]`` extra)."""
 from __future__ import annotations
 
 from ._plan import block_layout, plan_blocks
+from .hf import hf_forward
 from .llada import block_transfer_tokens, transfer_tokens
 from .timegrid import ddpm_time_grid, dream_time_grid
 
-__all__ = ["block_layout", "block_transfer_tokens", "ddpm_time_grid", "dream_time_grid", "plan_blocks",
+__all__ = ["block_layout", "block_transfer_tokens", "ddpm_time_grid", "dream_time_grid", "hf_forward", "plan_blocks",
            "transfer_tokens"]
