@@ -140,3 +140,13 @@ def test_errors() -> None:
         block_transfer_tokens(plan)(torch.ones((1, 4), dtype=torch.bool), 2, 2)
     with pytest.raises(TypeError, match="plan must be a mdmsched Schedule"):
         transfer_tokens([1, 2])
+
+
+def test_importing_the_adapters_imports_neither_torch_nor_diffusers() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, mdmsched, mdmsched.adapters; "
+            "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
