@@ -13,13 +13,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 diffusers = pytest.importorskip("diffusers")
 
-from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
+from transformers import LlamaConfig, LlamaForCausalLM
 
-import mdmsched  # noqa: E402
-from mdmsched.adapters import block_layout  # noqa: E402
-from mdmsched.adapters.diffusers import PlannedBlockScheduler  # noqa: E402
-from mdmsched.schedule import BlockSchedule, Schedule  # noqa: E402
-from mdmsched.schedules import practice  # noqa: E402
+import mdmsched
+from mdmsched.adapters import block_layout
+from mdmsched.adapters.diffusers import PlannedBlockScheduler
+from mdmsched.schedule import BlockSchedule, Schedule
+from mdmsched.schedules import practice
 
 VOCAB, MASK = 40, 39
 
@@ -151,7 +151,7 @@ def test_pipeline_arguments_that_contradict_the_plan_are_refused() -> None:
         Run(PlannedBlockScheduler(plan), ids, gen_length=16, block_length=8, num_inference_steps=3)
     with pytest.raises(ValueError, match="block 0 of the pipeline has 5 masked"):  # prompt 11: 5 masks in block 1
         Run(PlannedBlockScheduler(plan), _ids(1, 11), **good)
-    with pytest.raises(ValueError, match="threshold=0.5, but this scheduler was built for floor mode"):
+    with pytest.raises(ValueError, match=r"threshold=0\.5, but this scheduler was built for floor mode"):
         Run(PlannedBlockScheduler(plan, threshold=0.9), ids, **{**good, "threshold": 0.5})
 
 
@@ -175,20 +175,26 @@ def test_call_kwargs_and_constructor_errors() -> None:
         scheduler.call_kwargs(prompt_length=2.0)
 
 
+class Spy(diffusers.BlockRefinementScheduler):  # type: ignore[misc]
+    """diffusers' own scheduler, recording the masked positions of each block at its first call."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.seen: list[int] = []
+
+    def step(self, model_output: Any, timestep: Any, sample: Any, **kw: Any) -> Any:
+        if int(timestep) == 0:
+            self.seen.append(int((sample == MASK).sum()))
+        return super().step(model_output, timestep, sample, **kw)
+
+
 def test_block_layout_matches_the_pipeline() -> None:
     """block_layout against the masks the real pipeline holds at each block's first call (plain BlockRefinement
     scheduler, random prompt and generation lengths)."""
     rng = np.random.default_rng(1)
     for _ in range(4):
         prompt, gen, block = int(rng.integers(0, 20)), int(rng.integers(1, 30)), int(rng.integers(1, 9))
-        seen: list[int] = []
-
-        class Spy(diffusers.BlockRefinementScheduler):  # type: ignore[misc]
-            def step(self, model_output: Any, timestep: Any, sample: Any, **kw: Any) -> Any:
-                if int(timestep) == 0:
-                    seen.append(int((sample == MASK).sum()))
-                return super().step(model_output, timestep, sample, **kw)
-
-        Run(Spy(block_length=block), _ids(1, prompt) if prompt else torch.zeros((1, 0), dtype=torch.long),
+        spy = Spy(block_length=block)
+        Run(spy, _ids(1, prompt) if prompt else torch.zeros((1, 0), dtype=torch.long),
             gen_length=gen, block_length=block, num_inference_steps=block, threshold=2.0, editing_threshold=None)
-        assert seen == block_layout(prompt, gen, block), (prompt, gen, block)
+        assert spy.seen == block_layout(prompt, gen, block), (prompt, gen, block)

@@ -13,10 +13,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import mdmsched  # noqa: E402
-from mdmsched.adapters import block_transfer_tokens, transfer_tokens  # noqa: E402
-from mdmsched.schedule import BlockSchedule, Schedule  # noqa: E402
-from mdmsched.schedules import practice  # noqa: E402
+import mdmsched
+from mdmsched.adapters import block_transfer_tokens, transfer_tokens
+from mdmsched.schedule import BlockSchedule, Schedule
+from mdmsched.schedules import practice
 
 MASK = 99
 

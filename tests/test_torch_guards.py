@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from mdmsched.adapters import hf_forward  # noqa: E402
-from mdmsched.models.torch import TorchModel  # noqa: E402
+from mdmsched.adapters import hf_forward
+from mdmsched.models.torch import TorchModel
 
 
 class Dropout(torch.nn.Module):

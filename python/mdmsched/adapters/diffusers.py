@@ -134,12 +134,8 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         self.trace = []
         self._left = None
 
-    def _check_arguments(self, threshold: float | None, editing_threshold: float | None,
-                         mask_token_id: int | None) -> float:
+    def _check_arguments(self, threshold: float | None, editing_threshold: float | None) -> float:
         """The threshold to commit with, after refusing pipeline arguments that contradict the plan."""
-        if mask_token_id is None:
-            raise ValueError("PlannedBlockScheduler needs a mask_token_id (the uniform-corruption mode has no masks "
-                             "to count)")
         if editing_threshold is not None and editing_threshold > 0.0:
             raise ValueError(f"editing_threshold={editing_threshold} re-opens committed tokens and adds model calls "
                              "after a block is revealed: pass editing_threshold=None to run the plan")
@@ -172,8 +168,11 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
              *, mask_token_id: int | None = None, threshold: float | None = None,
              editing_threshold: float | None = None, **kwargs: Any) -> Any:
         """One call: commit this call's count (exact mode) or at least it (floor mode); see the class doc."""
-        commit_above = self._check_arguments(threshold, editing_threshold, mask_token_id)
-        masked = sample == mask_token_id
+        if mask_token_id is None:
+            raise ValueError("PlannedBlockScheduler needs a mask_token_id (the uniform-corruption mode has no masks "
+                             "to count)")
+        commit_above = self._check_arguments(threshold, editing_threshold)
+        masked = torch.eq(sample, mask_token_id)
         if int(timestep.item() if isinstance(timestep, torch.Tensor) else timestep) == 0:
             self._start_block(masked)
         block = len(self.trace) - 1

@@ -1,7 +1,7 @@
 """Serving lookup: the ``mdmsched table`` JSON as the counts of an SGLang ``DllmAlgorithm`` / dInfer decoder.
 
-Reference implementation in plain Python: this module imports nothing but :mod:`json` (no mdmsched, numpy or
-torch), so a server can copy it, or import it, and do no mdmsched work at request time. Build the table offline::
+Reference implementation in plain Python: this module imports only the standard library (:mod:`json`, :mod:`pathlib`; no mdmsched,
+numpy or torch), so a server can copy it, or import it, and do no mdmsched work at request time. Build the table offline::
 
     mdmsched table curve.npy --lengths 256,512 --steps 16,32,64 --block-lengths 32 --out table.json
 
@@ -13,6 +13,7 @@ to commit at each step of each block (``counts[b][i]``: step ``i`` of block ``b`
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 __all__ = ["ScheduleTable"]
@@ -31,9 +32,9 @@ class ScheduleTable:
         self.schedules: dict[str, dict[str, dict[str, Any]]] = table["schedules"]
 
     @classmethod
-    def load(cls, path: str) -> ScheduleTable:
+    def load(cls, path: str | Path) -> ScheduleTable:
         """Read a table written by ``mdmsched table --out FILE`` (or its ``--json`` stdout)."""
-        with open(path, encoding="utf-8") as f:
+        with Path(path).open(encoding="utf-8") as f:
             return cls(json.load(f))
 
     def entry(self, n: int, steps: int, block_length: int | None = None, *, at_most: bool = False) -> dict[str, Any]:
@@ -48,12 +49,14 @@ class ScheduleTable:
         if by_steps is None:
             raise KeyError(f"no schedules for n = {n}, block length {key}; the table has {sorted(by_block)}")
         if str(steps) in by_steps:
-            return by_steps[str(steps)]
+            found: dict[str, Any] = by_steps[str(steps)]
+            return found
         fitting = [int(k) for k in by_steps if int(k) <= steps]
         if not at_most or not fitting:
             raise KeyError(f"no schedule with k = {steps} for n = {n}, block length {key}; the table has k in "
                            f"{sorted(map(int, by_steps))}")
-        return by_steps[str(max(fitting))]
+        best: dict[str, Any] = by_steps[str(max(fitting))]
+        return best
 
     def counts(self, n: int, steps: int, block_length: int | None = None, *,
                at_most: bool = False) -> list[list[int]]:
