@@ -121,3 +121,23 @@ def test_large_vocabularies_with_the_mask_inside_and_half_logits(vocab: int, mas
     np.testing.assert_allclose(got, want, rtol=1e-5)
     with pytest.raises(ValueError, match="mask token id"):
         model.score(np.array([[mask_id, 1, 2, 3]]), mask)
+
+
+def test_remote_code_example_runs(tmp_path: Any) -> None:
+    """examples/hf_remote_code_model.py end to end: the trust_remote_code path offline, a model built from its config
+    (training mode), scored in eval mode and left in training mode, its optimal schedule through the LLaDA drop-in."""
+    pytest.importorskip("transformers")
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "hf_remote_code_model.py"
+    code = f"import json, runpy; print(json.dumps(runpy.run_path({str(path)!r})['main'](rows=8, length=8, steps=3)))"
+    env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules")}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert sum(result["schedule"]) == 8 and len(result["schedule"]) == 3
+    assert result["table"] == [result["schedule"]] * 2 and result["training"] is True
+    assert "training mode: True" in out and (tmp_path / "modules").is_dir()
