@@ -1,4 +1,4 @@
-"""HuggingFace-style models (``forward(input_ids=..., attention_mask=...)``) as :class:`~mdmsched.models.TorchModel`
+"""HuggingFace-style models (``forward(input_ids=..., attention_mask=...)``) as :class:`~mdmsched.models.torch.TorchModel`
 forwards; torch is imported when the forward runs."""
 
 from __future__ import annotations
