@@ -13,8 +13,8 @@ commit every token above it on top of the counts), editing (``editing_threshold 
 spends extra calls), a ``num_inference_steps`` or ``block_length`` other than the plan's, and a block whose masked
 positions differ from the plan's block (a prompt length or ``gen_length`` laid out differently, see
 :func:`~mdmsched.adapters.block_layout`) or a block past the plan's last. A ``gen_length`` shorter than the plan by
-whole blocks is invisible to a scheduler: :attr:`PlannedBlockScheduler.complete` says whether the plan ran to its end. **Floor mode** (``PlannedBlockScheduler(plan, threshold=0.9)``) keeps the
-pipeline's confidence rule: call ``j`` commits ``max(passes[j], #tokens above threshold)``, a block ends as soon as it
+whole blocks is invisible to a scheduler: :attr:`PlannedBlockScheduler.complete` says whether the plan ran to its
+end. **Floor mode** (``PlannedBlockScheduler(plan, threshold=0.9)``) keeps the pipeline's confidence rule: call ``j`` commits ``max(passes[j], #tokens above threshold)``, a block ends as soon as it
 is fully revealed, so it costs at most the plan's calls.
 """
 
@@ -51,8 +51,9 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         ``None`` (default): exact mode, the counts are what is committed. A number in ``[0, 1]``: floor mode, the
         counts are the minimum per call and the pipeline's confidence threshold commits more.
 
-    After a run, :attr:`trace` holds the tokens committed at every call, per block, per row (``trace[b][j][r]``),
-    and :attr:`calls` the model calls per block. Costs: the pipeline's, plus ``O(batch * block_length)`` per call.
+    After a run, ``trace`` holds the tokens committed at every call, per block, per row (``trace[b][j][r]``),
+    :attr:`calls` the model calls per block and :attr:`complete` whether the plan ran to its end. Costs: the
+    pipeline's, plus ``O(batch * block_length)`` per call.
     """
 
     def __init__(self, plan: Any, *, threshold: float | None = None, block_length: int | None = None) -> None:

@@ -1,6 +1,6 @@
 """Serving lookup: the ``mdmsched table`` JSON as the counts of an SGLang ``DllmAlgorithm`` / dInfer decoder.
 
-Reference implementation in plain Python: this module imports only the standard library (:mod:`json`, :mod:`pathlib`; no mdmsched,
+Reference implementation in plain Python: this module imports only the standard library (``json``, ``pathlib``; no mdmsched,
 numpy or torch), so a server can copy it, or import it, and do no mdmsched work at request time. Build the table offline::
 
     mdmsched table curve.npy --lengths 256,512 --steps 16,32,64 --block-lengths 32 --out table.json
