@@ -169,6 +169,8 @@ def test_call_kwargs_and_constructor_errors() -> None:
         PlannedBlockScheduler([4, 4])
     with pytest.raises(ValueError, match="only the first may be shorter"):
         PlannedBlockScheduler(BlockSchedule((Schedule([8]), Schedule([4]))))
+    with pytest.raises(ValueError, match="block_length must be its n = 8"):
+        PlannedBlockScheduler(Schedule([4, 4]), block_length=16)
     with pytest.raises(ValueError, match="must lie in"):
         PlannedBlockScheduler(plan, threshold=1.5)
     with pytest.raises(TypeError, match="prompt_length"):

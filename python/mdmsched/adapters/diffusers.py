@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from diffusers import BlockRefinementScheduler
 
+from .._schedule import Schedule
 from .._validation import as_count, as_real
 from ._plan import block_layout, plan_blocks
 
@@ -63,6 +64,8 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         if any(length != width for length in lengths[1:]) or lengths[0] > width:
             raise ValueError(f"the pipeline's blocks all have block_length={width} positions (only the first may be "
                              f"shorter: it shares positions with the prompt); the plan's blocks have {lengths}")
+        if isinstance(plan, Schedule) and width != lengths[0]:
+            raise ValueError(f"a Schedule runs in every block: block_length must be its n = {lengths[0]}, got {width}")
         floor = None if threshold is None else as_real(threshold, "threshold")
         if floor is not None and not 0.0 <= floor <= 1.0:
             raise ValueError(f"threshold (floor mode) must lie in [0, 1], got {threshold!r}")
@@ -71,7 +74,7 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         self.plan = plan
         self.floor_threshold = floor
         self._blocks = blocks
-        self._repeat = not hasattr(plan, "blocks")  # a Schedule: every block runs it
+        self._repeat = isinstance(plan, Schedule)  # every block runs it
         self.trace: list[list[list[int]]] = []
         self._left: torch.Tensor | None = None
 
