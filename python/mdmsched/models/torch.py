@@ -58,6 +58,42 @@ def _vocab_range(vocab: int | slice | None) -> tuple[int, int | None]:
     return 0, q
 
 
+def _usable_device(device: Any) -> torch.device:
+    """``device`` as a torch device that can hold real numbers, checked now rather than at the first call.
+
+    ``"meta"`` is refused (its tensors have no values: scores would be made up); a device torch knows but this
+    machine lacks (``"cuda"`` on a CPU-only build raises ``AssertionError`` inside torch) is a ``ValueError``."""
+    if isinstance(device, bool) or not isinstance(device, (str, torch.device, int)):
+        raise TypeError(f"device must be a string or torch.device, got {type(device).__name__} {device!r}")
+    try:
+        out = torch.device(device)
+        torch.empty(0, device=out)
+    except (RuntimeError, AssertionError) as err:
+        raise ValueError(f"device {device!r} is not usable here: {err}") from None
+    if out.type == "meta":
+        raise ValueError("device 'meta' holds no values (a model on it gives made-up scores): load the weights onto "
+                         "a real device first (e.g. module.to_empty(device='cpu') and load a state dict)")
+    return out
+
+
+class _EvalMode:
+    """Context: the module in evaluation mode (dropout off) for one forward pass, every submodule's own
+    ``training`` flag restored afterwards. HF models built from a config start in training mode, where two identical
+    calls give different scores."""
+
+    def __init__(self, module: Any) -> None:
+        self.modules = list(module.modules()) if isinstance(module, torch.nn.Module) else []
+        self.flags = [m.training for m in self.modules]
+
+    def __enter__(self) -> None:
+        for m in self.modules:
+            m.training = False
+
+    def __exit__(self, *exc: object) -> None:
+        for m, flag in zip(self.modules, self.flags):
+            m.training = flag
+
+
 def _as_batch(tokens: ArrayLike, mask: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Tokens (``B x n`` integers) and mask (``B x n`` bool, True = masked) of one shape."""
     t, m = np.asarray(tokens), np.asarray(mask)
@@ -100,8 +136,11 @@ class TorchModel:
         Optional ``forward(x) -> logits | object with .logits`` replacing ``module(x)`` (e.g. to pass an attention
         mask or select a head).
 
-    The module is called as it is: put it in evaluation mode (``module.eval()``) first, or dropout will make every
-    score random. Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)``
+    Each forward pass runs in evaluation mode (``module.eval()``: no dropout, so identical calls give identical
+    scores); every submodule's ``training`` flag is restored afterwards, so a training loop around the model is
+    unaffected. ``device="meta"`` and a device this machine lacks (``"cuda"`` on CPU-only torch) are ``ValueError``.
+    Models whose forward takes keywords (``input_ids=``, ``attention_mask=``, as HuggingFace models do) go through
+    ``forward=``, e.g. :func:`mdmsched.adapters.hf_forward`. Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)``
     host memory.
     """
 
@@ -125,11 +164,7 @@ class TorchModel:
         self._forward = forward
         if device is None:
             device = self._module_device(module)
-        try:
-            self.device = torch.device(device)
-            torch.empty(0, device=self.device)  # an unknown or absent device fails here, not at the first call
-        except RuntimeError as err:
-            raise ValueError(f"device {device!r} is not usable here: {err}") from None
+        self.device = _usable_device(device)
 
     @staticmethod
     def _module_device(module: Any) -> torch.device:
@@ -168,7 +203,8 @@ class TorchModel:
                 score_all: bool = False) -> tuple[torch.Tensor, int, int]:
         """One forward pass: the alphabet's logits (a view, ``(B, n, q)``), and the alphabet ``[start, stop)``."""
         x = torch.from_numpy(np.where(mask, self.mask_id, tokens)).to(self.device)
-        out = self._forward(x) if self._forward is not None else self.module(x)
+        with _EvalMode(self.module):
+            out = self._forward(x) if self._forward is not None else self.module(x)
         logits = out.logits if hasattr(out, "logits") else out
         if not isinstance(logits, torch.Tensor):
             raise TypeError(f"the model returned {type(out).__name__}; expected a logits tensor or an object with "
@@ -274,7 +310,7 @@ class TorchModel:
                 pieces.append(value.to(torch.float64))
             values = torch.cat(pieces).cpu().numpy()
         out[m] = values
-        return out
+        return check_scores(out, m)
 
     @staticmethod
     def _state_reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor, truth: torch.Tensor | None,

@@ -1,0 +1,32 @@
+"""A schedule as the per-block pass lists a sampler loop runs (shared by the torch adapters)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._schedule import BlockSchedule, Schedule
+from .._validation import as_count
+
+__all__ = ["block_layout", "plan_blocks"]
+
+
+def plan_blocks(plan: Any, name: str = "plan") -> list[list[int]]:
+    """``plan`` (a :class:`Schedule` or :class:`BlockSchedule`) as one list of passes per block (zeros kept: a pass
+    of 0 is a model call that reveals nothing). A ``Schedule`` is one block. O(total passes)."""
+    if isinstance(plan, BlockSchedule):
+        return [[int(p) for p in block.passes] for block in plan.blocks]
+    if isinstance(plan, Schedule):
+        return [[int(p) for p in plan.passes]]
+    raise TypeError(f"{name} must be a mdmsched Schedule or BlockSchedule, got {type(plan).__name__}")
+
+
+def block_layout(prompt_length: int, gen_length: int, block_length: int) -> list[int]:
+    """Masked positions of each block a block-aligned sampler (diffusers ``LLaDA2Pipeline``, SDAR) runs: blocks tile
+    the whole sequence from position 0, so the first generated block shares ``prompt_length % block_length``
+    positions with the prompt and the last one runs to the block boundary past ``prompt_length + gen_length`` (those
+    tail positions are masks the sampler fills too, then drops). O(blocks)."""
+    prompt = as_count(prompt_length, "prompt_length", minimum=0)
+    gen = as_count(gen_length, "gen_length")
+    block = as_count(block_length, "block_length")
+    first, last = prompt // block, -(-(prompt + gen) // block)
+    return [block - (prompt - b * block if b * block < prompt else 0) for b in range(first, last)]
