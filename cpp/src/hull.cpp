@@ -1,5 +1,5 @@
-// Layered DP with the monotone convex-hull trick: O(n) per layer because c(a, b) is linear in b with slope -Z_{a+1},
-// non-increasing in a (SPEC §4), and queries b arrive in increasing order.
+// Layered DP with the monotone convex-hull trick: O(n) per layer because c(a, b) is linear in b with slope -h_{a+1},
+// non-increasing in a (SPEC §4, §5.3), and queries b arrive in increasing order.
 #include <vector>
 
 #include "mdmsched/riemann.hpp"
@@ -22,9 +22,9 @@ static void hull_layer(MonotoneHull& hull, const std::vector<double>& prev, std:
     }
 }
 
-Solution solve_hull(const double* z, std::size_t n, std::size_t k) {
-    const auto p = prefix_sums(z, n);
-    MonotoneHull hull(z, p);
+Solution solve_hull(const double* h, const double* l, std::size_t n, std::size_t k) {
+    const auto p = prefix_sums(l, n);
+    MonotoneHull hull(h, l, p);
     std::vector<double> prev(n + 1, kInf), cur(n + 1, kInf);
     std::vector<std::int32_t> arg(k * (n + 1), -1);
     prev[0] = 0.0;
@@ -35,13 +35,13 @@ Solution solve_hull(const double* z, std::size_t n, std::size_t k) {
     }
     Solution sol;
     sol.breakpoints = backtrack(arg, n, k);
-    sol.error = breakpoint_error(z, n, sol.breakpoints);
+    sol.error = certified_breakpoint_error(h, l, n, sol.breakpoints);
     return sol;
 }
 
-std::vector<double> frontier_hull(const double* z, std::size_t n, std::size_t k_max) {
-    const auto p = prefix_sums(z, n);
-    MonotoneHull hull(z, p);
+std::vector<double> frontier_hull(const double* h, const double* l, std::size_t n, std::size_t k_max) {
+    const auto p = prefix_sums(l, n);
+    MonotoneHull hull(h, l, p);
     std::vector<double> prev(n + 1, kInf), cur(n + 1, kInf), out;
     out.reserve(k_max);
     prev[0] = 0.0;

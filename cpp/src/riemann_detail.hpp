@@ -29,10 +29,15 @@ inline std::vector<Real> prefix_sums_in(const double* z, std::size_t n) {
     return p;
 }
 
-// c(a, b) = P_b - P_a - (b - a) Z_{a+1}: error of one step revealing positions a+1..b.
+// Every solver runs on a band in Z-form (SPEC §5.3): step heights h (non-decreasing; the Monge property rests on it)
+// and the curve l >= h whose prefix sums p the costs use. One curve is the band h == l (the same array).
+//
+// c(a, b) = P_b - P_{a+1} - (b - a - 1) h_{a+1}: the worst-case error of one step revealing positions a+1..b. It is
+// evaluated as P_b - P_a - (b - a) h_{a+1} + (h_{a+1} - l_{a+1}) so that the one-curve cost is bit for bit today's
+// P_b - P_a - (b - a) Z_{a+1} (the last term is exactly 0 there).
 template <typename Real>
-inline double step_cost(const double* z, const std::vector<Real>& p, std::size_t a, std::size_t b) {
-    return static_cast<double>((p[b] - p[a]) - static_cast<Real>(b - a) * z[a]);
+inline double step_cost(const double* h, const double* l, const std::vector<Real>& p, std::size_t a, std::size_t b) {
+    return static_cast<double>((p[b] - p[a]) - static_cast<Real>(b - a) * h[a] + (static_cast<Real>(h[a]) - l[a]));
 }
 
 // Follows an argmin table (rows j = 1..k, row stride n+1) back from (k, n) to breakpoints N_0..N_k.
@@ -48,12 +53,14 @@ inline std::vector<std::int64_t> backtrack(const std::vector<std::int32_t>& arg,
 }
 
 // Hand-rolled lower envelope of lines y = D(a) + c(a, x) for queries x increasing and a added in increasing order
-// (slope -Z_{a+1} non-increasing), so each line is pushed and popped once: O(1) amortised per operation.
+// (slope -h_{a+1} non-increasing), so each line is pushed and popped once: O(1) amortised per operation.
 // Real is the precision of the prefix sums (long double everywhere except the small-n penalized solver).
 template <typename Real>
 class BasicMonotoneHull {
 public:
-    BasicMonotoneHull(const double* z, const std::vector<Real>& p) : z_(z), p_(p) { lines_.reserve(p.size()); }
+    BasicMonotoneHull(const double* h, const double* l, const std::vector<Real>& p) : h_(h), l_(l), p_(p) {
+        lines_.reserve(p.size());
+    }
 
     void reset() {
         lines_.clear();
@@ -62,7 +69,8 @@ public:
 
     // Adds the line of split point a whose prefix value is d = D(a).
     void add(std::size_t a, double d) {
-        const Line line{a, d, -z_[a], static_cast<double>(d - p_[a] + static_cast<Real>(a) * z_[a])};
+        const Line line{a, d, -h_[a],
+                        static_cast<double>(d - p_[a] + static_cast<Real>(a) * h_[a] + (static_cast<Real>(h_[a]) - l_[a]))};
         while (!lines_.empty() && lines_.back().slope == line.slope) {
             if (lines_.back().intercept <= line.intercept) return;  // equal slope: the lower line wins everywhere
             lines_.pop_back();
@@ -95,7 +103,7 @@ private:
         double intercept;
     };
 
-    double evaluate(const Line& line, std::size_t x) const { return line.d + step_cost(z_, p_, line.a, x); }
+    double evaluate(const Line& line, std::size_t x) const { return line.d + step_cost(h_, l_, p_, line.a, x); }
 
     // With slopes s1 > s2 > s3, line 2 never is strictly lowest when lines 1 and 3 meet no later than lines 1 and 2.
     static bool useless(const Line& l1, const Line& l2, const Line& l3) {
@@ -105,7 +113,8 @@ private:
         return lhs <= rhs;
     }
 
-    const double* z_;
+    const double* h_;
+    const double* l_;
     const std::vector<Real>& p_;
     std::vector<Line> lines_;
     std::size_t front_ = 0;
