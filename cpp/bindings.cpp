@@ -196,8 +196,7 @@ void bind_riemann(py::module_& m) {
             }
             return to_numpy(std::move(out));
         },
-        py::arg("heights"), py::arg("prefix"), py::arg("k_max"), py::arg("method") = "auto",
-        "min U for k = 1..k_max.");
+        py::arg("heights"), py::arg("prefix"), py::arg("k_max"), py::arg("method") = "auto", "min U for k = 1..k_max.");
 
     m.def(
         "certified_min_steps",
@@ -210,7 +209,8 @@ void bind_riemann(py::module_& m) {
             }
             return py::make_tuple(sol.error, to_numpy(std::move(sol.breakpoints)));
         },
-        py::arg("heights"), py::arg("prefix"), py::arg("eps"), "Fewest-step schedule with min U <= eps: (U, breakpoints).");
+        py::arg("heights"), py::arg("prefix"), py::arg("eps"),
+        "Fewest-step schedule with min U <= eps: (U, breakpoints).");
 
     m.def(
         "is_clean_curve",

@@ -34,7 +34,8 @@ void check_curve(const double* z, std::size_t n) {
 void check_band(const double* h, const double* l, std::size_t n) {
     check_curve(h, n);
     for (std::size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(l[i])) throw std::invalid_argument("the prefix curve's entry " + std::to_string(i) + " is not finite");
+        if (!std::isfinite(l[i]))
+            throw std::invalid_argument("the prefix curve's entry " + std::to_string(i) + " is not finite");
         if (l[i] < h[i])
             throw std::invalid_argument("the prefix curve must be >= the height curve (g_low <= g_high), but not at " +
                                         std::to_string(i));

@@ -69,8 +69,9 @@ public:
 
     // Adds the line of split point a whose prefix value is d = D(a).
     void add(std::size_t a, double d) {
-        const Line line{a, d, -h_[a],
-                        static_cast<double>(d - p_[a] + static_cast<Real>(a) * h_[a] + (static_cast<Real>(h_[a]) - l_[a]))};
+        const Line line{
+            a, d, -h_[a],
+            static_cast<double>(d - p_[a] + static_cast<Real>(a) * h_[a] + (static_cast<Real>(h_[a]) - l_[a]))};
         while (!lines_.empty() && lines_.back().slope == line.slope) {
             if (lines_.back().intercept <= line.intercept) return;  // equal slope: the lower line wins everywhere
             lines_.pop_back();
