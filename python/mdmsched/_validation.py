@@ -92,7 +92,8 @@ def as_level_curve(g: Any, name: str) -> NDArray[np.float64]:
     if arr.size == 0:
         raise ValueError(f"{name} must have at least one entry")
     tol = CURVE_RTOL * max(1.0, float(np.max(np.abs(arr))))
-    rises = np.flatnonzero(np.diff(arr) > tol)
+    with np.errstate(over="ignore"):  # a difference beyond DBL_MAX is a drop (-inf) or a rise (+inf): compared below
+        rises = np.flatnonzero(np.diff(arr) > tol)
     if rises.size:
         i = int(rises[0])
         raise ValueError(
@@ -111,7 +112,8 @@ def as_band_lower(g_low: Any, g_high: NDArray[np.float64], name: str = "g_low") 
     if arr.size != g_high.size:
         raise ValueError(f"{name} must have the same length as g_high ({g_high.size}), got {arr.size}")
     tol = CURVE_RTOL * max(1.0, float(np.max(np.abs(arr))), float(np.max(np.abs(g_high))))
-    above = np.flatnonzero(arr - g_high > tol)
+    with np.errstate(over="ignore"):  # an overflowing difference is +-inf and compares correctly
+        above = np.flatnonzero(arr - g_high > tol)
     if above.size:
         i = int(above[0])
         raise ValueError(f"{name} must be <= g_high, but {name}[{i}] = {float(arr[i])!r} > g_high[{i}] = {float(g_high[i])!r}")
