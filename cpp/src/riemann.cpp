@@ -106,17 +106,17 @@ std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method) {
 
 static Solution solve_naive(const double* h, const double* l, std::size_t n, std::size_t k) {
     const auto p = detail::prefix_sums(l, n);
-    std::vector<double> prev(n + 1, detail::kInf), cur(n + 1, detail::kInf);
+    std::vector<detail::Value> prev(n + 1, detail::kValueInf), cur(n + 1, detail::kValueInf);
     std::vector<std::int32_t> arg(k * (n + 1), -1);
     prev[0] = 0.0;
     for (std::size_t j = 1; j <= k; ++j) {
-        std::fill(cur.begin(), cur.end(), detail::kInf);
+        std::fill(cur.begin(), cur.end(), detail::kValueInf);
         // Layer j ends at b in [j, n - (k - j)] so that the remaining steps can each take at least one position.
         for (std::size_t b = j; b <= n - (k - j); ++b) {
-            double best = detail::kInf;
+            detail::Value best = detail::kValueInf;
             std::size_t best_a = j - 1;
             for (std::size_t a = j - 1; a < b; ++a) {
-                const double v = prev[a] + detail::step_cost(h, l, p, a, b);
+                const detail::Value v = prev[a] + detail::step_cost(h, l, p, a, b);
                 if (v < best) {
                     best = v;
                     best_a = a;
@@ -180,16 +180,26 @@ Solution certified_min_steps(const double* h, const double* l, std::size_t n, do
 
 static std::vector<double> frontier_naive(const double* h, const double* l, std::size_t n, std::size_t k_max) {
     const auto p = detail::prefix_sums(l, n);
-    std::vector<double> prev(n + 1, detail::kInf), cur(n + 1, detail::kInf), out;
+    detail::PathErrors paths(h, l, n);
+    std::vector<detail::Value> prev(n + 1, detail::kValueInf), cur(n + 1, detail::kValueInf);
+    std::vector<std::int32_t> arg(n + 1, 0);
+    std::vector<double> out;
     prev[0] = 0.0;
     for (std::size_t j = 1; j <= k_max; ++j) {
-        std::fill(cur.begin(), cur.end(), detail::kInf);
+        std::fill(cur.begin(), cur.end(), detail::kValueInf);
         for (std::size_t b = j; b <= n; ++b) {
-            double best = detail::kInf;
-            for (std::size_t a = j - 1; a < b; ++a) best = std::min(best, prev[a] + detail::step_cost(h, l, p, a, b));
+            detail::Value best = detail::kValueInf;
+            for (std::size_t a = j - 1; a < b; ++a) {
+                const detail::Value v = prev[a] + detail::step_cost(h, l, p, a, b);
+                if (v < best) {
+                    best = v;
+                    arg[b] = static_cast<std::int32_t>(a);
+                }
+            }
             cur[b] = best;
         }
-        out.push_back(cur[n]);
+        paths.advance(arg.data(), j, n);
+        out.push_back(paths.at(n));
         std::swap(prev, cur);
     }
     return out;
@@ -198,11 +208,8 @@ static std::vector<double> frontier_naive(const double* h, const double* l, std:
 static std::vector<double> frontier_band(const double* h, const double* l, std::size_t n, std::size_t k_max,
                                          Method method) {
     check_steps(n, k_max);
-    auto out = method == Method::Naive ? frontier_naive(h, l, n, k_max) : detail::frontier_hull(h, l, n, k_max);
-    // opt_k >= 0 exactly; the DP values are differences of long-double prefix sums whose rounding can leave them a
-    // few ulps of max|Z| * n below 0 where the exact value is 0. Clamp that noise.
-    for (double& e : out) e = std::max(e, 0.0);
-    return out;
+    // Each value is the error of the path the DP chose, summed in double-double (detail::PathErrors), not the DP value.
+    return method == Method::Naive ? frontier_naive(h, l, n, k_max) : detail::frontier_hull(h, l, n, k_max);
 }
 
 std::vector<double> error_frontier(const double* z, std::size_t n, std::size_t k_max, Method method) {
