@@ -151,9 +151,19 @@ inline Twofold operator+(Twofold x, Twofold y) {
 
 inline Twofold operator-(Twofold x) { return {-x.hi, -x.lo}; }
 
+// Dekker's product (no FMA: where the CPU lacks one, std::fma is a slow library call). Splitting multiplies by
+// 2^27 + 1, so |a|, |b| < 2^995 keep it finite; larger magnitudes take std::fma.
 inline Twofold two_product(double a, double b) {
     const double p = a * b;
-    return {p, std::fma(a, b, -p)};
+    constexpr double kSplitLimit = 0x1p995;
+    if (!(std::fabs(a) < kSplitLimit && std::fabs(b) < kSplitLimit)) return {p, std::fma(a, b, -p)};
+    const auto split = [](double x) {
+        const double t = 134217729.0 * x;  // 2^27 + 1
+        const double hi = t - (t - x);
+        return Twofold{hi, x - hi};
+    };
+    const Twofold x = split(a), y = split(b);
+    return {p, ((x.hi * y.hi - p) + x.hi * y.lo + x.lo * y.hi) + x.lo * y.lo};
 }
 
 // Path errors E_j(b) of one DP layer after another: state b of layer j extends the path of state arg[b] of layer

@@ -5,6 +5,7 @@ Curves ``Z`` are in nats (or whatever unit the caller's entropies use; errors co
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -92,16 +93,36 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     return Schedule._trusted(breakpoints[1:] - breakpoints[:-1], breakpoints, error, f"optimal (k={steps})")
 
 
+#: Above this n, a frontier asked for without ``k_max`` (the whole frontier: O(n^2) work, ~3 s at n = 16,384 and hours
+#: at 10^6) warns; pass ``k_max`` (the budgets you would consider) or ``k_max=n`` explicitly.
+FRONTIER_WARN_N = 4096
+
+
 def _frontier_k_max(n: int, k_max: Any) -> int:
-    """``k_max`` checked against ``n``; ``None`` means ``n`` (the whole frontier, O(n^2) work)."""
-    return n if k_max is None else as_steps(k_max, n, "k_max")
+    """``k_max`` checked against ``n``; ``None`` means ``n`` (the whole frontier), with a warning above
+    :data:`FRONTIER_WARN_N` since that is O(n^2) work."""
+    if k_max is not None:
+        return as_steps(k_max, n, "k_max")
+    if n > FRONTIER_WARN_N:
+        warnings.warn(
+            f"the whole frontier (k_max = n = {n}) is O(n^2) work, ~{3.3 * (n / 16384) ** 2:.2g} s; "
+            "pass k_max (the largest step budget of interest) or k_max=n to silence this",
+            UserWarning,
+            stacklevel=3,
+        )
+    return n
 
 
 def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "auto") -> NDArray[np.float64]:
     """``opt_k`` for ``k = 1..k_max`` (default ``n``), in nats: the error-vs-steps curve to pick a budget from.
 
     One layered sweep gives every ``opt_k``: O(k_max n) time with the hull (``"naive"``: O(k_max n^2)), O(n) memory.
-    Non-increasing and convex in ``k``; ``opt_1 = TC = sum(Z)`` and ``opt_n = 0``.
+    The default ``k_max = n`` is therefore O(n^2) (~3 s at n = 16,384): above ``n = FRONTIER_WARN_N`` it warns; pass
+    ``k_max``. Non-increasing and convex in ``k``; ``opt_1 = TC = sum(Z)`` and ``opt_n = 0`` exactly.
+
+    Each value is the error of the schedule the sweep chose for that ``k``, summed exactly up to ~n 2^-106 TC
+    (double-double step costs), not the rounded DP value: it agrees with ``optimal_schedule(Z, k).error`` to a few
+    ulps whenever both choose optimal schedules, including small ``opt_k`` on curves of wide dynamic range.
     """
     curve = as_curve(z)
     k_max = _frontier_k_max(curve.size, k_max)
@@ -279,11 +300,14 @@ def optimal_block_split(curves: Sequence[ArrayLike], total_steps: int, *, method
     frontier is convex in ``k``. Ties go to earlier blocks; a block never takes more steps than it has tokens.
     O(sum_b frontier_b + total_steps * blocks).
     """
-    frontiers = [error_frontier(c, method=method) for c in curves]
-    if not frontiers:
+    blocks = [as_curve(c, f"curves[{i}]") for i, c in enumerate(curves)]
+    if not blocks:
         raise ValueError("curves must hold at least one block's curve")
     total = as_int(total_steps, "total_steps")
-    n = sum(f.size for f in frontiers)
+    # A block never takes more than total - (blocks - 1) steps: no need for its frontier beyond that.
+    most = max(1, total - len(blocks) + 1)
+    frontiers = [error_frontier(c, min(c.size, most), method=method) for c in blocks]
+    n = sum(c.size for c in blocks)
     if not len(frontiers) <= total <= n:
         raise ValueError(f"total_steps must be between the number of blocks ({len(frontiers)}) and n = {n}, got {total}")
     counts = [1] * len(frontiers)
@@ -295,6 +319,7 @@ def optimal_block_split(curves: Sequence[ArrayLike], total_steps: int, *, method
 
 __all__ = [
     "CURVE_RTOL",
+    "FRONTIER_WARN_N",
     "METHODS",
     "Schedule",
     "certified_error",
