@@ -99,7 +99,8 @@ Method resolve_method(std::size_t n, std::size_t k, Method method) {
 
 std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method) {
     method = resolve_method(n, k, method);
-    const std::size_t rows = 3 * (n + 1) * sizeof(double);
+    // Per position: long-double prefix sums and two DP layers, and a hull line (index + three long doubles).
+    const std::size_t rows = (n + 1) * (3 * sizeof(detail::Value) + sizeof(std::size_t) + 3 * sizeof(detail::Value));
     if (method == Method::Lagrangian) return rows + 2 * (n + 1) * sizeof(std::int64_t);
     return rows + k * (n + 1) * sizeof(std::int32_t);
 }
