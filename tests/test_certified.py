@@ -226,3 +226,16 @@ def test_huge_and_tiny_bands_are_rescaled_exactly():
             assert scaled == [b * scale for b in base], scale
         front = mdmsched.certified_frontier(high * scale, low * scale)
         assert np.all(np.isfinite(front)) and front[-1] == 0.0
+
+
+def test_min_steps_edges_and_the_whole_frontier_warning():
+    rng = np.random.default_rng(9)
+    high, low = random_band(rng, 12, "monotone")
+    one = mdmsched.certified_error(high, low, [12])
+    assert mdmsched.certified_min_steps(high, low, one).k == 1
+    zero = mdmsched.certified_min_steps(high, low, 0.0)
+    fewest = next(k for k in range(1, 13) if reference.certified_schedule(high, low, k)[0] == 0.0)
+    assert zero.error == 0.0 and zero.k == fewest
+    big = np.linspace(1.0, 0.0, mdmsched.solve.FRONTIER_WARN_N + 1)
+    with pytest.warns(UserWarning, match="O\\(n\\^2\\)"):
+        mdmsched.certified_frontier(big, big - 0.01, method="hull")
