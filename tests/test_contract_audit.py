@@ -43,6 +43,15 @@ class Case(NamedTuple):
 
 T, V = TypeError, ValueError
 CASES = [
+    # ---- certified solvers (issue 20, SPEC §5.3) ----
+    Case("certified_error", lambda: mdmsched.certified_error("g", [0.0], [1]), T, "g_high"),
+    Case("certified_error", lambda: mdmsched.certified_error([1.0, 2.0], [0.5, 0.5], [2]), V, "g_high"),
+    Case("certified_schedule", lambda: mdmsched.certified_schedule([1.0, 0.5], [2.0, 0.0], 1), V, "g_low"),
+    Case("certified_schedule", lambda: mdmsched.certified_schedule([1.0, 0.5], [1.0, 0.5], 1.5), T, "k"),
+    Case("certified_frontier", lambda: mdmsched.certified_frontier([1.0, 0.5], [1.0, 0.5], k_max=0), V, "k_max"),
+    Case("certified_frontier", lambda: mdmsched.certified_frontier([1.0, 0.5], [1.0, 0.5], k_max="2"), T, "k_max"),
+    Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], -1.0), V, "eps"),
+    Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], "1"), T, "eps"),
     # ---- mdmsched.samplers (issue 17) ----
     Case("RandomOrder", lambda: mdmsched.RandomOrder("12"), T, "schedule"),
     Case("RandomOrder", lambda: mdmsched.RandomOrder([1, 0]), V, "schedule"),

@@ -60,7 +60,17 @@ from .samplers import (
     evaluate_sampler,
     sample_with_rule,
 )
-from .solve import error_frontier, min_steps, optimal_block_split, optimal_schedule, schedule_error
+from .solve import (
+    certified_error,
+    certified_frontier,
+    certified_min_steps,
+    certified_schedule,
+    error_frontier,
+    min_steps,
+    optimal_block_split,
+    optimal_schedule,
+    schedule_error,
+)
 
 try:
     __version__ = _dist_version("mdmsched")  # the one version source is pyproject.toml ([project] version)
@@ -94,6 +104,10 @@ __all__ = [
     "TopK",
     "__version__",
     "average_entropies",
+    "certified_error",
+    "certified_frontier",
+    "certified_min_steps",
+    "certified_schedule",
     "compare",
     "compare_samplers",
     "curves",
