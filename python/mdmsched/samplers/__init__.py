@@ -6,6 +6,12 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   :class:`EntropyBounded`, :class:`FloorThreshold` over the base :class:`Rule`.
 * :mod:`~mdmsched.samplers.evaluate` -- :func:`evaluate_sampler`, :func:`compare_samplers` (plan -> run -> merge),
   :func:`sample_with_rule`.
+* :mod:`~mdmsched.samplers.families` -- :class:`Family` (a rule family over one hyperparameter), the default sweeps.
+* :mod:`~mdmsched.samplers.map` -- :func:`sampler_map` -> :class:`SamplerMap`: every family on one KL-vs-NFE map with
+  the optimal random-order frontier.
+* :mod:`~mdmsched.samplers.calibrate` -- :func:`calibrate`: the hyperparameter whose mean NFE is closest to a budget.
+* :mod:`~mdmsched.samplers.counts` -- :func:`optimise_counts`: per-step counts for confidence order, proposed on some
+  rows and verified on held-out rows against LLaDA's equal split.
 """
 
 from __future__ import annotations
@@ -23,10 +29,26 @@ from .evaluate import (
     run_sampler_shard,
     sample_with_rule,
 )
+from .calibrate import Calibration, calibrate
+from .counts import CountProposal, confidence_cost_tables, optimal_counts, optimise_counts
+from .families import FAMILY_NAMES, Family, default_family
+from .map import MapRow, SamplerMap, sampler_map
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
 
 __all__ = [
+    "FAMILY_NAMES",
     "SCORES",
+    "Calibration",
+    "CountProposal",
+    "Family",
+    "MapRow",
+    "SamplerMap",
+    "calibrate",
+    "confidence_cost_tables",
+    "default_family",
+    "optimal_counts",
+    "optimise_counts",
+    "sampler_map",
     "EntropyBounded",
     "Factor",
     "FloorThreshold",
