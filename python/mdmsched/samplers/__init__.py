@@ -16,6 +16,8 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
 
 from __future__ import annotations
 
+from .calibrate import Calibration, calibrate
+from .counts import CountProposal, confidence_cost_tables, optimal_counts, optimise_counts
 from .evaluate import (
     Interval,
     SamplerComparison,
@@ -29,8 +31,6 @@ from .evaluate import (
     run_sampler_shard,
     sample_with_rule,
 )
-from .calibrate import Calibration, calibrate
-from .counts import CountProposal, confidence_cost_tables, optimal_counts, optimise_counts
 from .families import FAMILY_NAMES, Family, default_family
 from .map import MapRow, SamplerMap, sampler_map
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
@@ -40,32 +40,32 @@ __all__ = [
     "SCORES",
     "Calibration",
     "CountProposal",
-    "Family",
-    "MapRow",
-    "SamplerMap",
-    "calibrate",
-    "confidence_cost_tables",
-    "default_family",
-    "optimal_counts",
-    "optimise_counts",
-    "sampler_map",
     "EntropyBounded",
     "Factor",
+    "Family",
     "FloorThreshold",
     "Interval",
+    "MapRow",
     "RandomOrder",
     "Rule",
     "SamplerComparison",
     "SamplerEstimate",
+    "SamplerMap",
     "SamplerPlan",
     "SamplerShard",
     "Score",
     "Threshold",
     "TopK",
+    "calibrate",
     "compare_samplers",
+    "confidence_cost_tables",
+    "default_family",
     "evaluate_sampler",
     "merge_sampler_shards",
+    "optimal_counts",
+    "optimise_counts",
     "plan_sampler",
     "run_sampler_shard",
     "sample_with_rule",
+    "sampler_map",
 ]

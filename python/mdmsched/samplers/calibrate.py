@@ -103,7 +103,7 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
         raise ValueError(f"low must be below high for {chosen.parameter!r}, got [{a:g}, {b:g}]")
     fa, fb = visit(a), visit(b)
     for _ in range(rounds):
-        if (fa - target) * (fb - target) > 0 or fa == target or fb == target:
+        if (fa - target) * (fb - target) > 0 or target in (fa, fb):
             break  # the budget is outside the bracket (or hit): the closer end is the answer
         mid = math.floor((a + b) / 2) if integer else (a + b) / 2
         if integer and (mid <= a or mid >= b):

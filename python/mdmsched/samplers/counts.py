@@ -41,7 +41,7 @@ def _as_score(score: Any) -> Score:
         raise TypeError(f"score must be one of {SCORES}, got {type(score).__name__} {score!r}")
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-    return score  # type: ignore[return-value]
+    return score
 
 
 def confidence_cost_tables(model: StateModel | Any, data: ArrayLike, *, region: ArrayLike | None = None,
@@ -66,9 +66,9 @@ def confidence_cost_tables(model: StateModel | Any, data: ArrayLike, *, region: 
         for b, length in enumerate(lengths):
             _add_block_costs(scorer, tokens, free, start, length, kind, tables[b])
             start += length
-    for table in tables:
-        table /= plan.rows
-        table[np.tril_indices(table.shape[0])] = np.inf
+    for cost in tables:
+        np.divide(cost, plan.rows, out=cost)
+        cost[np.tril_indices(cost.shape[0])] = np.inf
     return tables
 
 
@@ -112,7 +112,7 @@ def optimal_counts(table: ArrayLike, steps: int) -> NDArray[np.int64]:
     ends = [size]
     for j in range(k, 0, -1):
         ends.append(int(arg[j, ends[-1]]))
-    return np.diff(np.asarray(ends[::-1], dtype=np.int64))
+    return np.asarray(np.diff(np.asarray(ends[::-1], dtype=np.int64)), dtype=np.int64)
 
 
 def path_cost(table: NDArray[np.float64], sizes: Sequence[int] | NDArray[np.int64]) -> float:
@@ -177,7 +177,7 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     if split_seed < 0:
         raise ValueError(f"seed must be >= 0, got {split_seed}")
     count = rows.shape[0]
-    cut = int(round(fraction * count))
+    cut = round(fraction * count)
     if cut < 1 or count - cut < 2:
         raise ValueError(f"proposal_fraction {fraction:g} of {count} rows leaves {cut} proposal and {count - cut} "
                          f"held-out rows; need >= 1 and >= 2")

@@ -66,9 +66,9 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
         "top_k": ("k", count_budgets(longest), lambda v, b: TopK(equal_counts(int(v), b))),
         "floor_threshold": ("k", count_budgets(longest),
                             lambda v, b: FloorThreshold(equal_counts(int(v), b), tau=FLOOR_TAU)),
-        "threshold": ("tau", (0.5, 0.7, 0.8, 0.9, 0.95, 0.99), lambda v, b: Threshold(v)),
-        "factor": ("f", (0.25, 0.5, 1.0, 2.0, 4.0), lambda v, b: Factor(v)),
-        "entropy_bounded": ("gamma", (0.01, 0.1, 0.3, 1.0, 3.0), lambda v, b: EntropyBounded(v)),
+        "threshold": ("tau", (0.5, 0.7, 0.8, 0.9, 0.95, 0.99), lambda v, _: Threshold(v)),
+        "factor": ("f", (0.25, 0.5, 1.0, 2.0, 4.0), lambda v, _: Factor(v)),
+        "entropy_bounded": ("gamma", (0.01, 0.1, 0.3, 1.0, 3.0), lambda v, _: EntropyBounded(v)),
     }
     if name not in sweeps:
         raise ValueError(f"family must be a Family or one of {FAMILY_NAMES}, got {name!r}")
