@@ -6,8 +6,9 @@ import sys
 from typing import Callable
 
 
-def progress_callback(progress: bool | Callable[[float], object]) -> Callable[[float], object] | None:
-    """The callable the C++ walk reports ``fraction`` in [0, 1] to: the caller's, a stderr bar, or none."""
+def progress_callback(progress: bool | Callable[[float], object],
+                      label: str = "enumerating marginals") -> Callable[[float], object] | None:
+    """The callable a long job reports ``fraction`` in [0, 1] to: the caller's, a stderr bar saying ``label``, or none."""
     if callable(progress):
         return progress
     if not progress:
@@ -15,7 +16,7 @@ def progress_callback(progress: bool | Callable[[float], object]) -> Callable[[f
 
     def bar(fraction: float) -> None:
         filled = int(40 * fraction)
-        sys.stderr.write(f"\rmdmsched: enumerating marginals [{'#' * filled}{'.' * (40 - filled)}] {fraction:6.1%}")
+        sys.stderr.write(f"\rmdmsched: {label} [{'#' * filled}{'.' * (40 - filled)}] {fraction:6.1%}")
         sys.stderr.flush()
 
     return bar

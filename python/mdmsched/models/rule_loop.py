@@ -46,8 +46,9 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     positions are ``free`` (B x n or 1 x n column indices, in order), cut into blocks of ``block_length``.
 
     ``rng`` drives the model's draws (sampling) and the rule; with ``row_rngs`` (one generator per row) a randomised
-    rule (``rule.randomised``, assumed True when absent) is called row by row with the row's own generator, so a row's
-    result does not depend on the rows beside it. At most ``n`` iterations, each one ``score_states`` call plus
+    rule (``rule.randomised``, assumed True when absent) draws each row's randomness from the row's own generator
+    (through ``rule.select_rows`` when it has one, else one ``select`` call per row), so a row's result does not
+    depend on the rows beside it. At most ``n`` iterations, each one ``score_states`` call plus
     O(B n log n) here.
     """
     batch, length = tokens.shape
@@ -79,7 +80,12 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
         chosen = np.zeros_like(candidates)
         for block in np.unique(current[live]).tolist():
             group = np.flatnonzero(current[live] == block)
-            if per_row:
+            by_rows = getattr(rule, "select_rows", None) if per_row else None
+            if per_row and callable(by_rows):
+                assert row_rngs is not None
+                chosen[group] = _checked(by_rows(scores.rows(group), candidates[group], step[live[group]], block,
+                                                 [row_rngs[int(i)] for i in live[group]]), candidates[group], rule)
+            elif per_row:
                 assert row_rngs is not None
                 for g in group.tolist():
                     one = np.array([g])
@@ -89,7 +95,8 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
                 chosen[group] = _checked(rule.select(scores.rows(group), candidates[group], step[live[group]], block,
                                                      rng), candidates[group], rule)
         if teacher:
-            assert nll is not None and scores.nll is not None
+            assert nll is not None
+            assert scores.nll is not None
             nll[live] += np.where(chosen, scores.nll, 0.0).sum(axis=1)
         else:
             assert scores.draws is not None

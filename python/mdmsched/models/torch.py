@@ -31,9 +31,10 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_int
-from .interface import SamplingModel, Target, as_target, check_scores
+from .interface import SamplingModel, SelectionRule, StateScores, Target, as_target, check_scores
+from .rule_loop import RuleRun, run_rule
 
-__all__ = ["TorchModel", "generate"]
+__all__ = ["TorchModel", "generate", "generate_with_rule"]
 
 #: Default chunk: this many logits (float32: 64 MiB) reduced at once.
 _CHUNK_ELEMENTS = 2**24
@@ -275,6 +276,92 @@ class TorchModel:
         out[m] = values
         return out
 
+    @staticmethod
+    def _state_reduce(lg: torch.Tensor, r: torch.Tensor, c: torch.Tensor, truth: torch.Tensor | None,
+                      uniforms: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor,
+                                                              torch.Tensor | None, torch.Tensor | None]:
+        """One chunk's state scores from its logits ``lg`` (``(chunk, q)``, our own copy, overwritten in place).
+
+        With ``M`` the row maximum, ``l_2`` the second largest logit, ``e_x = exp(l_x - M)`` and ``S = sum_x e_x - 1``
+        (the argmax's own term taken out, so near-certain rows keep full precision): ``max_prob = 1 / (1 + S)``,
+        ``margin = -expm1(l_2 - M) / (1 + S)``, ``H = sum_x e_x (M - l_x) / (1 + S) + log1p(S)``, ``-log q_x =
+        (M - l_x) + log1p(S)``, and a draw by inverse CDF of ``e`` (cumulated in float64) at ``u * sum e``. Returns
+        ``(max_prob, margin, entropy, nll or None, draws or None)``; two more chunk-sized buffers (three with draws).
+        """
+        top, arg = lg.max(dim=-1)
+        bad = ~torch.isfinite(top)
+        if bool(bad.any()):
+            i = int(torch.nonzero(bad)[0, 0])
+            raise ValueError(f"the model returned non-finite logits (NaN, +inf, or all -inf) at position "
+                             f"[{int(r[i])}, {int(c[i])}]")
+        second = lg.topk(2, dim=-1).values[:, 1] if lg.shape[1] >= 2 else torch.full_like(top, -math.inf)
+        shifted = lg.sub_(top.unsqueeze(1))  # l_x - M = -d_x <= 0, in place
+        nll = None if truth is None else shifted.gather(1, truth.unsqueeze(1)).squeeze(1).neg()
+        e = shifted.exp()
+        draws = None
+        if uniforms is not None:
+            cdf = e.cumsum(dim=-1, dtype=torch.float64)
+            u = uniforms.unsqueeze(1) * cdf[:, -1:]
+            draws = torch.searchsorted(cdf, u, right=True).squeeze(1).clamp_(max=cdf.shape[1] - 1)
+            del cdf
+        e.scatter_(1, arg.unsqueeze(1), 0.0)
+        log_s = torch.log1p(e.sum(dim=-1))
+        total = torch.expm1(log_s).add_(1.0)
+        max_prob = total.reciprocal()
+        margin = torch.expm1(second - top).neg_().div_(total)
+        weighted = e.mul_(shifted).nan_to_num_(nan=0.0).sum(dim=-1).neg_()  # 0 * -inf (the mask column) -> 0
+        entropy = weighted.div_(total).add_(log_s)
+        if nll is not None:
+            nll = nll.add_(log_s)
+        return max_prob, margin, entropy, nll, draws
+
+    def score_states(self, tokens: ArrayLike, mask: ArrayLike, *, nll: bool = True,
+                     rng: np.random.Generator | None = None) -> StateScores:
+        """One forward pass: max probability, margin, entropy (nats) at every masked position, the teacher-forced
+        ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per masked position when ``rng`` is given
+        (SPEC §5.2). Reduced on the model's device in chunks (:meth:`_state_reduce`); only ``(B, n)`` numbers reach
+        the host. A true token of probability 0 raises ``ValueError``. One forward pass plus ``O(B n q)``."""
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
+        t, m = self._inputs(tokens, mask, score_all=nll)
+        out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None)
+        if not m.any():
+            return out
+        seed = None if rng is None else int(rng.integers(0, 2**63 - 1))
+        with torch.no_grad():
+            logits, start, stop = self._logits(t, m, score_all=nll)
+            truth = torch.from_numpy(t).to(self.device) - start if nll else None
+            uniforms = None
+            if seed is not None:
+                gen = torch.Generator(device=self.device)
+                gen.manual_seed(seed)
+                uniforms = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
+            pieces: list[list[torch.Tensor]] = [[], [], [], [], []]
+            done = 0
+            for r, c in self._chunks(m, stop - start):
+                lg = self._chunk_logits(logits, r, c, start, stop)
+                size = r.shape[0]
+                parts = self._state_reduce(lg, r, c, None if truth is None else truth[r, c],
+                                           None if uniforms is None else uniforms[done:done + size])
+                done += size
+                if parts[3] is not None:
+                    bad = ~torch.isfinite(parts[3])
+                    if bool(bad.any()):
+                        i = int(torch.nonzero(bad)[0, 0])
+                        assert truth is not None
+                        raise ValueError(f"the model gives probability 0 to the true token "
+                                         f"tokens[{int(r[i])}, {int(c[i])}] = {int(truth[r[i], c[i]]) + start}")
+                for k, part in enumerate(parts):
+                    if part is not None:
+                        pieces[k].append(part if k == 4 else part.to(torch.float64))
+            host = [torch.cat(p).cpu().numpy() if p else None for p in pieces]
+        out.max_prob[m], out.margin[m], out.entropy[m] = host[0], host[1], host[2]
+        if out.nll is not None and host[3] is not None:
+            out.nll[m] = host[3]
+        if out.draws is not None and host[4] is not None:
+            out.draws[m] = host[4] + start
+        return out
+
     def sample(self, tokens: ArrayLike, mask: ArrayLike, rng: np.random.Generator) -> NDArray[np.int64]:
         """``(B, n)``: each masked position drawn independently from ``q(. | revealed)``; others copied from ``tokens``.
 
@@ -359,18 +446,25 @@ def _transfer_table(table: ArrayLike, lengths: list[int], batch: int) -> NDArray
 
 @overload
 def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
-             block_length: int, *, rng: np.random.Generator, teacher: None = None) -> NDArray[np.int64]: ...
+             block_length: int, *, rng: np.random.Generator, teacher: None = None,
+             rule: None = None) -> NDArray[np.int64]: ...
 
 
 @overload
 def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
              block_length: int, *, rng: np.random.Generator,
-             teacher: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
+             teacher: ArrayLike, rule: None = None) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
 
 
-def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
-             block_length: int, *, rng: np.random.Generator,
-             teacher: ArrayLike | None = None) -> NDArray[np.int64] | tuple[NDArray[np.int64], NDArray[np.float64]]:
+@overload
+def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: None,
+             block_length: int | None, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
+             rule: SelectionRule) -> RuleRun: ...
+
+
+def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike | None,
+             block_length: int | None, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
+             rule: SelectionRule | None = None) -> Any:
     """LLaDA-style semi-autoregressive generation with random remasking, driven by a ``num_transfer_tokens`` table.
 
     ``rows`` (``B x n`` token ids) supply the prompt: every position outside ``region`` stays revealed throughout.
@@ -392,7 +486,20 @@ def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num
     returns ``(x, nll)`` with ``nll`` the per-row sum (nats). For ``x ~ mu``, ``log mu(x_region | x_prompt) + nll`` is
     an unbiased sample of the sampler's expected KL against ``mu`` (SPEC §5.1). Without a teacher it returns the
     generated rows. Cost: one ``model`` call per non-zero step, ``O(B n)`` host work per step.
+
+    With ``rule=`` (a :class:`mdmsched.samplers.Rule`: top-k by confidence, thresholds, entropy bounds, ...) the rule
+    chooses the positions and their number at each step instead of the table (pass ``num_transfer_tokens=None``; a
+    schedule-driven rule carries its own counts): see :func:`generate_with_rule`, which this calls. It returns a
+    :class:`~mdmsched.models.RuleRun` with the rows, ``nfe`` and per-step ``counts`` (and ``nll`` with ``teacher``).
     """
+    if rule is not None:
+        if num_transfer_tokens is not None:
+            raise ValueError("num_transfer_tokens must be None with rule= (the rule decides how many to reveal)")
+        return generate_with_rule(model, rows, region, block_length, rule, rng=rng, teacher=teacher)
+    if num_transfer_tokens is None:
+        raise ValueError("num_transfer_tokens is needed without rule= (the counts of each block's steps)")
+    if block_length is None:
+        raise ValueError("block_length is needed without rule=")
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     needed = "sample" if teacher is None else "score"
@@ -455,3 +562,44 @@ def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num
             mask &= ~chosen
             done += count
     return tokens if teacher is None else (tokens, nll)
+
+
+def generate_with_rule(model: TorchModel | Any, rows: ArrayLike, region: ArrayLike | int, block_length: int | None,
+                       rule: Any, *, rng: np.random.Generator, teacher: ArrayLike | None = None) -> RuleRun:
+    """Semi-autoregressive generation where ``rule`` (any :class:`mdmsched.samplers.Rule`, or an object with its
+    ``select``) chooses the positions at each step -- the sampler :func:`mdmsched.samplers.evaluate_sampler` scores.
+
+    ``rows``/``region``/``block_length`` as :func:`generate` (``block_length`` None: one block). Each row moves through
+    its blocks on its own; one ``model.score_states`` forward pass per step serves every row still generating, and the
+    chosen positions are drawn independently from ``q(. | revealed)`` (or, with ``teacher=x``, revealed from the true
+    rows while ``-log q`` is summed). Returns a :class:`~mdmsched.models.RuleRun`: ``tokens``, ``nll`` (teacher only),
+    ``nfe`` and per-step ``counts`` per row. At most ``n`` forward passes, ``O(B n log n)`` host work per pass.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if not callable(getattr(model, "score_states", None)):
+        raise TypeError(f"model must have a score_states() method (e.g. a TorchModel), got {type(model).__name__}")
+    if not callable(getattr(rule, "select", None)):
+        raise TypeError(f"rule must have a select() method (a mdmsched.samplers Rule), got {type(rule).__name__}")
+    tokens = np.asarray(rows)
+    if tokens.dtype.kind not in "iu":
+        raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
+    if tokens.ndim != 2 or 0 in tokens.shape:
+        raise ValueError(f"rows must be 2-D (B x n) with B, n >= 1, got shape {tokens.shape}")
+    tokens = np.array(tokens, dtype=np.int64)
+    batch, n = tokens.shape
+    gen_mask = _region_mask(region, (batch, n))
+    length = None if block_length is None else as_int(block_length, "block_length")
+    if length is not None and length < 1:
+        raise ValueError(f"block_length must be >= 1, got {length}")
+    if teacher is not None:
+        truth = np.asarray(teacher)
+        if truth.dtype.kind not in "iu":
+            raise TypeError(f"teacher must be an integer array, got dtype {truth.dtype}")
+        if truth.shape != tokens.shape:
+            raise ValueError(f"teacher must have the shape of rows {tokens.shape}, got {truth.shape}")
+        if (truth[~gen_mask] != tokens[~gen_mask]).any():
+            raise ValueError("teacher must equal rows outside the region (the prompt)")
+        tokens = np.array(truth, dtype=np.int64)
+    free = np.nonzero(gen_mask)[1].reshape(batch, -1)
+    return run_rule(model, tokens, free, length, rule, teacher=teacher is not None, rng=rng)

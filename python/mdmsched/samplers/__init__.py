@@ -19,13 +19,17 @@ from __future__ import annotations
 from .calibrate import Calibration, calibrate
 from .counts import CountProposal, confidence_cost_tables, optimal_counts, optimise_counts
 from .evaluate import (
+    METHODS,
+    RESAMPLES,
     Interval,
+    Method,
     SamplerComparison,
     SamplerEstimate,
     SamplerPlan,
     SamplerShard,
     compare_samplers,
     evaluate_sampler,
+    mean_interval,
     merge_sampler_shards,
     plan_sampler,
     run_sampler_shard,
@@ -37,6 +41,8 @@ from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, 
 
 __all__ = [
     "FAMILY_NAMES",
+    "METHODS",
+    "RESAMPLES",
     "SCORES",
     "Calibration",
     "CountProposal",
@@ -46,6 +52,7 @@ __all__ = [
     "FloorThreshold",
     "Interval",
     "MapRow",
+    "Method",
     "RandomOrder",
     "Rule",
     "SamplerComparison",
@@ -61,6 +68,7 @@ __all__ = [
     "confidence_cost_tables",
     "default_family",
     "evaluate_sampler",
+    "mean_interval",
     "merge_sampler_shards",
     "optimal_counts",
     "optimise_counts",

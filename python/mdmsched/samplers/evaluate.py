@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -30,28 +30,70 @@ from ..models.interface import StateModel, as_state_model
 from ..models.rule_loop import RuleRun, run_rule
 from .rules import Rule
 
+Method = Literal["bootstrap-t", "normal"]
+#: Interval constructions for a mean over rows: the studentised row bootstrap (default) or the normal approximation.
+METHODS: tuple[Method, ...] = ("bootstrap-t", "normal")
+#: Row resamples of the bootstrap-t interval.
+RESAMPLES = 999
+
 
 @dataclass(frozen=True)
 class Interval:
-    """An estimate (nats) with its standard error and a two-sided normal interval at ``confidence``."""
+    """An estimate (nats) with its standard error and a two-sided interval at ``confidence`` built by ``method``."""
 
     value: float
     stderr: float
     lower: float
     upper: float
     confidence: float
+    method: str = "normal"
 
     def __repr__(self) -> str:
-        return (f"Interval({self.value:.6g} +- {self.stderr:.3g} nats, {self.confidence:.0%} "
+        return (f"Interval({self.value:.6g} +- {self.stderr:.3g} nats, {self.confidence:.0%} {self.method} "
                 f"[{self.lower:.6g}, {self.upper:.6g}])")
 
 
-def _interval(values: NDArray[np.float64], offset: float, confidence: float) -> Interval:
-    level = as_confidence(confidence)
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    mean = float(values.mean()) - offset
-    se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else math.inf
-    return Interval(mean, se, mean - z * se, mean + z * se, level)
+def _as_method(method: object) -> Method:
+    if not isinstance(method, str):
+        raise TypeError(f"interval must be one of {METHODS}, got {type(method).__name__} {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"interval must be one of {METHODS}, got {method!r}")
+    return method
+
+
+def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float = 0.95,
+                  method: Method = "bootstrap-t", seed: int = 0) -> Interval:
+    """Interval for the mean of per-row ``values`` (minus ``offset``), two-sided at ``confidence``.
+
+    ``"normal"``: ``mean +- z se``. ``"bootstrap-t"`` (default): the studentised bootstrap over rows (``RESAMPLES``
+    resamples from ``default_rng([seed, N])``), ``[mean - t*_hi se, mean - t*_lo se]`` with ``t*`` the quantiles of
+    ``(mean* - mean) / se*``: it follows the skew of heavy-tailed per-row losses (a few true tokens of tiny
+    probability), where the normal interval undercovers at small N (SPEC §5.3; measured 0.92 vs 0.978 at N = 40,
+    nominal 0.95). O(RESAMPLES N) time, at most ``2**22`` resampled values in memory at once.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1 or arr.size < 2 or not np.isfinite(arr).all():
+        raise ValueError(f"values must be at least 2 finite numbers (one per row), got shape {arr.shape}")
+    level, kind = as_confidence(confidence), _as_method(method)
+    size = arr.size
+    mean = float(arr.mean())
+    se = float(arr.std(ddof=1) / math.sqrt(size))
+    if kind == "normal" or se == 0.0:
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        return Interval(mean - offset, se, mean - z * se - offset, mean + z * se - offset, level, kind)
+    rng = np.random.default_rng([_as_seed(seed), size])
+    t = np.empty(RESAMPLES)
+    chunk = max(1, 2**22 // size)
+    for lo in range(0, RESAMPLES, chunk):
+        picks = arr[rng.integers(0, size, (min(chunk, RESAMPLES - lo), size))]
+        shift = picks.mean(axis=1) - mean
+        spread = picks.std(axis=1, ddof=1) / math.sqrt(size)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a constant resample: t = +-inf (or 0)
+            t[lo:lo + picks.shape[0]] = np.where(spread > 0, shift / np.where(spread > 0, spread, 1.0),
+                                                 np.sign(shift) * np.inf)
+    low_t, high_t = np.quantile(np.nan_to_num(t, nan=0.0), [(1 - level) / 2, (1 + level) / 2])
+    return Interval(mean - offset, se, mean - float(high_t) * se - offset, mean - float(low_t) * se - offset, level,
+                    kind)
 
 
 @dataclass(frozen=True)
@@ -87,10 +129,11 @@ class SamplerEstimate:
         """``n / mean NFE``."""
         return self.n / self.nfe
 
-    def kl(self, entropy: float, *, confidence: float = 0.95) -> Interval:
+    def kl(self, entropy: float, *, confidence: float = 0.95, interval: Method = "bootstrap-t") -> Interval:
         """The absolute expected KL ``nll - H(mu)`` (``entropy = H(mu)`` in nats; with prompts, the answer's entropy
-        given the prompt), with its standard error and interval. O(N)."""
-        return _interval(self.nll_rows, as_tolerance(entropy, "entropy"), confidence)
+        given the prompt), with its standard error and interval (:func:`mean_interval`). O(N), bootstrap O(999 N)."""
+        return mean_interval(self.nll_rows, offset=as_tolerance(entropy, "entropy"), confidence=confidence,
+                             method=interval)
 
     def __repr__(self) -> str:
         return (f"SamplerEstimate({self.rule}: nll = {self.nll:.6g} +- {self.stderr:.3g} nats, "
@@ -101,13 +144,15 @@ class SamplerEstimate:
 class SamplerComparison:
     """Paired ``first - second`` on the same rows with the same seeds: ``value`` (nats, the difference of expected
     KLs, exact without ``H(mu)``; negative = ``first`` is better), ``stderr``, the two-sided interval
-    ``[lower, upper]`` at ``confidence``, ``nfe_difference`` (mean NFE of first minus second) and both estimates."""
+    ``[lower, upper]`` at ``confidence`` built by ``method``, ``nfe_difference`` (mean NFE of first minus second) and
+    both estimates."""
 
     value: float
     stderr: float
     lower: float
     upper: float
     confidence: float
+    method: str
     nfe_difference: float
     first: SamplerEstimate = field(repr=False)
     second: SamplerEstimate = field(repr=False)
@@ -251,7 +296,7 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
     rows = _as_rows(data)
     rule = _as_rule(rule)
     plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
-    report = progress_callback(progress)
+    report = progress_callback(progress, "teacher-forcing the sampler")
     parts = [range(plan.num_batches)] if executor is None else plan.shards(8 if shards is None else shards)
     if executor is None:
         parts = [range(b, b + 1) for b in range(plan.num_batches)] if report else parts
@@ -273,16 +318,16 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
 
 
 def compare_samplers(model: StateModel | Any, data: ArrayLike, first: Rule, second: Rule, *,
-                     confidence: float = 0.95, **same: Any) -> SamplerComparison:
+                     confidence: float = 0.95, interval: Method = "bootstrap-t", **same: Any) -> SamplerComparison:
     """Paired difference ``E[KL(first)] - E[KL(second)]`` (nats) on the same rows and seeds, with a row-paired
-    standard error and a two-sided normal interval at ``confidence``; ``same`` goes to both
-    :func:`evaluate_sampler` calls (``region``, ``block_length``, ``seed``, ``batch_size``, ``executor``, ...).
-    Twice the cost of one evaluation."""
-    level = as_confidence(confidence)
+    standard error and a two-sided interval at ``confidence`` (:func:`mean_interval`: the row bootstrap-t by
+    default, ``interval="normal"`` for ``+- z se``); ``same`` goes to both :func:`evaluate_sampler` calls
+    (``region``, ``block_length``, ``seed``, ``batch_size``, ``executor``, ...). Twice the cost of one evaluation."""
+    level, method = as_confidence(confidence), _as_method(interval)
     a = evaluate_sampler(model, data, first, **same)
     b = evaluate_sampler(model, data, second, **same)
-    diff = _interval(a.nll_rows - b.nll_rows, 0.0, level)
-    return SamplerComparison(diff.value, diff.stderr, diff.lower, diff.upper, level, a.nfe - b.nfe, a, b)
+    diff = mean_interval(a.nll_rows - b.nll_rows, confidence=level, method=method, seed=same.get("seed", 0))
+    return SamplerComparison(diff.value, diff.stderr, diff.lower, diff.upper, level, method, a.nfe - b.nfe, a, b)
 
 
 def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n: int | None = None,
@@ -331,5 +376,5 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
     return RuleRun(np.concatenate([r.tokens for r in runs]), None, np.concatenate([r.nfe for r in runs]), counts)
 
 
-__all__ = ["Interval", "SamplerComparison", "SamplerEstimate", "SamplerPlan", "SamplerShard", "compare_samplers",
-           "evaluate_sampler", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]
+__all__ = ["METHODS", "RESAMPLES", "Interval", "Method", "SamplerComparison", "SamplerEstimate", "SamplerPlan", "SamplerShard", "compare_samplers",
+           "evaluate_sampler", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -47,9 +47,9 @@ class _Counts:
 
     def __init__(self, schedule: Any) -> None:
         blocks = getattr(schedule, "blocks", None)
-        if blocks is None and isinstance(schedule, (list, tuple)) and schedule and not np.isscalar(schedule[0]) \
-                and not hasattr(schedule[0], "dtype"):
-            blocks = schedule
+        if blocks is None and isinstance(schedule, (list, tuple)) and schedule \
+                and (hasattr(schedule[0], "sizes") or np.ndim(schedule[0]) >= 1):
+            blocks = schedule  # one size list (or Schedule) per block
         if isinstance(schedule, (str, bytes)) or schedule is None:
             raise TypeError(f"schedule must be a Schedule, BlockSchedule, list of sizes or one size list per block, "
                             f"got {type(schedule).__name__}")
@@ -114,6 +114,24 @@ def _first(ranks: NDArray[np.int64], counts: NDArray[np.int64], candidates: NDAr
     return out
 
 
+def _checked_state(scores: object, candidates: object, step: object,
+                   block: object) -> tuple[NDArray[np.bool_], NDArray[np.int64], int]:
+    """``select``'s inputs, validated: candidates (B, n) bool of the scores' shape, one step >= 0 per row, block >= 0."""
+    if not isinstance(scores, StateScores):
+        raise TypeError(f"scores must be StateScores (from model.score_states), got {type(scores).__name__}")
+    cand = np.asarray(candidates)
+    if cand.dtype != np.bool_ or cand.ndim != 2 or cand.shape != np.shape(scores.max_prob):
+        raise ValueError(f"candidates must be a bool array of the scores' shape {np.shape(scores.max_prob)}, "
+                         f"got {cand.dtype} {cand.shape}")
+    steps = np.asarray(step)
+    if steps.dtype.kind not in "iu" or steps.shape != (cand.shape[0],) or (steps.size and steps.min() < 0):
+        raise ValueError(f"step must be {cand.shape[0]} integers >= 0 (one per row), got {steps.dtype} {steps.shape}")
+    index = as_int(block, "block")
+    if index < 0:
+        raise ValueError(f"block must be >= 0, got {index}")
+    return cand, steps.astype(np.int64), index
+
+
 class Rule:
     """Base of the position-choosing rules: :meth:`select` validates its inputs and returns the positions to reveal.
 
@@ -135,24 +153,26 @@ class Rule:
         current block; ``step[r]`` counts the forward passes row ``r`` already spent in this block; ``block`` is the
         block's index. O(B n log n).
         """
-        if not isinstance(scores, StateScores):
-            raise TypeError(f"scores must be StateScores (from model.score_states), got {type(scores).__name__}")
-        cand = np.asarray(candidates)
-        if cand.dtype != np.bool_ or cand.ndim != 2 or cand.shape != np.shape(scores.max_prob):
-            raise ValueError(f"candidates must be a bool array of the scores' shape {np.shape(scores.max_prob)}, "
-                             f"got {cand.dtype} {cand.shape}")
-        steps = np.asarray(step)
-        if steps.dtype.kind not in "iu" or steps.shape != (cand.shape[0],) or (steps.size and steps.min() < 0):
-            raise ValueError(f"step must be {cand.shape[0]} integers >= 0 (one per row), got {steps.dtype} {steps.shape}")
-        index = as_int(block, "block")
-        if index < 0:
-            raise ValueError(f"block must be >= 0, got {index}")
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        return self._choose(scores, cand, steps.astype(np.int64), index, rng)
+        return self._choose(scores, *_checked_state(scores, candidates, step, block), rng.random)
+
+    def select_rows(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+                    rngs: Sequence[np.random.Generator]) -> NDArray[np.bool_]:
+        """:meth:`select` with one generator per row: row ``r`` draws only from ``rngs[r]`` (its ``n`` uniforms per
+        call, as ``select`` on that row alone would), so a row's choice does not depend on the rows beside it."""
+        state = _checked_state(scores, candidates, step, block)
+        if len(rngs) != state[0].shape[0] or not all(isinstance(g, np.random.Generator) for g in rngs):
+            raise TypeError(f"rngs must be {state[0].shape[0]} numpy.random.Generators (one per row)")
+
+        def uniforms(shape: tuple[int, int]) -> NDArray[np.float64]:
+            return np.stack([g.random(shape[1]) for g in rngs]) if shape[0] else np.zeros(shape)
+
+        return self._choose(scores, *state, uniforms)
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                rng: np.random.Generator) -> NDArray[np.bool_]:
+                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        """The rule itself; ``uniforms(shape)`` is its only source of randomness (U[0, 1) doubles, row-major)."""
         raise NotImplementedError
 
 
@@ -179,8 +199,9 @@ class RandomOrder(Rule):
         self.counts.validate(block_lengths)
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                rng: np.random.Generator) -> NDArray[np.bool_]:
-        keys = rng.random(candidates.shape)
+                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        del scores  # the theorem's sampler ignores the model's outputs
+        keys = uniforms(candidates.shape)
         return _first(_ranks(keys, candidates), self.counts.at(step, block), candidates)
 
 
@@ -219,10 +240,10 @@ class TopK(Rule):
         self.counts.validate(block_lengths)
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                rng: np.random.Generator) -> NDArray[np.bool_]:
+                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         value = {"max_prob": scores.max_prob, "margin": scores.margin, "neg_entropy": -scores.entropy}[self.score]
         if self.temperature is not None:  # Gumbel-top-k = sequential draws without replacement from the softmax
-            value = value / self.temperature - np.log(-np.log(rng.random(candidates.shape)))
+            value = value / self.temperature - np.log(-np.log(uniforms(candidates.shape)))
         return _first(_ranks(-value, candidates), self.counts.at(step, block), candidates)
 
 
@@ -243,7 +264,8 @@ class Threshold(Rule):
         return f"Threshold(tau={self.tau:g})"
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                rng: np.random.Generator) -> NDArray[np.bool_]:
+                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        del step, block, uniforms  # a state rule: the scores alone decide
         ranks = _ranks(-scores.max_prob, candidates)
         counts = ((scores.max_prob >= self.tau) & candidates).sum(axis=1)
         return _first(ranks, counts, candidates)
@@ -266,7 +288,8 @@ class Factor(Rule):
         return f"Factor(f={self.f:g})"
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                rng: np.random.Generator) -> NDArray[np.bool_]:
+                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        del step, block, uniforms  # a state rule: the scores alone decide
         available = candidates.sum(axis=1)
         descending = -_sorted(-scores.max_prob, candidates)  # (B, n): candidates first, then -inf
         i = np.arange(candidates.shape[1])
@@ -295,7 +318,8 @@ class EntropyBounded(Rule):
         return f"EntropyBounded(gamma={self.gamma:g})"
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                rng: np.random.Generator) -> NDArray[np.bool_]:
+                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        del step, block, uniforms  # a state rule: the scores alone decide
         ascending = _sorted(scores.entropy, candidates)
         finite = np.where(np.isfinite(ascending), ascending, 0.0)
         before = np.cumsum(finite, axis=1) - finite  # entropy of the strictly earlier positions: non-decreasing
@@ -326,7 +350,8 @@ class FloorThreshold(Rule):
         self.counts.validate(block_lengths)
 
     def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                rng: np.random.Generator) -> NDArray[np.bool_]:
+                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        del uniforms  # deterministic
         confident = ((scores.max_prob > self.tau) & candidates).sum(axis=1)
         counts = np.maximum(self.counts.at(step, block), confident)
         return _first(_ranks(-scores.max_prob, candidates), counts, candidates)
