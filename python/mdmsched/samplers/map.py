@@ -95,7 +95,8 @@ class SamplerMap:
 
     def best(self, nfe: float) -> MapRow:
         """The row with the lowest mean NLL among those with mean NFE ``<= nfe``; ``ValueError`` when none is that
-        fast. O(rows)."""
+        fast. The minimum of many noisy estimates is biased low (SPEC §5.3): re-score the winner on rows not used
+        here (``compare_samplers``) before quoting its KL. O(rows)."""
         budget = as_tolerance(nfe, "nfe")
         fast = [row for row in self.rows if row.nfe <= budget * (1 + 1e-12)]
         if not fast:
