@@ -90,7 +90,7 @@ def plot_frontier(z: ArrayLike, k_max: int | None = None,
 
 
 def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: bool | None = None) -> Axes:
-    """Draw a :class:`~mdmsched.samplers.SamplerMap`: expected KL (or NLL sum, nats) against mean NFE, one line per
+    """Draw a :class:`~mdmsched.samplers.map.SamplerMap`: expected KL (or NLL sum, nats) against mean NFE, one line per
     family (in sweep order, a marker per hyperparameter) and the optimal random-order frontier dashed. ``kl``: plot
     the absolute KL (default: when the map knows ``H(mu)``); otherwise the expected NLL sum, which is the KL up to
     the constant ``H(mu)``. Log-scaled NFE."""

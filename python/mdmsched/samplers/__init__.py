@@ -6,11 +6,11 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   :class:`EntropyBounded`, :class:`FloorThreshold` over the base :class:`Rule`.
 * :mod:`~mdmsched.samplers.evaluate` -- :func:`evaluate_sampler`, :func:`compare_samplers` (plan -> run -> merge),
   :func:`sample_with_rule`.
-* :mod:`~mdmsched.samplers.families` -- :class:`Family` (a rule family over one hyperparameter), the default sweeps.
-* :mod:`~mdmsched.samplers.map` -- :func:`sampler_map` -> :class:`SamplerMap`: every family on one KL-vs-NFE map with
+* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps.
+* :mod:`~mdmsched.samplers.map` -- :func:`~mdmsched.samplers.map.sampler_map` -> :class:`~mdmsched.samplers.map.SamplerMap`: every family on one KL-vs-NFE map with
   the optimal random-order frontier.
-* :mod:`~mdmsched.samplers.calibrate` -- :func:`calibrate`: the hyperparameter whose mean NFE is closest to a budget.
-* :mod:`~mdmsched.samplers.counts` -- :func:`optimise_counts`: per-step counts for confidence order, proposed on some
+* :mod:`~mdmsched.samplers.calibrate` -- :func:`~mdmsched.samplers.calibrate.calibrate`: the hyperparameter whose mean NFE is closest to a budget.
+* :mod:`~mdmsched.samplers.counts` -- :func:`~mdmsched.samplers.counts.optimise_counts`: per-step counts for confidence order, proposed on some
   rows and verified on held-out rows against LLaDA's equal split.
 """
 

@@ -7,7 +7,7 @@ revealed, so a row's NFE -- and the mean over rows -- is **not guaranteed** mono
 construction, for :class:`RandomOrder` / :class:`TopK` with ``k`` passes per block: NFE = ``sum_b min(k, B_b)``
 exactly). It is usually monotone in practice, and it is always a step function (finitely many rows). The search
 below bisects as if it were monotone, keeps every evaluation, and returns the evaluated point whose NFE is closest to
-the budget; :attr:`Calibration.evaluations` shows what was seen so a user can check.
+the budget; ``Calibration.evaluations`` shows what was seen so a user can check.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _HIGH: dict[str, float] = {"tau": 1.0}
 
 @dataclass(frozen=True)
 class Calibration:
-    """The calibrated hyperparameter: ``value`` of ``parameter`` for ``family``, its :class:`SamplerEstimate`
+    """The calibrated hyperparameter: ``value`` of ``parameter`` for ``family``, its :class:`~mdmsched.samplers.evaluate.SamplerEstimate`
     ``estimate`` (mean NFE ``estimate.nfe``, closest to ``budget`` among the evaluations), and every
     ``(value, mean NFE)`` pair tried, in order (``evaluations``)."""
 
@@ -56,7 +56,7 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
 
     ``family``: ``"threshold"`` (``tau`` in ``[0, 1]``), ``"factor"`` (``f``), ``"entropy_bounded"`` (``gamma``,
     nats), a count family (``"random"``, ``"top_k"``, ``"floor_threshold"``: integer ``k`` passes per block in
-    ``1..B``) or a :class:`Family` (then give ``low`` and ``high``). Unbounded ranges (``f``, ``gamma``) start at 1 and
+    ``1..B``) or a :class:`~mdmsched.samplers.families.Family` (then give ``low`` and ``high``). Unbounded ranges (``f``, ``gamma``) start at 1 and
     double until the NFE is below the budget. Then bisection for ``iterations`` rounds (integers: until the bracket
     is two neighbours). ``same`` goes to every :func:`evaluate_sampler` call (``region``, ``block_length``,
     ``seed``, ...). Cost: ``iterations + 2`` evaluations or fewer (plus the doublings).

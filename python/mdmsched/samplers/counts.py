@@ -9,7 +9,7 @@ proposal here is that DP anyway, on the per-block cost table
 
 which is exact for schedules ``[1, ..., 1, m]`` and a heuristic otherwise. The proposal is then **verified** by
 teacher-forced evaluation on held-out rows, paired against LLaDA's equal split with the same number of passes per
-block (:func:`mdmsched.schedules.practice.equal`, i.e. ``llada_blocks``), and the result says plainly when it does
+block (``mdmsched.practice.equal``, i.e. ``llada_blocks``), and the result says plainly when it does
 not beat it.
 """
 

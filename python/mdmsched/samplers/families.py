@@ -1,8 +1,8 @@
-"""Families of rules swept over one hyperparameter, for the KL-vs-NFE map (:func:`mdmsched.samplers.sampler_map`).
+"""Families of rules swept over one hyperparameter, for the KL-vs-NFE map (:func:`~mdmsched.samplers.map.sampler_map`).
 
 A :class:`Family` is a name, the hyperparameter's name, its values and a constructor ``make(value, block_lengths) ->
 Rule``. Count-budget families take ``k`` = forward passes per block and give each block LLaDA's equal split of its
-length into ``min(k, length)`` steps (:func:`mdmsched.schedules.practice.equal`), so a block of length ``B`` costs
+length into ``min(k, length)`` steps (``mdmsched.practice.equal``), so a block of length ``B`` costs
 exactly ``min(k, B)`` passes under :class:`RandomOrder` / :class:`TopK` and at most that under
 :class:`FloorThreshold`.
 """

@@ -33,7 +33,7 @@ class MapRow:
     """One (family, hyperparameter) point: ``nfe`` mean forward passes per row, ``tokens_per_forward`` = ``n / nfe``,
     ``nll`` the mean NLL sum per row (nats; expected KL up to ``H(mu)``), ``stderr`` its standard error, ``kl`` the
     absolute expected KL ``nll - H(mu)`` when the map was given ``entropy`` (else None); ``estimate`` the full
-    :class:`SamplerEstimate` (per-row values for paired comparisons)."""
+    :class:`~mdmsched.samplers.evaluate.SamplerEstimate` (per-row values for paired comparisons)."""
 
     family: str
     parameter: str
@@ -180,7 +180,7 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
     and the optimal random-order frontier of the same model and rows (see :class:`SamplerMap`).
 
     ``families``: names from ``FAMILY_NAMES`` (default: all six, each with its default sweep; see
-    :func:`~mdmsched.samplers.families.default_family`) and/or :class:`Family` objects. ``region`` /
+    :func:`~mdmsched.samplers.families.default_family`) and/or :class:`~mdmsched.samplers.families.Family` objects. ``region`` /
     ``block_length`` / ``seed`` / ``batch_size`` / ``executor`` go to every :func:`evaluate_sampler` call, so all rows
     are paired (same data, same per-row seeds). ``entropy``: ``H(mu)`` in nats (for prompts: the answer's entropy given
     the prompt) for absolute KLs. ``frontier=False`` skips the curve (needed when the model only has
