@@ -1,6 +1,6 @@
 """The ``mdmsched`` command line (also ``python -m mdmsched``).
 
-Subcommands: ``demo``, ``solve``, ``frontier``, ``compare``, ``curve``, ``table``. Every one takes ``--json`` for machine-readable
+Subcommands: ``demo``, ``solve``, ``frontier``, ``compare``, ``curve``, ``table``, ``map``. Every one takes ``--json`` for machine-readable
 output on stdout (keys documented in the README and in ``mdmsched --help``). Bad input ends with a one-line message on
 stderr and exit code 2, never a traceback.
 """
@@ -38,6 +38,9 @@ JSON_KEYS = """JSON output (--json), one object on stdout:
             schedules{"<n>": {"<B>": {"<k>": {k, error, sizes, blocks, num_transfer_tokens}}}}
             (B = "full" without --block-lengths; blocks[b] = block b's step sizes; num_transfer_tokens[b][i] =
             tokens to commit at step i of block b, zero-padded: a LLaDA-style loop indexes it directly)
+  map:      command, model, rows_used, seed, n, block_length, entropy, units, rows[{family, parameter, value, rule, nfe,
+            tokens_per_forward, nll, stderr, kl}], frontier{nfe, nll, kl, offset}, calibrated{family, parameter,
+            value, budget, nfe, nll, stderr, kl} (with --budget)
 All entropies and errors are in nats."""
 
 
@@ -243,6 +246,62 @@ def _cmd_demo(args: argparse.Namespace) -> None:
                  "plots": plots}, "\n".join(lines))
 
 
+def _real_list(text: str, what: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CliError(f"{what} must be comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise CliError(f"{what} must list at least one number, got {text!r}")
+    return values
+
+
+def _cmd_map(args: argparse.Namespace) -> None:
+    from .samplers import calibrate, default_family, sampler_map
+    from .samplers.example import markov_example
+    from .samplers.families import FAMILY_NAMES
+
+    example = markov_example(args.n, args.rows, args.seed)
+    names = FAMILY_NAMES if args.families is None else tuple(p.strip() for p in args.families.split(",") if p.strip())
+    unknown = [name for name in names if name not in FAMILY_NAMES]
+    if unknown or not names:
+        raise CliError(f"--families must be names from {','.join(FAMILY_NAMES)}, got {args.families!r}")
+    lengths = [min(args.block_length or args.n, args.n - s) for s in range(0, args.n, args.block_length or args.n)]
+    families = [default_family(name, lengths, _real_list(args.taus, "--taus") if name == "threshold" and args.taus
+                               else None) for name in names]
+    result = sampler_map(example.model, example.rows, families, block_length=args.block_length, seed=args.seed,
+                         entropy=example.entropy, progress=_wants_progress(args))
+    payload: dict[str, Any] = {"command": "map", "model": "sticky 3-state Markov chain (exact conditionals)",
+                               "rows_used": int(example.rows.shape[0]), "seed": args.seed, **result.to_dict()}
+    header = (f"model: sticky 3-state Markov chain, n = {result.n}, {example.rows.shape[0]} rows, "
+              f"H(mu) = {example.entropy:.4f} nats, block length {args.block_length or 'none'}")
+    columns = (f"{'family':16s} {'param':>6s} {'value':>8s} {'NFE':>8s} {'tok/fwd':>8s} {'KL (nats)':>10s} "
+               f"{'+-':>7s}")
+    lines = [header, columns]
+    for row in result.rows:
+        lines.append(f"{row.family:16s} {row.parameter:>6s} {row.value:8.4g} {row.nfe:8.3f} "
+                     f"{row.tokens_per_forward:8.3f} {row.nll - example.entropy:10.4f} {row.stderr:7.3f}")
+    lines.append("optimal random order (frontier): " + ", ".join(
+        f"NFE {k}: {v - example.entropy:.4f}" for k, v in zip(result.frontier_nfe.tolist(), result.frontier_nll)
+        if k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) or k == result.frontier_nfe[-1]))
+    if args.budget is not None:
+        tuned = calibrate(example.model, example.rows, args.calibrate, args.budget, block_length=args.block_length,
+                          seed=args.seed)
+        est = tuned.estimate
+        payload["calibrated"] = {"family": tuned.family, "parameter": tuned.parameter, "value": tuned.value,
+                                 "budget": tuned.budget, "nfe": est.nfe, "nll": est.nll, "stderr": est.stderr,
+                                 "kl": est.nll - example.entropy}
+        lines.append(f"calibrated {tuned.family}: {tuned.parameter} = {tuned.value:.6g} gives mean NFE "
+                     f"{est.nfe:.3f} (budget {tuned.budget:g}), KL {est.nll - example.entropy:.4f} +- "
+                     f"{est.stderr:.3f} nats")
+    text = "\n".join(lines)
+    if args.plot:
+        from .plot import plot_sampler_map
+
+        text += f"\nwrote {_save_plot(plot_sampler_map(result), args.plot)}"
+    _emit(args, payload, text)
+
+
 def _save_plot(ax: Any, path: str) -> str:
     """Save the figure holding ``ax`` as a PNG and close it."""
     import matplotlib.pyplot as plt
@@ -332,6 +391,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how one curve is fitted to each length: interp (default; Z as a function of the "
                             "revealed fraction, linearly interpolated) or truncate (first n entries)")
     table.set_defaults(func=_cmd_table)
+
+    smap = sub.add_parser(
+        "map", help="KL-vs-NFE map of samplers (confidence order, thresholds, entropy bounds) on a built-in model",
+        description="Scores every sampler family (random order, top-k, floor + threshold, threshold, factor, entropy "
+                    "bound) by teacher forcing on rows of a sticky 3-state Markov chain with its exact conditionals "
+                    "as the model, next to the optimal random-order frontier (SPEC 5.2). KL in nats.")
+    smap.add_argument("--n", type=int, default=32, help="sequence length (default 32)")
+    smap.add_argument("--rows", type=int, default=200, help="data rows sampled from the chain (default 200)")
+    smap.add_argument("--seed", type=int, default=0, help="seed of the rows and the rules (default 0)")
+    smap.add_argument("--block-length", type=int, help="semi-autoregressive block length (default: one block)")
+    smap.add_argument("--families", help="comma-separated family names (default: all)")
+    smap.add_argument("--taus", help="threshold sweep for the threshold family, comma separated")
+    smap.add_argument("--budget", type=float, help="also calibrate --calibrate's hyperparameter to this mean NFE")
+    smap.add_argument("--calibrate", default="threshold",
+                      choices=["threshold", "factor", "entropy_bounded", "random", "top_k", "floor_threshold"],
+                      help="family to calibrate with --budget (default threshold)")
+    smap.add_argument("--plot", metavar="PNG", help="draw the map to this PNG file")
+    smap.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    smap.add_argument("--json", action="store_true", help="machine-readable output")
+    smap.set_defaults(func=_cmd_map)
 
     curve = sub.add_parser("curve", help="information curve of a distribution (dense .npy, support .npz, samples)")
     curve.add_argument("distribution", help=".npy dense tensor or integer samples; .npz outcomes+probs or samples; "

@@ -1,5 +1,6 @@
-"""Pictures: the information curve with a schedule's left-Riemann staircase (the paper's Figure 1), and the
-error-vs-steps frontier. Needs matplotlib (``pip install mdmsched[plot]``), imported only when a plot is drawn."""
+"""Pictures: the information curve with a schedule's left-Riemann staircase (the paper's Figure 1), the
+error-vs-steps frontier, and the KL-vs-NFE map of samplers. Needs matplotlib (``pip install mdmsched[plot]``),
+imported only when a plot is drawn."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from numpy.typing import ArrayLike
 from . import schedules as sch
 from ._schedule import Schedule
 from ._validation import as_curve, as_sizes, as_steps
+from .samplers.map import SamplerMap
 from .solve import error_frontier, schedule_error
 
 if TYPE_CHECKING:
@@ -87,4 +89,32 @@ def plot_frontier(z: ArrayLike, k_max: int | None = None,
     return ax
 
 
-__all__ = ["plot_curve", "plot_frontier", "staircase"]
+def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: bool | None = None) -> Axes:
+    """Draw a :class:`~mdmsched.samplers.map.SamplerMap`: expected KL (or NLL sum, nats) against mean NFE, one line per
+    family (in sweep order, a marker per hyperparameter) and the optimal random-order frontier dashed. ``kl``: plot
+    the absolute KL (default: when the map knows ``H(mu)``); otherwise the expected NLL sum, which is the KL up to
+    the constant ``H(mu)``. Log-scaled NFE."""
+    if not isinstance(sampler_map, SamplerMap):
+        raise TypeError(f"sampler_map must be a SamplerMap (from mdmsched.samplers.sampler_map), got "
+                        f"{type(sampler_map).__name__}")
+    absolute = sampler_map.entropy is not None if kl is None else bool(kl)
+    if absolute and sampler_map.entropy is None:
+        raise ValueError("kl=True needs a map made with entropy= (H(mu) in nats)")
+    shift = sampler_map.entropy if absolute and sampler_map.entropy is not None else 0.0
+    if ax is None:
+        ax = _new_axes()
+    for name in sampler_map.families:
+        rows = sampler_map.family(name)
+        ax.plot([r.nfe for r in rows], [r.nll - shift for r in rows], marker="o", ms=3, lw=1.2, label=name)
+    if sampler_map.frontier_nfe.size:
+        ax.plot(sampler_map.frontier_nfe, sampler_map.frontier_nll - shift, "k--", lw=1.5,
+                label="optimal random order")
+    ax.set_xscale("log")
+    ax.set_xlabel("mean forward passes per row (NFE)")
+    ax.set_ylabel("expected KL (nats)" if absolute else "expected NLL sum (nats) = KL + H")
+    ax.set_title(f"which sampler, at which speed? (n = {sampler_map.n})")
+    ax.legend(fontsize=8)
+    return ax
+
+
+__all__ = ["plot_curve", "plot_frontier", "plot_sampler_map", "staircase"]

@@ -6,10 +6,18 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   :class:`EntropyBounded`, :class:`FloorThreshold` over the base :class:`Rule`.
 * :mod:`~mdmsched.samplers.evaluate` -- :func:`evaluate_sampler`, :func:`compare_samplers` (plan -> run -> merge),
   :func:`sample_with_rule`.
+* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps.
+* :mod:`~mdmsched.samplers.map` -- :func:`~mdmsched.samplers.map.sampler_map` -> :class:`~mdmsched.samplers.map.SamplerMap`: every family on one KL-vs-NFE map with
+  the optimal random-order frontier.
+* :mod:`~mdmsched.samplers.calibrate` -- :func:`~mdmsched.samplers.calibrate.calibrate`: the hyperparameter whose mean NFE is closest to a budget.
+* :mod:`~mdmsched.samplers.counts` -- :func:`~mdmsched.samplers.counts.optimise_counts`: per-step counts for confidence order, proposed on some
+  rows and verified on held-out rows against LLaDA's equal split.
 """
 
 from __future__ import annotations
 
+from .calibrate import Calibration, calibrate
+from .counts import CountProposal, confidence_cost_tables, optimal_counts, optimise_counts
 from .evaluate import (
     METHODS,
     RESAMPLES,
@@ -27,31 +35,45 @@ from .evaluate import (
     run_sampler_shard,
     sample_with_rule,
 )
+from .families import FAMILY_NAMES, Family, default_family
+from .map import MapRow, SamplerMap, sampler_map
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
 
 __all__ = [
+    "FAMILY_NAMES",
     "METHODS",
     "RESAMPLES",
     "SCORES",
+    "Calibration",
+    "CountProposal",
     "EntropyBounded",
     "Factor",
+    "Family",
     "FloorThreshold",
     "Interval",
+    "MapRow",
     "Method",
     "RandomOrder",
     "Rule",
     "SamplerComparison",
     "SamplerEstimate",
+    "SamplerMap",
     "SamplerPlan",
     "SamplerShard",
     "Score",
     "Threshold",
     "TopK",
+    "calibrate",
     "compare_samplers",
+    "confidence_cost_tables",
+    "default_family",
     "evaluate_sampler",
     "mean_interval",
     "merge_sampler_shards",
+    "optimal_counts",
+    "optimise_counts",
     "plan_sampler",
     "run_sampler_shard",
     "sample_with_rule",
+    "sampler_map",
 ]

@@ -1,0 +1,49 @@
+"""The built-in example model of the map (``mdmsched map``, the gallery): a sticky 3-state stationary Markov chain with
+its exact conditionals as the model (:class:`~mdmsched.models.MarkovPredictor`) and its exact entropy ``H(mu)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import as_count, as_int
+from ..curves.families import stationary_distribution
+from ..models.exact import MarkovPredictor
+
+#: The example chain's transition matrix (sticky: each state repeats with probability 0.8-0.9).
+STICKY_CHAIN = np.array([[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.1, 0.1, 0.8]])
+
+
+@dataclass(frozen=True)
+class MarkovExample:
+    """``model`` (exact conditionals at length ``n``), ``rows`` (N x n samples of the chain) and ``entropy`` =
+    ``H(mu) = H(pi) + (n - 1) H(P | pi)`` in nats."""
+
+    model: MarkovPredictor
+    rows: NDArray[np.int64]
+    entropy: float
+
+
+def markov_entropy(transition: NDArray[np.float64], n: int) -> float:
+    """``H(pi) + (n - 1) sum_a pi_a H(P[a])`` (nats) of the stationary chain at length ``n``; ``0 log 0 = 0``. O(q^2)."""
+    pi = stationary_distribution(transition)
+    logs = np.log(np.where(transition > 0, transition, 1.0))
+    rate = float(-(pi[:, None] * transition * logs).sum())
+    return float(-(pi[pi > 0] * np.log(pi[pi > 0])).sum()) + (as_count(n, "n") - 1) * rate
+
+
+def markov_example(n: int = 32, rows: int = 200, seed: int = 0) -> MarkovExample:
+    """The sticky chain at length ``n`` with ``rows`` sampled rows (``np.random.default_rng(seed)``). O(rows n + n q^3)."""
+    length = as_count(n, "n", 2)
+    count = as_count(rows, "rows", 2)
+    seed_value = as_int(seed, "seed")
+    if seed_value < 0:
+        raise ValueError(f"seed must be >= 0, got {seed_value}")
+    model = MarkovPredictor(STICKY_CHAIN, length)
+    return MarkovExample(model, model.sample(count, np.random.default_rng(seed_value)),
+                         markov_entropy(STICKY_CHAIN, length))
+
+
+__all__ = ["STICKY_CHAIN", "MarkovExample", "markov_entropy", "markov_example"]

@@ -1,0 +1,220 @@
+"""The KL-vs-NFE map (SPEC §5.2): every sampler family over its sweep, scored by teacher forcing on one model and one
+set of data rows, next to the optimal random-order frontier of the same model and rows.
+
+All numbers sit on one axis, the expected NLL sum per row ``E[-log nu(x)]`` (nats), which is the expected KL to the
+data plus the constant ``H(mu)``: differences are exact without knowing ``H(mu)``; with ``entropy = H(mu)`` the absolute
+KL is reported too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._progress import progress_callback
+from .._validation import as_tolerance
+from ..models.estimate import BlockCurveEstimate, CurveEstimate, _as_rows, estimate_block_curves, estimate_curve
+from ..models.interface import StateModel
+from ..models.rule_loop import block_lengths
+from ..solve import error_frontier
+from .evaluate import SamplerEstimate, evaluate_sampler, plan_sampler
+from .families import FAMILY_NAMES, Family, default_family
+
+
+@dataclass(frozen=True)
+class MapRow:
+    """One (family, hyperparameter) point: ``nfe`` mean forward passes per row, ``tokens_per_forward`` = ``n / nfe``,
+    ``nll`` the mean NLL sum per row (nats; expected KL up to ``H(mu)``), ``stderr`` its standard error, ``kl`` the
+    absolute expected KL ``nll - H(mu)`` when the map was given ``entropy`` (else None); ``estimate`` the full
+    :class:`~mdmsched.samplers.evaluate.SamplerEstimate` (per-row values for paired comparisons)."""
+
+    family: str
+    parameter: str
+    value: float
+    rule: str
+    nfe: float
+    tokens_per_forward: float
+    nll: float
+    stderr: float
+    kl: float | None
+    estimate: SamplerEstimate = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as plain JSON-ready values (no estimate)."""
+        return {"family": self.family, "parameter": self.parameter, "value": self.value, "rule": self.rule,
+                "nfe": self.nfe, "tokens_per_forward": self.tokens_per_forward, "nll": self.nll,
+                "stderr": self.stderr, "kl": self.kl}
+
+
+@dataclass(frozen=True)
+class SamplerMap:
+    """The map: ``rows`` (one :class:`MapRow` per family and hyperparameter, in sweep order) and the optimal
+    random-order frontier ``frontier_nll[j]`` (nats) at ``frontier_nfe[j]`` forward passes, on the same axis.
+
+    The frontier is ``opt_K(Z^g) + C`` where ``C = sum_m g_m`` (per block, summed), estimated from the same model and
+    rows: a random-order schedule's expected NLL sum is ``err(Z^g, s) + sum_m g_m`` (SPEC §5.1: ``E KL = err(Z^g, s) +
+    L_n`` with ``L_n = sum_m g_m - H(mu)``, plus ``H(mu)``). ``C`` is computed as ``n g_0 - sum_i Z^g_i`` on the
+    projected curve, so ``frontier_nll`` at one pass is ``n g_0`` (reveal all at once) and at ``n`` passes ``C`` (one
+    token per pass). With blocks the ``K`` passes are split optimally across blocks (``K`` from the number of blocks to
+    ``n``). ``entropy``: ``H(mu)`` if given (then ``kl = nll - entropy`` everywhere). ``curve``: the estimate the
+    frontier came from (None when ``frontier=False``).
+    """
+
+    rows: tuple[MapRow, ...]
+    n: int
+    block_length: int | None
+    frontier_nfe: NDArray[np.int64] = field(repr=False)
+    frontier_nll: NDArray[np.float64] = field(repr=False)
+    frontier_offset: float
+    entropy: float | None = None
+    curve: CurveEstimate | BlockCurveEstimate | None = field(default=None, repr=False)
+
+    @property
+    def families(self) -> list[str]:
+        """Family names in first-seen order."""
+        return list(dict.fromkeys(row.family for row in self.rows))
+
+    def family(self, name: str) -> list[MapRow]:
+        """The rows of one family, in sweep order."""
+        found = [row for row in self.rows if row.family == name]
+        if not found:
+            raise ValueError(f"no family {name!r} in this map (families: {self.families})")
+        return found
+
+    @property
+    def frontier_kl(self) -> NDArray[np.float64] | None:
+        """The frontier as absolute expected KL (nats), when ``entropy`` is known."""
+        return None if self.entropy is None else self.frontier_nll - self.entropy
+
+    def best(self, nfe: float) -> MapRow:
+        """The row with the lowest mean NLL among those with mean NFE ``<= nfe``; ``ValueError`` when none is that
+        fast. The minimum of many noisy estimates is biased low (SPEC §5.3): re-score the winner on rows not used
+        here (``compare_samplers``) before quoting its KL. O(rows)."""
+        budget = as_tolerance(nfe, "nfe")
+        fast = [row for row in self.rows if row.nfe <= budget * (1 + 1e-12)]
+        if not fast:
+            fastest = min(row.nfe for row in self.rows) if self.rows else math.nan
+            raise ValueError(f"no sampler in the map runs in <= {budget:g} forward passes (fastest: {fastest:g})")
+        return min(fast, key=lambda row: row.nll)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Rows and frontier as plain JSON-ready values."""
+        kl = self.frontier_kl
+        return {"n": self.n, "block_length": self.block_length, "entropy": self.entropy, "units": "nats",
+                "rows": [row.to_dict() for row in self.rows],
+                "frontier": {"nfe": self.frontier_nfe.tolist(), "nll": self.frontier_nll.tolist(),
+                             "kl": None if kl is None else kl.tolist(), "offset": self.frontier_offset}}
+
+    def to_json(self) -> str:
+        """Strict JSON of :meth:`to_dict` (no NaN or Infinity: a non-finite number, e.g. the standard error of a
+        single row, becomes null)."""
+        def clean(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            if isinstance(value, float) and not math.isfinite(value):
+                return None
+            return value
+
+        return json.dumps(clean(self.to_dict()), allow_nan=False)
+
+    def __repr__(self) -> str:
+        return (f"SamplerMap(n={self.n}, {len(self.rows)} rows over {self.families}, frontier over "
+                f"{self.frontier_nfe.size} budgets)")
+
+
+def _families(families: Sequence[str | Family] | str | Family | None, lengths: Sequence[int]) -> list[Family]:
+    if families is None:
+        return [default_family(name, lengths) for name in FAMILY_NAMES]
+    items = [families] if isinstance(families, (str, Family)) else families
+    if not isinstance(items, Sequence) or not items:
+        raise TypeError(f"families must be a non-empty sequence of names {FAMILY_NAMES} or Family objects, got "
+                        f"{type(families).__name__}")
+    out = [item if isinstance(item, Family) else default_family(item, lengths) for item in items]
+    names = [f.name for f in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"families must have distinct names, got {names}")
+    return out
+
+
+def combined_frontier(frontiers: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """``min sum_b f_b(k_b)`` over ``sum_b k_b = K``, ``k_b >= 1``, for ``K = L..sum_b len(f_b)`` (``f_b[k-1]`` =
+    block ``b``'s cost with ``k`` steps). Exact for convex non-increasing ``f_b`` (optimal frontiers are): the
+    largest marginal gains are taken first. O(n log n)."""
+    start = float(sum(f[0] for f in frontiers))
+    gains = np.sort(np.concatenate([f[:-1] - f[1:] for f in frontiers]))[::-1]
+    return np.concatenate(([start], start - np.cumsum(gains)))
+
+
+def _frontier(model: Any, rows: NDArray[np.int64], region: ArrayLike | None, block_length: int | None, seed: int,
+              grid: ArrayLike | None, reps: int, executor: Executor | None
+              ) -> tuple[NDArray[np.int64], NDArray[np.float64], float, CurveEstimate | BlockCurveEstimate]:
+    """Frontier passes, expected NLL sums and the constant ``C`` from the model's cross-entropy curve(s)."""
+    if block_length is None:
+        single = estimate_curve(model, rows, region=region, grid=grid, reps=reps, seed=seed, executor=executor)
+        curves: list[CurveEstimate] = [single]
+        estimate: CurveEstimate | BlockCurveEstimate = single
+    else:
+        blocks = estimate_block_curves(model, rows, block_length=block_length, region=region, grid=grid, reps=reps,
+                                       seed=seed, executor=executor)
+        curves, estimate = list(blocks.curves), blocks
+    offset = float(sum(c.n * c.h[0] - c.Z.sum() for c in curves))
+    errors = combined_frontier([error_frontier(c.Z) for c in curves])
+    passes = np.arange(len(curves), len(curves) + errors.size, dtype=np.int64)
+    return passes, errors + offset, offset, estimate
+
+
+def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str | Family] | str | Family | None = None,
+                *, region: ArrayLike | None = None, block_length: int | None = None, seed: int = 0,
+                entropy: float | None = None, frontier: bool = True, grid: ArrayLike | None = None, reps: int = 1,
+                batch_size: int = 64, executor: Executor | None = None, progress: bool | Any = False) -> SamplerMap:
+    """Score every rule of every family on ``model`` and the data rows ``data`` (N x length tokens) by teacher forcing,
+    and the optimal random-order frontier of the same model and rows (see :class:`SamplerMap`).
+
+    ``families``: names from ``FAMILY_NAMES`` (default: all six, each with its default sweep; see
+    :func:`~mdmsched.samplers.families.default_family`) and/or :class:`~mdmsched.samplers.families.Family` objects. ``region`` /
+    ``block_length`` / ``seed`` / ``batch_size`` / ``executor`` go to every :func:`evaluate_sampler` call, so all rows
+    are paired (same data, same per-row seeds). ``entropy``: ``H(mu)`` in nats (for prompts: the answer's entropy given
+    the prompt) for absolute KLs. ``frontier=False`` skips the curve (needed when the model only has
+    ``score_states``); ``grid`` / ``reps`` go to :func:`~mdmsched.models.estimate_curve`.
+
+    Cost: one evaluation per (family, value), each about its NFE model calls per batch of rows, plus the curve
+    estimate (``ceil(G N reps / 256)`` calls per block).
+    """
+    rows = _as_rows(data)
+    plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
+    lengths = block_lengths(plan.n, plan.block_length)
+    chosen = _families(families, lengths)
+    h = None if entropy is None else as_tolerance(entropy, "entropy")
+    report = progress_callback(progress)
+    total = sum(len(f.values) for f in chosen) + (1 if frontier else 0)
+    done = 0
+    out: list[MapRow] = []
+    for family in chosen:
+        for value in family.values:
+            rule = family.rule(value, lengths)
+            est = evaluate_sampler(model, rows, rule, region=region, block_length=block_length, seed=seed,
+                                   batch_size=batch_size, executor=executor)
+            out.append(MapRow(family.name, family.parameter, float(value), repr(rule), est.nfe,
+                              est.tokens_per_forward, est.nll, est.stderr, None if h is None else est.nll - h, est))
+            done += 1
+            if report:
+                report(done / total)
+    if frontier:
+        passes, nll, offset, curve = _frontier(model, rows, region, plan.block_length, seed, grid, reps, executor)
+        if report:
+            report(1.0)
+    else:
+        passes, nll, offset, curve = np.zeros(0, dtype=np.int64), np.zeros(0), math.nan, None
+    return SamplerMap(tuple(out), plan.n, plan.block_length, passes, nll, offset, h, curve)
+
+
+__all__ = ["MapRow", "SamplerMap", "combined_frontier", "sampler_map"]
