@@ -102,6 +102,44 @@ def as_count(value: Any, name: str, minimum: int = 1, maximum: int | None = None
     return out
 
 
+def as_seed(seed: Any, name: str = "seed", *, generators: bool = True) -> Any:
+    """A seed for ``np.random.default_rng``: None or an integer >= 0 (bools are ``TypeError``, like every integer
+    argument), and with ``generators`` also a ``Generator``/``BitGenerator``/``SeedSequence``, returned as given.
+
+    Functions that record the seed (``plan_estimate``: every shard must draw the same positions) take
+    ``generators=False``."""
+    if seed is None:
+        return None
+    if generators and isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return seed
+    value = as_count(seed, name, 0)
+    return value
+
+
+def as_region(region: Any, length: int, rows: int | None = None, name: str = "region") -> NDArray[np.bool_]:
+    """Generated positions as bools of shape ``(1, length)`` or ``(rows, length)`` (True = generated).
+
+    ``region`` is a bool array of shape ``(length,)`` (one layout for every row) or, when ``rows`` is given,
+    ``(rows, length)``; every row must mark the same number ``>= 1`` of positions. A non-bool array is a ``TypeError``
+    (0/1 integers are not taken for masks), a wrong shape or count a ``ValueError``. O(rows * length).
+    """
+    marks = np.asarray(region)
+    if marks.dtype != np.bool_:
+        raise TypeError(f"{name} must be a boolean array (True = generated position), got dtype {marks.dtype}")
+    shapes = [(length,)] if rows is None else [(length,), (rows, length)]
+    if marks.shape not in shapes:
+        raise ValueError(f"{name} must have shape {' or '.join(map(str, shapes))}, got {marks.shape}")
+    marks = marks.reshape(-1, length)
+    per_row = marks.sum(axis=1)
+    if per_row.min() != per_row.max():
+        bad = int(np.flatnonzero(per_row != per_row[0])[0])
+        raise ValueError(f"{name} must mark the same number of generated positions in every row: row 0 has "
+                         f"{per_row[0]}, row {bad} has {per_row[bad]}")
+    if per_row[0] < 1:
+        raise ValueError(f"{name} marks no generated position")
+    return np.ascontiguousarray(marks)
+
+
 def as_real(value: Any, name: str) -> float:
     """A finite real scalar (``numbers.Real``: Python and numpy floats/ints; bools and strings raise ``TypeError``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -164,7 +202,8 @@ def check_cells(shape: Iterable[int], limit: int, what: str, max_axes: int = 62)
 
 
 def probability_tolerance(dtype: np.dtype[Any], size: int) -> float:
-    """Allowed ``|sum(p) - 1|`` for ``size`` probabilities stored as ``dtype``.
+    """Allowed ``|sum(p) - 1|`` for ``size`` probabilities stored as ``dtype``: the one "sums to 1" rule (dense laws,
+    transition-matrix rows, predictor rows; the binding's raw check uses the same formula for float64).
 
     ``max(1e-9 * sqrt(size), 8 * eps(dtype) * log2(2 + size))``: rounding of the stored values, e.g. a float32
     tensor of 1/9s sums to ``1 + 7.5e-9``, plus the summation that produced them, is accepted.

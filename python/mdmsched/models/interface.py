@@ -18,7 +18,7 @@ from typing import Any, Callable, Literal, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_int, require_memory
+from .._validation import as_count, probability_tolerance, require_memory
 
 Target = Literal["cross_entropy", "entropy"]
 #: The per-position quantities a model can return (one name per idea: ``target=`` everywhere).
@@ -64,7 +64,7 @@ class ProbabilityModel:
     ``CHUNK_CELLS`` cells, in the array's own dtype, accumulating in float64 per row. Output checks: shape
     ``(B, n, q)``, real dtype; at masked positions the probabilities read must be finite, in ``[0, 1]`` and (entropy:
     every masked row; cross-entropy: a spot check of up to ``check_rows`` masked rows per call) sum to 1 within
-    ``max(1e-6, 4 q eps_dtype)``. Rows at revealed positions are never read. ``vocab_size`` (if known) lets the memory
+    :func:`~mdmsched._validation.probability_tolerance` (``dtype``, ``q``). Rows at revealed positions are never read. ``vocab_size`` (if known) lets the memory
     check run before the first call. Cost per call: O(B n) for cross-entropy, O(masked * q) for entropy.
     """
 
@@ -73,12 +73,8 @@ class ProbabilityModel:
         if not callable(predict):
             raise TypeError(f"predict must be callable, got {type(predict).__name__}")
         self.predict = predict
-        self.vocab_size = None if vocab_size is None else as_int(vocab_size, "vocab_size")
-        if self.vocab_size is not None and self.vocab_size < 1:
-            raise ValueError(f"vocab_size must be >= 1, got {self.vocab_size}")
-        self.check_rows = as_int(check_rows, "check_rows")
-        if self.check_rows < 1:
-            raise ValueError(f"check_rows must be >= 1, got {self.check_rows}")
+        self.vocab_size = None if vocab_size is None else as_count(vocab_size, "vocab_size")
+        self.check_rows = as_count(check_rows, "check_rows")
         self.n = getattr(predict, "n", None)
 
     def __repr__(self) -> str:
@@ -107,7 +103,7 @@ class ProbabilityModel:
         if rows.size == 0:
             return out
         q = probs.shape[2]
-        tol = _normalisation_tolerance(probs.dtype, q)
+        tol = probability_tolerance(probs.dtype, q)
         if target == "cross_entropy":
             true = tokens[rows, cols]
             if (true < 0).any() or (true >= q).any():
@@ -137,7 +133,7 @@ class ProbabilityModel:
         rows, cols = np.nonzero(mask)
         out = np.array(tokens, dtype=np.int64, copy=True)
         q = probs.shape[2]
-        tol = _normalisation_tolerance(probs.dtype, q)
+        tol = probability_tolerance(probs.dtype, q)
         step = max(1, CHUNK_CELLS // q)
         for lo in range(0, rows.size, step):
             chunk = np.asarray(probs[rows[lo:lo + step], cols[lo:lo + step]], dtype=np.float64)
@@ -148,12 +144,6 @@ class ProbabilityModel:
             draws = (u[:, None] >= cumulative).sum(axis=1)
             out[rows[lo:lo + step], cols[lo:lo + step]] = np.minimum(draws, q - 1)
         return out
-
-
-def _normalisation_tolerance(dtype: np.dtype[Any], q: int) -> float:
-    """Rows must sum to 1 within this: 1e-6, or the rounding a sum of ``q`` values of ``dtype`` can carry."""
-    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
-    return max(1e-6, 4.0 * q * eps)
 
 
 def _check_values(values: NDArray[Any]) -> None:

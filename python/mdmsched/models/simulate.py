@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import as_step_sizes as as_sizes
-from .._validation import as_count, as_int, require_memory
+from .._validation import as_count, as_region, as_seed, require_memory
 from ..curves.distribution import as_dense
 from .exact import ExactPredictor
 from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores
@@ -50,14 +50,7 @@ def _as_sampler(model: Any) -> MaskedModel:
 def _region_positions(region: ArrayLike | None, length: int) -> NDArray[np.int64]:
     if region is None:
         return np.arange(length, dtype=np.int64)
-    marks = np.asarray(region)
-    if marks.dtype != np.bool_ or marks.shape != (length,):
-        raise ValueError(f"region must be a boolean array of shape ({length},) (True = generated), got "
-                         f"{marks.dtype} {marks.shape}")
-    positions = np.flatnonzero(marks).astype(np.int64)
-    if positions.size == 0:
-        raise ValueError("region marks no generated position")
-    return positions
+    return np.flatnonzero(as_region(region, length)[0]).astype(np.int64)
 
 
 def _block_steps(schedule: Any, n: int) -> list[NDArray[np.int64]]:
@@ -88,16 +81,6 @@ def _reveal_steps(rng: np.random.Generator, batch: int, blocks: list[NDArray[np.
         columns.append(steps)
         first_step += sizes.size
     return np.concatenate(columns, axis=1)
-
-
-def _as_seed(seed: Any) -> Any:
-    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0."""
-    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
-        return seed
-    value = as_int(seed, "seed")
-    if value < 0:
-        raise ValueError(f"seed must be >= 0, got {value}")
-    return value
 
 
 def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = None, prompts: ArrayLike | None = None,
@@ -135,7 +118,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     positions = _region_positions(region, length)
     blocks = _block_steps(schedule, positions.size)
-    rng = np.random.default_rng(_as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed))
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
@@ -223,7 +206,7 @@ def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: in
     positions = _region_positions(region, length)
     prompt = np.setdiff1d(np.arange(length), positions)
     blocks = _block_steps(schedule, positions.size)
-    rng = np.random.default_rng(_as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed))
     values = np.empty(count)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import BlockSchedule, Schedule
-from .._validation import as_int, as_tolerance
+from .._validation import as_count, as_tolerance
 from ._float32 import cos32
 
 _F32 = np.float32
@@ -29,12 +29,7 @@ MAX_LENGTH = 2**62
 
 
 def _count(value: int, name: str, minimum: int = 1) -> int:
-    out = as_int(value, name)
-    if out < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {out}")
-    if out > MAX_LENGTH:
-        raise ValueError(f"{name} must be <= 2**62 (int64 counts), got {out}")
-    return out
+    return as_count(value, name, minimum, MAX_LENGTH)  # counts are int64
 
 
 def _steps(value: int, name: str = "k") -> int:
