@@ -155,11 +155,11 @@ def _off_by(q: int, factor: float) -> np.ndarray:
 def test_sums_to_one_is_one_tolerance(q):
     """Dense laws, transition rows, predictor rows and the raw core accept half the tolerance and refuse twice it."""
     inside, outside = _off_by(q, 0.5), _off_by(q, 2.0)
-    transition = lambda row: np.vstack([row] + [np.full(q, 1.0 / q)] * (q - 1))  # noqa: E731
+    transition = lambda row: np.vstack([row] + [np.full(q, 1.0 / q)] * (q - 1))
     outcomes = np.arange(q, dtype=np.int64)[:, None]
     tokens, mask = np.zeros((1, 1), dtype=np.int64), np.ones((1, 1), dtype=bool)
     checks = {
-        "dense": lambda row: mdmsched.information_curve(row),
+        "dense": mdmsched.information_curve,
         "transition": lambda row: D.stationary_distribution(transition(row)),
         "predictor": lambda row: mdmsched.ProbabilityModel(lambda t, m: row[None, None, :]).score(tokens, mask,
                                                                                                  "entropy"),
