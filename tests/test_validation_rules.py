@@ -191,3 +191,30 @@ def test_one_curve_from_entropies():
     z = D.markov_curve(CHAIN, 9)
     np.testing.assert_allclose(z, mdmsched.reference.information_curve(D.markov_chain(CHAIN, 9)), atol=1e-12)
     assert z[0] == 0.0 and math.isfinite(z[-1])
+
+
+def test_executor_is_checked_before_any_work():
+    """One rule for ``executor=`` in both sharding mechanisms (the lattice walk and curve estimation)."""
+    p = np.full((2, 2, 2), 0.125)
+    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+        mdmsched.average_entropies(p, executor=4)  # was an AttributeError deep inside the walk
+    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+        mdmsched.estimate_curve(EXACT, DATA, seed=0, executor="pool")
+
+
+def test_both_sampler_loops_check_samples_alike():
+    class Negative:
+        def score(self, t, m, target="cross_entropy"):
+            return np.zeros(t.shape)
+
+        def sample(self, t, m, rng):
+            return np.full(t.shape, -3)
+
+    with pytest.raises(ValueError, match="negative token ids at masked positions"):
+        mdmsched.simulate(Negative(), [2], 2, n=2, seed=0)
+    try:
+        from mdmsched.models.torch import generate
+    except ImportError:
+        return
+    with pytest.raises(ValueError, match="negative token ids at masked positions"):
+        generate(Negative(), np.zeros((1, 2), dtype=np.int64), 0, np.array([[2]]), 2, rng=np.random.default_rng(0))

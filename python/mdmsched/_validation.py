@@ -10,6 +10,7 @@ import math
 import numbers
 import os
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
@@ -116,6 +117,14 @@ def as_seed(seed: Any, name: str = "seed", *, generators: bool = True) -> Any:
     return value
 
 
+def as_executor(executor: Any) -> Executor | None:
+    """None (work in this process) or a ``concurrent.futures.Executor`` to shard work on (a process pool, a dask
+    client's ``get_executor()``); anything else is a ``TypeError`` before any work is split."""
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+    return executor
+
+
 def as_region(region: Any, length: int, rows: int | None = None, name: str = "region") -> NDArray[np.bool_]:
     """Generated positions as bools of shape ``(1, length)`` or ``(rows, length)`` (True = generated).
 
@@ -140,11 +149,16 @@ def as_region(region: Any, length: int, rows: int | None = None, name: str = "re
     return np.ascontiguousarray(marks)
 
 
+def _real_number(value: Any, name: str, what: str = "a real number") -> float:
+    """``float(value)`` for a ``numbers.Real`` (Python and numpy floats/ints); bools and strings are ``TypeError``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
 def as_real(value: Any, name: str) -> float:
     """A finite real scalar (``numbers.Real``: Python and numpy floats/ints; bools and strings raise ``TypeError``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    out = float(value)
+    out = _real_number(value, name)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {out!r}")
     return out
@@ -152,9 +166,7 @@ def as_real(value: Any, name: str) -> float:
 
 def as_confidence(confidence: Any, name: str = "confidence") -> float:
     """A confidence level strictly between 0 and 1 (``numbers.Real``)."""
-    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"{name} must be a real number in (0, 1), got {type(confidence).__name__} {confidence!r}")
-    value = float(confidence)
+    value = _real_number(confidence, name, "a real number in (0, 1)")
     if not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be in (0, 1), got {value!r}")
     return value
@@ -306,9 +318,7 @@ def as_sizes(sizes: Any, n: int | None = None, name: str = "sizes") -> NDArray[n
 
 def as_tolerance(eps: Any, name: str = "eps") -> float:
     """A finite, non-negative error target in nats."""
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(eps).__name__} {eps!r}")
-    value = float(eps)
+    value = _real_number(eps, name)
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return value

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import BlockSchedule, Schedule
 from .._schedule import as_step_sizes as as_sizes
-from .._validation import as_confidence, as_count, as_int, as_region, as_seed, as_tolerance, require_memory
+from .._validation import as_confidence, as_count, as_executor, as_int, as_region, as_seed, as_tolerance, require_memory
 from ..curves.hygiene import project_monotone
 from ..solve import optimal_block_split, optimal_schedule
 from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores
@@ -472,8 +472,7 @@ def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, 
     if executor is None:
         results = [run_shard(model, rows, plan)]
     else:
-        if not isinstance(executor, Executor):
-            raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+        as_executor(executor)
         parts = plan.shards(8 if shards is None else shards)
         futures = [executor.submit(run_shard, model, rows, plan, part) for part in parts]
         results = [future.result() for future in futures]

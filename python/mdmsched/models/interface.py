@@ -183,6 +183,17 @@ def as_masked_model(model: object) -> MaskedModel:
                     f"(tokens, mask) -> probs, got {type(model).__name__}")
 
 
+def check_samples(values: object, tokens: NDArray[np.int64], used: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Validate what ``sample`` returned: integer token ids of the shape of ``tokens``, ``>= 0`` where ``used`` (the
+    positions the sampler keeps). The one check of both sampler loops (``simulate``, ``torch.generate``). O(B n)."""
+    drawn = _as_array(values, "model.sample")
+    if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
+        raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integer token ids {tokens.shape}")
+    if used.any() and int(drawn[used].min()) < 0:
+        raise ValueError("model.sample returned negative token ids at masked positions")
+    return np.asarray(drawn, dtype=np.int64)
+
+
 def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Validate what ``score`` returned: shape (B, n), real, and at masked positions finite, >= 0 (nats; rounding
     noise down to ``-1e-9`` relative is clamped to 0) and <= :data:`MAX_SCORE`. ``mask`` must be bool; B may be 0.
@@ -262,5 +273,6 @@ __all__ = [
     "as_masked_model",
     "as_target",
     "check_batch",
+    "check_samples",
     "check_scores",
 ]

@@ -21,7 +21,7 @@ from .._schedule import as_step_sizes as as_sizes
 from .._validation import as_count, as_region, as_seed, require_memory
 from ..curves.distribution import as_dense
 from .exact import ExactPredictor
-from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores
+from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_samples, check_scores
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
@@ -127,11 +127,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         for t in range(sum(s.size for s in blocks)):
             mask = np.zeros((batch, length), dtype=bool)
             mask[:, positions] = steps >= t
-            drawn = np.asarray(sampler.sample(tokens, mask, rng))  # type: ignore[attr-defined]
-            if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
-                raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integers {tokens.shape}")
-            if drawn.size and int(drawn[mask].min(initial=0)) < 0:
-                raise ValueError("model.sample returned negative token ids at masked positions")
+            drawn = check_samples(sampler.sample(tokens, mask, rng), tokens, mask)  # type: ignore[attr-defined]
             now = np.zeros((batch, length), dtype=bool)
             now[:, positions] = steps == t
             tokens[now] = drawn[now]

@@ -31,7 +31,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_count, as_int, as_region
-from .interface import SamplingModel, Target, as_target, check_scores
+from .interface import SamplingModel, Target, as_target, check_samples, check_scores
 
 __all__ = ["TorchModel", "generate"]
 
@@ -423,12 +423,7 @@ def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num
                 continue
             chosen = (block == b) & (rank >= done[:, None]) & (rank < (done + count)[:, None])
             if teacher is None:
-                drawn = np.asarray(model.sample(tokens, mask, rng))
-                if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
-                    raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integer token ids "
-                                     f"{tokens.shape}")
-                if chosen.any() and int(drawn[chosen].min()) < 0:
-                    raise ValueError("model.sample returned negative token ids")
+                drawn = check_samples(model.sample(tokens, mask, rng), tokens, chosen)
                 tokens[chosen] = drawn[chosen]
             else:
                 # shape (B, n), real, finite and >= 0 at masked positions (a true token of probability 0 is refused)

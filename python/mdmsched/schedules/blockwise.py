@@ -5,6 +5,7 @@ optimally (SPEC §5.1, blocks).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -45,7 +46,7 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
     if steps_per_block is not None:
         # A scalar (even a wrong kind, which as_count names below) is one count for every block.
         sequence = isinstance(steps_per_block, (Sequence, np.ndarray)) and not isinstance(steps_per_block, str)
-        per = list(steps_per_block) if sequence else [steps_per_block] * blocks
+        per: list[Any] = list(steps_per_block) if sequence else [steps_per_block] * blocks  # type: ignore[arg-type]
         if len(per) != blocks:
             raise ValueError(f"steps_per_block must have one entry per block ({blocks}), got {len(per)}")
         counts = []
