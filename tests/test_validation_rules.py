@@ -195,10 +195,10 @@ def test_one_curve_from_entropies():
 
 def test_executor_is_checked_before_any_work():
     """One rule for ``executor=`` in both sharding mechanisms (the lattice walk and curve estimation)."""
-    p = np.full((2, 2, 2), 0.125)
-    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+    p = np.random.default_rng(0).dirichlet(np.ones(8)).reshape(2, 2, 2)  # not exchangeable: the lattice walk
+    with pytest.raises(TypeError, match=r"executor must be a concurrent\.futures\.Executor"):
         mdmsched.average_entropies(p, executor=4)  # was an AttributeError deep inside the walk
-    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+    with pytest.raises(TypeError, match=r"executor must be a concurrent\.futures\.Executor"):
         mdmsched.estimate_curve(EXACT, DATA, seed=0, executor="pool")
 
 
