@@ -1,6 +1,6 @@
 """Entropy benchmarks: the C++ lattice walk against the NumPy reference and against dit's TC/DTC.
 
-    python -m pytest benchmarks/bench_curve.py --benchmark-enable --benchmark-json=bench-curve.json
+    python -m pytest benchmarks/bench_curve.py --full --benchmark-enable --benchmark-json=bench-curve.json
     python benchmarks/report.py bench-curve.json
 """
 

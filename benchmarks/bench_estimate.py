@@ -1,6 +1,6 @@
 """Curve estimation from a model: how much of the time is the model and how much is mdmsched.
 
-    python -m pytest benchmarks/bench_estimate.py --benchmark-enable --benchmark-json=bench-estimate.json -s
+    python -m pytest benchmarks/bench_estimate.py --full --benchmark-enable --benchmark-json=bench-estimate.json -s
     python benchmarks/report.py bench-estimate.json
 
 The "legacy" entries replay what the package did per call before the per-position interface (issue 10): upcast the

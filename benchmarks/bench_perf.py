@@ -1,6 +1,6 @@
 """Issue 14 benchmarks: request-sized solves, slow-mixing Markov curves, the sharded lattice and the p log p floor.
 
-    python -m pytest benchmarks/bench_perf.py --benchmark-json=bench-perf.json
+    python -m pytest benchmarks/bench_perf.py --full --benchmark-enable --benchmark-json=bench-perf.json
     python benchmarks/report.py bench-perf.json
 """
 

@@ -1,6 +1,6 @@
 """Schedule and example-distribution benchmarks.
 
-    python -m pytest benchmarks/bench_schedules.py --benchmark-enable --benchmark-json=bench-schedules.json
+    python -m pytest benchmarks/bench_schedules.py --full --benchmark-enable --benchmark-json=bench-schedules.json
     python benchmarks/report.py bench-schedules.json
 """
 

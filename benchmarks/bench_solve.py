@@ -1,6 +1,6 @@
 """Solver benchmarks: fast C++ (hull, Lagrangian), naive C++ and the NumPy reference DP on the same curves.
 
-    python -m pytest benchmarks/bench_solve.py --benchmark-enable --benchmark-json=bench-solve.json
+    python -m pytest benchmarks/bench_solve.py --full --benchmark-enable --benchmark-json=bench-solve.json
     python benchmarks/report.py bench-solve.json
 """
 

@@ -1,6 +1,6 @@
 """The torch helper on CPU: per-position NLL / entropy / sampling time as a fraction of the model's forward pass.
 
-    python -m pytest benchmarks/bench_torch.py --benchmark-json=bench-torch.json -s
+    python -m pytest benchmarks/bench_torch.py --full --benchmark-enable --benchmark-json=bench-torch.json -s
 
 A deliberately cheap forward (embedding + one linear layer to V = 32,000 logits, B = 8, n = 256, half the positions
 masked) makes the fraction an upper bound: a real transformer's forward is far more expensive, the reductions are not.
