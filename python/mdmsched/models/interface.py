@@ -64,8 +64,8 @@ class ProbabilityModel:
     ``CHUNK_CELLS`` cells, in the array's own dtype, accumulating in float64 per row. Output checks: shape
     ``(B, n, q)``, real dtype; at masked positions the probabilities read must be finite, in ``[0, 1]`` and (entropy:
     every masked row; cross-entropy: a spot check of up to ``check_rows`` masked rows per call) sum to 1 within
-    :func:`~mdmsched._validation.probability_tolerance` (``dtype``, ``q``). Rows at revealed positions are never read. ``vocab_size`` (if known) lets the memory
-    check run before the first call. Cost per call: O(B n) for cross-entropy, O(masked * q) for entropy.
+    ``_validation.probability_tolerance(dtype, q)`` (the package's one "sums to 1" rule). Rows at revealed positions
+    are never read. ``vocab_size`` (if known) lets the memory check run before the first call. Cost per call: O(B n) for cross-entropy, O(masked * q) for entropy.
     """
 
     def __init__(self, predict: Callable[[NDArray[np.int64], NDArray[np.bool_]], Any], *,

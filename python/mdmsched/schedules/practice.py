@@ -314,7 +314,7 @@ def dllm_counts(n: int, alpha_grid: NDArray[np.float32]) -> NDArray[np.int64]:
 def dllm(n: int, k: int, alpha: str = "linear") -> Schedule:
     """dllm's deterministic sampler schedule with ``LinearAlphaScheduler`` (``alpha = 1 - t``) or
     ``CosineAlphaScheduler`` (``alpha = 1 - cos(pi/2 (1 - t))``), alpha in float32 (see :func:`dllm_counts`); the
-    float32 cosine is :func:`~mdmsched.schedules._float32.cos32` on every machine, with or without torch (torch's own
+    float32 cosine is ``schedules._float32.cos32`` on every machine, with or without torch (torch's own
     depends on its build). dllm drops its passes of 0, so ``passes == sizes`` here. O(k)."""
     n = _count(n, "n")
     k = _steps(k)
