@@ -63,15 +63,17 @@ def _forward_seconds(module: Cheap, tokens: np.ndarray, mask: np.ndarray) -> flo
 
 
 def _reference(module: Cheap, tokens: np.ndarray, mask: np.ndarray, mask_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-position NLL and entropy (nats) in float64 NumPy from the module's logits, the mask column removed."""
-    with torch.no_grad():
-        logits = module(torch.from_numpy(np.where(mask, mask_id, tokens))).double().numpy()
-    logits[..., mask_id] = -np.inf  # the mask token is not a data token
-    logp = logits - logits.max(axis=-1, keepdims=True)
-    logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
-    nll = -np.take_along_axis(logp, tokens[..., None], axis=-1)[..., 0]
-    finite = np.where(np.isinf(logp), 0.0, logp)
-    entropy = -(np.exp(logp) * finite).sum(axis=-1)
+    """Per-position NLL and entropy (nats) in float64 NumPy from the module's logits, the mask column removed; one row
+    at a time (a float64 copy of all (B, n, V) logits would be gigabytes at the full size)."""
+    nll, entropy = np.zeros(tokens.shape), np.zeros(tokens.shape)
+    for b in range(tokens.shape[0]):
+        with torch.no_grad():
+            logits = module(torch.from_numpy(np.where(mask[b:b + 1], mask_id, tokens[b:b + 1]))).double().numpy()[0]
+        logits[:, mask_id] = -np.inf  # the mask token is not a data token
+        logp = logits - logits.max(axis=-1, keepdims=True)
+        logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
+        nll[b] = -np.take_along_axis(logp, tokens[b][:, None], axis=-1)[:, 0]
+        entropy[b] = -(np.exp(logp) * np.where(np.isinf(logp), 0.0, logp)).sum(axis=-1)
     return np.where(mask, nll, 0.0), np.where(mask, entropy, 0.0)
 
 
