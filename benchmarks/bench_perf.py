@@ -1,6 +1,6 @@
 """Issue 14 benchmarks: request-sized solves, slow-mixing Markov curves, the sharded lattice and the p log p floor.
 
-    python -m pytest benchmarks/bench_perf.py --benchmark-json=bench-perf.json
+    python -m pytest benchmarks/bench_perf.py --full --benchmark-enable --benchmark-json=bench-perf.json
     python benchmarks/report.py bench-perf.json
 """
 
@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
+from _sizes import size
 
 import mdmsched
 from mdmsched import _core, reference
@@ -35,34 +36,44 @@ def test_request_whole_call(benchmark, z256_optimum):
 def test_request_core_solve(benchmark, z256_optimum):
     error, breakpoints = benchmark(_core.solve, Z256, 32, "auto")
     assert breakpoints.size == 33 and error == pytest.approx(z256_optimum, rel=1e-9)
+    assert error == pytest.approx(reference.schedule_error(Z256, np.diff(breakpoints)), rel=1e-12)
 
 
 # ---- slow-mixing Markov chain ------------------------------------------------------------------------------------
 
 SLOW = np.array([[0.999, 0.001], [0.001, 0.999]])
+N_SLOW = size(10_000, 100_000)
+
+
+def slow_chain_total_correlation(n: int) -> float:
+    """``sum Z = TC = (n - 1) (H(pi) - H(X_2 | X_1))`` for the symmetric chain (pi uniform): a closed form."""
+    flip = 0.001
+    return (n - 1) * (np.log(2.0) + flip * np.log(flip) + (1 - flip) * np.log1p(-flip))
 
 
 @pytest.fixture(scope="module")
 def slow_exact() -> np.ndarray:
-    return D.markov_curve(SLOW, 100_000, tol=0)
+    return D.markov_curve(SLOW, N_SLOW, tol=0)
 
 
-@pytest.mark.benchmark(group="Markov curve n=100,000, 2 states, flip prob 0.001")
-def test_slow_markov_reference_exact_sum(benchmark, slow_exact):
-    z = benchmark.pedantic(D.markov_curve, args=(SLOW, 100_000), kwargs={"tol": 0}, rounds=1)
-    assert np.array_equal(z, slow_exact)
+@pytest.mark.benchmark(group=f"Markov curve n={N_SLOW:,}, 2 states, flip prob 0.001")
+def test_slow_markov_reference_exact_sum(benchmark):
+    z = benchmark.pedantic(D.markov_curve, args=(SLOW, N_SLOW), kwargs={"tol": 0}, rounds=1)
+    assert float(np.sum(z)) == pytest.approx(slow_chain_total_correlation(N_SLOW), rel=1e-9)
+    small = reference.information_curve(D.markov_chain(SLOW, 10))  # the same sums at n = 10, by enumeration
+    np.testing.assert_allclose(D.markov_curve(SLOW, 10, tol=0), small, atol=1e-12)
 
 
-@pytest.mark.benchmark(group="Markov curve n=100,000, 2 states, flip prob 0.001")
+@pytest.mark.benchmark(group=f"Markov curve n={N_SLOW:,}, 2 states, flip prob 0.001")
 def test_slow_markov_truncated(benchmark, slow_exact):
-    z = benchmark.pedantic(D.markov_curve, args=(SLOW, 100_000), rounds=5)
+    z = benchmark.pedantic(D.markov_curve, args=(SLOW, N_SLOW), rounds=5)
     # tol * I(X_1; X_2) plus the rounding of e_m ~ m H(pi) ~ 7e4 nats in the exact path's O(nG) running sums.
     assert np.abs(z - slow_exact).max() < 1e-12 * slow_exact[-1] + 1e-9
 
 
 # ---- sharded lattice ---------------------------------------------------------------------------------------------
 
-N_SHARD = 20
+N_SHARD = size(14, 20)
 P20 = np.random.default_rng(4).dirichlet(np.full(2**N_SHARD, 0.5)).reshape((2,) * N_SHARD)
 
 
@@ -71,7 +82,7 @@ def p20_single() -> np.ndarray:
     return mdmsched.average_entropies(P20, threads=2)
 
 
-@pytest.mark.benchmark(group="average entropies, binary n=20: single process vs shards on a process pool")
+@pytest.mark.benchmark(group=f"average entropies, binary n={N_SHARD}: single process vs shards on a process pool")
 @pytest.mark.parametrize("threads", [1, 2])
 def test_lattice20_single_process(benchmark, p20_single, threads):
     e = benchmark.pedantic(mdmsched.average_entropies, args=(P20,), kwargs={"threads": threads}, rounds=1)
@@ -85,8 +96,8 @@ def test_lattice20_single_process(benchmark, p20_single, threads):
         benchmark.extra_info["ns_per_marginal_cell_per_thread"] = benchmark.stats.stats.median * threads / cells * 1e9
 
 
-@pytest.mark.benchmark(group="average entropies, binary n=20: single process vs shards on a process pool")
-@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.benchmark(group=f"average entropies, binary n={N_SHARD}: single process vs shards on a process pool")
+@pytest.mark.parametrize("workers", size([2], [1, 2, 4]))
 def test_lattice20_sharded(benchmark, p20_single, workers):
     with ProcessPoolExecutor(max_workers=workers) as pool:
         list(pool.map(abs, range(workers)))  # start the workers before timing
@@ -97,10 +108,10 @@ def test_lattice20_sharded(benchmark, p20_single, workers):
 
 # ---- the p log p floor -------------------------------------------------------------------------------------------
 
-FLOOR_CELLS, FLOOR_REPEATS = 4096, 20_000  # 32 KiB: in L1/L2
+FLOOR_CELLS, FLOOR_REPEATS = 4096, size(200, 20_000)  # 32 KiB: in L1/L2
 
 
-@pytest.mark.benchmark(group="p log p floor: 4096 in-cache cells x 20,000")
+@pytest.mark.benchmark(group=f"p log p floor: 4096 in-cache cells x {FLOOR_REPEATS:,}")
 def test_plogp_floor(benchmark):
     x = np.random.default_rng(5).random(FLOOR_CELLS) / FLOOR_CELLS
     h = benchmark.pedantic(_core.plogp_floor, args=(x, FLOOR_REPEATS), rounds=5)

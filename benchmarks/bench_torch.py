@@ -1,6 +1,6 @@
 """The torch helper on CPU: per-position NLL / entropy / sampling time as a fraction of the model's forward pass.
 
-    python -m pytest benchmarks/bench_torch.py --benchmark-json=bench-torch.json -s
+    python -m pytest benchmarks/bench_torch.py --full --benchmark-enable --benchmark-json=bench-torch.json -s
 
 A deliberately cheap forward (embedding + one linear layer to V = 32,000 logits, B = 8, n = 256, half the positions
 masked) makes the fraction an upper bound: a real transformer's forward is far more expensive, the reductions are not.
@@ -16,9 +16,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _sizes import size
+
 from mdmsched.torch import TorchModel
 
-B, N, V, D = 8, 256, 32000, 64
+B, N, V, D = size(2, 8), size(64, 256), size(2000, 32000), 64
 MASK_ID = V - 1  # inside the logits: the helper removes its column
 
 
@@ -60,7 +62,22 @@ def _forward_seconds(module: Cheap, tokens: np.ndarray, mask: np.ndarray) -> flo
     return _FORWARD["s"]
 
 
-@pytest.mark.benchmark(group="torch helper, CPU, B=8 n=256 V=32000 (embedding + linear forward)")
+def _reference(module: Cheap, tokens: np.ndarray, mask: np.ndarray, mask_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-position NLL and entropy (nats) in float64 NumPy from the module's logits, the mask column removed; one row
+    at a time (a float64 copy of all (B, n, V) logits would be gigabytes at the full size)."""
+    nll, entropy = np.zeros(tokens.shape), np.zeros(tokens.shape)
+    for b in range(tokens.shape[0]):
+        with torch.no_grad():
+            logits = module(torch.from_numpy(np.where(mask[b:b + 1], mask_id, tokens[b:b + 1]))).double().numpy()[0]
+        logits[:, mask_id] = -np.inf  # the mask token is not a data token
+        logp = logits - logits.max(axis=-1, keepdims=True)
+        logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
+        nll[b] = -np.take_along_axis(logp, tokens[b][:, None], axis=-1)[:, 0]
+        entropy[b] = -(np.exp(logp) * np.where(np.isinf(logp), 0.0, logp)).sum(axis=-1)
+    return np.where(mask, nll, 0.0), np.where(mask, entropy, 0.0)
+
+
+@pytest.mark.benchmark(group=f"torch helper, CPU, B={B} n={N} V={V} (embedding + linear forward)")
 @pytest.mark.parametrize("what", ["forward", "cross_entropy", "entropy", "sample"])
 def test_torch_helper_fraction_of_forward(benchmark: Any, what: str) -> None:
     module, tokens, mask = _case(B, N, V)
@@ -77,7 +94,16 @@ def test_torch_helper_fraction_of_forward(benchmark: Any, what: str) -> None:
         return model.score(tokens, mask, what)  # type: ignore[arg-type]
 
     run()  # warm-up
-    benchmark.pedantic(run, rounds=3)
+    out = benchmark.pedantic(run, rounds=3)
+    nll, entropy = _reference(module, tokens, mask, MASK_ID)
+    if what == "forward":
+        assert tuple(out.shape) == (B, N, V)
+    elif what == "sample":  # data tokens, drawn where masked; the revealed tokens are kept
+        drawn = np.asarray(out)
+        assert drawn.shape == tokens.shape and (drawn[mask] >= 0).all() and (drawn[mask] < V - 1).all()
+        np.testing.assert_array_equal(drawn[~mask], tokens[~mask])
+    else:
+        np.testing.assert_allclose(out, nll if what == "cross_entropy" else entropy, rtol=1e-5, atol=1e-6)
     if benchmark.stats is None:  # run once as a test (--benchmark-disable): nothing was timed
         return
     total = benchmark.stats.stats.min
@@ -90,12 +116,6 @@ def test_torch_helper_fraction_of_forward(benchmark: Any, what: str) -> None:
 def test_torch_helper_matches_numpy_on_a_small_case() -> None:
     module, tokens, mask = _case(2, 16, 500)
     model = TorchModel(module, 499, chunk_size=5)
-    with torch.no_grad():
-        logits = module(torch.from_numpy(np.where(mask, 499, tokens))).double().numpy()
-    logits[..., 499] = -np.inf  # the mask token is not a data token
-    logp = logits - logits.max(axis=-1, keepdims=True)
-    logp -= np.log(np.exp(logp).sum(axis=-1, keepdims=True))
-    nll = -np.take_along_axis(logp, tokens[..., None], axis=-1)[..., 0]
-    entropy = -np.where(np.isinf(logp), 0.0, np.exp(logp) * np.where(np.isinf(logp), 0.0, logp)).sum(axis=-1)
-    np.testing.assert_allclose(model.score(tokens, mask), np.where(mask, nll, 0.0), rtol=1e-6)
-    np.testing.assert_allclose(model.score(tokens, mask, "entropy"), np.where(mask, entropy, 0.0), rtol=1e-6)
+    nll, entropy = _reference(module, tokens, mask, 499)
+    np.testing.assert_allclose(model.score(tokens, mask), nll, rtol=1e-6)
+    np.testing.assert_allclose(model.score(tokens, mask, "entropy"), entropy, rtol=1e-6)

@@ -1,7 +1,7 @@
 """Summarise a pytest-benchmark JSON file as a Markdown table: median per benchmark and its ratio to the group's
 reference (the entry whose name contains "reference", else the slowest).
 
-    python -m pytest benchmarks/ --benchmark-enable --benchmark-json=bench.json && python benchmarks/report.py bench.json
+    python -m pytest benchmarks/ --full --benchmark-enable --benchmark-json=bench.json && python benchmarks/report.py bench.json
 """
 
 from __future__ import annotations

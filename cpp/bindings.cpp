@@ -4,8 +4,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -65,8 +67,14 @@ mdmsched::Method parse_method(const std::string& name) {
     throw std::invalid_argument("method must be one of " + names + "; got '" + name + "'");
 }
 
-// Raw entry points validate what they read: finite, non-negative probabilities summing to 1 (within 1e-6; the Python
-// layer checks tighter, dtype-aware tolerances and renormalises before calling).
+// Raw entry points validate what they read: finite, non-negative probabilities summing to 1 within the package's one
+// tolerance, _validation.probability_tolerance for float64: max(1e-9 sqrt(size), 8 eps log2(2 + size)).
+double probability_tolerance(std::size_t size) {
+    const double count = static_cast<double>(std::max<std::size_t>(size, 1));
+    return std::max(1e-9 * std::sqrt(count),
+                    8 * std::numeric_limits<double>::epsilon() * std::log2(2.0 + static_cast<double>(size)));
+}
+
 void check_probabilities(const double* p, std::size_t size, const char* name) {
     double total = 0.0;
     for (std::size_t i = 0; i < size; ++i) {
@@ -75,7 +83,7 @@ void check_probabilities(const double* p, std::size_t size, const char* name) {
                                         " is not a finite non-negative probability");
         total += p[i];
     }
-    if (!(std::fabs(total - 1.0) <= 1e-6))
+    if (!(std::fabs(total - 1.0) <= probability_tolerance(size)))
         throw std::invalid_argument(std::string(name) + " must sum to 1, got " + std::to_string(total));
 }
 

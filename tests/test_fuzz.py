@@ -71,7 +71,9 @@ def hostile_arrays(draw: st.DrawFn) -> object:
     return arr
 
 
-def _call(function, *args, **kwargs):
+def _call(function, *args, valid=False, **kwargs):
+    """``function(*args, **kwargs)``, or None when it refuses with a TypeError/ValueError that has a message. With
+    ``valid=True`` (the inputs are valid by the rules in SPEC §7, judged by the test) a refusal fails the test."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -79,7 +81,23 @@ def _call(function, *args, **kwargs):
         except ALLOWED as exc:
             if not str(exc):
                 pytest.fail(f"{function.__name__} raised {type(exc).__name__} without a message")
+            if valid:
+                pytest.fail(f"{function.__name__} refused valid input: {type(exc).__name__}: {exc}")
             return None
+
+
+def _is_curve(z) -> bool:
+    """A valid curve by SPEC §7, judged here from the values alone: real, 1-D, non-empty, finite, Z_1 = 0, non-decreasing."""
+    if z is None or isinstance(z, (str, bytes, float)):
+        return False
+    arr = np.asarray(z)
+    if arr.dtype.kind not in "iuf" or arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
+        return False
+    return bool(arr[0] == 0 and (np.diff(arr.astype(np.float64)) >= 0).all())
+
+
+def _is_steps(k, n: int) -> bool:
+    return isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= n
 
 
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
@@ -88,17 +106,19 @@ FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(Heal
 @FUZZ
 @given(z=hostile_arrays(), k=st.sampled_from([-1, 0, 1, 2, 3, 5, 2**40, 2.5, None]), sizes=hostile_arrays())
 def test_solver_api_survives(z, k, sizes):
+    curve = _is_curve(z)
+    solvable = curve and _is_steps(k, np.asarray(z).size)
     for method in ("auto", "naive", "hull", "lagrangian"):
-        sched = _call(mdmsched.optimal_schedule, z, k, method=method)
+        sched = _call(mdmsched.optimal_schedule, z, k, method=method, valid=solvable)
         if sched is not None:
             assert sched.sizes.sum() == sched.n and (sched.sizes >= 1).all() and sched.error >= 0
             assert abs(mdmsched.schedule_error(z, sched) - sched.error) <= 1e-9 * max(1.0, sched.error)
-    front = _call(mdmsched.error_frontier, z, k)
+    front = _call(mdmsched.error_frontier, z, k, valid=solvable)
     if front is not None:
         assert np.all(np.isfinite(front))
     _call(mdmsched.schedule_error, z, sizes)
-    _call(mdmsched.min_steps, z, 0.1)
-    _call(mdmsched.project_monotone, z)
+    _call(mdmsched.min_steps, z, 0.1, valid=curve)
+    _call(mdmsched.project_monotone, z, valid=curve)
     _call(S.continuum_schedule, z, k)
     _call(S.li_cai_bound, z, sizes)
     _call(mdmsched.compare, z, k)

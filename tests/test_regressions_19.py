@@ -255,7 +255,9 @@ def test_closed_pipe_in_a_real_pipeline() -> None:
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     code, err = out.stdout.split(" ", 1)
-    assert int(code) == 141 and err.strip() == "''", out.stdout
+    # 141 (128 + SIGPIPE) when the write hit the closed pipe; 0 when the whole output fit in the pipe buffer before the
+    # reader closed it (a race the machine's speed decides). Either way: quiet, no traceback, not exit 2.
+    assert int(code) in (0, 141) and err.strip() == "''", out.stdout
 
 
 @pytest.mark.parametrize("command", ["solve", "frontier", "compare"])

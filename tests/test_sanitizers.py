@@ -24,6 +24,7 @@ def _cmake() -> str | None:
         return None
 
 
+@pytest.mark.full  # a separate CMake build (~35 s on 2 cores): `pytest --full` / .ci/run
 @pytest.mark.skipif(not (ROOT / "cpp" / "tests" / "sanitize_driver.cpp").exists(), reason="needs the source tree")
 def test_sanitized_driver_runs_clean(tmp_path):
     cmake = _cmake()

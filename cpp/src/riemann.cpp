@@ -23,6 +23,9 @@ void check_curve(const double* z, std::size_t n) {
     if (n == 0) throw std::invalid_argument("Z must have at least one entry");
     if (n >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
         throw std::invalid_argument("Z has " + std::to_string(n) + " entries; at most 2^31 - 2 are supported");
+    // Z_1 = I(X_i; nothing) = 0 exactly: the Python layer cleans rounding noise before calling, so a raw caller's
+    // non-zero Z_1 is a curve of something else (e.g. entropies passed for a curve).
+    if (z[0] != 0.0) throw std::invalid_argument("Z_1 must be 0, got " + std::to_string(z[0]));
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(z[i])) throw std::invalid_argument("Z[" + std::to_string(i) + "] is not finite");
         if (i > 0 && z[i] < z[i - 1])

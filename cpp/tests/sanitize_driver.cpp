@@ -94,6 +94,8 @@ void solver_checks() {
     // Invalid arguments.
     const std::vector<double> bad = {0.0, 1.0, 0.5};
     const std::vector<double> nan = {0.0, std::nan("")};
+    const std::vector<double> offset = {1.0, 2.0, 3.0};
+    expect_invalid([&] { mdmsched::solve(offset.data(), 3, 2, Method::Auto); }, "Z_1 != 0");
     expect_invalid([&] { mdmsched::solve(bad.data(), 3, 2, Method::Auto); }, "non-monotone curve");
     expect_invalid([&] { mdmsched::solve(nan.data(), 2, 1, Method::Auto); }, "NaN curve");
     expect_invalid([&] { mdmsched::solve(small.data(), 50, 0, Method::Auto); }, "k = 0");

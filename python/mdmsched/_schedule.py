@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_nats_label, as_sizes, integral_array, require_memory
+from ._validation import as_count, as_nats_label, as_sizes, integral_array, require_memory
 
 #: Largest ``n`` a schedule may cover: its breakpoints ``N_j`` are int64.
 MAX_POSITIONS = 2**63 - 1
@@ -116,9 +116,7 @@ class Schedule:
     def num_transfer_tokens(self, batch: int = 1) -> NDArray[np.int64]:
         """LLaDA's ``get_num_transfer_tokens`` table: int64 array ``(batch, len(passes))``, row ``b`` = ``passes``
         (the tokens to commit at each model call; zeros included). O(batch * passes)."""
-        rows = as_int(batch, "batch")
-        if rows < 1:
-            raise ValueError(f"batch must be >= 1, got {rows}")
+        rows = as_count(batch, "batch")
         require_memory(8 * rows * self.passes.size, f"a (batch={rows}, {self.passes.size}) transfer table")
         return np.tile(self.passes, (rows, 1))
 
@@ -300,9 +298,7 @@ class BlockSchedule:
             table[i, : b.passes.size] = b.passes
         if batch is None:
             return table
-        rows = as_int(batch, "batch")
-        if rows < 1:
-            raise ValueError(f"batch must be >= 1, got {rows}")
+        rows = as_count(batch, "batch")
         require_memory(8 * rows * table.size, f"a (blocks={table.shape[0]}, batch={rows}, {width}) transfer table")
         return np.repeat(table[:, None, :], rows, axis=1)
 

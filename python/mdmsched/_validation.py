@@ -10,6 +10,7 @@ import math
 import numbers
 import os
 from collections.abc import Iterable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -180,11 +181,62 @@ def as_count(value: Any, name: str, minimum: int = 1, maximum: int | None = None
     return out
 
 
+def as_seed(seed: Any, name: str = "seed", *, generators: bool = True) -> Any:
+    """A seed for ``np.random.default_rng``: None or an integer >= 0 (bools are ``TypeError``, like every integer
+    argument), and with ``generators`` also a ``Generator``/``BitGenerator``/``SeedSequence``, returned as given.
+
+    Functions that record the seed (``plan_estimate``: every shard must draw the same positions) take
+    ``generators=False``."""
+    if seed is None:
+        return None
+    if generators and isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return seed
+    value = as_count(seed, name, 0)
+    return value
+
+
+def as_executor(executor: Any) -> Executor | None:
+    """None (work in this process) or a ``concurrent.futures.Executor`` to shard work on (a process pool, a dask
+    client's ``get_executor()``); anything else is a ``TypeError`` before any work is split."""
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+    return executor
+
+
+def as_region(region: Any, length: int, rows: int | None = None, name: str = "region") -> NDArray[np.bool_]:
+    """Generated positions as bools of shape ``(1, length)`` or ``(rows, length)`` (True = generated).
+
+    ``region`` is a bool array of shape ``(length,)`` (one layout for every row) or, when ``rows`` is given,
+    ``(rows, length)``; every row must mark the same number ``>= 1`` of positions. A non-bool array is a ``TypeError``
+    (0/1 integers are not taken for masks), a wrong shape or count a ``ValueError``. O(rows * length).
+    """
+    marks = np.asarray(region)
+    if marks.dtype != np.bool_:
+        raise TypeError(f"{name} must be a boolean array (True = generated position), got dtype {marks.dtype}")
+    shapes = [(length,)] if rows is None else [(length,), (rows, length)]
+    if marks.shape not in shapes:
+        raise ValueError(f"{name} must have shape {' or '.join(map(str, shapes))}, got {marks.shape}")
+    marks = marks.reshape(-1, length)
+    per_row = marks.sum(axis=1)
+    if per_row.min() != per_row.max():
+        bad = int(np.flatnonzero(per_row != per_row[0])[0])
+        raise ValueError(f"{name} must mark the same number of generated positions in every row: row 0 has "
+                         f"{per_row[0]}, row {bad} has {per_row[bad]}")
+    if per_row[0] < 1:
+        raise ValueError(f"{name} marks no generated position")
+    return np.ascontiguousarray(marks)
+
+
+def _real_number(value: Any, name: str, what: str = "a real number") -> float:
+    """``float(value)`` for a ``numbers.Real`` (Python and numpy floats/ints); bools and strings are ``TypeError``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
 def as_real(value: Any, name: str) -> float:
     """A finite real scalar (``numbers.Real``: Python and numpy floats/ints; bools and strings raise ``TypeError``)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    out = float(value)
+    out = _real_number(value, name)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {out!r}")
     return out
@@ -192,9 +244,7 @@ def as_real(value: Any, name: str) -> float:
 
 def as_confidence(confidence: Any, name: str = "confidence") -> float:
     """A confidence level strictly between 0 and 1 (``numbers.Real``)."""
-    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"{name} must be a real number in (0, 1), got {type(confidence).__name__} {confidence!r}")
-    value = float(confidence)
+    value = _real_number(confidence, name, "a real number in (0, 1)")
     if not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be in (0, 1), got {value!r}")
     return value
@@ -255,17 +305,6 @@ def as_progress(progress: Any) -> Any:
     raise TypeError(f"progress must be True, False or a callable(fraction), got {type(progress).__name__} {progress!r}")
 
 
-def as_seed(seed: Any, name: str = "seed") -> Any:
-    """``seed`` for ``np.random.default_rng``: None, a Generator/BitGenerator/SeedSequence, or an integer >= 0
-    (``"s"`` and ``1.5`` are a ``TypeError``, ``-1`` a ``ValueError``)."""
-    if seed is None or isinstance(seed, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
-        return seed
-    value = as_int(seed, name)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
 def as_generator(rng: Any, name: str = "rng") -> np.random.Generator:
     """A ``numpy.random.Generator`` (``np.random.default_rng(seed)`` makes one); anything else is a ``TypeError``."""
     if not isinstance(rng, np.random.Generator):
@@ -311,7 +350,8 @@ def check_cells(shape: Iterable[int], limit: int, what: str, max_axes: int = 62)
 
 
 def probability_tolerance(dtype: np.dtype[Any], size: int) -> float:
-    """Allowed ``|sum(p) - 1|`` for ``size`` probabilities stored as ``dtype``.
+    """Allowed ``|sum(p) - 1|`` for ``size`` probabilities stored as ``dtype``: the one "sums to 1" rule (dense laws,
+    transition-matrix rows, predictor rows; the binding's raw check uses the same formula for float64).
 
     ``max(1e-9 * sqrt(size), 8 * eps(dtype) * log2(2 + size))``: rounding of the stored values, e.g. a float32
     tensor of 1/9s sums to ``1 + 7.5e-9``, plus the summation that produced them, is accepted.
@@ -415,9 +455,7 @@ def as_sizes(sizes: Any, n: int | None = None, name: str = "sizes") -> NDArray[n
 
 def as_tolerance(eps: Any, name: str = "eps") -> float:
     """A finite, non-negative error target in nats."""
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(eps).__name__} {eps!r}")
-    value = float(eps)
+    value = _real_number(eps, name)
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return value

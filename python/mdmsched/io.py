@@ -58,16 +58,25 @@ def strict_json(payload: Any) -> str:
     return json.dumps(out, allow_nan=False)
 
 
+def _existing_file(path: str, what: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        raise FileFormatError(f"no such {what} file: {path}")
+    return file
+
+
+def _load_npy(file: Path) -> Any:
+    with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
+        return np.load(handle, allow_pickle=False)
+
+
 def load_curve(path: str) -> NDArray[np.float64]:
     """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list,
     or an object with key ``Z``)."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileFormatError(f"no such curve file: {path}")
+    file = _existing_file(path, "curve")
     try:
         if file.suffix == ".npy":
-            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
-                return _real_array(np.load(handle, allow_pickle=False), path, "a curve")
+            return _real_array(_load_npy(file), path, "a curve")
         if file.suffix == ".json":
             data = json.loads(file.read_text())
             if isinstance(data, dict):
@@ -84,13 +93,10 @@ def load_curve(path: str) -> NDArray[np.float64]:
 def load_distribution(path: str) -> NDArray[np.float64] | Distribution:
     """A distribution: ``.npy`` float tensor (dense) or integer N x n array (samples); ``.npz`` with ``outcomes`` and
     ``probs`` (support) or ``samples``; ``.csv``/``.txt`` integer rows (samples)."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileFormatError(f"no such distribution file: {path}")
+    file = _existing_file(path, "distribution")
     try:
         if file.suffix == ".npy":
-            with file.open("rb") as handle:  # our handle: numpy leaks its own when a corrupt zip fails to open
-                data = np.load(handle, allow_pickle=False)
+            data = _load_npy(file)
             return Distribution.from_samples(data) if data.dtype.kind in "iu" else _real_array(data, path, "a tensor")
         if file.suffix == ".npz":
             with file.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:

@@ -20,7 +20,7 @@ struct Solution {
     std::vector<std::int64_t> breakpoints;  // N_0 = 0 < N_1 < ... < N_k = n
 };
 
-// Throws std::invalid_argument unless z has n >= 1 finite, non-decreasing entries.
+// Throws std::invalid_argument unless z has n >= 1 finite, non-decreasing entries with z[0] == 0 (Z_1 = 0).
 void check_curve(const double* z, std::size_t n);
 
 // err(Z, s) = sum_j sum_{i in step j} (Z_i - Z_{first of step j}). O(n).

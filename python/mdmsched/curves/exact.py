@@ -124,6 +124,7 @@ def _lattice(p: Source, keep_subsets: bool, threads: int | None,
              progress: bool | Callable[[float], object], executor: Executor | None = None,
              shards: int | None = None) -> tuple[NDArray[np.float64] | None, NDArray[np.float64], int]:
     workers = _threads(threads)
+    executor = _validation.as_executor(executor)
     if executor is not None and isinstance(p, Distribution):
         raise TypeError("executor= shards the walk over a dense tensor; a sparse Distribution is walked in one process")
     if executor is None and shards is not None:

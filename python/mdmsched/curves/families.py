@@ -11,8 +11,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import _core
-from .._validation import as_count, as_real, as_real_array, as_seed, as_tolerance, check_cells, require_memory
+from .._validation import (
+    as_count,
+    as_real,
+    as_real_array,
+    as_seed,
+    as_tolerance,
+    check_cells,
+    probability_tolerance,
+    require_memory,
+)
 from .distribution import Distribution, as_dense
+from .hygiene import curve_from_entropies
 
 #: Dense tensors above this many cells are refused (use the sparse constructions or closed forms instead).
 MAX_DENSE_CELLS = 2**26
@@ -153,8 +163,11 @@ def _transition(transition: ArrayLike) -> NDArray[np.float64]:
         raise ValueError(f"P must be a non-empty square matrix, got shape {matrix.shape}")
     if (matrix < 0).any():
         raise ValueError("P must have non-negative entries")
-    if not np.allclose(matrix.sum(axis=1), 1.0, atol=1e-9):
-        raise ValueError("every row of P must sum to 1")
+    sums = matrix.sum(axis=1)
+    tol = probability_tolerance(np.asarray(transition).dtype, matrix.shape[0])
+    if not np.all(np.abs(sums - 1.0) <= tol):
+        bad = int(np.argmax(np.abs(sums - 1.0)))
+        raise ValueError(f"every row of P must sum to 1, but row {bad} sums to {float(sums[bad])!r}")
     return np.asarray(matrix / matrix.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
@@ -249,9 +262,7 @@ def markov_curve(transition: ArrayLike, n: int, *, tol: float = 1e-12) -> NDArra
             e += delta * ratio
             ratio = ratio * np.clip(n - g - m + 1, 0, None) / (n - g)
             power = power @ matrix
-    z = e[1] - np.diff(e)
-    z[0] = 0.0
-    return np.asarray(np.maximum.accumulate(z), dtype=np.float64)
+    return np.asarray(np.maximum.accumulate(curve_from_entropies(e)), dtype=np.float64)
 
 
 def ising_chain(coupling: float, field: float = 0.0) -> NDArray[np.float64]:

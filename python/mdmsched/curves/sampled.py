@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _core
-from .._validation import as_int, as_log_scale, as_real_array, as_seed, require_memory
+from .._validation import as_count, as_int, as_log_scale, as_real_array, as_seed, require_memory
 from .distribution import Distribution, Source
 
 
@@ -46,9 +46,7 @@ def estimate_average_entropies(p: Source, *, subsets_per_size: int = 64, seed: i
     O(n * subsets_per_size * M * n) for a support of M rows; for large n where 2^n subsets are too many.
     """
     scale = as_log_scale(base)  # argument checks before any work
-    per_size = as_int(subsets_per_size, "subsets_per_size")
-    if per_size < 2:
-        raise ValueError(f"subsets_per_size must be >= 2 (a standard error needs two), got {per_size}")
+    per_size = as_count(subsets_per_size, "subsets_per_size", 2)
     as_seed(seed)
     dist = p if isinstance(p, Distribution) else Distribution.from_dense(p)
     require_memory(9 * per_size * dist.n, "the subset masks")

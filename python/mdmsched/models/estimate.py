@@ -21,7 +21,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import BlockSchedule, Schedule
-from .._validation import as_confidence, as_int, as_sizes, as_tokens, as_tolerance, require_memory
+from .._validation import (
+    as_confidence,
+    as_count,
+    as_executor,
+    as_int,
+    as_region,
+    as_seed,
+    as_sizes,
+    as_tokens,
+    as_tolerance,
+    require_memory,
+)
 from ..curves.hygiene import project_monotone
 from ..solve import optimal_block_split, optimal_schedule
 from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores, model_inputs
@@ -34,11 +45,7 @@ def default_grid(n: int, points: int = DEFAULT_GRID_POINTS) -> NDArray[np.int64]
     """Revealed counts ``m``: every ``m = 0..n-1`` when ``n <= points``, else ``points`` evenly spaced values incl. both ends.
 
     ``n >= 1`` and ``points >= 2`` are integers (``ValueError``/``TypeError`` otherwise); ``n`` up to ``2**62``."""
-    n, points = as_int(n, "n"), as_int(points, "points")
-    if not 1 <= n <= 2**62:
-        raise ValueError(f"n must satisfy 1 <= n <= 2**62, got {n}")
-    if points < 2:
-        raise ValueError(f"points must be >= 2 (both ends of the grid), got {points}")
+    n, points = as_count(n, "n", 1, 2**62), as_count(points, "points", 2)  # both ends of the grid
     require_memory(16 * min(n, points), f"a grid of {min(n, points)} revealed counts")
     if n <= points:
         return np.arange(n, dtype=np.int64)
@@ -271,9 +278,7 @@ class EstimatePlan:
 
     def shards(self, count: int) -> list[range]:
         """``count`` contiguous, near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
-        parts = as_int(count, "shards")
-        if parts < 1:
-            raise ValueError(f"shards must be >= 1, got {parts}")
+        parts = as_count(count, "shards")
         bounds = np.linspace(0, self.num_batches, min(parts, self.num_batches) + 1).round().astype(int)
         return [range(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
@@ -303,20 +308,8 @@ def _free_positions(region: ArrayLike | None, shape: tuple[int, int]) -> NDArray
     count, length = shape
     if region is None:
         return np.arange(length, dtype=np.int64)[None, :]
-    marks = np.asarray(region)
-    if marks.dtype != np.bool_:
-        raise TypeError(f"region must be a boolean array (True = generated position), got dtype {marks.dtype}")
-    if marks.shape not in ((length,), (count, length)):
-        raise ValueError(f"region must have shape ({length},) or ({count}, {length}), got {marks.shape}")
-    marks = marks.reshape(-1, length)
-    per_row = marks.sum(axis=1)
-    if per_row.min() != per_row.max():
-        bad = int(np.flatnonzero(per_row != per_row[0])[0])
-        raise ValueError(f"every row must have the same number of generated positions: row 0 has {per_row[0]}, "
-                         f"row {bad} has {per_row[bad]}")
-    if per_row[0] < 1:
-        raise ValueError("region marks no generated position")
-    return np.nonzero(marks)[1].reshape(marks.shape[0], int(per_row[0])).astype(np.int64)
+    marks = as_region(region, length, count)
+    return np.nonzero(marks)[1].reshape(marks.shape[0], -1).astype(np.int64)
 
 
 def _as_grid(grid: ArrayLike | None, n: int) -> NDArray[np.int64]:
@@ -352,20 +345,14 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     free = _free_positions(region, shape)
     n = free.shape[1]
     points = _as_grid(grid, n)
-    reps, batch_size = as_int(reps, "reps"), as_int(batch_size, "batch_size")
-    if reps < 1:
-        raise ValueError(f"reps must be >= 1, got {reps}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    reps, batch_size = as_count(reps, "reps"), as_count(batch_size, "batch_size")
     require_memory(8 * points.size * shape[0] + 16 * free.size, "the estimation jobs")
     per_call = reps * min(max(1, batch_size // reps), points.size * shape[0])  # rows in one model call
     require_memory(40 * per_call * shape[1], f"one model call's batch ({per_call} rows of length {shape[1]})")
-    base = int(np.random.SeedSequence().entropy) if seed is None else as_int(seed, "seed")  # type: ignore[arg-type]
-    if base < 0:
-        raise ValueError(f"seed must be >= 0, got {base}")
-    lane = as_int(stream, "stream")
-    if lane < 0:
-        raise ValueError(f"stream must be >= 0, got {lane}")
+    base = as_seed(seed, generators=False)
+    if base is None:
+        base = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    lane = as_count(stream, "stream", 0)
     return EstimatePlan(shape[1], shape[0], np.ascontiguousarray(free), _as_hidden(hidden, shape), points, reps,
                         max(1, batch_size // reps), base, as_target(target), lane)
 
@@ -495,8 +482,7 @@ def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, 
     if executor is None:
         results = [run_shard(model, rows, plan)]
     else:
-        if not isinstance(executor, Executor):
-            raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
+        as_executor(executor)
         parts = plan.shards(8 if shards is None else shards)
         futures = [executor.submit(run_shard, model, rows, plan, part) for part in parts]
         results = [future.result() for future in futures]
@@ -601,9 +587,7 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
     the prompt and earlier blocks revealed from the data and later blocks masked (so the model predicts their
     marginal). ``grid`` applies within each block (clipped to its length). Same seed rules and cost per block."""
     rows = _as_rows(data)
-    length = as_int(block_length, "block_length")
-    if length < 1:
-        raise ValueError(f"block_length must be >= 1, got {length}")
+    length = as_count(block_length, "block_length")
     free = _free_positions(region, rows.shape)
     checked = None if grid is None else _as_grid(grid, 2**62)  # integers >= 0; clipped to each block below
     base = plan_estimate(rows.shape, region=region, reps=reps, batch_size=batch_size, seed=seed, target=target)

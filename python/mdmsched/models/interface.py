@@ -18,7 +18,7 @@ from typing import Any, Callable, Literal, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_generator, as_int, as_tokens, require_memory
+from .._validation import as_count, as_generator, as_tokens, probability_tolerance, require_memory
 from .state_scores import SelectionRule, StateModel, StateScores, check_state_scores, scores_from_probabilities
 
 Target = Literal["cross_entropy", "entropy"]
@@ -84,8 +84,8 @@ class ProbabilityModel:
     ``CHUNK_CELLS`` cells, in the array's own dtype, accumulating in float64 per row. Output checks: shape
     ``(B, n, q)``, real dtype; at masked positions the probabilities read must be finite, in ``[0, 1]`` and (entropy:
     every masked row; cross-entropy: a spot check of up to ``check_rows`` masked rows per call) sum to 1 within
-    ``max(1e-6, 4 q eps_dtype)``. Rows at revealed positions are never read. ``vocab_size`` (if known) lets the memory
-    check run before the first call. Cost per call: O(B n) for cross-entropy, O(masked * q) for entropy.
+    ``_validation.probability_tolerance(dtype, q)`` (the package's one "sums to 1" rule). Rows at revealed positions
+    are never read. ``vocab_size`` (if known) lets the memory check run before the first call. Cost per call: O(B n) for cross-entropy, O(masked * q) for entropy.
     """
 
     def __init__(self, predict: Callable[[NDArray[np.int64], NDArray[np.bool_]], Any], *,
@@ -93,12 +93,8 @@ class ProbabilityModel:
         if not callable(predict):
             raise TypeError(f"predict must be callable, got {type(predict).__name__}")
         self.predict = predict
-        self.vocab_size = None if vocab_size is None else as_int(vocab_size, "vocab_size")
-        if self.vocab_size is not None and self.vocab_size < 1:
-            raise ValueError(f"vocab_size must be >= 1, got {self.vocab_size}")
-        self.check_rows = as_int(check_rows, "check_rows")
-        if self.check_rows < 1:
-            raise ValueError(f"check_rows must be >= 1, got {self.check_rows}")
+        self.vocab_size = None if vocab_size is None else as_count(vocab_size, "vocab_size")
+        self.check_rows = as_count(check_rows, "check_rows")
         self.n = getattr(predict, "n", None)
 
     def __repr__(self) -> str:
@@ -128,7 +124,7 @@ class ProbabilityModel:
         if rows.size == 0:
             return out
         q = probs.shape[2]
-        tol = _normalisation_tolerance(probs.dtype, q)
+        tol = probability_tolerance(probs.dtype, q)
         if target == "cross_entropy":
             true = tokens[rows, cols]
             if (true < 0).any() or (true >= q).any():
@@ -170,7 +166,7 @@ class ProbabilityModel:
             if truth.size and ((truth < 0).any() or (truth >= q).any()):
                 raise ValueError(f"tokens at masked positions must be symbols 0..{q - 1} of the predictor's alphabet")
         uniforms = None if rng is None else rng.random(rows.size)  # one per masked position, row-major order
-        tol = _normalisation_tolerance(probs.dtype, q)
+        tol = probability_tolerance(probs.dtype, q)
         step = max(1, CHUNK_CELLS // q)
         out = StateScores.zeros(mask.shape, nll=nll, draws=rng is not None)
         for lo in range(0, rows.size, step):
@@ -191,7 +187,7 @@ class ProbabilityModel:
         rows, cols = np.nonzero(mask)
         out = np.array(tokens, dtype=np.int64, copy=True)
         q = probs.shape[2]
-        tol = _normalisation_tolerance(probs.dtype, q)
+        tol = probability_tolerance(probs.dtype, q)
         step = max(1, CHUNK_CELLS // q)
         for lo in range(0, rows.size, step):
             chunk = np.asarray(probs[rows[lo:lo + step], cols[lo:lo + step]], dtype=np.float64)
@@ -202,12 +198,6 @@ class ProbabilityModel:
             draws = (u[:, None] >= cumulative).sum(axis=1)
             out[rows[lo:lo + step], cols[lo:lo + step]] = np.minimum(draws, q - 1)
         return out
-
-
-def _normalisation_tolerance(dtype: np.dtype[Any], q: int) -> float:
-    """Rows must sum to 1 within this: 1e-6, or the rounding a sum of ``q`` values of ``dtype`` can carry."""
-    eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
-    return max(1e-6, 4.0 * q * eps)
 
 
 def _check_values(values: NDArray[Any]) -> None:
@@ -255,6 +245,17 @@ def as_masked_model(model: object) -> MaskedModel:
         return ProbabilityModel(model)
     raise TypeError(f"model must have a score(tokens, mask, target) method or be a predictor callable "
                     f"(tokens, mask) -> probs, got {type(model).__name__}")
+
+
+def check_samples(values: object, tokens: NDArray[np.int64], used: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Validate what ``sample`` returned: integer token ids of the shape of ``tokens``, ``>= 0`` where ``used`` (the
+    positions the sampler keeps). The one check of both sampler loops (``simulate``, ``torch.generate``). O(B n)."""
+    drawn = _as_array(values, "model.sample")
+    if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
+        raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integer token ids {tokens.shape}")
+    if used.any() and int(drawn[used].min()) < 0:
+        raise ValueError("model.sample returned negative token ids at masked positions")
+    return np.asarray(drawn, dtype=np.int64)
 
 
 def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -341,6 +342,7 @@ __all__ = [
     "as_state_model",
     "as_target",
     "check_batch",
+    "check_samples",
     "check_scores",
     "check_state_scores",
     "model_inputs",

@@ -17,10 +17,10 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_count, as_seed, as_sizes, as_tokens, require_memory
+from .._validation import as_count, as_region, as_seed, as_sizes, as_tokens, require_memory
 from ..curves.distribution import as_dense
 from .exact import ExactPredictor
-from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_scores, model_inputs
+from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_samples, check_scores, model_inputs
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
@@ -49,14 +49,7 @@ def _as_sampler(model: Any) -> MaskedModel:
 def _region_positions(region: ArrayLike | None, length: int) -> NDArray[np.int64]:
     if region is None:
         return np.arange(length, dtype=np.int64)
-    marks = np.asarray(region)
-    if marks.dtype != np.bool_ or marks.shape != (length,):
-        raise ValueError(f"region must be a boolean array of shape ({length},) (True = generated), got "
-                         f"{marks.dtype} {marks.shape}")
-    positions = np.flatnonzero(marks).astype(np.int64)
-    if positions.size == 0:
-        raise ValueError("region marks no generated position")
-    return positions
+    return np.flatnonzero(as_region(region, length)[0]).astype(np.int64)
 
 
 def _block_steps(schedule: Any, n: int) -> list[NDArray[np.int64]]:
@@ -137,11 +130,7 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         for t in range(sum(s.size for s in blocks)):
             mask = np.zeros((batch, length), dtype=bool)
             mask[:, positions] = steps >= t
-            drawn = np.asarray(sampler.sample(*model_inputs(tokens, mask), rng))  # type: ignore[attr-defined]
-            if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
-                raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integers {tokens.shape}")
-            if drawn.size and int(drawn[mask].min(initial=0)) < 0:
-                raise ValueError("model.sample returned negative token ids at masked positions")
+            drawn = check_samples(sampler.sample(*model_inputs(tokens, mask), rng), tokens, mask)  # type: ignore[attr-defined]
             now = np.zeros((batch, length), dtype=bool)
             now[:, positions] = steps == t
             tokens[now] = drawn[now]

@@ -30,8 +30,17 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_int
-from .interface import SamplingModel, SelectionRule, StateScores, Target, as_target, check_scores, model_inputs
+from .._validation import as_count, as_int, as_region
+from .interface import (
+    SamplingModel,
+    SelectionRule,
+    StateScores,
+    Target,
+    as_target,
+    check_samples,
+    check_scores,
+    model_inputs,
+)
 from .rule_loop import RuleRun, run_rule
 
 __all__ = ["TorchModel", "generate", "generate_with_rule"]
@@ -52,9 +61,7 @@ def _vocab_range(vocab: int | slice | None) -> tuple[int, int | None]:
         if start < 0 or (stop is not None and stop <= start):
             raise ValueError(f"vocab must be a slice 0 <= start < stop, got {vocab!r}")
         return start, stop
-    q = as_int(vocab, "vocab")
-    if q < 1:
-        raise ValueError(f"vocab must be >= 1, got {q}")
+    q = as_count(vocab, "vocab")
     return 0, q
 
 
@@ -157,9 +164,7 @@ class TorchModel:
             raise ValueError(f"mask_id must be an int64 token id >= 0, got {self.mask_id}")
         self.vocab_start, self.vocab_stop = _vocab_range(vocab)
         if chunk_size is not None:
-            chunk_size = as_int(chunk_size, "chunk_size")
-            if chunk_size < 1:
-                raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+            chunk_size = as_count(chunk_size, "chunk_size")
         self.chunk_size = chunk_size
         self._forward = forward
         if device is None:
@@ -439,20 +444,8 @@ def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.
         out = np.zeros(shape, dtype=bool)
         out[:, prompt_length:] = True
         return out
-    arr = np.asarray(region)
-    if arr.dtype != np.bool_:
-        raise TypeError(f"region must be a bool array (True = generated) or an int prompt length, got dtype {arr.dtype}")
-    if arr.shape == (n,):
-        arr = np.broadcast_to(arr, shape)
-    if arr.shape != shape:
-        raise ValueError(f"region must have shape ({n},) or {shape}, got {arr.shape}")
-    counts = arr.sum(axis=1)
-    if (counts != counts[0]).any():
-        raise ValueError(f"region must mark the same number of generated positions in every row, got "
-                         f"{int(counts.min())} and {int(counts.max())}")
-    if counts[0] == 0:
-        raise ValueError("region marks no generated position")
-    return np.ascontiguousarray(arr)
+    marks = as_region(region, n, shape[0])
+    return np.ascontiguousarray(np.broadcast_to(marks, shape))
 
 
 def _transfer_table(table: ArrayLike, lengths: list[int], batch: int) -> NDArray[np.int64]:
@@ -549,9 +542,7 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
     tokens = np.array(tokens, dtype=np.int64)  # our own copy: generated tokens are written into it
     batch, n = tokens.shape
     gen_mask = _region_mask(region, (batch, n))
-    block_length = as_int(block_length, "block_length")
-    if block_length < 1:
-        raise ValueError(f"block_length must be >= 1, got {block_length}")
+    block_length = as_count(block_length, "block_length")
     generated = int(gen_mask[0].sum())
     lengths = [min(block_length, generated - s) for s in range(0, generated, block_length)]
     table = _transfer_table(num_transfer_tokens, lengths, batch)
@@ -584,12 +575,7 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
                 continue
             chosen = (block == b) & (rank >= done[:, None]) & (rank < (done + count)[:, None])
             if teacher is None:
-                drawn = np.asarray(model.sample(*model_inputs(tokens, mask), rng))
-                if drawn.shape != tokens.shape or drawn.dtype.kind not in "iu":
-                    raise ValueError(f"model.sample returned {drawn.dtype} {drawn.shape}; expected integer token ids "
-                                     f"{tokens.shape}")
-                if chosen.any() and int(drawn[chosen].min()) < 0:
-                    raise ValueError("model.sample returned negative token ids")
+                drawn = check_samples(model.sample(*model_inputs(tokens, mask), rng), tokens, chosen)
                 tokens[chosen] = drawn[chosen]
             else:
                 # shape (B, n), real, finite and >= 0 at masked positions (a true token of probability 0 is refused)
@@ -625,9 +611,7 @@ def generate_with_rule(model: TorchModel | Any, rows: ArrayLike, region: ArrayLi
     tokens = np.array(tokens, dtype=np.int64)
     batch, n = tokens.shape
     gen_mask = _region_mask(region, (batch, n))
-    length = None if block_length is None else as_int(block_length, "block_length")
-    if length is not None and length < 1:
-        raise ValueError(f"block_length must be >= 1, got {length}")
+    length = None if block_length is None else as_count(block_length, "block_length")
     if teacher is not None:
         truth = np.asarray(teacher)
         if truth.dtype.kind not in "iu":

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_confidence, as_count, as_int, as_real, require_memory
+from .._validation import as_confidence, as_count, as_real, require_memory
 from ..models.estimate import _as_rows
 from ..models.interface import StateModel, as_state_model
 from ..models.rule_loop import block_lengths
@@ -173,9 +173,7 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"proposal_fraction must be in (0, 1), got {fraction!r}")
     level = as_confidence(confidence)
-    split_seed = as_int(seed, "seed")
-    if split_seed < 0:
-        raise ValueError(f"seed must be >= 0, got {split_seed}")
+    split_seed = as_count(seed, "seed", 0)
     count = rows.shape[0]
     cut = round(fraction * count)
     if cut < 1 or count - cut < 2:

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._progress import progress_callback
-from .._validation import as_confidence, as_count, as_int, as_tolerance, require_memory
+from .._validation import as_confidence, as_count, as_tolerance, require_memory
 from ..models.estimate import _as_rows, _free_positions
 from ..models.interface import StateModel, as_state_model
 from ..models.rule_loop import RuleRun, run_rule
@@ -199,9 +199,7 @@ class SamplerShard:
 
 
 def _as_seed(seed: Any) -> int:
-    value = as_int(seed, "seed")
-    if value < 0:
-        raise ValueError(f"seed must be >= 0, got {value}")
+    value: int = as_count(seed, "seed", 0)  # an integer, recorded in the plan: every shard draws the same rows
     return value
 
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import as_int, as_sizes
+from .._validation import as_count, as_sizes
 from ..models.interface import StateScores
 
 Score = Literal["max_prob", "margin", "neg_entropy"]
@@ -125,9 +125,7 @@ def _checked_state(scores: object, candidates: object, step: object,
     steps = np.asarray(step)
     if steps.dtype.kind not in "iu" or steps.shape != (cand.shape[0],) or (steps.size and steps.min() < 0):
         raise ValueError(f"step must be {cand.shape[0]} integers >= 0 (one per row), got {steps.dtype} {steps.shape}")
-    index = as_int(block, "block")
-    if index < 0:
-        raise ValueError(f"block must be >= 0, got {index}")
+    index = as_count(block, "block", 0)
     return cand, steps.astype(np.int64), index
 
 

@@ -5,12 +5,13 @@ optimally (SPEC §5.1, blocks).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .._schedule import BlockSchedule
-from .._validation import as_curve, as_int
+from .._validation import as_count, as_curve, as_int
 from ..solve import optimal_block_split, optimal_schedule
 from .practice import equal
 from .shapes import _positive_n
@@ -30,9 +31,7 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
     with curves.
     """
     n = _positive_n(n)
-    block_length = as_int(block_length, "block_length")
-    if block_length < 1:
-        raise ValueError(f"block_length must be >= 1, got {block_length}")
+    block_length = as_count(block_length, "block_length")
     lengths = [min(block_length, n - start) for start in range(0, n, block_length)]
     blocks = len(lengths)
     if (steps_per_block is None) == (total_steps is None):
@@ -45,14 +44,14 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
             if c.size != length:
                 raise ValueError(f"curves[{b}] must have {length} entries (the block's length), got {c.size}")
     if steps_per_block is not None:
-        per = [steps_per_block] * blocks if isinstance(steps_per_block, (int, np.integer)) else list(steps_per_block)
+        # A scalar (even a wrong kind, which as_count names below) is one count for every block.
+        sequence = isinstance(steps_per_block, (Sequence, np.ndarray)) and not isinstance(steps_per_block, str)
+        per: list[Any] = list(steps_per_block) if sequence else [steps_per_block] * blocks  # type: ignore[arg-type]
         if len(per) != blocks:
             raise ValueError(f"steps_per_block must have one entry per block ({blocks}), got {len(per)}")
         counts = []
         for s, length in zip(per, lengths):
-            count = as_int(s, "steps_per_block")
-            if count < 1:
-                raise ValueError(f"steps_per_block must be >= 1, got {count}")
+            count = as_count(s, "steps_per_block")
             counts.append(min(count, length))  # a block cannot take more steps than it has tokens
     else:
         total = as_int(total_steps, "total_steps")

@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import BlockSchedule, Schedule
-from .._validation import as_int, as_tolerance
+from .._validation import as_count, as_tolerance
+from ._float32 import cos32
 
 _F32 = np.float32
 MASKGIT_METHODS = ("cosine", "uniform", "pow2", "pow3", "log", "exp")
@@ -28,12 +29,7 @@ MAX_LENGTH = 2**62
 
 
 def _count(value: int, name: str, minimum: int = 1) -> int:
-    out = as_int(value, name)
-    if out < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {out}")
-    if out > MAX_LENGTH:
-        raise ValueError(f"{name} must be <= 2**62 (int64 counts), got {out}")
-    return out
+    return as_count(value, name, minimum, MAX_LENGTH)  # counts are int64
 
 
 def _steps(value: int, name: str = "k") -> int:
@@ -272,23 +268,13 @@ def dream(n: int, k: int, eps: float = 1e-3) -> Schedule:
 # ---- dllm --------------------------------------------------------------------------------------------------------
 
 
-def _cos32(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    """float32 cosine as torch computes it (dllm's alpha runs in torch): torch's own when torch is importable, else
-    the correctly rounded value (torch's differs from it in about 5% of arguments, by one float32 ulp)."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is optional
-        return np.cos(np.asarray(x, dtype=np.float64)).astype(_F32)
-    return np.asarray(torch.cos(torch.from_numpy(np.asarray(x, dtype=_F32))).numpy(), dtype=_F32)
-
-
 def _dllm_alpha(kind: str) -> Callable[[NDArray[np.float32]], NDArray[np.float32]]:
     if not isinstance(kind, str):
         raise TypeError(f"alpha must be 'linear' or 'cosine', got {type(kind).__name__} {kind!r}")
     if kind == "linear":
         return lambda t: np.asarray(_F32(1) - t, dtype=_F32)
     if kind == "cosine":
-        return lambda t: np.asarray(_F32(1) - _cos32(_mul32(_F32(1) - t, _F32(math.pi / 2))), dtype=_F32)
+        return lambda t: np.asarray(_F32(1) - cos32(_mul32(_F32(1) - t, _F32(math.pi / 2))), dtype=_F32)
     raise ValueError(f"alpha must be 'linear' or 'cosine', got {kind!r}")
 
 
@@ -327,8 +313,9 @@ def dllm_counts(n: int, alpha_grid: NDArray[np.float32]) -> NDArray[np.int64]:
 
 def dllm(n: int, k: int, alpha: str = "linear") -> Schedule:
     """dllm's deterministic sampler schedule with ``LinearAlphaScheduler`` (``alpha = 1 - t``) or
-    ``CosineAlphaScheduler`` (``alpha = 1 - cos(pi/2 (1 - t))``), alpha in float32 (see :func:`dllm_counts`).
-    dllm drops its passes of 0, so ``passes == sizes`` here. O(k)."""
+    ``CosineAlphaScheduler`` (``alpha = 1 - cos(pi/2 (1 - t))``), alpha in float32 (see :func:`dllm_counts`); the
+    float32 cosine is ``schedules._float32.cos32`` on every machine, with or without torch (torch's own
+    depends on its build). dllm drops its passes of 0, so ``passes == sizes`` here. O(k)."""
     n = _count(n, "n")
     k = _steps(k)
     fn = _dllm_alpha(alpha)

@@ -11,13 +11,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import Schedule
-from .._validation import as_int, as_int_array, as_real, as_real_array, as_steps
+from .._validation import as_count, as_int_array, as_real, as_real_array, as_steps
 
 
 def _positive_n(n: int) -> int:
-    value = as_int(n, "n")
-    if value < 1:
-        raise ValueError(f"n must be >= 1, got {value}")
+    value = as_count(n, "n")
     return value
 
 
