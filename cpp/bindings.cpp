@@ -13,6 +13,7 @@
 
 #include "mdmsched/entropy.hpp"
 #include "mdmsched/markov.hpp"
+#include "mdmsched/practice.hpp"
 #include "mdmsched/riemann.hpp"
 
 namespace py = pybind11;
@@ -21,6 +22,7 @@ namespace {
 
 using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using Int64Array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using ByteArray = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
 
 void require_1d(const py::array& arr, const char* name) {
@@ -385,6 +387,34 @@ void bind_markov(py::module_& m) {
         "sum_g delta[g-1] r(g, m) for m = 0..n, each m truncated once its tail is below tol/2 * max|delta|.");
 }
 
+void bind_practice(py::module_& m) {
+    m.def(
+        "dllm_counts",
+        [](std::int64_t n, FloatArray masked_fraction) {
+            require_1d(masked_fraction, "masked_fraction");
+            std::vector<std::int64_t> out;
+            {
+                py::gil_scoped_release release;
+                out = mdmsched::dllm_counts(n, masked_fraction.data(), static_cast<std::size_t>(masked_fraction.size()));
+            }
+            return to_numpy(std::move(out));
+        },
+        py::arg("n"), py::arg("masked_fraction"),
+        "dllm's per-pass counts from float32 1 - alpha(i/k), i = 0..k (stops once nothing is masked).");
+    m.def(
+        "dream_counts",
+        [](std::int64_t n, FloatArray shrink) {
+            require_1d(shrink, "shrink");
+            std::vector<std::int64_t> out;
+            {
+                py::gil_scoped_release release;
+                out = mdmsched::dream_counts(n, shrink.data(), static_cast<std::size_t>(shrink.size()));
+            }
+            return to_numpy(std::move(out));
+        },
+        py::arg("n"), py::arg("shrink"), "Dream's per-pass counts from float32 1 - t_{i+1}/t_i, i = 0..k-1.");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -397,4 +427,5 @@ PYBIND11_MODULE(_core, m) {
     bind_riemann(m);
     bind_entropy(m);
     bind_markov(m);
+    bind_practice(m);
 }

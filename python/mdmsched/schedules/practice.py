@@ -4,7 +4,8 @@ Each rule is written from the peer's formula (repository, file and commit in the
 precision and its passes that reveal nothing. A rule returns a :class:`~mdmsched.Schedule` whose ``passes`` are the
 peer's counts per model call (a 0 is a call that reveals nothing: it costs a call and adds no error) and whose
 ``sizes`` are the non-empty steps (the theory's schedule, used by ``schedule_error``). ``k > n`` is accepted where
-the peer accepts it. All rules are O(k) apart from :func:`dus` (O(B log B)).
+the peer accepts it. All rules are O(k) apart from :func:`dus` (O(B log B)); the sequential recursions of Dream and
+dllm run in C++ (``_core.dream_counts``, ``_core.dllm_counts``), the rest is vectorised NumPy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _core
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_int, as_tolerance
 
@@ -80,11 +82,10 @@ def diffusers_uniform(n: int, k: int) -> Schedule:
     cumulative quota, ``N_j = ceil(j n / k)`` committed after pass ``j``; passes of 0 when ``k > n``. O(k)."""
     n = _count(n, "n")
     k = _steps(k)
-    if n * k < 2**62:
-        j = np.arange(k + 1, dtype=np.int64)
-        committed = (j * n + k - 1) // k
-    else:  # int64 would overflow: Python ints
-        committed = np.asarray([(j * n + k - 1) // k for j in range(k + 1)], dtype=np.int64)
+    # ceil(j n / k) = j q + ceil(j r / k) with n = q k + r: every product stays below 2^62 (j q <= n, j r < k^2)
+    q, r = divmod(n, k)
+    j = np.arange(k + 1, dtype=np.int64)
+    committed = j * q + (j * r + k - 1) // k
     return _peer(np.diff(committed), f"diffusers uniform quota (k={k})")
 
 
@@ -261,12 +262,7 @@ def dream(n: int, k: int, eps: float = 1e-3) -> Schedule:
         raise ValueError(f"eps must be < 1, got {eps}")
     t = _linspace32(1.0, eps, k + 1)
     shrink = (_F32(1) - (t[1:] / t[:-1]).astype(_F32)).astype(_F32)
-    counts, masked = [], n
-    for i in range(k):
-        c = masked if i == k - 1 else int(_F32(masked) * shrink[i])
-        counts.append(c)
-        masked -= c
-    return _peer(counts, f"Dream eps={eps:g} (k={k})")
+    return _peer(_core.dream_counts(n, shrink), f"Dream eps={eps:g} (k={k})")  # the sequential loop, in C++
 
 
 # ---- dllm --------------------------------------------------------------------------------------------------------
@@ -310,19 +306,7 @@ def dllm_counts(n: int, alpha_grid: NDArray[np.float32]) -> NDArray[np.int64]:
     masked_fraction = (_F32(1) - alpha).astype(_F32)
     if not (masked_fraction[1:] > 0).all():
         raise ValueError("alpha_grid must be < 1 at every t > 0 (1 - alpha(t) is a denominator)")
-    counts, masked = [], n
-    for j in range(k):
-        ratio = _F32(masked_fraction[k - 1 - j] / masked_fraction[k - j])
-        c = min(masked, int(np.round(np.float64(masked) * (1.0 - float(ratio)))))
-        if c < 0:
-            raise ValueError(f"alpha_grid must be non-increasing in t (pass {j} would reveal {c} tokens)")
-        counts.append(c)
-        masked -= c
-        if masked == 0:
-            break
-    if masked:
-        raise ValueError(f"alpha_grid leaves {masked} of n = {n} positions masked (dllm needs alpha = 1 at t = 0)")
-    return np.asarray(counts, dtype=np.int64)
+    return _core.dllm_counts(n, masked_fraction)  # the sequential loop, in C++ (its ValueErrors as documented)
 
 
 def dllm(n: int, k: int, alpha: str = "linear") -> Schedule:
