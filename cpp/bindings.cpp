@@ -395,7 +395,8 @@ void bind_practice(py::module_& m) {
             std::vector<std::int64_t> out;
             {
                 py::gil_scoped_release release;
-                out = mdmsched::dllm_counts(n, masked_fraction.data(), static_cast<std::size_t>(masked_fraction.size()));
+                out =
+                    mdmsched::dllm_counts(n, masked_fraction.data(), static_cast<std::size_t>(masked_fraction.size()));
             }
             return to_numpy(std::move(out));
         },

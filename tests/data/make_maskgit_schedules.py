@@ -26,7 +26,7 @@ METHODS = ("cosine", "uniform", "pow2", "pow3", "pow2.5", "log", "exp")
 MID_N = [129, 150, 192, 200, 255, 256, 257, 300, 333, 384, 500, 511, 512, 513, 640, 700, 768, 1000, 1023, 1024,
          1025, 1500, 2000, 2047, 2048, 3000, 4095, 4096, 4097]
 # (n values, k values): every n <= 128 with k <= 32, mid-size n up to k = 256, and three large n
-GRIDS = [(list(range(1, 129)) + MID_N, list(range(1, 17)) + [20, 24, 32]), (MID_N, [48, 64, 128, 256]),
+GRIDS = [([*range(1, 129), *MID_N], [*range(1, 17), 20, 24, 32]), (MID_N, [48, 64, 128, 256]),
          ([16384, 65536, 1_000_003], [2, 3, 4, 7, 12, 16, 32])]
 
 
@@ -89,7 +89,7 @@ def main() -> None:
     import jaxlib
 
     commit = args.commit or subprocess.run(["git", "-C", str(args.maskgit), "rev-parse", "HEAD"],
-                                           capture_output=True, text=True).stdout.strip()
+                                           capture_output=True, text=True, check=False).stdout.strip()
     if not commit:
         parser.error("--maskgit is not a git work tree: give --commit")
     decode = _load_decode(args.maskgit)

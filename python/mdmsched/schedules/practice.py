@@ -302,7 +302,6 @@ def dllm_counts(n: int, alpha_grid: NDArray[np.float32]) -> NDArray[np.int64]:
     alpha = raw.astype(_F32)
     if not np.isfinite(alpha).all():
         raise ValueError("alpha_grid must be finite")
-    k = alpha.size - 1
     masked_fraction = (_F32(1) - alpha).astype(_F32)
     if not (masked_fraction[1:] > 0).all():
         raise ValueError("alpha_grid must be < 1 at every t > 0 (1 - alpha(t) is a denominator)")
