@@ -69,7 +69,7 @@ mdmsched::Method parse_method(const std::string& name) {
 
 // Raw entry points validate what they read: finite, non-negative probabilities summing to 1 (within 1e-6; the Python
 // layer checks tighter, dtype-aware tolerances and renormalises before calling).
-void check_probabilities(const double* p, std::size_t size, const char* name) {
+void check_probabilities(const double* p, std::size_t size, const char* name, double expected_total = 1.0) {
     double total = 0.0;
     for (std::size_t i = 0; i < size; ++i) {
         if (!(p[i] >= 0.0) || !std::isfinite(p[i]))
@@ -77,8 +77,9 @@ void check_probabilities(const double* p, std::size_t size, const char* name) {
                                         " is not a finite non-negative probability");
         total += p[i];
     }
-    if (!(std::fabs(total - 1.0) <= 1e-6))
-        throw std::invalid_argument(std::string(name) + " must sum to 1, got " + std::to_string(total));
+    if (!(std::fabs(total - expected_total) <= 1e-6 * expected_total))
+        throw std::invalid_argument(std::string(name) + " must sum to " + std::to_string(expected_total) + ", got " +
+                                    std::to_string(total));
 }
 
 void check_lattice_n(std::size_t n) {
@@ -177,9 +178,12 @@ void bind_riemann(py::module_& m) {
 
 // ---- entropy: marginal entropies over the subset lattice -----------------------------------------------------
 
-std::vector<std::size_t> tensor_shape(const DoubleArray& p) {
+// total: what p sums to when the caller leaves the normalisation to the walk (see mdmsched::dense_lattice).
+std::vector<std::size_t> tensor_shape(const DoubleArray& p, double total = 1.0) {
     if (p.ndim() < 1) throw std::invalid_argument("p must have at least one dimension");
-    check_probabilities(p.data(), static_cast<std::size_t>(p.size()), "p");
+    if (!(total > 0.0) || !std::isfinite(total))
+        throw std::invalid_argument("total must be a finite positive number, got " + std::to_string(total));
+    check_probabilities(p.data(), static_cast<std::size_t>(p.size()), "p", total);
     std::vector<std::size_t> shape;
     for (py::ssize_t i = 0; i < p.ndim(); ++i) shape.push_back(static_cast<std::size_t>(p.shape(i)));
     return shape;
@@ -238,22 +242,23 @@ py::tuple marginal_tuple(mdmsched::MarginalEntropies&& h) {
 void bind_entropy(py::module_& m) {
     m.def(
         "dense_lattice",
-        [](DoubleArray p, bool keep_subsets, std::int64_t threads, const py::object& progress) {
-            const auto shape = tensor_shape(p);
+        [](DoubleArray p, bool keep_subsets, std::int64_t threads, const py::object& progress, double total) {
+            const auto shape = tensor_shape(p, total);
             check_lattice_n(shape.size());
             const unsigned workers = thread_count(threads);
             return run_lattice(progress, [&](const mdmsched::Monitor& monitor) {
-                return mdmsched::dense_lattice(p.data(), shape, keep_subsets, workers, monitor);
+                return mdmsched::dense_lattice(p.data(), shape, keep_subsets, workers, monitor, total);
             });
         },
         py::arg("p"), py::arg("keep_subsets"), py::arg("threads") = 0, py::arg("progress") = py::none(),
-        "(H(X_S) by mask or None, sums of H(X_S) by |S|) for a dense tensor.");
+        py::arg("total") = 1.0,
+        "(H(X_S) by mask or None, sums of H(X_S) by |S|) for a dense tensor p / total (divided as it is read).");
 
     m.def(
         "dense_lattice_shard",
         [](DoubleArray p, std::int64_t lead, std::uint64_t pattern, bool keep_subsets, std::int64_t threads,
-           const py::object& progress) {
-            const auto shape = tensor_shape(p);
+           const py::object& progress, double total) {
+            const auto shape = tensor_shape(p, total);
             const unsigned workers = thread_count(threads);
             if (lead < 0) throw std::invalid_argument("lead must be >= 0");
             mdmsched::ShardResult result;
@@ -261,7 +266,7 @@ void bind_entropy(py::module_& m) {
             try {
                 py::gil_scoped_release release;
                 result = mdmsched::dense_lattice_shard(p.data(), shape, static_cast<std::size_t>(lead), pattern,
-                                                       keep_subsets, workers, monitor);
+                                                       keep_subsets, workers, monitor, total);
             } catch (const mdmsched::Cancelled&) {
                 throw py::error_already_set();
             }
@@ -272,7 +277,7 @@ void bind_entropy(py::module_& m) {
             return py::make_tuple(subsets, sums.reshape({sums.size() / row, row}));
         },
         py::arg("p"), py::arg("lead"), py::arg("pattern"), py::arg("keep_subsets"), py::arg("threads") = 0,
-        py::arg("progress") = py::none(),
+        py::arg("progress") = py::none(), py::arg("total") = 1.0,
         "One shard of the dense walk: (H(X_S) for S = pattern | t << lead or None, per-unit size sums (2^(U-lead), "
         "n+1)).");
 
@@ -328,6 +333,13 @@ void bind_entropy(py::module_& m) {
         py::arg("x"), py::arg("repeats"),
         "Benchmark hook: -sum x log x over x (the lattice walk's inner loop, same code and flags), `repeats` times "
         "with the GIL released; returns the mean. Time it on in-cache data for the per-cell floor of the walk.");
+
+    m.def("entropy_kernels", &mdmsched::entropy_kernels,
+          "The -sum p log p kernels this CPU runs, widest first (e.g. ('avx512f', 'avx2', 'sse2')).");
+    m.def("entropy_kernel", &mdmsched::entropy_kernel, "The kernel every entropy runs through now.");
+    m.def("use_entropy_kernel", &mdmsched::use_entropy_kernel, py::arg("name"),
+          "Test and benchmark hook: switch the kernel ('' = the widest); returns the previous name. Not while a walk "
+          "runs.");
 
     m.def(
         "dense_marginal_entropies",

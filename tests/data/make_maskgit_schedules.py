@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 MASK = -1
-METHODS = ("cosine", "uniform", "pow2", "pow3", "pow2.5", "log", "exp")
+METHODS = ("exp", "log", "cosine", "uniform", "pow2", "pow3", "pow2.5")
 MID_N = [129, 150, 192, 200, 255, 256, 257, 300, 333, 384, 500, 511, 512, 513, 640, 700, 768, 1000, 1023, 1024,
          1025, 1500, 2000, 2047, 2048, 3000, 4095, 4096, 4097]
 # (n values, k values): every n <= 128 with k <= 32, mid-size n up to k = 256, and three large n
@@ -100,7 +100,8 @@ def main() -> None:
                 cases.append({"method": method, "num_iter": k, "n": ns,
                               "counts": reveal_counts(decode, ns, k, method)})
                 print(method, max(ns), k, file=sys.stderr, flush=True)
-        print(method, "done", file=sys.stderr, flush=True)
+        partial = args.out.with_suffix(f".{method}.partial")  # progress survives an interrupted run
+        partial.write_text(json.dumps([c for c in cases if c["method"] == method], separators=(",", ":")))
     provenance = {
         "repo": "google-research/maskgit",
         "files": ["maskgit/libml/mask_schedule.py", "maskgit/libml/parallel_decode.py (decode)"],
