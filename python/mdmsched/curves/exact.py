@@ -115,10 +115,10 @@ def _sharded_lattice(tensor: NDArray[np.float64], total: float, keep_subsets: bo
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    total = np.zeros(n + 1)
+    size_sums = np.zeros(n + 1)
     for row in unit_sums:  # unit order, one addition each: the single-process walk's order
-        total += row
-    return subsets, total
+        size_sums += row
+    return subsets, size_sums
 
 
 def _lattice(p: Source, keep_subsets: bool, threads: int | None,
