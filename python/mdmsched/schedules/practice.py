@@ -146,15 +146,24 @@ def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     return np.asarray(counts, dtype=np.int64)
 
 
-def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32]:
-    """MaskGIT's float32 mask ratios ``r(j / k)``, ``j = 1..k-1``, as XLA evaluates ``mask_schedule.schedule``.
+def _log32(x: NDArray[np.float32] | np.float32) -> NDArray[np.float32]:
+    """float32 natural log, correctly rounded (XLA's own differs from it by one ulp for about 1% of arguments)."""
+    return np.asarray(np.log(np.asarray(x, dtype=np.float64)).astype(_F32), dtype=_F32)
 
-    XLA turns ``t = j / k`` into ``j * rk`` with ``rk = float32(1 / k)`` and fuses what follows: ``uniform`` is
-    ``fma(-j, rk, 1)``; ``powE`` is ``fma(-j**E, rk**E, 1)`` (``j**E`` and ``rk**E`` by float32 products);
-    ``cosine`` is ``cos(float32(pi / 2) * float32(j rk))``; ``log`` is ``-log2(t) / log2(n)``; ``exp`` is
-    ``1 - exp2(fma(j, float32(log2(n) rk), -log2(n)))``. Transcendentals are evaluated in double and rounded to
-    float32. Every count of ``practice_schedules.json`` is reproduced with this arithmetic. ``powE`` with ``j**E``
-    overflowing float32 while ``rk**E`` underflows would be ``inf * 0 = NaN``: ``ValueError``.
+
+def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32]:
+    """MaskGIT's float32 mask ratios ``r(j / k)``, ``j = 1..k-1``, as XLA (CPU) compiles ``mask_schedule.schedule``
+    inside ``decode``.
+
+    XLA folds the division by the constant ``k`` into ``j * rk`` with ``rk = float32(1 / k)``, folds constant factors
+    together and contracts ``1 - a * b`` into one fused multiply-add. With ``c = float32(1 / ln 2)``:
+    ``uniform`` is ``fma(-j, rk, 1)``; ``powE`` is ``fma(-j**E, rk**E, 1)`` (``j**E`` and ``rk**E`` by float32
+    products, as XLA rewrites ``t**2``, ``t**3``); ``cosine`` is ``cos(j * float32(float32(pi / 2) * rk))``;
+    ``log`` is ``-(log(j rk) c) / (log(n) c)``; ``exp`` is ``1 - exp(float32(-(log(n) c) * fma(-j, rk, 1)) *
+    float32(ln 2))`` (``log2`` and ``exp2`` as JAX lowers them: through ``log`` and ``exp``). Every operation rounds
+    to float32. ``log``, ``exp`` and ``cos`` are correctly rounded here; XLA's own are within one ulp, which moves a
+    floor in a few cases (``tests/data/maskgit_schedules.json`` lists them). ``powE`` with ``j**E`` overflowing
+    float32 while ``rk**E`` underflows would be ``inf * 0 = NaN``: ``ValueError``.
     """
     n, k = _count(n, "n"), _steps(k)
     if not isinstance(method, str):
@@ -169,20 +178,20 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
             for _ in range(int(method[3:]) - 1):
                 if j.size == 0 or (power_rk == 0 and np.isinf(power_j[1:]).all()):
                     break  # nothing changes any more: rk**E stays 0, j**E stays 1 at j = 1 and inf at j >= 2
-                power_j, power_rk = _mul32(power_j, j), _F32(power_rk * rk)
+                power_j, power_rk = _mul32(j, power_j), _F32(power_rk * rk)
         if power_rk == 0 and np.isinf(power_j).any():
             raise ValueError(f"method {method!r} at k = {k}: float32 j**E overflows while (1/k)**E underflows, so "
                              "MaskGIT's ratio is inf * 0 = NaN")
         return _fma32(-power_j, power_rk, 1.0)
-    t = _mul32(j, rk)
     if method == "cosine":
-        return np.cos(_mul32(t, _F32(math.pi / 2)).astype(np.float64)).astype(_F32)
-    log2n = _F32(math.log2(n))
+        return np.cos(_mul32(j, _F32(_F32(math.pi / 2) * rk)).astype(np.float64)).astype(_F32)
+    inv_ln2 = _F32(1 / math.log(2))
+    log2n = _F32(_log32(_F32(n)) * inv_ln2)
     if method == "log":
-        return np.asarray(-np.log2(t.astype(np.float64)).astype(_F32) / log2n, dtype=_F32)
+        return np.asarray(-_mul32(_log32(_mul32(j, rk)), inv_ln2) / log2n, dtype=_F32)
     if method == "exp":
-        arg = _fma32(j, _F32(log2n * rk), -float(log2n))
-        return np.asarray(_F32(1) - np.exp2(arg.astype(np.float64)).astype(_F32), dtype=_F32)
+        exponent = _mul32(_mul32(_fma32(-j, rk, 1.0), -log2n), _F32(math.log(2)))
+        return np.asarray(_F32(1) - np.exp(exponent.astype(np.float64)).astype(_F32), dtype=_F32)
     raise ValueError(f"method must be one of {', '.join(MASKGIT_METHODS)} (or powE, integer E >= 1), got {method!r}")
 
 
