@@ -22,12 +22,17 @@ from typing import Any
 import numpy as np
 
 MASK = -1
-METHODS = ("exp", "log", "cosine", "uniform", "pow2", "pow3", "pow2.5")
+METHODS = ("exp", "log", "cosine", "uniform", "pow2", "pow3")
 MID_N = [129, 150, 192, 200, 255, 256, 257, 300, 333, 384, 500, 511, 512, 513, 640, 700, 768, 1000, 1023, 1024,
          1025, 1500, 2000, 2047, 2048, 3000, 4095, 4096, 4097]
-# (n values, k values): every n <= 128 with k <= 32, mid-size n up to k = 256, and three large n
-GRIDS = [([*range(1, 129), *MID_N], [*range(1, 17), 20, 24, 32]), (MID_N, [48, 64, 128, 256]),
-         ([16384, 65536, 1_000_003], [2, 3, 4, 7, 12, 16, 32])]
+BIG_N = [16384, 65536, 1_000_003]
+# (n values, k values). "full": every n <= 128 with k <= 32, mid-size n up to k = 256, three large n; "reduced" (for
+# the rules whose arithmetic has no log or exp): k <= 16 and three large n at k <= 7.
+GRIDS = {
+    "full": [([*range(1, 129), *MID_N], [*range(1, 17), 20, 24, 32]), (MID_N, [48, 64, 128, 256]),
+             (BIG_N, [2, 3, 4, 7, 12, 16, 32])],
+    "reduced": [([*range(1, 129), *MID_N], list(range(1, 17))), (BIG_N, [2, 3, 4, 7])],
+}
 
 
 def _load_decode(checkout: Path) -> Any:
@@ -79,39 +84,57 @@ def reveal_counts(decode: Any, ns: list[int], k: int, method: str) -> list[list[
     return (masked - after).tolist()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--maskgit", type=Path, required=True, help="a checkout of google-research/maskgit")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--commit", help="the checkout's commit, when it is not a git work tree")
-    args = parser.parse_args()
+def _provenance(commit: str, grids: dict[str, str]) -> dict[str, Any]:
     import jax
     import jaxlib
 
+    return {
+        "repo": "google-research/maskgit",
+        "files": ["maskgit/libml/mask_schedule.py", "maskgit/libml/parallel_decode.py (decode)"],
+        "commit": commit,
+        "jax": jax.__version__, "jaxlib": jaxlib.__version__,
+        "platform": f"CPU ({jax.devices()[0].device_kind}), float32 (JAX defaults)",
+        "grids": grids,
+        "command": "python tests/data/make_maskgit_schedules.py --maskgit <checkout> --methods exp log --grid full "
+                   "--out a.json; ... --methods cosine uniform pow2 pow3 --grid reduced --out b.json; "
+                   "... --merge a.json b.json --out tests/data/maskgit_schedules.json",
+        "how": "MaskGIT's decode() run as written with num_iter = k and mask_scheduling_method = method on a batch of "
+               "rows with n masked positions each; a dummy model records the masked count before each pass. "
+               "counts[i][j] = positions revealed at pass j for n[i]; zeros are passes MaskGIT runs that reveal nothing.",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--maskgit", type=Path, help="a checkout of google-research/maskgit")
+    parser.add_argument("--commit", help="the checkout's commit, when it is not a git work tree")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--grid", choices=sorted(GRIDS), default="full")
+    parser.add_argument("--merge", nargs="+", type=Path, help="join the outputs of earlier runs instead")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    if args.merge:
+        parts = [json.loads(path.read_text()) for path in args.merge]
+        provenance = parts[0]["provenance"]
+        provenance["grids"] = {m: g for part in parts for m, g in part["provenance"]["grids"].items()}
+        cases = [case for part in parts for case in part["cases"]]
+        args.out.write_text(json.dumps({"provenance": provenance, "cases": cases}, separators=(",", ":")) + "\n")
+        return
+    if args.maskgit is None:
+        parser.error("--maskgit is required (unless --merge)")
     commit = args.commit or subprocess.run(["git", "-C", str(args.maskgit), "rev-parse", "HEAD"],
                                            capture_output=True, text=True, check=False).stdout.strip()
     if not commit:
         parser.error("--maskgit is not a git work tree: give --commit")
     decode = _load_decode(args.maskgit)
     cases = []
-    for method in METHODS:
-        for ns, ks in GRIDS:
+    for method in args.methods:
+        for ns, ks in GRIDS[args.grid]:
             for k in ks:
                 cases.append({"method": method, "num_iter": k, "n": ns,
                               "counts": reveal_counts(decode, ns, k, method)})
                 print(method, max(ns), k, file=sys.stderr, flush=True)
-        partial = args.out.with_suffix(f".{method}.partial")  # progress survives an interrupted run
-        partial.write_text(json.dumps([c for c in cases if c["method"] == method], separators=(",", ":")))
-    provenance = {
-        "repo": "google-research/maskgit",
-        "files": ["maskgit/libml/mask_schedule.py", "maskgit/libml/parallel_decode.py (decode)"],
-        "commit": commit,
-        "jax": jax.__version__, "jaxlib": jaxlib.__version__, "platform": "CPU, float32 (JAX defaults)",
-        "command": "python tests/data/make_maskgit_schedules.py --maskgit <checkout> --out tests/data/maskgit_schedules.json",
-        "how": "MaskGIT's decode() run as written with num_iter = k and mask_scheduling_method = method on a batch of "
-               "rows with n masked positions each; a dummy model records the masked count before each pass. "
-               "counts[i][j] = positions revealed at pass j for n[i]; zeros are passes MaskGIT runs that reveal nothing.",
-    }
+    provenance = _provenance(commit, dict.fromkeys(args.methods, args.grid))
     args.out.write_text(json.dumps({"provenance": provenance, "cases": cases}, separators=(",", ":")) + "\n")
 
 
