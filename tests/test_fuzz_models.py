@@ -471,8 +471,10 @@ def test_maskgit_pow_overflow_is_refused_not_garbage() -> None:
 def test_peer_count_functions_validate_their_inputs() -> None:
     with pytest.raises(ValueError, match="n must be >= 1"):
         practice.maskgit_counts(0, np.array([0.5], np.float32))  # gave a count of -1
-    with pytest.raises(ValueError, match="ratios must be finite"):
+    with pytest.raises(ValueError, match="ratios must not be NaN"):
         practice.maskgit_counts(10, np.array([np.nan], np.float32))
+    # infinite ratios clip to [1e-6, 1] as jnp.clip does (MaskGIT's log schedule at n = 1 divides by log2(1) = 0)
+    assert practice.maskgit_counts(10, np.array([np.inf, -np.inf], np.float32)).tolist() == [1, 8, 1]
     with pytest.raises(ValueError, match="k must be >= 1"):
         practice.maskgit_ratios(10, 0)
     with pytest.raises(ValueError, match="alpha = 1 at t = 0"):

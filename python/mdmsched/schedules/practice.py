@@ -128,14 +128,15 @@ def fastdllm_blocks(gen_length: int, block_length: int, steps: int) -> BlockSche
 def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     """MaskGIT ``decode``'s per-pass counts for mask ratios ``r_j`` (float32) at ``t = j / num_iter``,
     ``j = 1..num_iter-1``: ``mask_len = max(1, min(unknown - 1, floor(float32(n * clip(r_j, 1e-6, 1)))))`` stay
-    masked after pass ``j``; the last pass reveals the rest. O(num_iter)."""
+    masked after pass ``j``; the last pass reveals the rest (infinite ratios clip as in MaskGIT; NaN raises
+    ``ValueError``). O(num_iter)."""
     n = _count(n, "n")
     raw = np.asarray(ratios)
     if raw.dtype.kind not in "iuf" or raw.ndim != 1:
         raise TypeError(f"ratios must be a 1-D array of real numbers, got {raw.dtype} of shape {raw.shape}")
-    if not np.isfinite(raw).all():
-        raise ValueError("ratios must be finite (MaskGIT's arithmetic gave NaN or inf)")
-    r = np.clip(raw.astype(_F32), _F32(1e-6), _F32(1))
+    if np.isnan(raw).any():
+        raise ValueError("ratios must not be NaN (MaskGIT's arithmetic gave NaN)")
+    r = np.clip(raw.astype(_F32), _F32(1e-6), _F32(1))  # +-inf clip to the ends, as jnp.clip does (log at n = 1)
     lengths = np.floor(_mul32(r, _F32(n))).astype(np.int64)
     counts, unknown = [], n
     for length in lengths.tolist():
@@ -188,7 +189,8 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
     inv_ln2 = _F32(1 / math.log(2))
     log2n = _F32(_log32(_F32(n)) * inv_ln2)
     if method == "log":
-        return np.asarray(-_mul32(_log32(_mul32(j, rk)), inv_ln2) / log2n, dtype=_F32)
+        with np.errstate(divide="ignore"):  # n = 1: log2(n) = 0 and the ratio is inf, which the clip maps to 1
+            return np.asarray(-_mul32(_log32(_mul32(j, rk)), inv_ln2) / log2n, dtype=_F32)
     if method == "exp":
         exponent = _mul32(_mul32(_fma32(-j, rk, 1.0), -log2n), _F32(math.log(2)))
         return np.asarray(_F32(1) - np.exp(exponent.astype(np.float64)).astype(_F32), dtype=_F32)
