@@ -158,13 +158,13 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
 
     XLA folds the division by the constant ``k`` into ``j * rk`` with ``rk = float32(1 / k)``, folds constant factors
     together and contracts ``1 - a * b`` into one fused multiply-add. With ``c = float32(1 / ln 2)``:
-    ``uniform`` is ``fma(-j, rk, 1)``; ``powE`` is ``fma(-j**E, rk**E, 1)`` (``j**E`` and ``rk**E`` by float32
-    products, as XLA rewrites ``t**2``, ``t**3``); ``cosine`` is ``cos(j * float32(float32(pi / 2) * rk))``;
+    ``uniform`` is ``fma(-j, rk, 1)``; ``pow2``, ``pow3`` are ``fma(-j**E, rk**E, 1)`` (``j**E`` and ``rk**E`` by
+    float32 products, as XLA rewrites ``t**2``, ``t**3``); ``powE`` for ``E >= 4`` is ``1 - (j rk)**E`` (XLA keeps
+    ``power``; not checked against MaskGIT's output); ``cosine`` is ``cos(j * float32(float32(pi / 2) * rk))``;
     ``log`` is ``-(log(j rk) c) / (log(n) c)``; ``exp`` is ``1 - exp(float32(-(log(n) c) * fma(-j, rk, 1)) *
     float32(ln 2))`` (``log2`` and ``exp2`` as JAX lowers them: through ``log`` and ``exp``). Every operation rounds
     to float32. ``log``, ``exp`` and ``cos`` are correctly rounded here; XLA's own are within one ulp, which moves a
-    floor in a few cases (``tests/data/maskgit_schedules.json`` lists them). ``powE`` with ``j**E`` overflowing
-    float32 while ``rk**E`` underflows would be ``inf * 0 = NaN``: ``ValueError``.
+    floor in a few cases (``tests/test_maskgit_peer.py`` lists them).
     """
     n, k = _count(n, "n"), _steps(k)
     if not isinstance(method, str):
@@ -173,16 +173,17 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
     rk = _F32(1) / _F32(k)
     if method == "uniform":
         return _fma32(-j, rk, 1.0)
+    if method.startswith("pow") and method[3:].isascii() and method[3:].isdigit() and int(method[3:]) >= 4:
+        # XLA rewrites t**2 and t**3 into products but keeps power(t, E) for E >= 4: 1 - float32(t**E), t = j rk
+        t = _mul32(j, rk)
+        exponent = float(min(int(method[3:]), 2**53))  # t < 1: t**E is 0 in float32 long before 2^53
+        with np.errstate(under="ignore"):
+            return np.asarray(_F32(1) - np.power(t.astype(np.float64), exponent).astype(_F32), dtype=_F32)
     if method.startswith("pow") and method[3:].isascii() and method[3:].isdigit() and int(method[3:]) >= 1:
+        # E = 1, 2, 3 (k <= 2^24 keeps j**3 and rk**3 inside float32's normal range)
         power_j, power_rk = j.copy(), rk
-        with np.errstate(over="ignore", under="ignore"):
-            for _ in range(int(method[3:]) - 1):
-                if j.size == 0 or (power_rk == 0 and np.isinf(power_j[1:]).all()):
-                    break  # nothing changes any more: rk**E stays 0, j**E stays 1 at j = 1 and inf at j >= 2
-                power_j, power_rk = _mul32(j, power_j), _F32(power_rk * rk)
-        if power_rk == 0 and np.isinf(power_j).any():
-            raise ValueError(f"method {method!r} at k = {k}: float32 j**E overflows while (1/k)**E underflows, so "
-                             "MaskGIT's ratio is inf * 0 = NaN")
+        for _ in range(int(method[3:]) - 1):
+            power_j, power_rk = _mul32(j, power_j), _F32(power_rk * rk)
         return _fma32(-power_j, power_rk, 1.0)
     if method == "cosine":
         return np.cos(_mul32(j, _F32(_F32(math.pi / 2) * rk)).astype(np.float64)).astype(_F32)
