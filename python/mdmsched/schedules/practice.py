@@ -193,8 +193,8 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
         with np.errstate(divide="ignore"):  # n = 1: log2(n) = 0 and the ratio is inf, which the clip maps to 1
             return np.asarray(-_mul32(_log32(_mul32(j, rk)), inv_ln2) / log2n, dtype=_F32)
     if method == "exp":
-        exponent = _mul32(_mul32(_fma32(-j, rk, 1.0), -log2n), _F32(math.log(2)))
-        return np.asarray(_F32(1) - np.exp(exponent.astype(np.float64)).astype(_F32), dtype=_F32)
+        argument = _mul32(_mul32(_fma32(-j, rk, 1.0), -log2n), _F32(math.log(2)))
+        return np.asarray(_F32(1) - np.exp(argument.astype(np.float64)).astype(_F32), dtype=_F32)
     raise ValueError(f"method must be one of {', '.join(MASKGIT_METHODS)} (or powE, integer E >= 1), got {method!r}")
 
 
