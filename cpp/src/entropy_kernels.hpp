@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bitset>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,13 +12,28 @@
 
 namespace mdmsched::detail {
 
+// Block sums added in order with Neumaier's compensation: the error of a long sum stays near that of one block.
+class BlockSum {
+public:
+    void add(double value) {
+        const double t = sum_ + value;
+        compensation_ += std::fabs(sum_) >= std::fabs(value) ? (sum_ - t) + value : (value - t) + sum_;
+        sum_ = t;
+    }
+    double value() const { return sum_ + compensation_; }
+
+private:
+    double sum_ = 0.0, compensation_ = 0.0;
+};
+
 // Entropies are summed block by block (kEntropyBlock cells, block sums added in order), so an entropy of values
 // produced a block at a time (entropy_of_scaled) has the same bits as one of the same values stored first.
 inline double entropy_of(const double* x, std::size_t size) {
-    double acc = 0.0;
+    if (size <= kEntropyBlock) return entropy_block(x, size);
+    BlockSum acc;
     for (std::size_t b = 0; b < size; b += kEntropyBlock)
-        acc += entropy_block(x + b, size - b < kEntropyBlock ? size - b : kEntropyBlock);
-    return acc;
+        acc.add(entropy_block(x + b, size - b < kEntropyBlock ? size - b : kEntropyBlock));
+    return acc.value();
 }
 
 // entropy_of(x / divisor) without storing x / divisor: each block is divided into a stack buffer (divisions
@@ -25,13 +41,14 @@ inline double entropy_of(const double* x, std::size_t size) {
 inline double entropy_of_scaled(const double* x, std::size_t size, double divisor) {
     if (divisor == 1.0) return entropy_of(x, size);  // x / 1 == x
     double block[kEntropyBlock];
-    double acc = 0.0;
+    BlockSum acc;
     for (std::size_t b = 0; b < size; b += kEntropyBlock) {
         const std::size_t len = size - b < kEntropyBlock ? size - b : kEntropyBlock;
         for (std::size_t i = 0; i < len; ++i) block[i] = x[b + i] / divisor;
-        acc += entropy_block(block, len);
+        if (size <= kEntropyBlock) return entropy_block(block, len);  // one block: as entropy_of
+        acc.add(entropy_block(block, len));
     }
-    return acc;
+    return acc.value();
 }
 
 // Number of coordinates in a subset mask (MSVC has no __builtin_popcountll).

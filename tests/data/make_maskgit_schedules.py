@@ -84,6 +84,16 @@ def reveal_counts(decode: Any, ns: list[int], k: int, method: str) -> list[list[
     return (masked - after).tolist()
 
 
+def _cpu_model() -> str:
+    # XLA compiles for the host: fused multiply-adds and vector widths follow the CPU, so it is part of the provenance
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
 def _provenance(commit: str, grids: dict[str, str]) -> dict[str, Any]:
     import jax
     import jaxlib
@@ -93,7 +103,7 @@ def _provenance(commit: str, grids: dict[str, str]) -> dict[str, Any]:
         "files": ["maskgit/libml/mask_schedule.py", "maskgit/libml/parallel_decode.py (decode)"],
         "commit": commit,
         "jax": jax.__version__, "jaxlib": jaxlib.__version__,
-        "platform": f"CPU ({jax.devices()[0].device_kind}), float32 (JAX defaults)",
+        "platform": f"{_cpu_model()}, XLA CPU, float32 (JAX defaults)",
         "grids": grids,
         "command": "python tests/data/make_maskgit_schedules.py --maskgit <checkout> --methods exp log --grid full "
                    "--out a.json; ... --methods cosine uniform pow2 pow3 --grid reduced --out b.json; "
