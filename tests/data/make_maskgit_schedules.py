@@ -1,11 +1,16 @@
 """Regenerate ``maskgit_schedules.json``: run MaskGIT's own ``parallel_decode.decode`` (imported from a checkout of
 google-research/maskgit; none of its code is copied here) with a dummy model and record how many positions each pass
-reveals, for every mask function on a wide (n, k) grid.
+reveals, for every mask function mdmsched implements on a wide (n, k) grid.
 
     pip install jax jaxlib
-    python tests/data/make_maskgit_schedules.py --maskgit /path/to/maskgit-checkout --out tests/data/maskgit_schedules.json
+    python tests/data/make_maskgit_schedules.py --maskgit CHECKOUT --methods exp log --grid full --out a.json
+    python tests/data/make_maskgit_schedules.py --maskgit CHECKOUT --methods cosine uniform pow2 pow3 \
+        --grid reduced --out b.json
+    python tests/data/make_maskgit_schedules.py --merge a.json b.json --out tests/data/maskgit_schedules.json
 
-Not run by the tests (JAX is not a dependency); the tests read the JSON it wrote.
+The counts are what decode realised: where float32 Gumbel confidences tie at the cut-off, decode masks fewer than its
+``mask_len`` (random; seen at n >= 1000), which ``tests/test_maskgit_peer.py`` lists. Not run by the tests (JAX is
+not a dependency, and the full grid takes about an hour on 2 busy cores); the tests read the JSON it wrote.
 """
 
 from __future__ import annotations
