@@ -15,6 +15,7 @@
 
 #include "mdmsched/entropy.hpp"
 #include "mdmsched/markov.hpp"
+#include "mdmsched/practice.hpp"
 #include "mdmsched/riemann.hpp"
 
 namespace py = pybind11;
@@ -23,6 +24,7 @@ namespace {
 
 using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using Int64Array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 using ByteArray = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
 
 void require_1d(const py::array& arr, const char* name) {
@@ -67,15 +69,16 @@ mdmsched::Method parse_method(const std::string& name) {
     throw std::invalid_argument("method must be one of " + names + "; got '" + name + "'");
 }
 
-// Raw entry points validate what they read: finite, non-negative probabilities summing to 1 within the package's one
-// tolerance, _validation.probability_tolerance for float64: max(1e-9 sqrt(size), 8 eps log2(2 + size)).
+// Raw entry points validate what they read: finite, non-negative probabilities summing to expected_total (1 unless
+// the walk normalises as it reads) within the package's one tolerance, _validation.probability_tolerance for
+// float64: max(1e-9 sqrt(size), 8 eps log2(2 + size)), relative to the total.
 double probability_tolerance(std::size_t size) {
     const double count = static_cast<double>(std::max<std::size_t>(size, 1));
     return std::max(1e-9 * std::sqrt(count),
                     8 * std::numeric_limits<double>::epsilon() * std::log2(2.0 + static_cast<double>(size)));
 }
 
-void check_probabilities(const double* p, std::size_t size, const char* name) {
+void check_probabilities(const double* p, std::size_t size, const char* name, double expected_total = 1.0) {
     double total = 0.0;
     for (std::size_t i = 0; i < size; ++i) {
         if (!(p[i] >= 0.0) || !std::isfinite(p[i]))
@@ -83,8 +86,9 @@ void check_probabilities(const double* p, std::size_t size, const char* name) {
                                         " is not a finite non-negative probability");
         total += p[i];
     }
-    if (!(std::fabs(total - 1.0) <= probability_tolerance(size)))
-        throw std::invalid_argument(std::string(name) + " must sum to 1, got " + std::to_string(total));
+    if (!(std::fabs(total - expected_total) <= probability_tolerance(size) * expected_total))
+        throw std::invalid_argument(std::string(name) + " must sum to " + std::to_string(expected_total) + ", got " +
+                                    std::to_string(total));
 }
 
 void check_lattice_n(std::size_t n) {
@@ -248,9 +252,12 @@ void bind_riemann(py::module_& m) {
 
 // ---- entropy: marginal entropies over the subset lattice -----------------------------------------------------
 
-std::vector<std::size_t> tensor_shape(const DoubleArray& p) {
+// total: what p sums to when the caller leaves the normalisation to the walk (see mdmsched::dense_lattice).
+std::vector<std::size_t> tensor_shape(const DoubleArray& p, double total = 1.0) {
     if (p.ndim() < 1) throw std::invalid_argument("p must have at least one dimension");
-    check_probabilities(p.data(), static_cast<std::size_t>(p.size()), "p");
+    if (!(total > 0.0) || !std::isfinite(total))
+        throw std::invalid_argument("total must be a finite positive number, got " + std::to_string(total));
+    check_probabilities(p.data(), static_cast<std::size_t>(p.size()), "p", total);
     std::vector<std::size_t> shape;
     for (py::ssize_t i = 0; i < p.ndim(); ++i) shape.push_back(static_cast<std::size_t>(p.shape(i)));
     return shape;
@@ -309,22 +316,23 @@ py::tuple marginal_tuple(mdmsched::MarginalEntropies&& h) {
 void bind_entropy(py::module_& m) {
     m.def(
         "dense_lattice",
-        [](DoubleArray p, bool keep_subsets, std::int64_t threads, const py::object& progress) {
-            const auto shape = tensor_shape(p);
+        [](DoubleArray p, bool keep_subsets, std::int64_t threads, const py::object& progress, double total) {
+            const auto shape = tensor_shape(p, total);
             check_lattice_n(shape.size());
             const unsigned workers = thread_count(threads);
             return run_lattice(progress, [&](const mdmsched::Monitor& monitor) {
-                return mdmsched::dense_lattice(p.data(), shape, keep_subsets, workers, monitor);
+                return mdmsched::dense_lattice(p.data(), shape, keep_subsets, workers, monitor, total);
             });
         },
         py::arg("p"), py::arg("keep_subsets"), py::arg("threads") = 0, py::arg("progress") = py::none(),
-        "(H(X_S) by mask or None, sums of H(X_S) by |S|) for a dense tensor.");
+        py::arg("total") = 1.0,
+        "(H(X_S) by mask or None, sums of H(X_S) by |S|) for a dense tensor p / total (divided as it is read).");
 
     m.def(
         "dense_lattice_shard",
         [](DoubleArray p, std::int64_t lead, std::uint64_t pattern, bool keep_subsets, std::int64_t threads,
-           const py::object& progress) {
-            const auto shape = tensor_shape(p);
+           const py::object& progress, double total) {
+            const auto shape = tensor_shape(p, total);
             const unsigned workers = thread_count(threads);
             if (lead < 0) throw std::invalid_argument("lead must be >= 0");
             mdmsched::ShardResult result;
@@ -332,7 +340,7 @@ void bind_entropy(py::module_& m) {
             try {
                 py::gil_scoped_release release;
                 result = mdmsched::dense_lattice_shard(p.data(), shape, static_cast<std::size_t>(lead), pattern,
-                                                       keep_subsets, workers, monitor);
+                                                       keep_subsets, workers, monitor, total);
             } catch (const mdmsched::Cancelled&) {
                 throw py::error_already_set();
             }
@@ -343,7 +351,7 @@ void bind_entropy(py::module_& m) {
             return py::make_tuple(subsets, sums.reshape({sums.size() / row, row}));
         },
         py::arg("p"), py::arg("lead"), py::arg("pattern"), py::arg("keep_subsets"), py::arg("threads") = 0,
-        py::arg("progress") = py::none(),
+        py::arg("progress") = py::none(), py::arg("total") = 1.0,
         "One shard of the dense walk: (H(X_S) for S = pattern | t << lead or None, per-unit size sums (2^(U-lead), "
         "n+1)).");
 
@@ -399,6 +407,13 @@ void bind_entropy(py::module_& m) {
         py::arg("x"), py::arg("repeats"),
         "Benchmark hook: -sum x log x over x (the lattice walk's inner loop, same code and flags), `repeats` times "
         "with the GIL released; returns the mean. Time it on in-cache data for the per-cell floor of the walk.");
+
+    m.def("entropy_kernels", &mdmsched::entropy_kernels,
+          "The -sum p log p kernels this CPU runs, widest first (e.g. ('avx512f', 'avx2', 'sse2')).");
+    m.def("entropy_kernel", &mdmsched::entropy_kernel, "The kernel every entropy runs through now.");
+    m.def("use_entropy_kernel", &mdmsched::use_entropy_kernel, py::arg("name"),
+          "Test and benchmark hook: switch the kernel ('' = the widest); returns the previous name. Not while a walk "
+          "runs.");
 
     m.def(
         "dense_marginal_entropies",
@@ -458,6 +473,35 @@ void bind_markov(py::module_& m) {
         "sum_g delta[g-1] r(g, m) for m = 0..n, each m truncated once its tail is below tol/2 * max|delta|.");
 }
 
+void bind_practice(py::module_& m) {
+    m.def(
+        "dllm_counts",
+        [](std::int64_t n, FloatArray masked_fraction) {
+            require_1d(masked_fraction, "masked_fraction");
+            std::vector<std::int64_t> out;
+            {
+                py::gil_scoped_release release;
+                out =
+                    mdmsched::dllm_counts(n, masked_fraction.data(), static_cast<std::size_t>(masked_fraction.size()));
+            }
+            return to_numpy(std::move(out));
+        },
+        py::arg("n"), py::arg("masked_fraction"),
+        "dllm's per-pass counts from float32 1 - alpha(i/k), i = 0..k (stops once nothing is masked).");
+    m.def(
+        "dream_counts",
+        [](std::int64_t n, FloatArray shrink) {
+            require_1d(shrink, "shrink");
+            std::vector<std::int64_t> out;
+            {
+                py::gil_scoped_release release;
+                out = mdmsched::dream_counts(n, shrink.data(), static_cast<std::size_t>(shrink.size()));
+            }
+            return to_numpy(std::move(out));
+        },
+        py::arg("n"), py::arg("shrink"), "Dream's per-pass counts from float32 1 - t_{i+1}/t_i, i = 0..k-1.");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -470,4 +514,5 @@ PYBIND11_MODULE(_core, m) {
     bind_riemann(m);
     bind_entropy(m);
     bind_markov(m);
+    bind_practice(m);
 }

@@ -5,6 +5,7 @@
 // enumerated depth-first, and each unit is walked depth-first over coordinates >= U into its own row of size sums.
 // Threads take tasks in any order; unit rows never mix, so results do not depend on threads, tasks or shards.
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -20,10 +21,11 @@ constexpr std::size_t kMaxUnitBits = 10;
 
 class DenseWalker {
 public:
-    DenseWalker(const double* base, std::size_t base_size, std::uint64_t base_removed,
+    // base_divisor: the base holds p * base_divisor (the caller's unnormalised input) and is divided as it is read.
+    DenseWalker(const double* base, double base_divisor, std::size_t base_size, std::uint64_t base_removed,
                 const std::vector<std::size_t>& shape, std::size_t lead, std::size_t unit_bits, double* subset_out,
                 double* unit_sums)
-        : base_(base), base_size_(base_size), base_removed_(base_removed), shape_(shape),
+        : base_(base), base_divisor_(base_divisor), base_size_(base_size), base_removed_(base_removed), shape_(shape),
           n_(static_cast<int>(shape.size())), lead_(static_cast<int>(lead)), unit_bits_(static_cast<int>(unit_bits)),
           subset_out_(subset_out), unit_sums_(unit_sums), buffers_(shape.size() + 1) {}
 
@@ -66,7 +68,7 @@ private:
         const std::uint64_t full = n_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_) - 1;
         const std::uint64_t mask = full & ~removed;
         // H(X_empty) = 0 by definition; summing p would leave rounding in log(sum p).
-        const double h = mask == 0 ? 0.0 : detail::entropy_of(marginal, size);
+        const double h = mask == 0 ? 0.0 : detail::entropy_of_scaled(marginal, size, divisor_of(marginal));
         row[static_cast<std::size_t>(detail::popcount64(mask))] += h;
         if (subset_out_) subset_out_[mask >> lead_] = h;
         control_->done.fetch_add(size, std::memory_order_relaxed);
@@ -94,11 +96,15 @@ private:
         const std::size_t outer = size / (d * inner);
         auto& buffer = buffers_[depth];
         if (buffer.size() < outer * inner) buffer.resize(outer * inner);
-        detail::sum_axis(marginal, buffer.data(), outer, d, inner);
+        detail::sum_axis_scaled(marginal, buffer.data(), outer, d, inner, divisor_of(marginal));
         return buffer.data();
     }
 
+    // Only the base can be unnormalised: every marginal below it was divided when it was summed.
+    double divisor_of(const double* marginal) const { return marginal == base_ ? base_divisor_ : 1.0; }
+
     const double* base_;
+    double base_divisor_;
     std::size_t base_size_;
     std::uint64_t base_removed_;
     const std::vector<std::size_t>& shape_;
@@ -114,8 +120,11 @@ private:
 std::size_t lattice_unit_bits(std::size_t n) { return std::min(n, kMaxUnitBits); }
 
 ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>& shape, std::size_t lead,
-                                std::uint64_t pattern, bool keep_subsets, unsigned threads, const Monitor& monitor) {
+                                std::uint64_t pattern, bool keep_subsets, unsigned threads, const Monitor& monitor,
+                                double total) {
     const std::size_t n = shape.size();
+    if (!(total > 0.0) || !std::isfinite(total))
+        throw std::invalid_argument("total must be a finite positive number, got " + std::to_string(total));
     if (n == 0 || n > 62)
         throw std::invalid_argument("the tensor must have 1 to 62 dimensions, got " + std::to_string(n));
     const std::size_t unit_bits = lattice_unit_bits(n);
@@ -134,6 +143,7 @@ ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>&
     // The shard's base: p with its excluded leading coordinates summed out, in increasing order (the walk's path).
     std::vector<double> base_storage, scratch;
     const double* base = p;
+    double divisor = total;  // p itself is unnormalised; the first sum divides it (same bits as dividing first)
     std::size_t size = total_size;
     std::uint64_t removed = 0;
     for (std::size_t c = 0; c < lead; ++c) {
@@ -142,7 +152,8 @@ ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>&
         for (std::size_t i = c + 1; i < n; ++i) inner *= shape[i];
         const std::size_t outer = size / (shape[c] * inner);
         scratch.resize(outer * inner);
-        detail::sum_axis(base, scratch.data(), outer, shape[c], inner);
+        detail::sum_axis_scaled(base, scratch.data(), outer, shape[c], inner, divisor);
+        divisor = 1.0;
         base_storage.swap(scratch);
         base = base_storage.data();
         size = outer * inner;
@@ -161,7 +172,7 @@ ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>&
     std::vector<DenseWalker> walkers;
     walkers.reserve(workers);
     for (unsigned i = 0; i < workers; ++i)
-        walkers.emplace_back(base, size, removed, shape, lead, unit_bits,
+        walkers.emplace_back(base, divisor, size, removed, shape, lead, unit_bits,
                              keep_subsets ? result.subset_entropy.data() : nullptr, result.unit_sums.data());
     detail::run_tasks(std::size_t{1} << width, workers, cells, monitor,
                       [&](unsigned worker, std::size_t t, detail::WalkControl& control) {
@@ -172,8 +183,8 @@ ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>&
 }
 
 LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets, unsigned threads,
-                            const Monitor& monitor) {
-    ShardResult shard = dense_lattice_shard(p, shape, 0, 0, keep_subsets, threads, monitor);
+                            const Monitor& monitor, double total) {
+    ShardResult shard = dense_lattice_shard(p, shape, 0, 0, keep_subsets, threads, monitor, total);
     const std::size_t n = shape.size();
     LatticeResult result;
     result.subset_entropy = std::move(shard.subset_entropy);

@@ -11,6 +11,7 @@
 
 #include "mdmsched/entropy.hpp"
 #include "mdmsched/markov.hpp"
+#include "mdmsched/practice.hpp"
 #include "mdmsched/riemann.hpp"
 
 namespace {
@@ -149,6 +150,15 @@ void entropy_checks() {
         const auto two = mdmsched::dense_lattice(p.data(), shape, true, 2);
         check(one.subset_entropy == two.subset_entropy && one.size_sums == two.size_sums, "threads 1 == 2");
         check(std::fabs(one.subset_entropy.back() - entropy_direct(p)) < 1e-12, "H(X) of the full set");
+        // An unnormalised p walked with its total: the bits of walking the stored p / total.
+        std::vector<double> scaled(p), divided(p);
+        for (auto& x : scaled) x *= 3.0;
+        for (std::size_t i = 0; i < p.size(); ++i) divided[i] = scaled[i] / 3.0;
+        const auto by_total = mdmsched::dense_lattice(scaled.data(), shape, true, 2, nullptr, 3.0);
+        const auto by_copy = mdmsched::dense_lattice(divided.data(), shape, true, 1);
+        check(by_total.subset_entropy == by_copy.subset_entropy && by_total.size_sums == by_copy.size_sums,
+              "walk of p with its total == walk of p / total");
+        expect_invalid([&] { mdmsched::dense_lattice(p.data(), shape, false, 1, nullptr, 0.0); }, "total = 0");
         // Shards: every split by the first `lead` coordinates reproduces the walk bit for bit.
         const std::size_t units = mdmsched::lattice_unit_bits(n);
         for (std::size_t lead = 0; lead <= units; ++lead) {
@@ -224,6 +234,27 @@ void markov_checks() {
     }
     std::vector<double> one(1, -0.5);
     expect_invalid([&] { mdmsched::markov_gap_sums(one.data(), 1, 0, 0.0); }, "markov n = 0");
+    // Every entropy kernel this CPU runs gives the same entropy to rounding; unknown names are refused.
+    std::vector<double> cells(3000);
+    for (std::size_t i = 0; i < cells.size(); ++i) cells[i] = (1.0 + static_cast<double>(i % 7)) / 12000.0;
+    const double widest = mdmsched::entropy(cells.data(), cells.size());
+    for (const auto& name : mdmsched::entropy_kernels()) {
+        const std::string previous = mdmsched::use_entropy_kernel(name);
+        check(std::fabs(mdmsched::entropy(cells.data(), cells.size()) - widest) < 1e-12, "kernel " + name);
+        mdmsched::use_entropy_kernel(previous);
+    }
+    expect_invalid([&] { mdmsched::use_entropy_kernel("avx9000"); }, "unknown kernel");
+    // Peer count recursions: dllm and Dream reveal every position.
+    const std::vector<float> masked{0.0f, 0.25f, 0.5f, 0.75f, 1.0f};  // 1 - alpha(i / 4) for alpha = 1 - t
+    const std::vector<float> unmasked{1.0f, 0.75f, 0.5f, 0.25f, 0.0f};  // alpha rising in t: refused
+    const auto dllm = mdmsched::dllm_counts(10, masked.data(), masked.size());
+    std::int64_t revealed = 0;
+    for (auto c : dllm) revealed += c;
+    check(revealed == 10, "dllm reveals n");
+    expect_invalid([&] { mdmsched::dllm_counts(10, unmasked.data(), unmasked.size()); }, "dllm rising alpha");
+    const std::vector<float> shrink{0.5f, 0.5f, 0.5f};
+    const auto dream = mdmsched::dream_counts(10, shrink.data(), shrink.size());
+    check(dream == std::vector<std::int64_t>{5, 2, 3}, "dream counts");
     expect_invalid([&] { mdmsched::markov_gap_sums(one.data(), 1, 5, -1.0); }, "markov tol < 0");
 }
 

@@ -360,8 +360,10 @@ def probability_tolerance(dtype: np.dtype[Any], size: int) -> float:
     return max(NORMALISATION_TOL * math.sqrt(max(1, size)), 8 * eps * math.log2(2 + size))
 
 
-def as_probabilities(p: Any, name: str) -> NDArray[np.float64]:
-    """Finite, non-negative values summing to 1 within :func:`probability_tolerance`; returned renormalised (float64)."""
+def as_unnormalised_probabilities(p: Any, name: str) -> tuple[NDArray[np.float64], float]:
+    """Finite, non-negative values summing to 1 within :func:`probability_tolerance`, returned with their sum
+    ``total`` and not renormalised: a float64 C-contiguous input comes back as is (no copy), for callers that divide
+    by ``total`` as they read (the dense lattice walk)."""
     original = np.asarray(p)
     arr = as_real_array(original, name)
     if arr.size and float(arr.min()) < 0:
@@ -370,6 +372,13 @@ def as_probabilities(p: Any, name: str) -> NDArray[np.float64]:
     total = float(arr.sum())
     if not abs(total - 1.0) <= probability_tolerance(original.dtype, arr.size):
         raise ValueError(f"{name} must sum to 1 (unnormalised: the sum is {total!r})")
+    return arr, total
+
+
+def as_probabilities(p: Any, name: str) -> NDArray[np.float64]:
+    """Finite, non-negative values summing to 1 within :func:`probability_tolerance`; returned renormalised (float64)."""
+    original = np.asarray(p)
+    arr, total = as_unnormalised_probabilities(original, name)
     if np.may_share_memory(arr, original):
         require_memory(8 * arr.size, f"a renormalised copy of {name} (shape {arr.shape})")
         return np.ascontiguousarray(arr / total)

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace mdmsched {
@@ -28,9 +29,11 @@ struct LatticeResult {
 };
 
 // Every marginal of a dense tensor, each computed from a parent with one more coordinate (work ~ q (1+q)^n cells),
-// over `threads` worker threads (0 = all cores). Memory: one chain of marginals per thread.
+// over `threads` worker threads (0 = all cores). Memory: one chain of marginals per thread. `total` is the sum of p
+// when p is not normalised: the walk divides each cell of p by it as it reads it (bit-identical to walking a stored
+// p / total, without the tensor-sized copy); throws std::invalid_argument unless it is finite and positive.
 LatticeResult dense_lattice(const double* p, const std::vector<std::size_t>& shape, bool keep_subsets, unsigned threads,
-                            const Monitor& monitor = nullptr);
+                            const Monitor& monitor = nullptr, double total = 1.0);
 
 // ---- Sharded walk (dense) ----
 // The lattice is cut into 2^U "units", U = lattice_unit_bits(n): unit u holds the subsets S whose membership of the
@@ -51,7 +54,7 @@ struct ShardResult {
 // Memory: one marginal of p without those coordinates, one chain per thread, and 8 * 2^(n-lead) bytes if kept.
 ShardResult dense_lattice_shard(const double* p, const std::vector<std::size_t>& shape, std::size_t lead,
                                 std::uint64_t pattern, bool keep_subsets, unsigned threads,
-                                const Monitor& monitor = nullptr);
+                                const Monitor& monitor = nullptr, double total = 1.0);
 
 // The same for a sparse support: rows grouped by their projection, O(M) expected per subset (hashing).
 LatticeResult sparse_lattice(const std::int64_t* outcomes, const double* probs, std::size_t m, std::size_t n,
@@ -76,5 +79,13 @@ std::vector<double> dense_prefix_entropies(const double* p, const std::vector<st
 
 // -sum p log p over a buffer (nats), ignoring p <= 0.
 double entropy(const double* p, std::size_t size);
+
+// The -sum p log p kernels every entropy above runs through: the ones this CPU runs (widest first: "avx512f", "avx2",
+// "sse2" with glibc's vector log, else "scalar"), the one in use (the widest, chosen at first use), and a switch for
+// tests and benchmarks ("" = back to the widest) that returns the previous name; std::invalid_argument for a name
+// this CPU cannot run. Switch only while no entropy is being computed.
+std::vector<std::string> entropy_kernels();
+std::string entropy_kernel();
+std::string use_entropy_kernel(const std::string& name);
 
 }  // namespace mdmsched

@@ -8,9 +8,9 @@ from typing import Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import NORMALISATION_TOL, as_probabilities, require_memory
+from .._validation import NORMALISATION_TOL, as_probabilities, as_unnormalised_probabilities, require_memory
 
-__all__ = ["NORMALISATION_TOL", "Distribution", "Source", "as_dense"]
+__all__ = ["NORMALISATION_TOL", "Distribution", "Source", "as_dense", "as_dense_unnormalised"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +92,16 @@ Source = Union[Distribution, ArrayLike]
 
 def as_dense(p: ArrayLike, name: str = "p") -> NDArray[np.float64]:
     """Validated dense probability tensor: finite, >= 0, at least 1-D with non-empty axes, summing to 1 (renormalised)."""
+    arr, total = as_dense_unnormalised(p, name)
+    if np.may_share_memory(arr, p):
+        return np.ascontiguousarray(arr / total)
+    arr /= total  # our own copy: renormalise in place
+    return arr
+
+
+def as_dense_unnormalised(p: ArrayLike, name: str = "p") -> tuple[NDArray[np.float64], float]:
+    """:func:`as_dense` without the renormalised copy: the validated tensor (the input itself when it is float64 and
+    C-contiguous) and its sum ``total``; the lattice walk divides by ``total`` as it reads."""
     arr = np.asarray(p)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension (one per coordinate), got a scalar")
@@ -99,4 +109,4 @@ def as_dense(p: ArrayLike, name: str = "p") -> NDArray[np.float64]:
         raise ValueError(f"{name} must have non-empty axes, got shape {arr.shape}")
     if arr.ndim > 62:
         raise ValueError(f"{name} has {arr.ndim} dimensions; at most 62 are supported")
-    return as_probabilities(arr, name)
+    return as_unnormalised_probabilities(arr, name)

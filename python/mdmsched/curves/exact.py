@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from .. import _core, _validation
 from .._progress import progress_callback
 from .._validation import as_int, as_log_scale, as_progress
-from .distribution import Distribution, Source, as_dense
+from .distribution import Distribution, Source, as_dense, as_dense_unnormalised
 from .hygiene import curve_from_entropies, project_monotone
 from .sampled import EntropyEstimate
 
@@ -69,13 +69,14 @@ def _shard_count(shards: int | None, n: int) -> int:
 
 
 def _run_shard(source: str | NDArray[np.float64], lead: int, pattern: int, keep_subsets: bool,
-               threads: int) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
-    """One shard, in a worker: the tensor is a memory-mapped ``.npy`` path (process/cluster executors) or the array."""
+               threads: int, total: float = 1.0) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
+    """One shard, in a worker: the tensor (``total`` times a law) is a memory-mapped ``.npy`` path (process/cluster
+    executors) or the array."""
     tensor = np.load(source, mmap_mode="r") if isinstance(source, str) else source
-    return _core.dense_lattice_shard(tensor, lead, pattern, keep_subsets, threads)
+    return _core.dense_lattice_shard(tensor, lead, pattern, keep_subsets, threads, None, total)
 
 
-def _sharded_lattice(tensor: NDArray[np.float64], keep_subsets: bool, threads: int, executor: Executor,
+def _sharded_lattice(tensor: NDArray[np.float64], total: float, keep_subsets: bool, threads: int, executor: Executor,
                      shards: int | None, callback: Callable[[float], object] | None
                      ) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
     """The dense walk split into ``shards = 2^j`` jobs on ``executor``, one per membership pattern of the first ``j``
@@ -98,7 +99,7 @@ def _sharded_lattice(tensor: NDArray[np.float64], keep_subsets: bool, threads: i
             scratch = tempfile.mkdtemp(prefix="mdmsched-lattice-")
             source = str(Path(scratch) / "p.npy")
             np.save(source, tensor)
-        futures = {executor.submit(_run_shard, source, lead, pattern, keep_subsets, threads): pattern
+        futures = {executor.submit(_run_shard, source, lead, pattern, keep_subsets, threads, total): pattern
                    for pattern in range(count)}
         subsets = np.empty(2**n) if keep_subsets else None
         unit_sums = np.empty((units, n + 1))
@@ -114,10 +115,10 @@ def _sharded_lattice(tensor: NDArray[np.float64], keep_subsets: bool, threads: i
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    total = np.zeros(n + 1)
+    size_sums = np.zeros(n + 1)
     for row in unit_sums:  # unit order, one addition each: the single-process walk's order
-        total += row
-    return subsets, total
+        size_sums += row
+    return subsets, size_sums
 
 
 def _lattice(p: Source, keep_subsets: bool, threads: int | None,
@@ -135,14 +136,16 @@ def _lattice(p: Source, keep_subsets: bool, threads: int | None,
         subsets, sums = _core.sparse_lattice(p.outcomes, p.probs, keep_subsets, workers, callback)
         n = p.n
     elif executor is not None:
-        tensor = as_dense(p)
-        subsets, sums = _sharded_lattice(tensor, keep_subsets, workers, executor, shards, callback)
+        tensor, total = as_dense_unnormalised(p)
+        subsets, sums = _sharded_lattice(tensor, total, keep_subsets, workers, executor, shards, callback)
         n = tensor.ndim
     else:
         shape = np.shape(p)  # guards first: a broadcast view of 2^35 cells must not be copied before it is refused
         _guard_lattice(len(shape), keep_subsets, 8 * math.prod(shape), workers)
-        tensor = as_dense(p)
-        subsets, sums = _core.dense_lattice(tensor, keep_subsets, workers, callback)
+        # no normalised copy: the walk divides p by its total as it reads it (peak memory: p, the result and one
+        # chain of marginals per thread)
+        tensor, total = as_dense_unnormalised(p)
+        subsets, sums = _core.dense_lattice(tensor, keep_subsets, workers, callback, total)
         n = tensor.ndim
     if callback is not None and progress is True:
         sys.stderr.write("\n")
@@ -195,12 +198,15 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
     if not isinstance(p, Distribution):
         if not exchangeable and np.ndim(p) > MAX_LATTICE_N:  # refuse before copying a (possibly broadcast) tensor
             _guard_lattice(np.ndim(p), False, 0, 1, sparse=True)  # the C++ walk's own limit, dense or sparse
-        tensor = as_dense(p)
+        tensor, total = as_dense_unnormalised(p)
+        if not np.may_share_memory(tensor, p):  # our own float64 copy: normalise it in place (free), so the walk's
+            tensor /= total  # own check below holds it to float64's tolerance, not the input dtype's
+            total = 1.0
         symmetric = _is_exchangeable(tensor)
         if exchangeable and not symmetric:
             raise ValueError("exchangeable=True, but p changes when two coordinates are swapped")
         if symmetric:
-            return _core.dense_prefix_entropies(tensor) * as_log_scale(base)
+            return _core.dense_prefix_entropies(tensor / total if total != 1.0 else tensor) * as_log_scale(base)
         p = tensor
     _, sums, n = _lattice(p, False, threads, progress, executor, shards)
     counts = np.array([math.comb(n, m) for m in range(n + 1)], dtype=np.float64)

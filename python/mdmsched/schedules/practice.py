@@ -4,7 +4,8 @@ Each rule is written from the peer's formula (repository, file and commit in the
 precision and its passes that reveal nothing. A rule returns a :class:`~mdmsched.Schedule` whose ``passes`` are the
 peer's counts per model call (a 0 is a call that reveals nothing: it costs a call and adds no error) and whose
 ``sizes`` are the non-empty steps (the theory's schedule, used by ``schedule_error``). ``k > n`` is accepted where
-the peer accepts it. All rules are O(k) apart from :func:`dus` (O(B log B)).
+the peer accepts it. All rules are O(k) apart from :func:`dus` (O(B log B)); the sequential recursions of Dream and
+dllm run in C++ (``_core.dream_counts``, ``_core.dllm_counts``), the rest is vectorised NumPy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .. import _core
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_count, as_tolerance
 from ._float32 import cos32
@@ -76,11 +78,10 @@ def diffusers_uniform(n: int, k: int) -> Schedule:
     cumulative quota, ``N_j = ceil(j n / k)`` committed after pass ``j``; passes of 0 when ``k > n``. O(k)."""
     n = _count(n, "n")
     k = _steps(k)
-    if n * k < 2**62:
-        j = np.arange(k + 1, dtype=np.int64)
-        committed = (j * n + k - 1) // k
-    else:  # int64 would overflow: Python ints
-        committed = np.asarray([(j * n + k - 1) // k for j in range(k + 1)], dtype=np.int64)
+    # ceil(j n / k) = j q + ceil(j r / k) with n = q k + r: every product stays below 2^62 (j q <= n, j r < k^2)
+    q, r = divmod(n, k)
+    j = np.arange(k + 1, dtype=np.int64)
+    committed = j * q + (j * r + k - 1) // k
     return _peer(np.diff(committed), f"diffusers uniform quota (k={k})")
 
 
@@ -123,14 +124,15 @@ def fastdllm_blocks(gen_length: int, block_length: int, steps: int) -> BlockSche
 def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     """MaskGIT ``decode``'s per-pass counts for mask ratios ``r_j`` (float32) at ``t = j / num_iter``,
     ``j = 1..num_iter-1``: ``mask_len = max(1, min(unknown - 1, floor(float32(n * clip(r_j, 1e-6, 1)))))`` stay
-    masked after pass ``j``; the last pass reveals the rest. O(num_iter)."""
+    masked after pass ``j``; the last pass reveals the rest (infinite ratios clip as in MaskGIT; NaN raises
+    ``ValueError``). O(num_iter)."""
     n = _count(n, "n")
     raw = np.asarray(ratios)
     if raw.dtype.kind not in "iuf" or raw.ndim != 1:
         raise TypeError(f"ratios must be a 1-D array of real numbers, got {raw.dtype} of shape {raw.shape}")
-    if not np.isfinite(raw).all():
-        raise ValueError("ratios must be finite (MaskGIT's arithmetic gave NaN or inf)")
-    r = np.clip(raw.astype(_F32), _F32(1e-6), _F32(1))
+    if np.isnan(raw).any():
+        raise ValueError("ratios must not be NaN (MaskGIT's arithmetic gave NaN)")
+    r = np.clip(raw.astype(_F32), _F32(1e-6), _F32(1))  # +-inf clip to the ends, as jnp.clip does (log at n = 1)
     lengths = np.floor(_mul32(r, _F32(n))).astype(np.int64)
     counts, unknown = [], n
     for length in lengths.tolist():
@@ -141,15 +143,26 @@ def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     return np.asarray(counts, dtype=np.int64)
 
 
-def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32]:
-    """MaskGIT's float32 mask ratios ``r(j / k)``, ``j = 1..k-1``, as XLA evaluates ``mask_schedule.schedule``.
+def _log32(x: NDArray[np.float32] | np.float32) -> NDArray[np.float32]:
+    """float32 natural log, correctly rounded (XLA's own differs from it by one ulp for about 1% of arguments)."""
+    return np.asarray(np.log(np.asarray(x, dtype=np.float64)).astype(_F32), dtype=_F32)
 
-    XLA turns ``t = j / k`` into ``j * rk`` with ``rk = float32(1 / k)`` and fuses what follows: ``uniform`` is
-    ``fma(-j, rk, 1)``; ``powE`` is ``fma(-j**E, rk**E, 1)`` (``j**E`` and ``rk**E`` by float32 products);
-    ``cosine`` is ``cos(float32(pi / 2) * float32(j rk))``; ``log`` is ``-log2(t) / log2(n)``; ``exp`` is
-    ``1 - exp2(fma(j, float32(log2(n) rk), -log2(n)))``. Transcendentals are evaluated in double and rounded to
-    float32. Every count of ``practice_schedules.json`` is reproduced with this arithmetic. ``powE`` with ``j**E``
-    overflowing float32 while ``rk**E`` underflows would be ``inf * 0 = NaN``: ``ValueError``.
+
+def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32]:
+    """MaskGIT's float32 mask ratios ``r(j / k)``, ``j = 1..k-1``, as XLA (CPU) compiles ``mask_schedule.schedule``
+    inside ``decode``.
+
+    XLA folds the division by the constant ``k`` into ``j * rk`` with ``rk = float32(1 / k)``, folds constant factors
+    together and contracts ``1 - a * b`` into one fused multiply-add. With ``c = float32(1 / ln 2)``:
+    ``uniform`` is ``fma(-j, rk, 1)``; ``pow2``, ``pow3`` are ``fma(-j**E, rk**E, 1)`` (``j**E`` and ``rk**E`` by
+    float32 products, as XLA rewrites ``t**2``, ``t**3``); ``powE`` for ``E >= 4`` is ``1 - (j rk)**E`` (XLA keeps
+    ``power``; not checked against MaskGIT's output); ``cosine`` is ``cos(j * float32(float32(pi / 2) * rk))``;
+    ``log`` is ``-(log(j rk) c) / (log(n) c)``; ``exp`` is ``1 - exp(float32(-(log(n) c) * fma(-j, rk, 1)) *
+    float32(ln 2))`` (``log2`` and ``exp2`` as JAX lowers them: through ``log`` and ``exp``). Every operation rounds
+    to float32. ``log``, ``exp`` and ``cos`` are correctly rounded here; XLA's own are within one ulp, which moved no
+    count on the 16,336 cases of ``tests/data/maskgit_schedules.json`` (MaskGIT's own ``decode``): every one is
+    reproduced except nine at n >= 1000 where ties among MaskGIT's float32 Gumbel confidences made it mask fewer
+    than its own ``mask_len`` (random, seed-dependent; listed in ``tests/test_maskgit_peer.py``).
     """
     n, k = _count(n, "n"), _steps(k)
     if not isinstance(method, str):
@@ -158,26 +171,28 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
     rk = _F32(1) / _F32(k)
     if method == "uniform":
         return _fma32(-j, rk, 1.0)
+    if method.startswith("pow") and method[3:].isascii() and method[3:].isdigit() and int(method[3:]) >= 4:
+        # XLA rewrites t**2 and t**3 into products but keeps power(t, E) for E >= 4: 1 - float32(t**E), t = j rk
+        t = _mul32(j, rk)
+        exponent = float(min(int(method[3:]), 2**53))  # t < 1: t**E is 0 in float32 long before 2^53
+        with np.errstate(under="ignore"):
+            return np.asarray(_F32(1) - np.power(t.astype(np.float64), exponent).astype(_F32), dtype=_F32)
     if method.startswith("pow") and method[3:].isascii() and method[3:].isdigit() and int(method[3:]) >= 1:
+        # E = 1, 2, 3 (k <= 2^24 keeps j**3 and rk**3 inside float32's normal range)
         power_j, power_rk = j.copy(), rk
-        with np.errstate(over="ignore", under="ignore"):
-            for _ in range(int(method[3:]) - 1):
-                if j.size == 0 or (power_rk == 0 and np.isinf(power_j[1:]).all()):
-                    break  # nothing changes any more: rk**E stays 0, j**E stays 1 at j = 1 and inf at j >= 2
-                power_j, power_rk = _mul32(power_j, j), _F32(power_rk * rk)
-        if power_rk == 0 and np.isinf(power_j).any():
-            raise ValueError(f"method {method!r} at k = {k}: float32 j**E overflows while (1/k)**E underflows, so "
-                             "MaskGIT's ratio is inf * 0 = NaN")
+        for _ in range(int(method[3:]) - 1):
+            power_j, power_rk = _mul32(j, power_j), _F32(power_rk * rk)
         return _fma32(-power_j, power_rk, 1.0)
-    t = _mul32(j, rk)
     if method == "cosine":
-        return np.cos(_mul32(t, _F32(math.pi / 2)).astype(np.float64)).astype(_F32)
-    log2n = _F32(math.log2(n))
+        return np.cos(_mul32(j, _F32(_F32(math.pi / 2) * rk)).astype(np.float64)).astype(_F32)
+    inv_ln2 = _F32(1 / math.log(2))
+    log2n = _F32(_log32(_F32(n)) * inv_ln2)
     if method == "log":
-        return np.asarray(-np.log2(t.astype(np.float64)).astype(_F32) / log2n, dtype=_F32)
+        with np.errstate(divide="ignore"):  # n = 1: log2(n) = 0 and the ratio is inf, which the clip maps to 1
+            return np.asarray(-_mul32(_log32(_mul32(j, rk)), inv_ln2) / log2n, dtype=_F32)
     if method == "exp":
-        arg = _fma32(j, _F32(log2n * rk), -float(log2n))
-        return np.asarray(_F32(1) - np.exp2(arg.astype(np.float64)).astype(_F32), dtype=_F32)
+        argument = _mul32(_mul32(_fma32(-j, rk, 1.0), -log2n), _F32(math.log(2)))
+        return np.asarray(_F32(1) - np.exp(argument.astype(np.float64)).astype(_F32), dtype=_F32)
     raise ValueError(f"method must be one of {', '.join(MASKGIT_METHODS)} (or powE, integer E >= 1), got {method!r}")
 
 
@@ -257,12 +272,7 @@ def dream(n: int, k: int, eps: float = 1e-3) -> Schedule:
         raise ValueError(f"eps must be < 1, got {eps}")
     t = _linspace32(1.0, eps, k + 1)
     shrink = (_F32(1) - (t[1:] / t[:-1]).astype(_F32)).astype(_F32)
-    counts, masked = [], n
-    for i in range(k):
-        c = masked if i == k - 1 else int(_F32(masked) * shrink[i])
-        counts.append(c)
-        masked -= c
-    return _peer(counts, f"Dream eps={eps:g} (k={k})")
+    return _peer(_core.dream_counts(n, shrink), f"Dream eps={eps:g} (k={k})")  # the sequential loop, in C++
 
 
 # ---- dllm --------------------------------------------------------------------------------------------------------
@@ -292,23 +302,10 @@ def dllm_counts(n: int, alpha_grid: NDArray[np.float32]) -> NDArray[np.int64]:
     alpha = raw.astype(_F32)
     if not np.isfinite(alpha).all():
         raise ValueError("alpha_grid must be finite")
-    k = alpha.size - 1
     masked_fraction = (_F32(1) - alpha).astype(_F32)
     if not (masked_fraction[1:] > 0).all():
         raise ValueError("alpha_grid must be < 1 at every t > 0 (1 - alpha(t) is a denominator)")
-    counts, masked = [], n
-    for j in range(k):
-        ratio = _F32(masked_fraction[k - 1 - j] / masked_fraction[k - j])
-        c = min(masked, int(np.round(np.float64(masked) * (1.0 - float(ratio)))))
-        if c < 0:
-            raise ValueError(f"alpha_grid must be non-increasing in t (pass {j} would reveal {c} tokens)")
-        counts.append(c)
-        masked -= c
-        if masked == 0:
-            break
-    if masked:
-        raise ValueError(f"alpha_grid leaves {masked} of n = {n} positions masked (dllm needs alpha = 1 at t = 0)")
-    return np.asarray(counts, dtype=np.int64)
+    return _core.dllm_counts(n, masked_fraction)  # the sequential loop, in C++ (its ValueErrors as documented)
 
 
 def dllm(n: int, k: int, alpha: str = "linear") -> Schedule:

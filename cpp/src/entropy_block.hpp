@@ -1,0 +1,16 @@
+// The -sum p log p kernel of entropy_sum.cpp (compiled with fast-math and one copy per instruction set), declared
+// apart from entropy_kernels.hpp so that file's inline helpers are never compiled with fast-math.
+#pragma once
+
+#include <cstddef>
+
+namespace mdmsched::detail {
+
+constexpr std::size_t kEntropyBlock = 1024;
+
+// -sum x log x over x >= DBL_MIN (smaller x contribute less than 1e-305 each) for size <= kEntropyBlock, with the
+// widest kernel this CPU runs. Defined in entropy_sum.cpp, which is compiled to call glibc's vector log where
+// available: one log per marginal cell is the walk's cost floor.
+double entropy_block(const double* x, std::size_t size);
+
+}  // namespace mdmsched::detail
