@@ -27,8 +27,8 @@ from numpy.typing import NDArray
 Calibration = Literal["bootstrap", "bonferroni"]
 Sides = Literal["upper", "lower", "two"]
 CALIBRATIONS: tuple[Calibration, ...] = ("bootstrap", "bonferroni")
-#: Bootstrap resamples of the max-statistic: the 95% quantile's own Monte Carlo error is then ~1% of ``c``.
-BOOTSTRAP_RESAMPLES = 2000
+#: Bootstrap resamples of the max-statistic: the 95% quantile's own Monte Carlo error is then ~1-2% of ``c``.
+BOOTSTRAP_RESAMPLES = 1000
 
 
 def student_t_quantile(p: float, dof: int) -> float:
