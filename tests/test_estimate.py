@@ -151,7 +151,7 @@ def test_upper_bound_covers_the_truth(grid, target):
         data = model.sample(40, data_rng)
         est = mdmsched.estimate_curve(model, data, grid=grid, target=target, seed=seed)
         for i, (s, truth) in enumerate(zip(schedules, truths)):
-            bound = est.schedule_error(s, confidence=0.95)
+            bound = est.schedule_error(s, confidence=0.95, simultaneous=False)  # fixed in advance: per-schedule
             covered[i] += truth <= bound.upper
             two_sided[i] += abs(bound.value - truth) <= 1.96 * bound.stderr
     assert (covered / runs >= 0.93).all(), covered / runs
@@ -170,9 +170,10 @@ def test_paired_comparison_covers_the_true_difference():
     hits = 0
     for seed in range(200):
         est = mdmsched.estimate_curve(model, model.sample(30, data_rng), seed=seed)
-        diff = est.compare(first, second)
+        diff = est.compare(first, second, simultaneous=False)
+        assert diff.interval_confidence == pytest.approx(0.90)  # two one-sided 95% bounds: a 90% interval
         hits += diff.lower <= truth <= diff.upper
-    assert hits / 200 >= 0.88  # two one-sided 95% bounds: a 90% interval
+    assert hits / 200 >= 0.88
 
 
 def test_z_bracket_and_stderr_cover_interpolation():
@@ -193,12 +194,15 @@ def test_min_steps_with_confidence():
     model = mdmsched.MarkovPredictor(p, n)
     est = mdmsched.estimate_curve(model, model.sample(300, np.random.default_rng(0)), seed=1)
     eps = 0.3
-    best = mdmsched.min_steps(est, eps, confidence=0.95)
+    best = est.min_steps(eps, confidence=0.95, holdout=None)  # the band's answer
     assert best.bound is not None and best.bound <= eps
-    if best.k > 1:  # one step fewer: its optimal schedule's bound is above eps
-        fewer = mdmsched.optimal_schedule(est.Z, best.k - 1)
-        assert est.schedule_error(fewer, confidence=0.95).upper > eps
+    frontier = est.certified_frontier(best.k)  # certified error of the best k-step schedule, k = 1..best.k
+    assert frontier[-1] <= eps and (best.k == 1 or frontier[-2] > eps)  # the fewest certified steps
+    # the certified bound of the schedule equals its simultaneous upper bound (one band, one worst case)
+    assert est.schedule_error(best).upper == pytest.approx(best.bound, abs=1e-9)
     assert best.k >= mdmsched.min_steps(est, eps).k  # the bound is more demanding than the point estimate
+    held = mdmsched.min_steps(est, eps, confidence=0.95)  # 300 rows: half held out, fixed-sequence test
+    assert "held-out" in held.name and held.bound <= eps and held.k >= mdmsched.min_steps(est, eps).k
     with pytest.raises(TypeError, match="CurveEstimate"):
         mdmsched.min_steps(est.Z, eps, confidence=0.95)
 

@@ -4,12 +4,17 @@ Each data row gives one value per statistic (an ``N x L`` matrix ``X``; the stat
 and its increments ``g_{m_l} - g_{m_{l+1}}`` between grid points, in nats). A band is ``mean_l +- c se_l`` with one
 multiplier ``c`` for all ``l``, calibrated so that every ``l`` is covered at once with probability ``>= confidence``:
 
-* ``"bootstrap"`` (default): the row bootstrap of the studentised max-statistic (bootstrap-t): ``c`` is the
+* ``"bonferroni"`` (default): Student-t quantile at ``1 - (1 - confidence) / L`` (Cornish-Fisher expansion).
+* ``"bootstrap"``: the row bootstrap of the studentised max-statistic (bootstrap-t): ``c`` is the
   ``confidence`` quantile of ``max_l (mean_l - mean*_l) / se*_l`` over resamples of the rows. It adapts to the correlation
   between statistics and, being studentised, to skewed (heavy-tailed) per-row values. ``B`` resamples cost two
   ``(B x N) @ (N x L)`` products.
-* ``"bonferroni"``: Student-t quantile at ``1 - (1 - confidence) / L`` (Cornish-Fisher expansion; conservative for
-  correlated statistics).
+
+Measured (BENCHMARKS.md, issue 20) with the nested estimator, whose increments are nearly uncorrelated (so Bonferroni
+loses little): at equal (>= nominal) coverage Bonferroni-t is the tighter of the two -- certified ``min_steps`` median
+k = 14 vs 15 (2-state Markov, n = 40, N = 1000, 40 runs, both 100% valid), and on heavy-tailed losses (N = 100, a
+symbol of 3% mass at probability 1e-6) a fixed schedule's simultaneous bound is 0.30 vs 0.43 nats above the estimate
+with coverage 99.0% vs 99.7% over 300 runs. It needs no resampling, so it is the default.
 
 Statistics whose rows are all equal (``se = 0``, e.g. an increment that is exactly 0 for every row) get zero width and do
 not enter the maximum.
@@ -26,7 +31,8 @@ from numpy.typing import NDArray
 
 Calibration = Literal["bootstrap", "bonferroni"]
 Sides = Literal["upper", "lower", "two"]
-CALIBRATIONS: tuple[Calibration, ...] = ("bootstrap", "bonferroni")
+CALIBRATIONS: tuple[Calibration, ...] = ("bonferroni", "bootstrap")
+DEFAULT_CALIBRATION: Calibration = "bonferroni"
 #: Bootstrap resamples of the max-statistic: the 95% quantile's own Monte Carlo error is then ~1-2% of ``c``.
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -95,4 +101,4 @@ def band(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: C
     return low, high
 
 
-__all__ = ["BOOTSTRAP_RESAMPLES", "CALIBRATIONS", "Calibration", "Sides", "band", "band_multiplier", "student_t_quantile"]
+__all__ = ["BOOTSTRAP_RESAMPLES", "CALIBRATIONS", "DEFAULT_CALIBRATION", "Calibration", "Sides", "band", "band_multiplier", "student_t_quantile"]
