@@ -550,7 +550,7 @@ def test_hand_built_plans_are_validated() -> None:
         dataclasses.replace(plan, free=np.array([[0, 1, 2, 3, 7]]))  # was an IndexError inside run_shard
     with pytest.raises(ValueError, match="grid must be increasing from 0 to n - 1"):
         dataclasses.replace(plan, grid=np.array([0, 2]))  # no n - 1: the brackets need it
-    with pytest.raises(ValueError, match="listed twice|lists a position twice"):
+    with pytest.raises(ValueError, match="lists a position twice"):
         dataclasses.replace(plan, free=np.array([[0, 1, 1, 3, 4]]))
     with pytest.raises(ValueError, match="estimator"):
         dataclasses.replace(plan, estimator="paired")  # type: ignore[arg-type]

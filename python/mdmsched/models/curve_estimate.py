@@ -311,7 +311,7 @@ class CurveEstimate:
         high, low = self.certified_curves(level)
         found = band_min_steps(high, low, eps, method)
         bound = max(float(found.bound or 0.0), 0.0)
-        note = "" if found.k < self.n or bound <= eps and self.n == 1 else ", none fewer certified"
+        note = "" if found.k < self.n or self.n == 1 else ", none fewer certified"
         return Schedule(found.sizes, error=self._value(found.sizes), bound=bound,
                         name=f"certified optimal (k={found.k}, simultaneous {level:.0%} bound <= {eps:g}{note})")
 
@@ -371,7 +371,7 @@ def holdout_rows(holdout: Any, count: int, seed: int) -> tuple[NDArray[np.int64]
             raise ValueError("holdout row sets must be disjoint (a row used to choose cannot certify the choice)")
         return choose, certify
     share = as_confidence(holdout, "holdout")  # a fraction strictly between 0 and 1
-    held = int(round(share * count))
+    held = round(share * count)
     if held < 2 or count - held < 2:
         raise ValueError(f"holdout={share} of {count} rows leaves fewer than two rows on one side")
     order = np.random.default_rng([seed, 0x401D]).permutation(count)
@@ -522,8 +522,8 @@ class BlockCurveEstimate:
         """The best blockwise schedule with ``total_steps`` model calls in all (SPEC §5.1, §5.3).
 
         ``"certified"`` (default): steps split and placed to minimise the simultaneous upper bound
-        ``sum_b U_b(s^(b))`` (each certified frontier is convex, so the greedy split is exact); the ``error`` is that
-        bound. ``"estimate"``: minimises the estimated ``sum_b opt_{k_b}(Z^(b))`` (biased low when reported: check it
+        ``sum_b U_b(s^(b))`` (each certified frontier is convex, so the greedy split is exact); each block's ``bound``
+        is its share of that bound (their sum holds for all blocks at once), its ``error`` the point estimate. ``"estimate"``: minimises the estimated ``sum_b opt_{k_b}(Z^(b))`` (biased low when reported: check it
         with :meth:`schedule_error`, simultaneous by default). O(L k n_b) (+ the two-curve solver on coarse grids)."""
         choice = as_choice(objective, "objective", OBJECTIVES)
         if choice == "estimate":
@@ -543,12 +543,12 @@ class BlockCurveEstimate:
         for _ in range(total - len(frontiers)):
             gains = [f[k - 1] - f[k] if k < f.size else -np.inf for f, k in zip(frontiers, counts)]
             counts[int(np.argmax(gains))] += 1
-        blocks = []
-        for (high, low), k in zip(pairs, counts):
+        chosen = []
+        for curve, (high, low), k in zip(self.curves, pairs, counts):
             found = band_schedule(high, low, k)
-            blocks.append(Schedule(found.sizes, error=band_error(high, low, found.sizes)))
-        bound = float(sum(b.error or 0.0 for b in blocks))
-        return BlockSchedule(tuple(blocks), name=f"certified blockwise B={self.block_length} (k={total}, simultaneous "
+            chosen.append(Schedule(found.sizes, error=curve._value(found.sizes), bound=band_error(high, low, found.sizes)))
+        bound = float(sum(b.bound or 0.0 for b in chosen))
+        return BlockSchedule(tuple(chosen), name=f"certified blockwise B={self.block_length} (k={total}, simultaneous "
                              f"{confidence:.0%} bound {bound:.4g})")
 
     def schedule_error(self, schedule: Any, *, confidence: float = 0.95, entropy: float | None = None,

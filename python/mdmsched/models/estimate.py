@@ -342,7 +342,7 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
     nested = plan.estimator == "nested"
     values = np.empty((max(0, last - first), 2) if nested else max(0, last - first))
     calls, model_seconds = 0, 0.0
-    n, reps = plan.n, plan.reps
+    reps = plan.reps
     # the next grid point's count per grid point (the last one: its own, so both averages agree)
     following = np.concatenate((plan.grid[1:], plan.grid[-1:]))
     for b in batches:

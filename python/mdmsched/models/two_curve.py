@@ -67,7 +67,7 @@ def _trace(parents: list[NDArray[np.int64]], n: int) -> NDArray[np.int64]:
         b = int(table[b])
         cuts.append(b)
     cuts.append(0)
-    return np.diff(np.asarray(cuts[::-1], dtype=np.int64))
+    return np.asarray(np.diff(np.asarray(cuts[::-1], dtype=np.int64)), dtype=np.int64)
 
 
 def band_schedule(g_high: NDArray[np.float64], g_low: NDArray[np.float64], k: int, method: Any = "auto") -> Schedule:
