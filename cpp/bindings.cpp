@@ -147,6 +147,71 @@ void bind_riemann(py::module_& m) {
         },
         py::arg("z"), py::arg("eps"), "Fewest-step schedule with opt_k <= eps: (error, breakpoints).");
 
+    // Certified (two-curve) solvers over a band in Z-form: heights h and prefix curve l (SPEC §5.3).
+    const auto band_size = [](const DoubleArray& h, const DoubleArray& l) {
+        require_1d(h, "heights");
+        require_1d(l, "prefix");
+        if (h.size() != l.size())
+            throw std::invalid_argument("heights and prefix must have the same length, got " +
+                                        std::to_string(h.size()) + " and " + std::to_string(l.size()));
+        return static_cast<std::size_t>(h.size());
+    };
+    m.def(
+        "certified_schedule_error",
+        [band_size](DoubleArray h, DoubleArray l, Int64Array sizes) {
+            const auto n = band_size(h, l);
+            require_1d(sizes, "sizes");
+            const auto k = static_cast<std::size_t>(sizes.size());
+            py::gil_scoped_release release;
+            return mdmsched::certified_schedule_error(h.data(), l.data(), n, sizes.data(), k);
+        },
+        py::arg("heights"), py::arg("prefix"), py::arg("sizes"), "U(s) over the band; O(n).");
+
+    m.def(
+        "certified_solve",
+        [band_size](DoubleArray h, DoubleArray l, std::int64_t k, const std::string& method) {
+            const auto n = band_size(h, l);
+            const auto steps = as_count(k, "k");
+            const auto m = parse_method(method);
+            mdmsched::Solution sol;
+            {
+                py::gil_scoped_release release;
+                sol = mdmsched::certified_solve(h.data(), l.data(), n, steps, m);
+            }
+            return py::make_tuple(sol.error, to_numpy(std::move(sol.breakpoints)));
+        },
+        py::arg("heights"), py::arg("prefix"), py::arg("k"), py::arg("method") = "auto",
+        "Certified-optimal k-step schedule: (U, breakpoints N_0..N_k).");
+
+    m.def(
+        "certified_frontier",
+        [band_size](DoubleArray h, DoubleArray l, std::int64_t k_max, const std::string& method) {
+            const auto n = band_size(h, l);
+            const auto kk = as_count(k_max, "k_max");
+            const auto m = parse_method(method);
+            std::vector<double> out;
+            {
+                py::gil_scoped_release release;
+                out = mdmsched::certified_frontier(h.data(), l.data(), n, kk, m);
+            }
+            return to_numpy(std::move(out));
+        },
+        py::arg("heights"), py::arg("prefix"), py::arg("k_max"), py::arg("method") = "auto", "min U for k = 1..k_max.");
+
+    m.def(
+        "certified_min_steps",
+        [band_size](DoubleArray h, DoubleArray l, double eps) {
+            const auto n = band_size(h, l);
+            mdmsched::Solution sol;
+            {
+                py::gil_scoped_release release;
+                sol = mdmsched::certified_min_steps(h.data(), l.data(), n, eps);
+            }
+            return py::make_tuple(sol.error, to_numpy(std::move(sol.breakpoints)));
+        },
+        py::arg("heights"), py::arg("prefix"), py::arg("eps"),
+        "Fewest-step schedule with min U <= eps: (U, breakpoints).");
+
     m.def(
         "is_clean_curve",
         [](const py::object& obj) {

@@ -12,25 +12,25 @@
 
 namespace mdmsched::detail {
 
-Solution solve_hull(const double* z, std::size_t n, std::size_t k);  // hull.cpp
+Solution solve_hull(const double* h, const double* l, std::size_t n, std::size_t k);  // hull.cpp
 
 namespace {
 
 struct Candidate {
     std::vector<std::int64_t> bp;  // N_0..N_c
-    double error = 0.0;            // err(Z, bp), recomputed exactly
+    double error = 0.0;            // U(bp) (err(Z, bp) for one curve), recomputed exactly
     std::size_t steps() const { return bp.size() - 1; }
     double penalized(double lambda) const { return error + lambda * static_cast<double>(steps()); }
 };
 
-// Real: precision of the prefix sums in the DP. Each c(a, b) then carries an absolute error of a few ulp of P_n = TC,
-// so a chosen schedule is within ~4 n eps TC of optimal: below 1e-12 TC in double for n <= kDoublePrecisionMaxN
-// (the returned error is always recomputed from the breakpoints). Larger n use long double, as the other solvers do.
-template <typename Real>
+// Prefix sums and DP values in long double, as in the other solvers: each c(a, b) carries an absolute error of a few
+// ulp (2^-64) of P_n = TC, so a chosen schedule is within ~4 n 2^-64 TC of optimal (the returned error is always
+// recomputed from the breakpoints). A double-precision DP was faster for n <= 2048 but could not separate 1-ulp ties
+// (issue 19: methods disagreed on opt_k).
 class PenalizedSolver {
 public:
-    PenalizedSolver(const double* z, std::size_t n)
-        : z_(z), n_(n), p_(prefix_sums_in<Real>(z, n)), hull_(z, p_), value_(n + 1), parent_(n + 1) {}
+    PenalizedSolver(const double* h, const double* l, std::size_t n)
+        : h_(h), l_(l), n_(n), p_(prefix_sums(l, n)), hull_(h, l, p_), value_(n + 1), parent_(n + 1) {}
 
     // argmin over schedules of err + lambda * steps: one DP layer, O(n) with the hull.
     Candidate solve(double lambda) {
@@ -38,7 +38,7 @@ public:
         value_[0] = 0.0;
         for (std::size_t b = 1; b <= n_; ++b) {
             hull_.add(b - 1, value_[b - 1]);
-            double v = 0.0;
+            Value v = 0.0;
             parent_[b] = hull_.query(b, &v);
             value_[b] = v + lambda;
         }
@@ -51,17 +51,18 @@ public:
 
     Candidate make(std::vector<std::int64_t> bp) const {
         Candidate c;
-        c.error = breakpoint_error(z_, n_, bp);
+        c.error = certified_breakpoint_error(h_, l_, n_, bp);
         c.bp = std::move(bp);
         return c;
     }
 
 private:
-    const double* z_;
+    const double* h_;
+    const double* l_;
     std::size_t n_;
-    std::vector<Real> p_;
-    BasicMonotoneHull<Real> hull_;
-    std::vector<double> value_;
+    Prefix p_;
+    MonotoneHull hull_;
+    std::vector<Value> value_;
     std::vector<std::size_t> parent_;
 };
 
@@ -153,14 +154,13 @@ std::pair<Candidate, Candidate> bracket(Solver& solver, std::size_t n, Classify&
     return {std::move(fewer), std::move(more)};
 }
 
-constexpr std::size_t kDoublePrecisionMaxN = 2048;
-
-template <typename Real>
-Solution solve_lagrangian_in(const double* z, std::size_t n, std::size_t k) {
-    PenalizedSolver<Real> solver(z, n);
+Solution solve_lagrangian_in(const double* h, const double* l, std::size_t n, std::size_t k) {
+    PenalizedSolver solver(h, l, n);
     Candidate done;
-    double root_sum = 0.0;  // S = sum sqrt(Z_{i+1} - Z_i): the continuum model's opt_k ~ S^2 / (2k)
-    for (std::size_t i = 1; i < n; ++i) root_sum += std::sqrt(z[i] - z[i - 1]);
+    // S = sum sqrt(Z_{i+1} - Z_i): the continuum model's opt_k ~ S^2 / (2k) (a starting guess only; a band's prefix
+    // curve need not be monotone, hence the clamp).
+    double root_sum = 0.0;
+    for (std::size_t i = 1; i < n; ++i) root_sum += std::sqrt(std::max(0.0, l[i] - l[i - 1]));
     const double guess = root_sum * root_sum / (2.0 * static_cast<double>(k) * static_cast<double>(k));
     auto [fewer, more] = bracket(
         solver, n,
@@ -170,23 +170,21 @@ Solution solve_lagrangian_in(const double* z, std::size_t n, std::size_t k) {
         &done, guess, k);
     if (!done.bp.empty()) return Solution{done.error, std::move(done.bp)};
     auto bp = splice(fewer.bp, more.bp, k);
-    const double err = breakpoint_error(z, n, bp);
-    // Duality check: with lambda* the slope between the two bracketing optima, opt_k >= P(lambda*) - lambda* k. On
-    // (nearly) collinear stretches of opt_k rounding can make the two sides optimal for slightly different penalties,
-    // and the splice is then not guaranteed optimal: settle such k with the exact hull DP when its table is small.
-    const double slope = (fewer.error - more.error) / static_cast<double>(more.steps() - fewer.steps());
-    const double lower = fewer.error - slope * (static_cast<double>(k) - static_cast<double>(fewer.steps()));
-    const double scale = std::max(std::abs(fewer.error), std::abs(lower));
-    if (err > lower + 1e-9 * scale && static_cast<double>(k) * static_cast<double>(n + 1) <= 16.0 * 1024 * 1024) {
-        Solution exact = solve_hull(z, n, k);
-        if (exact.error < err) return exact;
+    const double err = certified_breakpoint_error(h, l, n, bp);
+    // The splice is optimal when both sides are optimal for one penalty, which only holds on collinear stretches of
+    // opt_k (ties). There the two sides' penalized values differ by rounding, and a duality gap test cannot tell a
+    // 1-ulp tie from an exact one (issue 19: 56 of 9,945 exact-oracle cases were 1 ulp off). So a spliced k is settled
+    // by the exact hull DP whenever its table is small (16 Mi entries, 64 MiB); the penalty search alone decides only
+    // larger problems, within its documented tolerance.
+    if (static_cast<double>(k) * static_cast<double>(n + 1) <= 16.0 * 1024 * 1024) {
+        Solution exact = solve_hull(h, l, n, k);
+        if (exact.error <= err) return exact;
     }
     return Solution{err, std::move(bp)};
 }
 
-template <typename Real>
-Solution min_steps_lagrangian_in(const double* z, std::size_t n, double eps) {
-    PenalizedSolver<Real> solver(z, n);
+Solution min_steps_lagrangian_in(const double* h, const double* l, std::size_t n, double eps) {
+    PenalizedSolver solver(h, l, n);
     Candidate one = solver.make({0, static_cast<std::int64_t>(n)});
     if (one.error <= eps) return Solution{one.error, std::move(one.bp)};
     Candidate unused;
@@ -194,19 +192,19 @@ Solution min_steps_lagrangian_in(const double* z, std::size_t n, double eps) {
         bracket(solver, n, [eps](const Candidate& c) { return c.error > eps ? Side::Fewer : Side::More; }, &unused);
     // fewer (error > eps) and more (error <= eps) are adjacent hull vertices, so opt_k is linear between them: the
     // first k where that line reaches eps, then the exact-k splice. Rounding is settled by stepping k up if needed.
-    const double l = static_cast<double>(fewer.steps()), r = static_cast<double>(more.steps());
-    const double slope = (fewer.error - more.error) / (r - l);
-    auto k =
-        static_cast<std::size_t>(std::max(l + 1.0, std::min(r, l + std::ceil((fewer.error - eps) / slope - 1e-9))));
+    const double k_few = static_cast<double>(fewer.steps()), k_many = static_cast<double>(more.steps());
+    const double slope = (fewer.error - more.error) / (k_many - k_few);
+    auto k = static_cast<std::size_t>(
+        std::max(k_few + 1.0, std::min(k_many, k_few + std::ceil((fewer.error - eps) / slope - 1e-9))));
     for (; k < more.steps(); ++k) {
         auto bp = splice(fewer.bp, more.bp, k);
-        const double err = breakpoint_error(z, n, bp);
+        const double err = certified_breakpoint_error(h, l, n, bp);
         if (err <= eps) return Solution{err, std::move(bp)};
         // The splice is optimal only when fewer and more are optimal for one penalty; hull vertices whose slopes
         // differ by less than the search resolves (~1e-13 relative) break that, and k would come out one too high.
         // Settle this k with the exact hull DP when its k x (n+1) table is small (64 MiB).
         if (k * (n + 1) <= (std::size_t{1} << 24)) {
-            Solution exact = solve_hull(z, n, k);
+            Solution exact = solve_hull(h, l, n, k);
             if (exact.error <= eps) return exact;
         }
     }
@@ -215,24 +213,14 @@ Solution min_steps_lagrangian_in(const double* z, std::size_t n, double eps) {
 
 }  // namespace
 
-// The double-precision DP is for request-sized curves of ordinary magnitude: its hull intersections multiply values
-// of the curve's size, which overflow (or underflow) in double near 1e300 (or 1e-300), so such curves use long double.
-static bool double_is_enough(const double* z, std::size_t n) {
-    if (n > kDoublePrecisionMaxN) return false;
-    double smallest = 0.0;
-    for (std::size_t i = 0; i < n; ++i)
-        if (z[i] > 0.0 && (smallest == 0.0 || z[i] < smallest)) smallest = z[i];
-    return z[n - 1] * static_cast<double>(n) < 1e100 && (smallest == 0.0 || smallest > 1e-100);
+Solution solve_lagrangian(const double* h, const double* l, std::size_t n, std::size_t k) {
+    return solve_lagrangian_in(h, l, n, k);
 }
 
-Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k) {
-    return double_is_enough(z, n) ? solve_lagrangian_in<double>(z, n, k) : solve_lagrangian_in<long double>(z, n, k);
-}
-
-Solution min_steps_lagrangian(const double* z, std::size_t n, double eps) {
-    // Always long double: min_steps compares opt_k with eps exactly (MIN_STEPS_RTOL), which the double DP's rounding
-    // of the prefix sums can blur on curves with a wide dynamic range.
-    return min_steps_lagrangian_in<long double>(z, n, eps);
+// min_steps compares opt_k with eps exactly (MIN_STEPS_RTOL): the long-double DP keeps the decision sharp on curves
+// with a wide dynamic range.
+Solution min_steps_lagrangian(const double* h, const double* l, std::size_t n, double eps) {
+    return min_steps_lagrangian_in(h, l, n, eps);
 }
 
 }  // namespace mdmsched::detail

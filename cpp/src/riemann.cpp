@@ -11,11 +11,12 @@
 
 namespace mdmsched {
 
+// Every solver takes a band (h, l) in Z-form (riemann_detail.hpp); the one-curve entry points pass h == l == z.
 namespace detail {
-Solution solve_hull(const double* z, std::size_t n, std::size_t k);
-Solution solve_lagrangian(const double* z, std::size_t n, std::size_t k);
-Solution min_steps_lagrangian(const double* z, std::size_t n, double eps);
-std::vector<double> frontier_hull(const double* z, std::size_t n, std::size_t k_max);
+Solution solve_hull(const double* h, const double* l, std::size_t n, std::size_t k);
+Solution solve_lagrangian(const double* h, const double* l, std::size_t n, std::size_t k);
+Solution min_steps_lagrangian(const double* h, const double* l, std::size_t n, double eps);
+std::vector<double> frontier_hull(const double* h, const double* l, std::size_t n, std::size_t k_max);
 }  // namespace detail
 
 void check_curve(const double* z, std::size_t n) {
@@ -30,25 +31,41 @@ void check_curve(const double* z, std::size_t n) {
     }
 }
 
+void check_band(const double* h, const double* l, std::size_t n) {
+    check_curve(h, n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(l[i]))
+            throw std::invalid_argument("the prefix curve's entry " + std::to_string(i) + " is not finite");
+        if (l[i] < h[i])
+            throw std::invalid_argument("the prefix curve must be >= the height curve (g_low <= g_high), but not at " +
+                                        std::to_string(i));
+    }
+}
+
 static void check_steps(std::size_t n, std::size_t k) {
     if (k < 1 || k > n)
         throw std::invalid_argument("k must satisfy 1 <= k <= n = " + std::to_string(n) + ", got " + std::to_string(k));
 }
 
-double breakpoint_error(const double* z, std::size_t n, const std::vector<std::int64_t>& bp) {
-    // Non-negative terms accumulated in extended precision and rounded once: the result is within a few ulps of the
-    // exact error (min_steps' documented tolerance relies on this).
+double certified_breakpoint_error(const double* h, const double* l, std::size_t n,
+                                  const std::vector<std::int64_t>& bp) {
+    // Non-negative terms l_i - h_start (l >= h, h non-decreasing) accumulated in extended precision and rounded once:
+    // the result is within a few ulps of the exact error (min_steps' documented tolerance relies on this). A step's
+    // first position contributes exactly 0 and is skipped.
     long double err = 0.0L;
     for (std::size_t j = 1; j < bp.size(); ++j) {
         const auto start = static_cast<std::size_t>(bp[j - 1]);
         const auto stop = static_cast<std::size_t>(bp[j]);
-        for (std::size_t i = start; i < stop && i < n; ++i) err += static_cast<long double>(z[i]) - z[start];
+        for (std::size_t i = start + 1; i < stop && i < n; ++i) err += static_cast<long double>(l[i]) - h[start];
     }
     return static_cast<double>(err);
 }
 
-double schedule_error(const double* z, std::size_t n, const std::int64_t* sizes, std::size_t k) {
-    check_curve(z, n);
+double breakpoint_error(const double* z, std::size_t n, const std::vector<std::int64_t>& bp) {
+    return certified_breakpoint_error(z, z, n, bp);
+}
+
+static std::vector<std::int64_t> breakpoints_of(std::size_t n, const std::int64_t* sizes, std::size_t k) {
     if (k == 0) throw std::invalid_argument("a schedule needs at least one step");
     std::vector<std::int64_t> bp(k + 1, 0);
     for (std::size_t j = 0; j < k; ++j) {
@@ -59,7 +76,18 @@ double schedule_error(const double* z, std::size_t n, const std::int64_t* sizes,
     }
     if (bp[k] != static_cast<std::int64_t>(n))
         throw std::invalid_argument("step sizes sum to " + std::to_string(bp[k]) + ", not n = " + std::to_string(n));
-    return breakpoint_error(z, n, bp);
+    return bp;
+}
+
+double schedule_error(const double* z, std::size_t n, const std::int64_t* sizes, std::size_t k) {
+    check_curve(z, n);
+    return breakpoint_error(z, n, breakpoints_of(n, sizes, k));
+}
+
+double certified_schedule_error(const double* h, const double* l, std::size_t n, const std::int64_t* sizes,
+                                std::size_t k) {
+    check_band(h, l, n);
+    return certified_breakpoint_error(h, l, n, breakpoints_of(n, sizes, k));
 }
 
 Method resolve_method(std::size_t n, std::size_t k, Method method) {
@@ -76,19 +104,19 @@ std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method) {
     return rows + k * (n + 1) * sizeof(std::int32_t);
 }
 
-static Solution solve_naive(const double* z, std::size_t n, std::size_t k) {
-    const auto p = detail::prefix_sums(z, n);
-    std::vector<double> prev(n + 1, detail::kInf), cur(n + 1, detail::kInf);
+static Solution solve_naive(const double* h, const double* l, std::size_t n, std::size_t k) {
+    const auto p = detail::prefix_sums(l, n);
+    std::vector<detail::Value> prev(n + 1, detail::kValueInf), cur(n + 1, detail::kValueInf);
     std::vector<std::int32_t> arg(k * (n + 1), -1);
     prev[0] = 0.0;
     for (std::size_t j = 1; j <= k; ++j) {
-        std::fill(cur.begin(), cur.end(), detail::kInf);
+        std::fill(cur.begin(), cur.end(), detail::kValueInf);
         // Layer j ends at b in [j, n - (k - j)] so that the remaining steps can each take at least one position.
         for (std::size_t b = j; b <= n - (k - j); ++b) {
-            double best = detail::kInf;
+            detail::Value best = detail::kValueInf;
             std::size_t best_a = j - 1;
             for (std::size_t a = j - 1; a < b; ++a) {
-                const double v = prev[a] + detail::step_cost(z, p, a, b);
+                const detail::Value v = prev[a] + detail::step_cost(h, l, p, a, b);
                 if (v < best) {
                     best = v;
                     best_a = a;
@@ -101,12 +129,11 @@ static Solution solve_naive(const double* z, std::size_t n, std::size_t k) {
     }
     Solution sol;
     sol.breakpoints = detail::backtrack(arg, n, k);
-    sol.error = breakpoint_error(z, n, sol.breakpoints);
+    sol.error = certified_breakpoint_error(h, l, n, sol.breakpoints);
     return sol;
 }
 
-Solution solve(const double* z, std::size_t n, std::size_t k, Method method) {
-    check_curve(z, n);
+static Solution solve_band(const double* h, const double* l, std::size_t n, std::size_t k, Method method) {
     check_steps(n, k);
     if (k == 1 || k == n) {  // the only schedules: one step, or one token per step
         Solution sol;
@@ -115,47 +142,85 @@ Solution solve(const double* z, std::size_t n, std::size_t k, Method method) {
         } else {
             for (std::size_t i = 0; i <= n; ++i) sol.breakpoints.push_back(static_cast<std::int64_t>(i));
         }
-        sol.error = breakpoint_error(z, n, sol.breakpoints);
+        sol.error = certified_breakpoint_error(h, l, n, sol.breakpoints);
         return sol;
     }
     switch (resolve_method(n, k, method)) {
-        case Method::Naive: return solve_naive(z, n, k);
-        case Method::Hull: return detail::solve_hull(z, n, k);
-        default: return detail::solve_lagrangian(z, n, k);
+        case Method::Naive: return solve_naive(h, l, n, k);
+        case Method::Hull: return detail::solve_hull(h, l, n, k);
+        default: return detail::solve_lagrangian(h, l, n, k);
     }
+}
+
+Solution solve(const double* z, std::size_t n, std::size_t k, Method method) {
+    check_curve(z, n);
+    return solve_band(z, z, n, k, method);
+}
+
+Solution certified_solve(const double* h, const double* l, std::size_t n, std::size_t k, Method method) {
+    check_band(h, l, n);
+    return solve_band(h, l, n, k, method);
+}
+
+static void check_eps(double eps) {
+    if (!(eps >= 0.0) || !std::isfinite(eps)) throw std::invalid_argument("eps must be finite and >= 0");
 }
 
 Solution min_steps(const double* z, std::size_t n, double eps) {
     check_curve(z, n);
-    if (!(eps >= 0.0) || !std::isfinite(eps)) throw std::invalid_argument("eps must be finite and >= 0");
-    return detail::min_steps_lagrangian(z, n, eps);
+    check_eps(eps);
+    return detail::min_steps_lagrangian(z, z, n, eps);
 }
 
-static std::vector<double> frontier_naive(const double* z, std::size_t n, std::size_t k_max) {
-    const auto p = detail::prefix_sums(z, n);
-    std::vector<double> prev(n + 1, detail::kInf), cur(n + 1, detail::kInf), out;
+Solution certified_min_steps(const double* h, const double* l, std::size_t n, double eps) {
+    check_band(h, l, n);
+    check_eps(eps);
+    return detail::min_steps_lagrangian(h, l, n, eps);
+}
+
+static std::vector<double> frontier_naive(const double* h, const double* l, std::size_t n, std::size_t k_max) {
+    const auto p = detail::prefix_sums(l, n);
+    detail::PathErrors paths(h, l, n);
+    std::vector<detail::Value> prev(n + 1, detail::kValueInf), cur(n + 1, detail::kValueInf);
+    std::vector<std::int32_t> arg(n + 1, 0);
+    std::vector<double> out;
     prev[0] = 0.0;
     for (std::size_t j = 1; j <= k_max; ++j) {
-        std::fill(cur.begin(), cur.end(), detail::kInf);
+        std::fill(cur.begin(), cur.end(), detail::kValueInf);
         for (std::size_t b = j; b <= n; ++b) {
-            double best = detail::kInf;
-            for (std::size_t a = j - 1; a < b; ++a) best = std::min(best, prev[a] + detail::step_cost(z, p, a, b));
+            detail::Value best = detail::kValueInf;
+            for (std::size_t a = j - 1; a < b; ++a) {
+                const detail::Value v = prev[a] + detail::step_cost(h, l, p, a, b);
+                if (v < best) {
+                    best = v;
+                    arg[b] = static_cast<std::int32_t>(a);
+                }
+            }
             cur[b] = best;
         }
-        out.push_back(cur[n]);
+        paths.advance(arg.data(), j, n);
+        out.push_back(paths.at(n));
         std::swap(prev, cur);
     }
     return out;
 }
 
+static std::vector<double> frontier_band(const double* h, const double* l, std::size_t n, std::size_t k_max,
+                                         Method method) {
+    check_steps(n, k_max);
+    // Each value is the error of the path the DP chose, summed in double-double (detail::PathErrors), not the DP value.
+    return method == Method::Naive ? frontier_naive(h, l, n, k_max) : detail::frontier_hull(h, l, n, k_max);
+}
+
 std::vector<double> error_frontier(const double* z, std::size_t n, std::size_t k_max, Method method) {
     check_curve(z, n);
-    check_steps(n, k_max);
-    auto out = method == Method::Naive ? frontier_naive(z, n, k_max) : detail::frontier_hull(z, n, k_max);
-    // opt_k >= 0 exactly; the DP values are differences of long-double prefix sums whose rounding can leave them a
-    // few ulps of max|Z| * n below 0 where the exact value is 0. Clamp that noise.
-    for (double& e : out) e = std::max(e, 0.0);
-    return out;
+    return frontier_band(z, z, n, k_max, method);
+}
+
+std::vector<double> certified_frontier(const double* h, const double* l, std::size_t n, std::size_t k_max,
+                                       Method method) {
+    check_band(h, l, n);
+    return frontier_band(h, l, n, k_max, method);
 }
 
 }  // namespace mdmsched

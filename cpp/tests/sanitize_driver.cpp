@@ -106,6 +106,26 @@ void solver_checks() {
     expect_invalid([&] { mdmsched::schedule_error(small.data(), 50, short_sizes.data(), 2); }, "sizes sum < n");
     expect_invalid([&] { mdmsched::schedule_error(small.data(), 50, negative.data(), 2); }, "negative size");
     expect_invalid([&] { mdmsched::schedule_error(small.data(), 50, huge.data(), 2); }, "overflowing sizes");
+    // Certified (two-curve) entry points: a band h <= l, every method against the naive DP.
+    for (int trial = 0; trial < 100; ++trial) {
+        const std::size_t n = 1 + rng() % 40;
+        const auto h = random_curve(n, trial % 4);
+        auto l = h;
+        for (double& v : l) v += static_cast<double>(rng() % 4) * 0.25;
+        const std::size_t k = 1 + rng() % n;
+        const auto naive = mdmsched::certified_solve(h.data(), l.data(), n, k, Method::Naive);
+        for (Method m : {Method::Hull, Method::Lagrangian, Method::Auto}) {
+            const auto fast = mdmsched::certified_solve(h.data(), l.data(), n, k, m);
+            check(std::fabs(fast.error - naive.error) <= 1e-9 * std::max(1.0, naive.error), "certified fast == naive");
+        }
+        const auto front = mdmsched::certified_frontier(h.data(), l.data(), n, n, Method::Auto);
+        check(std::fabs(front[k - 1] - naive.error) <= 1e-9 * std::max(1.0, naive.error), "certified frontier");
+        const auto fewest = mdmsched::certified_min_steps(h.data(), l.data(), n, naive.error);
+        check(fewest.breakpoints.size() <= k + 1, "certified min_steps reaches min U in at most k steps");
+    }
+    const std::vector<double> low = {-1.0, -1.0, -1.0};
+    expect_invalid([&] { mdmsched::certified_solve(small.data(), low.data(), 3, 2, Method::Auto); },
+                   "prefix < heights");
 }
 
 void entropy_checks() {

@@ -46,7 +46,17 @@ from .models import (
     run_shard,
     simulate,
 )
-from .solve import error_frontier, min_steps, optimal_block_split, optimal_schedule, schedule_error
+from .solve import (
+    certified_error,
+    certified_frontier,
+    certified_min_steps,
+    certified_schedule,
+    error_frontier,
+    min_steps,
+    optimal_block_split,
+    optimal_schedule,
+    schedule_error,
+)
 
 try:
     __version__ = _dist_version("mdmsched")  # the one version source is pyproject.toml ([project] version)
@@ -71,6 +81,10 @@ __all__ = [
     "Schedule",
     "__version__",
     "average_entropies",
+    "certified_error",
+    "certified_frontier",
+    "certified_min_steps",
+    "certified_schedule",
     "compare",
     "curves",
     "distributions",

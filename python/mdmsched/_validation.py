@@ -81,6 +81,63 @@ def as_curve(z: Any, name: str = "Z") -> NDArray[np.float64]:
     return clean
 
 
+def as_level_curve(g: Any, name: str) -> NDArray[np.float64]:
+    """Validated level curve ``g_0..g_{n-1}`` (nats per token after ``m`` revealed) as a non-increasing float64 copy.
+
+    Rules: finite, 1-D, length >= 1, ``g_{m+1} <= g_m + tol`` with ``tol = CURVE_RTOL * max(1, max|g|)``. Rises
+    within the tolerance are rounding noise and are removed by a running minimum; larger rises raise ``ValueError``
+    (a band's upper curve must be non-increasing: the certified step cost is Monge only then, SPEC §5.3). O(n).
+    """
+    arr = as_real_array(g, name, ndim=1)
+    if arr.size == 0:
+        raise ValueError(f"{name} must have at least one entry")
+    tol = CURVE_RTOL * max(1.0, float(np.max(np.abs(arr))))
+    with np.errstate(over="ignore"):  # a difference beyond DBL_MAX is a drop (-inf) or a rise (+inf): compared below
+        rises = np.flatnonzero(np.diff(arr) > tol)
+    if rises.size:
+        i = int(rises[0])
+        raise ValueError(
+            f"{name} must be non-increasing, but {name}[{i + 1}] = {float(arr[i + 1])!r} > {name}[{i}] = {float(arr[i])!r}"
+        )
+    return np.minimum.accumulate(arr)
+
+
+def as_band_lower(g_low: Any, g_high: NDArray[np.float64], name: str = "g_low") -> NDArray[np.float64]:
+    """The lower curve of a band ``g_low <= g_high`` (same length as the validated ``g_high``) as float64.
+
+    Excesses ``g_low_m > g_high_m`` within ``CURVE_RTOL * max(1, max|g|)`` are rounding noise and are clipped to
+    ``g_high_m``; larger ones raise ``ValueError``. ``g_low`` need not be monotone. O(n).
+    """
+    arr = as_real_array(g_low, name, ndim=1)
+    if arr.size != g_high.size:
+        raise ValueError(f"{name} must have the same length as g_high ({g_high.size}), got {arr.size}")
+    tol = CURVE_RTOL * max(1.0, float(np.max(np.abs(arr))), float(np.max(np.abs(g_high))))
+    with np.errstate(over="ignore"):  # an overflowing difference is +-inf and compares correctly
+        above = np.flatnonzero(arr - g_high > tol)
+    if above.size:
+        i = int(above[0])
+        raise ValueError(f"{name} must be <= g_high, but {name}[{i}] = {float(arr[i])!r} > g_high[{i}] = {float(g_high[i])!r}")
+    return np.minimum(arr, g_high)
+
+
+def band_curves(g_high: NDArray[np.float64], g_low: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A validated band in the solver's Z-form: ``(L, P)`` with ``L_i = g_hi_0 - g_hi_{i-1}`` (the step heights,
+    non-decreasing from 0) and ``P_i = g_hi_0 - g_lo_{i-1} >= L_i`` (the curve the prefix sums run over).
+
+    ``ValueError`` naming the curve whose span ``g_hi_0 - g`` overflows a double. O(n).
+    """
+    top = g_high[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        heights = top - g_high
+        prefix = top - g_low
+    for curve, name in ((heights, "g_high"), (prefix, "g_low")):
+        if not np.isfinite(curve).all():
+            raise ValueError(f"{name}: g_high[0] - {name} exceeds the largest double; rescale the curves")
+    # Subtraction rounds monotonically, so L stays non-decreasing and P >= L; enforce both exactly anyway.
+    np.maximum.accumulate(heights, out=heights)
+    return heights, np.maximum(prefix, heights)
+
+
 def as_int(value: Any, name: str) -> int:
     """``value`` as a Python int; bools and non-integral numbers raise ``TypeError``.
 

@@ -57,6 +57,62 @@ def error_frontier(z: ArrayLike, k_max: int) -> NDArray[np.float64]:
     return np.asarray(values)
 
 
+# ---- certified (two-curve) schedules over a band g_lo <= g <= g_hi of level curves (SPEC §5.3) ---------------
+
+
+def certified_error(g_high: ArrayLike, g_low: ArrayLike, sizes: ArrayLike) -> float:
+    """``U(s) = sum_j [(s_j - 1) g_hi[N_{j-1}] - sum_{m=N_{j-1}+1}^{N_j - 1} g_lo[m]]``: the largest ``err`` of ``s``
+    over every level curve inside the band, step by step from the definition. O(n)."""
+    hi = np.asarray(g_high, dtype=np.float64)
+    lo = np.asarray(g_low, dtype=np.float64)
+    total, start = 0.0, 0
+    for size in np.asarray(sizes, dtype=np.int64).tolist():
+        total += float(np.sum(hi[start] - lo[start + 1 : start + size]))
+        start += size
+    return total
+
+
+def _certified_layers(
+    g_high: ArrayLike, g_low: ArrayLike, k: int, exact_k: bool
+) -> tuple[NDArray[np.int64], list[float]]:
+    """The O(k n^2) DP with the two-curve step cost ``c^U(a, b) = (b - a - 1) g_hi[a] - (P_lo[b] - P_lo[a+1])``."""
+    hi = np.asarray(g_high, dtype=np.float64)
+    lo = np.asarray(g_low, dtype=np.float64)
+    n = hi.size
+    p_lo = np.concatenate(([0.0], np.cumsum(lo)))  # P_lo[b] = sum_{m<b} g_lo[m]
+    prev = np.full(n + 1, np.inf)
+    prev[0] = 0.0
+    arg = np.full((k + 1, n + 1), -1, dtype=np.int64)
+    last_values = []
+    for j in range(1, k + 1):
+        cur = np.full(n + 1, np.inf)
+        for b in range(j, (n - (k - j) if exact_k else n) + 1):
+            a = np.arange(j - 1, b)
+            values = prev[a] + (b - a - 1) * hi[a] - (p_lo[b] - p_lo[a + 1])
+            best = int(np.argmin(values))
+            cur[b], arg[j, b] = values[best], a[best]
+        last_values.append(float(cur[n]))
+        prev = cur
+    return arg, last_values
+
+
+def certified_schedule(g_high: ArrayLike, g_low: ArrayLike, k: int) -> tuple[float, NDArray[np.int64]]:
+    """``(min U, sizes)`` over schedules of exactly ``k`` steps by the plain two-curve DP. O(k n^2) time."""
+    n = np.asarray(g_high).size
+    arg, _ = _certified_layers(g_high, g_low, k, exact_k=True)
+    breakpoints = [n]
+    for j in range(k, 0, -1):
+        breakpoints.append(int(arg[j, breakpoints[-1]]))
+    sizes = np.asarray(np.diff(breakpoints[::-1]), dtype=np.int64)
+    return certified_error(g_high, g_low, sizes), sizes
+
+
+def certified_frontier(g_high: ArrayLike, g_low: ArrayLike, k_max: int) -> NDArray[np.float64]:
+    """``min U`` over ``k``-step schedules for ``k = 1..k_max`` (DP values, not recomputed). O(k_max n^2)."""
+    _, values = _certified_layers(g_high, g_low, k_max, exact_k=False)
+    return np.asarray(values)
+
+
 # ---- entropies of a dense distribution (SPEC §2, §5): marginalise every subset from the full tensor ----------
 
 
@@ -108,6 +164,9 @@ def dual_total_correlation(p: ArrayLike) -> float:
 
 __all__ = [
     "average_entropies",
+    "certified_error",
+    "certified_frontier",
+    "certified_schedule",
     "dual_total_correlation",
     "error_frontier",
     "information_curve",

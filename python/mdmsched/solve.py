@@ -16,12 +16,15 @@ from ._schedule import Schedule
 from ._validation import (
     CURVE_RTOL,
     METHODS,
+    as_band_lower,
     as_curve,
     as_int,
+    as_level_curve,
     as_method,
     as_sizes,
     as_steps,
     as_tolerance,
+    band_curves,
     curve_scale,
     min_steps_target,
     unscale_errors,
@@ -104,6 +107,11 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto", objective
     return Schedule._trusted(breakpoints[1:] - breakpoints[:-1], breakpoints, error, f"optimal (k={steps})")
 
 
+def _frontier_k_max(n: int, k_max: Any) -> int:
+    """``k_max`` checked against ``n``; ``None`` means ``n`` (the whole frontier, O(n^2) work)."""
+    return n if k_max is None else as_steps(k_max, n, "k_max")
+
+
 def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "auto") -> NDArray[np.float64]:
     """``opt_k`` for ``k = 1..k_max`` (default ``n``), in nats: the error-vs-steps curve to pick a budget from.
 
@@ -111,7 +119,7 @@ def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "
     Non-increasing and convex in ``k``; ``opt_1 = TC = sum(Z)`` and ``opt_n = 0``.
     """
     curve = as_curve(z)
-    k_max = curve.size if k_max is None else as_steps(k_max, curve.size, "k_max")
+    k_max = _frontier_k_max(curve.size, k_max)
     method = _check_method(method)
     scale = curve_scale(curve)
     # The core clamps opt_k at 0 (rounding of differences of long-double prefix sums can leave ~-1e-16 max|Z| n).
@@ -172,6 +180,112 @@ def _min_steps_with_confidence(estimate: Any, eps: float, confidence: float, met
     return result
 
 
+# ---- certified schedules: the worst case over a band g_low <= g <= g_high of level curves (SPEC §5.3) ----------
+
+
+def _band(g_high: ArrayLike, g_low: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+    """Validated band in Z-form ``(L, P)`` (see :func:`_validation.band_curves`) and the power-of-two scale the
+    solver runs it at (:func:`_validation.curve_scale`, taken over both curves)."""
+    high = as_level_curve(g_high, "g_high")
+    low = as_band_lower(g_low, high)
+    heights, prefix = band_curves(high, low)
+    return heights, prefix, curve_scale(np.maximum.accumulate(prefix))
+
+
+def _certified_unscaled(
+    heights: NDArray[np.float64], prefix: NDArray[np.float64], breakpoints: NDArray[np.int64], error: float, scale: float
+) -> float:
+    if scale != 1.0:  # recompute on the original band (entries that underflowed in scale * band still count)
+        error = _core.certified_schedule_error(heights, prefix, np.diff(breakpoints))
+    return float(unscale_errors(error, 1.0, "the schedule's certified error"))
+
+
+def certified_error(g_high: ArrayLike, g_low: ArrayLike, sizes: ArrayLike | Schedule) -> float:
+    """``U(s)``: the largest error of schedule ``s`` over every level curve ``g`` with ``g_low <= g <= g_high``, in nats.
+
+    ``g_high``, ``g_low``: levels ``m = 0..n-1`` (masked cross-entropy after ``m`` revealed, nats per token),
+    ``g_high`` non-increasing, ``g_low <= g_high``. ``U(s) = sum_j [(s_j - 1) g_hi[N_{j-1}] - sum_{m=N_{j-1}+1}^{N_j-1}
+    g_lo[m]]`` (SPEC §5.3): each level enters once with one sign, so the worst case is attained level by level;
+    single-token steps cost 0. With ``g_low == g_high == g``, ``U(s) = err(Z, s)`` for ``Z_i = g_0 - g_{i-1}``. O(n).
+    """
+    heights, prefix, scale = _band(g_high, g_low)
+    steps = as_sizes(sizes, heights.size)
+    error = _core.certified_schedule_error(_validation.scaled(heights, scale), _validation.scaled(prefix, scale), steps)
+    return float(unscale_errors(error, scale, "the schedule's certified error"))
+
+
+def certified_schedule(g_high: ArrayLike, g_low: ArrayLike, k: int, *, method: Method = "auto") -> Schedule:
+    """The k-step schedule minimising the certified error ``U(s)`` over the band (see :func:`certified_error`);
+    its ``error`` is ``min U`` in nats.
+
+    The two-curve step cost is Monge because ``g_high`` is non-increasing, so every method of
+    :func:`optimal_schedule` applies unchanged, with the same complexity (naive O(k n^2), hull O(k n) time and an
+    O(k n) table, lagrangian O(n log range)) and the same exactness.
+    """
+    heights, prefix, scale = _band(g_high, g_low)
+    steps = as_steps(k, heights.size)
+    method = _check_method(method)
+    _check_memory(heights.size, steps, method)
+    error, breakpoints = _core.certified_solve(
+        _validation.scaled(heights, scale), _validation.scaled(prefix, scale), steps, method
+    )
+    error = _certified_unscaled(heights, prefix, breakpoints, error, scale)
+    return Schedule._trusted(breakpoints[1:] - breakpoints[:-1], breakpoints, error, f"certified optimal (k={steps})")
+
+
+def certified_frontier(
+    g_high: ArrayLike, g_low: ArrayLike, k_max: int | None = None, *, method: Method = "auto"
+) -> NDArray[np.float64]:
+    """``min U`` over k-step schedules for ``k = 1..k_max`` (nats; default ``k_max`` as in :func:`error_frontier`).
+
+    Non-increasing and convex in ``k``, ``min U = 0`` at ``k = n``. One layered sweep, O(k_max n) (naive
+    O(k_max n^2)), O(n) memory.
+    """
+    heights, prefix, scale = _band(g_high, g_low)
+    k_max = _frontier_k_max(heights.size, k_max)
+    method = _check_method(method)
+    values = _core.certified_frontier(
+        _validation.scaled(heights, scale), _validation.scaled(prefix, scale), k_max, method
+    )
+    return unscale_errors(values, scale, "the one-step certified error")
+
+
+def certified_min_steps(g_high: ArrayLike, g_low: ArrayLike, eps: float, *, method: Method = "auto") -> Schedule:
+    """The fewest-step schedule whose certified error ``min U <= eps`` (nats), and that schedule.
+
+    Always exists (``k = n`` gives ``U = 0``). Same tolerance and algorithms as :func:`min_steps`:
+    ``min U <= eps * (1 + 4 DBL_EPSILON)`` meets the target; ``"auto"``/``"fast"``/``"lagrangian"`` search the penalty
+    once, O(n log range); ``"naive"``/``"hull"`` binary-search ``k``.
+    """
+    heights, prefix, scale = _band(g_high, g_low)
+    eps = as_tolerance(eps)
+    method = _check_method(method)
+    n = heights.size
+    target = min_steps_target(eps)
+    if method in ("auto", "fast", "lagrangian"):
+        scaled_target = min(target * scale, float(np.finfo(np.float64).max))
+        error, breakpoints = _core.certified_min_steps(
+            _validation.scaled(heights, scale), _validation.scaled(prefix, scale), scaled_target
+        )
+        error = _certified_unscaled(heights, prefix, breakpoints, error, scale)
+        k = len(breakpoints) - 1
+        while error > target and k < n:  # only a rescaled band can land here: one more step
+            k += 1
+            best = certified_schedule(g_high, g_low, k, method="lagrangian")
+            breakpoints, error = best.breakpoints, float(best.error or 0.0)
+        return Schedule.from_breakpoints(breakpoints, error=error, name=f"certified optimal (k={k}, error <= {eps:g})")
+    lo, hi = 1, n  # invariant: min U at hi steps <= eps (U = 0 at k = n)
+    best = Schedule(np.ones(n, dtype=np.int64), error=0.0, name=f"certified optimal (k={n})")
+    while lo < hi:
+        mid = (lo + hi) // 2
+        candidate = certified_schedule(g_high, g_low, mid, method=method)
+        if candidate.error is not None and candidate.error <= target:
+            hi, best = mid, candidate
+        else:
+            lo = mid + 1
+    return best
+
+
 def optimal_block_split(curves: Sequence[ArrayLike], total_steps: int, *, method: Method = "auto") -> list[int]:
     """Steps per block ``k_b >= 1`` with ``sum k_b = total_steps`` minimising ``sum_b opt_{k_b}(Z^(b))`` (SPEC §5.1).
 
@@ -199,6 +313,10 @@ __all__ = [
     "OBJECTIVES",
     "Objective",
     "Schedule",
+    "certified_error",
+    "certified_frontier",
+    "certified_min_steps",
+    "certified_schedule",
     "error_frontier",
     "min_steps",
     "optimal_block_split",

@@ -29,6 +29,25 @@ double schedule_error(const double* z, std::size_t n, const std::int64_t* sizes,
 // Same, from breakpoints N_0..N_k.
 double breakpoint_error(const double* z, std::size_t n, const std::vector<std::int64_t>& breakpoints);
 
+// Certified (two-curve) solvers, SPEC §5.3: a band of level curves g_lo <= g <= g_hi in Z-form, heights
+// h_i = g_hi_0 - g_hi_{i-1} (finite, non-decreasing) and prefix curve l_i = g_hi_0 - g_lo_{i-1} >= h_i (finite). A
+// step revealing positions a+1..b costs U(a, b) = sum_{i=a+2}^{b} (l_i - h_{a+1}), the worst err over the band;
+// single-token steps cost 0, and with h == l every function below equals its one-curve counterpart bit for bit.
+// Throws std::invalid_argument unless h and l have n >= 1 entries as above.
+void check_band(const double* h, const double* l, std::size_t n);
+
+// U(s) = sum_j U(N_{j-1}, N_j). O(n).
+double certified_schedule_error(const double* h, const double* l, std::size_t n, const std::int64_t* sizes,
+                                std::size_t k);
+double certified_breakpoint_error(const double* h, const double* l, std::size_t n,
+                                  const std::vector<std::int64_t>& breakpoints);
+
+// argmin U over k-step schedules, min_steps and the frontier of min U: the same algorithms and costs as below.
+Solution certified_solve(const double* h, const double* l, std::size_t n, std::size_t k, Method method);
+Solution certified_min_steps(const double* h, const double* l, std::size_t n, double eps);
+std::vector<double> certified_frontier(const double* h, const double* l, std::size_t n, std::size_t k_max,
+                                       Method method);
+
 // Minimum-error schedule with exactly k steps (1 <= k <= n).
 //   Naive:      plain DP, O(k n^2) time, O(k n) memory.
 //   Hull:       per-layer monotone convex-hull trick, O(k n) time, O(k n) memory (argmin table).
