@@ -546,6 +546,37 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
 # ---- blocks (semi-autoregressive generation) ---------------------------------------------------------------------------
 
 
+def plan_block_estimate(data_shape: tuple[int, int], *, block_length: int, region: ArrayLike | None = None,
+                        target: Target = "cross_entropy", grid: ArrayLike | None = None, reps: int = 1,
+                        batch_size: int | None = None, seed: int | None = None, estimator: Estimator = "nested",
+                        vocab: int | None = None) -> list[EstimatePlan]:
+    """One plan per block (what :func:`estimate_block_curves` runs): ``sum(p.model_calls for p in plans)`` forward
+    passes in all, known before anything runs. Block ``b`` has the prompt and blocks ``< b`` revealed, blocks ``> b``
+    always masked (``hidden``), stream ``b + 1``; one seed for all blocks."""
+    length = as_int(block_length, "block_length")
+    if length < 1:
+        raise ValueError(f"block_length must be >= 1, got {length}")
+    if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
+        raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
+    shape = (as_int(data_shape[0], "data rows"), as_int(data_shape[1], "data length"))
+    base = plan_estimate(shape, region=region, reps=reps, batch_size=batch_size, seed=seed, target=target,
+                         estimator=estimator, vocab=vocab)
+    free = base.free
+    checked = None if grid is None else _as_grid(grid, 2**62)  # integers >= 0; clipped to each block below
+    plans = []
+    for b, start in enumerate(range(0, free.shape[1], length)):
+        stop = min(start + length, free.shape[1])
+        hidden = np.zeros((free.shape[0], shape[1]), dtype=bool)  # one layout for all rows when it is shared
+        np.put_along_axis(hidden, free[:, stop:], True, axis=1)
+        block_grid = None if checked is None else np.unique(np.clip(checked, 0, stop - start - 1))
+        block_region = np.zeros((free.shape[0], shape[1]), dtype=bool)
+        np.put_along_axis(block_region, free[:, start:stop], True, axis=1)
+        plans.append(plan_estimate(shape, region=block_region[0] if free.shape[0] == 1 else block_region,
+                                   grid=block_grid, reps=reps, batch_size=batch_size, seed=base.seed, target=target,
+                                   hidden=hidden, stream=b + 1, estimator=estimator, vocab=vocab))
+    return plans
+
+
 def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_length: int,
                           region: ArrayLike | None = None, target: Target = "cross_entropy",
                           grid: ArrayLike | None = None, reps: int = 1, batch_size: int | None = None,
@@ -554,36 +585,21 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
     """Per-block curves for semi-autoregressive generation: the generated positions of each row (``region``, default
     all) are cut into blocks of ``block_length`` in order; block ``b`` is estimated as :func:`estimate_curve` does, with
     the prompt and earlier blocks revealed from the data and later blocks masked (so the model predicts their
-    marginal). ``grid`` applies within each block (clipped to its length). Same seed rules and cost per block; the
-    blocks share the data rows, so their bands are calibrated jointly (:class:`BlockCurveEstimate`)."""
+    marginal). ``grid`` applies within each block (clipped to its length). Same seed rules; the plans and their cost:
+    :func:`plan_block_estimate`. The blocks share the data rows, so their bands are calibrated jointly
+    (:class:`BlockCurveEstimate`)."""
     rows = _as_rows(data)
-    length = as_int(block_length, "block_length")
-    if length < 1:
-        raise ValueError(f"block_length must be >= 1, got {length}")
-    free = _free_positions(region, rows.shape)
-    checked = None if grid is None else _as_grid(grid, 2**62)  # integers >= 0; clipped to each block below
-    vocab = model_vocab(model)
-    base = plan_estimate(rows.shape, region=region, reps=reps, batch_size=batch_size, seed=seed, target=target,
-                         estimator=estimator, vocab=vocab)
+    plans = plan_block_estimate(rows.shape, block_length=block_length, region=region, target=target, grid=grid,
+                                reps=reps, batch_size=batch_size, seed=seed, estimator=estimator,
+                                vocab=model_vocab(model))
     curves = []
-    for b, start in enumerate(range(0, free.shape[1], length)):
-        stop = min(start + length, free.shape[1])
-        hidden = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)  # one layout for all rows when it is shared
-        np.put_along_axis(hidden, free[:, stop:], True, axis=1)
-        block_grid = None if checked is None else np.unique(np.clip(checked, 0, stop - start - 1))
-        block_region = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)
-        np.put_along_axis(block_region, free[:, start:stop], True, axis=1)
-        if free.shape[0] == 1:
-            block_region = block_region[0]
-        plan = plan_estimate(rows.shape, region=block_region, grid=block_grid, reps=reps, batch_size=batch_size,
-                             seed=base.seed, target=target, hidden=hidden, stream=b + 1, estimator=estimator,
-                             vocab=vocab)
+    for plan in plans:
         results, seconds = _run(model, rows, plan, executor, shards, progress)
         curves.append(merge_shards(plan, results, total_seconds=seconds))
-    return BlockCurveEstimate(tuple(curves), length)
+    return BlockCurveEstimate(tuple(curves), as_int(block_length, "block_length"))
 
 
 __all__ = ["ESTIMATORS", "BlockCurveEstimate", "CurveEstimate", "ErrorEstimate", "EstimatePlan", "Estimator",
            "FlatCurveWarning", "NonMonotoneWarning", "ShardResult", "default_batch_size", "default_grid",
-           "estimate_block_curves", "estimate_curve", "merge_shards", "model_vocab", "plan_estimate", "progress_bar",
+           "estimate_block_curves", "estimate_curve", "merge_shards", "model_vocab", "plan_block_estimate", "plan_estimate", "progress_bar",
            "run_shard"]
