@@ -354,3 +354,89 @@ def test_per_row_region_equals_shared_region_when_rows_agree():
                                                  region=np.tile(region, (data.shape[0], 1)), seed=2)
     for a, b in zip(blocks_shared.curves, blocks_rows.curves):
         np.testing.assert_array_equal(a.samples, b.samples)
+
+
+# ---- cost up front, progress, defaults (issue 20) -------------------------------------------------------------------------
+
+
+def test_plan_reports_its_forward_passes_before_running(capsys):
+    model, data = _markov_setup()
+    plan = mdmsched.plan_estimate(data.shape, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
+    assert plan.model_calls == math.ceil(4 * 60 / 8)  # 8 jobs (16 model rows) per call
+    assert f"{plan.model_calls} model calls" in plan.cost()
+    seen = []
+    est = mdmsched.estimate_curve(model, data, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7,
+                                  progress=lambda done, total: seen.append((done, total)))
+    assert est.model_calls == plan.model_calls and seen[-1] == (plan.model_calls, plan.model_calls)
+    mdmsched.estimate_curve(model, data, grid=[0, 19], seed=7, progress=True)
+    err = capsys.readouterr().err
+    assert "model calls (forward passes)" in err and "ETA" in err
+    blocks = mdmsched.plan_block_estimate(data.shape, block_length=8, seed=7, batch_size=16)
+    curves = mdmsched.estimate_block_curves(model, data, block_length=8, seed=7, batch_size=16)
+    assert sum(p.model_calls for p in blocks) == sum(c.model_calls for c in curves.curves)
+    with pytest.raises(TypeError, match="progress"):
+        mdmsched.estimate_curve(model, data, progress="yes")
+
+
+def test_default_batch_fits_llm_logits():
+    from mdmsched.models.estimate import default_batch_size, model_vocab
+
+    assert default_batch_size(1024, 126_464) == 4  # 4 x 1024 x 126464 bf16 logits = 0.99 GiB
+    assert default_batch_size(1024, 126_464) * 1024 * 126_464 * 2 <= 2**30
+    assert default_batch_size(20, 2) == 256 and default_batch_size(10**7, 10**6) == 1
+    assert default_batch_size(512) == 2**30 // (2 * 512 * 32_000)
+    assert model_vocab(mdmsched.MarkovPredictor(np.eye(3) * 0.5 + 0.5 / 3, 5)) == 3
+    assert model_vocab(object()) is None
+    plan = mdmsched.plan_estimate((4, 1024), seed=0, vocab=126_464)
+    assert plan.jobs_per_batch == 4
+
+
+def test_error_estimate_states_its_level():
+    model, data = _markov_setup()
+    est = mdmsched.estimate_curve(model, data, seed=0)
+    one = est.schedule_error([10, 10])
+    assert one.simultaneous and one.interval_confidence == pytest.approx(0.90)
+    assert "one-sided 95%" in repr(one) and "90% interval" in repr(one)
+    pair = est.compare([10, 10], [5, 15])
+    assert pair.simultaneous and pair.interval_confidence == pytest.approx(0.95) and "95% interval" in repr(pair)
+    fixed = est.schedule_error([10, 10], simultaneous=False)
+    assert not fixed.simultaneous and fixed.upper <= one.upper + 1e-12 and fixed.lower >= one.lower - 1e-12
+    with pytest.raises(TypeError, match="simultaneous"):
+        est.schedule_error([10, 10], simultaneous="yes")
+    with pytest.raises(ValueError, match="calibration"):
+        est.schedule_error([10, 10], calibration="magic")
+    with pytest.raises(ValueError, match="objective"):
+        mdmsched.optimal_schedule(est, 3, objective="best")
+    with pytest.raises(TypeError, match="needs a CurveEstimate"):
+        mdmsched.optimal_schedule(est.Z, 3, objective="certified")
+
+
+def test_certified_schedule_is_optimal_for_its_bound():
+    # the certified schedule minimises U over every k-step schedule (exhaustive at n = 8), and U >= the per-schedule bound
+    import itertools
+
+    p = np.array([[0.85, 0.15], [0.25, 0.75]])
+    model = mdmsched.MarkovPredictor(p, 8)
+    for grid in (None, [0, 3, 7]):
+        est = mdmsched.estimate_curve(model, model.sample(80, np.random.default_rng(1)), grid=grid, seed=2)
+        best = mdmsched.optimal_schedule(est, 3, objective="certified")
+        bounds = []
+        for cuts in itertools.combinations(range(1, 8), 2):
+            sizes = np.diff([0, *cuts, 8])
+            bounds.append(est.schedule_error(sizes).upper)
+        assert best.bound == pytest.approx(min(bounds), abs=1e-9)
+        assert best.bound >= est.schedule_error(best, simultaneous=False).upper - 1e-12
+
+
+def test_holdout_splits_are_validated():
+    model, data = _markov_setup()
+    est = mdmsched.estimate_curve(model, data, seed=0)
+    with pytest.raises(ValueError, match="disjoint"):
+        est.min_steps(0.5, holdout=(np.arange(0, 30), np.arange(20, 60)))
+    with pytest.raises(ValueError, match="holdout"):
+        est.min_steps(0.5, holdout=1.5)
+    with pytest.raises(ValueError, match="fewer than two rows"):
+        est.min_steps(0.5, holdout=0.01)
+    chosen = est.certified_schedule(3, holdout=(np.arange(30), np.arange(30, 60)))
+    certify = est.subset(np.arange(30, 60))
+    assert chosen.bound == pytest.approx(max(certify.schedule_error(chosen, simultaneous=False).upper, 0.0))
