@@ -80,3 +80,14 @@ def test_certified_vs_per_schedule_width(rows):
     print(f"\nN={rows}: certified k={k} schedule, true error {true:.4f}, estimate {per.value:.4f}; bound - estimate: "
           f"simultaneous {best.bound - per.value:.4f}, per-schedule {per.upper - per.value:.4f} nats")
     assert best.bound >= per.upper - 1e-12 and true <= best.bound  # the band is the more demanding of the two
+
+
+@pytest.mark.benchmark(group="certified min_steps of an estimate, n=3000, eps=0 (issue 19: was 7 s)")
+def test_min_steps_eps_zero_n3000(benchmark):
+    n = 3000
+    model = mdmsched.MarkovPredictor(np.array([[0.9, 0.1], [0.2, 0.8]]), n)
+    est = mdmsched.estimate_curve(model, model.sample(8, np.random.default_rng(0)), grid=[0, 1000, 2000, n - 1],
+                                  seed=0)
+    best = benchmark.pedantic(mdmsched.min_steps, args=(est, 0.0), kwargs={"confidence": 0.95}, rounds=3)
+    # reference: eps = 0 admits only zero-cost steps, and the certified error of the answer is 0 by its own band
+    assert best.bound == 0.0 and est.schedule_error(best).upper <= 1e-9
