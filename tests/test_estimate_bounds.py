@@ -75,10 +75,10 @@ def test_chosen_schedules_keep_their_bounds(rows, grid):
 @pytest.mark.slow
 @pytest.mark.parametrize("grid", [None, "coarse"], ids=["full-grid", "coarse-grid"])
 def test_chosen_schedules_keep_their_bounds_with_1000_rows(grid):
-    n, runs, rows, k, eps = 40, 300, 1000, 8, 0.5
+    n, runs, rows, k, eps = 24, 300, 1000, 6, 0.4  # n = 40 took 13 minutes on the full grid
     model = mdmsched.MarkovPredictor(P, n)
     exact = markov_curve(P, n)
-    points = np.arange(n) if grid is None else [0, 2, 5, 9, 14, 20, 28, 39]
+    points = np.arange(n) if grid is None else [0, 2, 5, 9, 14, 23]
     big = quiet(lambda: mdmsched.estimate_curve(model, model.sample(runs * rows, np.random.default_rng(7)),
                                                 grid=points, seed=7))
     certified = steps = 0
