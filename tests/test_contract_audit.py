@@ -52,6 +52,8 @@ CASES = [
     Case("certified_frontier", lambda: mdmsched.certified_frontier([1.0, 0.5], [1.0, 0.5], k_max="2"), T, "k_max"),
     Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], -1.0), V, "eps"),
     Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], "1"), T, "eps"),
+    Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length=0), V, "block_length"),
+    Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length="2"), T, "block_length"),
     # ---- mdmsched.samplers (issue 17) ----
     Case("RandomOrder", lambda: mdmsched.RandomOrder("12"), T, "schedule"),
     Case("RandomOrder", lambda: mdmsched.RandomOrder([1, 0]), V, "schedule"),
@@ -257,6 +259,8 @@ EXEMPT = {
     "MaskedModel": "a Protocol (no constructor; isinstance checks only)",
     "Predictor": "a Protocol (no constructor)",
     "FileFormatError": "an exception class",
+    "FlatCurveWarning": "a warning class",
+    "NonMonotoneWarning": "a warning class",
     "ComparisonTable": "a result record built by compare()",
     "CurveEstimate": "a result record built by estimate_curve()/merge_shards()",
     "BlockCurveEstimate": "a result record built by estimate_block_curves()",

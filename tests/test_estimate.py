@@ -112,6 +112,7 @@ def test_cross_entropy_identity_by_brute_force(n, q, sizes):
         identity, abs=1e-12) or not np.all(np.diff(g) <= 1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::mdmsched.models.curve_estimate.NonMonotoneWarning")  # inconsistent q: g may rise
 def test_expected_kl_of_a_learned_model_matches_the_identity():
     n, q, sizes = 4, 2, [1, 2, 1]
     rng = np.random.default_rng(5)
@@ -150,7 +151,7 @@ def test_upper_bound_covers_the_truth(grid, target):
         data = model.sample(40, data_rng)
         est = mdmsched.estimate_curve(model, data, grid=grid, target=target, seed=seed)
         for i, (s, truth) in enumerate(zip(schedules, truths)):
-            bound = est.schedule_error(s, confidence=0.95)
+            bound = est.schedule_error(s, confidence=0.95, simultaneous=False)  # fixed in advance: per-schedule
             covered[i] += truth <= bound.upper
             two_sided[i] += abs(bound.value - truth) <= 1.96 * bound.stderr
     assert (covered / runs >= 0.93).all(), covered / runs
@@ -169,9 +170,10 @@ def test_paired_comparison_covers_the_true_difference():
     hits = 0
     for seed in range(200):
         est = mdmsched.estimate_curve(model, model.sample(30, data_rng), seed=seed)
-        diff = est.compare(first, second)
+        diff = est.compare(first, second, simultaneous=False)
+        assert diff.interval_confidence == pytest.approx(0.90)  # two one-sided 95% bounds: a 90% interval
         hits += diff.lower <= truth <= diff.upper
-    assert hits / 200 >= 0.88  # two one-sided 95% bounds: a 90% interval
+    assert hits / 200 >= 0.88
 
 
 def test_z_bracket_and_stderr_cover_interpolation():
@@ -192,12 +194,15 @@ def test_min_steps_with_confidence():
     model = mdmsched.MarkovPredictor(p, n)
     est = mdmsched.estimate_curve(model, model.sample(300, np.random.default_rng(0)), seed=1)
     eps = 0.3
-    best = mdmsched.min_steps(est, eps, confidence=0.95)
+    best = est.min_steps(eps, confidence=0.95, holdout=None)  # the band's answer
     assert best.bound is not None and best.bound <= eps
-    if best.k > 1:  # one step fewer: its optimal schedule's bound is above eps
-        fewer = mdmsched.optimal_schedule(est.Z, best.k - 1)
-        assert est.schedule_error(fewer, confidence=0.95).upper > eps
+    frontier = est.certified_frontier(best.k)  # certified error of the best k-step schedule, k = 1..best.k
+    assert frontier[-1] <= eps and (best.k == 1 or frontier[-2] > eps)  # the fewest certified steps
+    # the certified bound of the schedule equals its simultaneous upper bound (one band, one worst case)
+    assert est.schedule_error(best).upper == pytest.approx(best.bound, abs=1e-9)
     assert best.k >= mdmsched.min_steps(est, eps).k  # the bound is more demanding than the point estimate
+    held = mdmsched.min_steps(est, eps, confidence=0.95)  # 300 rows: half held out, fixed-sequence test
+    assert "held-out" in held.name and held.bound <= eps and held.k >= mdmsched.min_steps(est, eps).k
     with pytest.raises(TypeError, match="CurveEstimate"):
         mdmsched.min_steps(est.Z, eps, confidence=0.95)
 
@@ -253,7 +258,7 @@ def test_block_curves_sum_to_the_blockwise_error():
     # exact: E_S KL of the blockwise sampler against the chain, by Monte Carlo with the true conditionals
     measured = mdmsched.expected_kl(target, None, per_block, 20_000, region=region, seed=5)
     assert abs(predicted.value - measured.mean) <= 4 * math.hypot(predicted.stderr, measured.stderr)
-    split = curves.optimal_split(5)
+    split = curves.optimal_split(5, objective="estimate")
     assert isinstance(split, mdmsched.BlockSchedule) and split.k == 5 and split.block_lengths == [4, 4]
     table = split.num_transfer_tokens()
     assert table.shape[0] == 2 and table.sum(axis=1).tolist() == [4, 4]
@@ -349,3 +354,89 @@ def test_per_row_region_equals_shared_region_when_rows_agree():
                                                  region=np.tile(region, (data.shape[0], 1)), seed=2)
     for a, b in zip(blocks_shared.curves, blocks_rows.curves):
         np.testing.assert_array_equal(a.samples, b.samples)
+
+
+# ---- cost up front, progress, defaults (issue 20) -------------------------------------------------------------------------
+
+
+def test_plan_reports_its_forward_passes_before_running(capsys):
+    model, data = _markov_setup()
+    plan = mdmsched.plan_estimate(data.shape, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
+    assert plan.model_calls == math.ceil(4 * 60 / 8)  # 8 jobs (16 model rows) per call
+    assert f"{plan.model_calls} model calls" in plan.cost()
+    seen = []
+    est = mdmsched.estimate_curve(model, data, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7,
+                                  progress=lambda done, total: seen.append((done, total)))
+    assert est.model_calls == plan.model_calls and seen[-1] == (plan.model_calls, plan.model_calls)
+    mdmsched.estimate_curve(model, data, grid=[0, 19], seed=7, progress=True)
+    err = capsys.readouterr().err
+    assert "model calls (forward passes)" in err and "ETA" in err
+    blocks = mdmsched.plan_block_estimate(data.shape, block_length=8, seed=7, batch_size=16)
+    curves = mdmsched.estimate_block_curves(model, data, block_length=8, seed=7, batch_size=16)
+    assert sum(p.model_calls for p in blocks) == sum(c.model_calls for c in curves.curves)
+    with pytest.raises(TypeError, match="progress"):
+        mdmsched.estimate_curve(model, data, progress="yes")
+
+
+def test_default_batch_fits_llm_logits():
+    from mdmsched.models.estimate import default_batch_size, model_vocab
+
+    assert default_batch_size(1024, 126_464) == 4  # 4 x 1024 x 126464 bf16 logits = 0.99 GiB
+    assert default_batch_size(1024, 126_464) * 1024 * 126_464 * 2 <= 2**30
+    assert default_batch_size(20, 2) == 256 and default_batch_size(10**7, 10**6) == 1
+    assert default_batch_size(512) == 2**30 // (2 * 512 * 32_000)
+    assert model_vocab(mdmsched.MarkovPredictor(np.eye(3) * 0.5 + 0.5 / 3, 5)) == 3
+    assert model_vocab(object()) is None
+    plan = mdmsched.plan_estimate((4, 1024), seed=0, vocab=126_464)
+    assert plan.jobs_per_batch == 4
+
+
+def test_error_estimate_states_its_level():
+    model, data = _markov_setup()
+    est = mdmsched.estimate_curve(model, data, seed=0)
+    one = est.schedule_error([10, 10])
+    assert one.simultaneous and one.interval_confidence == pytest.approx(0.90)
+    assert "one-sided 95%" in repr(one) and "90% interval" in repr(one)
+    pair = est.compare([10, 10], [5, 15])
+    assert pair.simultaneous and pair.interval_confidence == pytest.approx(0.95) and "95% interval" in repr(pair)
+    fixed = est.schedule_error([10, 10], simultaneous=False)
+    assert not fixed.simultaneous and fixed.upper <= one.upper + 1e-12 and fixed.lower >= one.lower - 1e-12
+    with pytest.raises(TypeError, match="simultaneous"):
+        est.schedule_error([10, 10], simultaneous="yes")
+    with pytest.raises(ValueError, match="calibration"):
+        est.schedule_error([10, 10], calibration="magic")
+    with pytest.raises(ValueError, match="objective"):
+        mdmsched.optimal_schedule(est, 3, objective="best")
+    with pytest.raises(TypeError, match="needs a CurveEstimate"):
+        mdmsched.optimal_schedule(est.Z, 3, objective="certified")
+
+
+def test_certified_schedule_is_optimal_for_its_bound():
+    # the certified schedule minimises U over every k-step schedule (exhaustive at n = 8), and U >= the per-schedule bound
+    import itertools
+
+    p = np.array([[0.85, 0.15], [0.25, 0.75]])
+    model = mdmsched.MarkovPredictor(p, 8)
+    for grid in (None, [0, 3, 7]):
+        est = mdmsched.estimate_curve(model, model.sample(80, np.random.default_rng(1)), grid=grid, seed=2)
+        best = mdmsched.optimal_schedule(est, 3, objective="certified")
+        bounds = []
+        for cuts in itertools.combinations(range(1, 8), 2):
+            sizes = np.diff([0, *cuts, 8])
+            bounds.append(est.schedule_error(sizes).upper)
+        assert best.bound == pytest.approx(min(bounds), abs=1e-9)
+        assert best.bound >= est.schedule_error(best, simultaneous=False).upper - 1e-12
+
+
+def test_holdout_splits_are_validated():
+    model, data = _markov_setup()
+    est = mdmsched.estimate_curve(model, data, seed=0)
+    with pytest.raises(ValueError, match="disjoint"):
+        est.min_steps(0.5, holdout=(np.arange(0, 30), np.arange(20, 60)))
+    with pytest.raises(ValueError, match="holdout"):
+        est.min_steps(0.5, holdout=1.5)
+    with pytest.raises(ValueError, match="fewer than two rows"):
+        est.min_steps(0.5, holdout=0.01)
+    chosen = est.certified_schedule(3, holdout=(np.arange(30), np.arange(30, 60)))
+    certify = est.subset(np.arange(30, 60))
+    assert chosen.bound == pytest.approx(max(certify.schedule_error(chosen, simultaneous=False).upper, 0.0))

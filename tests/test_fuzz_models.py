@@ -519,8 +519,68 @@ def test_shards_are_checked_against_the_plan() -> None:
     with pytest.raises(ValueError, match="hold 6 values"):
         E.merge_shards(plan, [dataclasses.replace(result, values=np.zeros(100))])
     with pytest.raises(ValueError, match="non-finite"):
-        E.merge_shards(plan, [dataclasses.replace(result, values=np.full(6, np.nan))])
+        E.merge_shards(plan, [dataclasses.replace(result, values=np.full((6, 2), np.nan))])
     np.testing.assert_allclose(E.merge_shards(plan, [result]).h, math.log(2), rtol=1e-15)
+
+
+def test_shards_from_another_plan_are_refused() -> None:
+    # issue 19: merge_shards placed values run under another grid / seed / estimator without a word
+    import dataclasses
+
+    rows = np.zeros((2, 3), dtype=np.int64)
+    plan = E.plan_estimate((2, 3), seed=1)
+    result = E.run_shard(uniform_predictor(), rows, plan)
+    for other in (E.plan_estimate((2, 3), seed=2), E.plan_estimate((2, 3), seed=1, target="entropy"),
+                  E.plan_estimate((2, 3), seed=1, grid=[0, 2]), E.plan_estimate((2, 3), seed=1, reps=2),
+                  E.plan_estimate((2, 3), seed=1, region=np.array([True, True, False])),
+                  E.plan_estimate((2, 3), seed=1, estimator="independent")):
+        with pytest.raises(ValueError, match="another plan"):
+            E.merge_shards(other, [result])
+    with pytest.raises(ValueError, match="model_calls"):
+        E.merge_shards(plan, [dataclasses.replace(result, model_calls=-1)])
+    with pytest.raises(ValueError, match="model_seconds"):
+        E.merge_shards(plan, [dataclasses.replace(result, model_seconds=float("nan"))])
+    with pytest.raises(ValueError, match="model_seconds"):
+        E.merge_shards(plan, [dataclasses.replace(result, model_seconds=-1.0)])
+    with pytest.raises(ValueError, match="another plan"):
+        E.merge_shards(plan, [dataclasses.replace(result, plan="0" * 32)])
+
+
+def test_hand_built_plans_are_validated() -> None:
+    import dataclasses
+
+    plan = E.plan_estimate((4, 5), seed=1)
+    with pytest.raises(ValueError, match="free must hold positions"):
+        dataclasses.replace(plan, free=np.array([[0, 1, 2, 3, 7]]))  # was an IndexError inside run_shard
+    with pytest.raises(ValueError, match="grid must be increasing from 0 to n - 1"):
+        dataclasses.replace(plan, grid=np.array([0, 2]))  # no n - 1: the brackets need it
+    with pytest.raises(ValueError, match="lists a position twice"):
+        dataclasses.replace(plan, free=np.array([[0, 1, 1, 3, 4]]))
+    with pytest.raises(ValueError, match="estimator"):
+        dataclasses.replace(plan, estimator="paired")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="reps >= 1"):
+        dataclasses.replace(plan, reps=0)
+
+
+def test_shards_argument_is_checked_without_an_executor() -> None:
+    rows = np.zeros((2, 3), dtype=np.int64)
+    with pytest.raises(TypeError, match="shards must be an integer"):
+        E.estimate_curve(uniform_predictor(), rows, shards=1.5)  # type: ignore[arg-type]  # was silently ignored
+    with pytest.raises(ValueError, match="shards must be >= 1"):
+        E.estimate_curve(uniform_predictor(), rows, shards=0)
+
+
+def test_min_steps_at_eps_zero_at_n3000() -> None:
+    # issue 19: min_steps(est, 0, confidence=) scanned k = 1..n with a solve each (7 s at n = 3000); now one
+    # zero-cost cover (timed in benchmarks/bench_estimate.py)
+    from mdmsched.models.exact import MarkovPredictor
+
+    n = 3000
+    model = MarkovPredictor(np.array([[0.9, 0.1], [0.2, 0.8]]), n)
+    est = E.estimate_curve(model, model.sample(4, np.random.default_rng(0)), grid=[0, 1000, 2000, n - 1], seed=0)
+    best = min_steps(est, 0.0, confidence=0.95)
+    assert best.bound == 0.0 and best.n == n
+    assert est.schedule_error(best).upper <= 1e-9  # zero certified error: every step covers a flat stretch of the band
 
 
 @FAST

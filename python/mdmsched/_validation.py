@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,15 @@ def as_confidence(confidence: Any, name: str = "confidence") -> float:
     value = _real_number(confidence, name, "a real number in (0, 1)")
     if not 0.0 < value < 1.0:
         raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return value
+
+
+def as_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """One of the names ``choices`` (``TypeError`` for a non-string, ``ValueError`` for another string)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {tuple(choices)}, got {type(value).__name__} {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
     return value
 
 

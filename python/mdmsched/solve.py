@@ -32,6 +32,9 @@ from ._validation import (
 )
 
 Method = Literal["auto", "fast", "naive", "hull", "lagrangian"]
+#: ``optimal_schedule(est, k, objective=...)`` on an estimate: optimal on its point estimate, or on its certified bound.
+Objective = Literal["estimate", "certified"]
+OBJECTIVES: tuple[Objective, ...] = ("estimate", "certified")
 
 #: Refuse solver scratch allocations above this many bytes (the argmin table of the naive/hull DP is k*(n+1) int32).
 MAX_SOLVER_BYTES = 8 * 2**30
@@ -75,7 +78,8 @@ def _check_method(method: Any) -> Method:
     return checked
 
 
-def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedule:
+def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto", objective: Objective | None = None,
+                     confidence: float = 0.95) -> Schedule:
     """The k-step schedule minimising ``err(Z, s)`` (exactly ``k`` steps, each >= 1); its ``error`` is ``opt_k``.
 
     Methods (all exact; ties are broken deterministically, possibly differently per method):
@@ -88,7 +92,18 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto") -> Schedu
     the methods then agree on ``opt_k`` exactly. A Lagrangian ``k`` that needs the splice (ties on the frontier) is
     settled by the hull DP when its table has at most 16 Mi entries. ``error`` is the schedule's own error, accumulated
     in extended precision and rounded once.
+
+    With a :class:`~mdmsched.CurveEstimate` the estimate answers (it carries its error bars; SPEC §5.3):
+    ``objective="estimate"`` (default) is optimal on the estimated curve, with an honest simultaneous ``bound``;
+    ``objective="certified"`` minimises that simultaneous upper bound at ``confidence``.
     """
+    answer = getattr(z, "optimal_schedule", None)
+    if callable(answer):  # an estimate answers for itself; the solver never imports the models floor
+        chosen: Schedule = answer(k, objective="estimate" if objective is None else objective, confidence=confidence,
+                                  method=method)
+        return chosen
+    if objective is not None and _validation.as_choice(objective, "objective", OBJECTIVES) != "estimate":
+        raise TypeError(f"objective={objective!r} needs a CurveEstimate (its error bars), got {type(z).__name__}")
     curve = as_curve(z)
     steps = as_steps(k, curve.size)
     method = _check_method(method)
@@ -149,10 +164,9 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: 
     and splices the schedule, O(n log range). ``"naive"``/``"hull"``: a binary search over ``k`` (``opt_k`` is
     non-increasing) with that solver, O(log n) solves.
 
-    With a :class:`~mdmsched.CurveEstimate` and ``confidence`` (e.g. 0.95): the fewest ``k`` whose optimal schedule (on
-    the estimated curve) has an upper confidence bound ``<= eps`` (covering sampling noise and grid interpolation,
-    :meth:`~mdmsched.CurveEstimate.schedule_error`); ``error`` is the point estimate, ``bound`` that upper bound.
-    Scans ``k = 1, 2, ...``: O(k (solve + n + G N)).
+    With a :class:`~mdmsched.CurveEstimate` and ``confidence`` (e.g. 0.95): the fewest ``k`` whose **certified** error
+    (a simultaneous upper bound, valid although ``k`` and the schedule are chosen on the data, SPEC §5.3) is ``<= eps``;
+    ``error`` is the point estimate, ``bound`` that bound (see :meth:`~mdmsched.CurveEstimate.min_steps`).
     """
     if confidence is not None:
         return _min_steps_with_confidence(z, eps, confidence, method)
@@ -327,6 +341,8 @@ __all__ = [
     "CURVE_RTOL",
     "FRONTIER_WARN_N",
     "METHODS",
+    "OBJECTIVES",
+    "Objective",
     "Schedule",
     "certified_error",
     "certified_frontier",

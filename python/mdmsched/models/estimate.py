@@ -1,41 +1,67 @@
 """Curves of a trained model (SPEC §5, §5.1): the masked cross-entropy ``g_m`` (or predictive entropy ``h^q_m``) of a model
 with ``m`` random positions revealed, and from it ``Z_i = g_0 - g_{i-1}``, with error bars for any schedule.
 
-The work is a list of independent *jobs* ``(grid point g, data row r)``; a job reveals ``m_g`` random generated positions of
-row ``r`` (``reps`` times) and averages the model's per-position numbers over the still-masked generated positions. The job
-list and each job's randomness are a pure function of ``(seed, data shape, grid, reps)``, so the work can be split into
-shards, run anywhere (:func:`run_shard`) and merged (:func:`merge_shards`) into the bit-identical single-process result.
+The work is a list of independent *jobs* ``(grid point g, data row r)``, one model row each per repetition; a job reveals
+``m_g`` random generated positions of row ``r`` and averages the model's per-position numbers over the still-masked ones.
+
+Estimators (``estimator=``):
+
+* ``"nested"`` (default): one random order per row and repetition, shared by every grid point (nested masks: level
+  ``m_{g+1}`` reveals the first ``m_{g+1}`` of the same order). Job ``(g, r)`` reports two averages from its one forward
+  pass: over the positions masked at ``m_g`` (an unbiased ``g_{m_g}``) and over those still masked at ``m_{g+1}``.
+  Row ``r``'s increment ``g_{m_g} - g_{m_{g+1}}`` is estimated on the positions masked at **both** levels (paired:
+  the same tokens scored with more context), which removes most per-row noise; each is unbiased, because a uniformly
+  random position outside the first ``m_{g+1}`` is a uniformly random position outside the first ``m_g``. Levels are
+  ``g_0`` minus the row's summed increments (unbiased too).
+* ``"independent"``: every job draws its own order (the estimator before issue 20; kept for comparison).
+
+The job list and each job's randomness are a pure function of ``(seed, data shape, grid, reps, estimator)``, so the work
+can be split into shards, run anywhere (:func:`run_shard`) and merged (:func:`merge_shards`) into the bit-identical
+single-process result; a shard carries its plan's fingerprint and is refused by another plan.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from statistics import NormalDist
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._schedule import BlockSchedule, Schedule
 from .._validation import (
-    as_confidence,
+    as_choice,
     as_count,
     as_executor,
     as_int,
     as_region,
     as_seed,
-    as_sizes,
     as_tokens,
-    as_tolerance,
     require_memory,
 )
-from ..curves.hygiene import project_monotone
-from ..solve import optimal_block_split, optimal_schedule
+from .curve_estimate import (
+    BlockCurveEstimate,
+    CurveEstimate,
+    ErrorEstimate,
+    FlatCurveWarning,
+    NonMonotoneWarning,
+    curve_from_samples,
+)
 from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores, model_inputs
+
+Estimator = Literal["nested", "independent"]
+ESTIMATORS: tuple[Estimator, ...] = ("nested", "independent")
+#: Default batch: one call's logits (rows x length x vocab, 2-byte bf16) within this many bytes, 1..256 rows.
+LOGITS_BUDGET_BYTES = 2**30
+#: Vocabulary assumed for the default batch when the model does not say (a typical LLM tokenizer).
+ASSUMED_VOCAB = 32_000
+MAX_DEFAULT_BATCH = 256
 
 #: Default number of grid points when ``n`` is larger (every ``m`` below it is measured exactly).
 DEFAULT_GRID_POINTS = 32
@@ -60,194 +86,19 @@ def default_grid(n: int, points: int = DEFAULT_GRID_POINTS) -> NDArray[np.int64]
     return np.unique(np.asarray(counts, dtype=np.int64))
 
 
-# ---- error bars for linear functionals of h (SPEC §5.1) ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ErrorEstimate:
-    """A schedule's estimated error (nats) with its uncertainty.
-
-    ``value``: the estimate with ``h`` interpolated linearly between grid points; ``stderr``: its standard error from the
-    data rows (sampling noise only). ``upper`` / ``lower``: one-sided bounds at ``confidence`` that cover sampling noise
-    *and* interpolation (between grid points ``h`` is only known to be non-increasing; each unmeasured ``h_m`` is taken at
-    the end of its bracket that is worst for the bound). ``absolute`` says whether ``H(mu)`` was subtracted (the sampler's
-    KL) or not (the schedule-dependent part ``err(Z, s)``). ``monotone_on_grid`` is False when the measured ``h`` rises
-    somewhere on the grid: the bracket then rests on an assumption the data contradict.
-    """
-
-    value: float
-    stderr: float
-    upper: float
-    lower: float
-    confidence: float
-    absolute: bool
-    monotone_on_grid: bool
-
-    def __repr__(self) -> str:
-        kind = "KL" if self.absolute else "err"
-        return (f"ErrorEstimate({kind} = {self.value:.6g} +- {self.stderr:.3g} nats, "
-                f"{self.confidence:.0%} bounds [{self.lower:.6g}, {self.upper:.6g}])")
-
-
-def _schedule_coefficients(sizes: NDArray[np.int64], n: int, absolute: bool) -> NDArray[np.float64]:
-    """``c`` with ``err(Z, s) = sum_m c_m h_m`` (``m = 0..n-1``): ``c_{N_{j-1}} += s_j``, and ``-1`` everywhere unless absolute."""
-    c = np.zeros(n) if absolute else -np.ones(n)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    np.add.at(c, starts, sizes.astype(np.float64))
-    return c
-
-
-def _interpolation_matrix(grid: NDArray[np.int64], n: int) -> NDArray[np.float64]:
-    """``L`` (n x G) with ``h_m = sum_g L[m, g] h_g``: linear interpolation between grid points."""
-    m = np.arange(n)
-    right = np.clip(np.searchsorted(grid, m, side="left"), 1, grid.size - 1) if grid.size > 1 else np.zeros(n, int)
-    out = np.zeros((n, grid.size))
-    if grid.size == 1:
-        out[:, 0] = 1.0
-        return out
-    left = right - 1
-    span = (grid[right] - grid[left]).astype(np.float64)
-    t = (m - grid[left]) / span
-    out[m, left] = 1.0 - t
-    out[m, right] += t
-    return out
-
-
-def _bracket_weights(c: NDArray[np.float64], grid: NDArray[np.int64], upper: bool) -> NDArray[np.float64]:
-    """Weights on grid points bounding ``sum c_m h_m`` for any non-increasing ``h`` through the grid values.
-
-    ``h_{g_r} <= h_m <= h_{g_l}`` for ``g_l <= m <= g_r``: for an upper bound a positive coefficient takes ``h_{g_l}``, a
-    negative one ``h_{g_r}`` (and the other way round for a lower bound). Needs ``0`` and ``n - 1`` on the grid.
-    """
-    m = np.arange(c.size)
-    left = np.searchsorted(grid, m, side="right") - 1
-    right = np.searchsorted(grid, m, side="left")
-    take_left = (c > 0) if upper else (c < 0)
-    index = np.where(take_left, left, right)
-    weights = np.zeros(grid.size)
-    np.add.at(weights, index, c)
-    return weights
-
-
-# ---- the estimate ------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CurveEstimate:
-    """An estimated curve of a model (nats): ``Z_i = h_0 - h_{i-1}`` from the per-grid-point means ``h``.
-
-    ``target`` says what ``h`` is: ``"cross_entropy"`` (the masked cross-entropy ``g_m`` at the data's true tokens: the
-    curve ``Z^g`` whose left-Riemann error is a learned model's schedule-dependent KL, SPEC §5.1) or ``"entropy"`` (the
-    model's predictive entropy ``h^q_m``, its self-curve). ``Z`` is projected onto valid curves (``Z_1 = 0``,
-    non-decreasing) and is what the solver takes; ``Z_raw`` is the unprojected interpolated estimate, ``stderr`` its
-    standard error per position (sampling noise, correlations across grid points included), ``Z_low``/``Z_high`` the
-    interpolation bracket of ``Z_raw`` (exact on a full grid). ``samples`` (G x N) holds each data row's job value per
-    grid point: every error bar is computed from it. ``model_calls`` counts model calls, ``model_seconds`` the time inside
-    them; the rest of ``total_seconds`` is this package's overhead.
-    """
-
-    Z: NDArray[np.float64]
-    Z_raw: NDArray[np.float64]
-    stderr: NDArray[np.float64]
-    Z_low: NDArray[np.float64]
-    Z_high: NDArray[np.float64]
-    grid: NDArray[np.int64]
-    h: NDArray[np.float64]
-    h_stderr: NDArray[np.float64]
-    samples: NDArray[np.float64] = field(repr=False)
-    target: Target
-    model_calls: int
-    model_seconds: float
-    total_seconds: float
-
-    @property
-    def n(self) -> int:
-        """Generated positions per row (the curve's length)."""
-        return int(self.Z.size)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
-        """The projected curve ``Z``: so an estimate goes wherever a curve does (``optimal_schedule(est, k)``)."""
-        return np.array(self.Z, dtype=dtype, copy=True)
-
-    @property
-    def monotone_on_grid(self) -> bool:
-        """True when the measured ``h`` is non-increasing on the grid (within two standard errors of each step)."""
-        steps = np.diff(self.h)
-        slack = 2.0 * np.hypot(self.h_stderr[1:], self.h_stderr[:-1])
-        return bool(np.all(steps <= slack + 1e-12))
-
-    def _functional(self, c: NDArray[np.float64], confidence: float, offset: float, absolute: bool) -> ErrorEstimate:
-        return _linear_bound([(self, c)], confidence, offset, absolute)
-
-    def schedule_error(self, schedule: ArrayLike | Any, *, confidence: float = 0.95,
-                       entropy: float | None = None) -> ErrorEstimate:
-        """A schedule's expected error with a standard error and bounds covering noise and interpolation (SPEC §5.1).
-
-        Without ``entropy``: ``err(Z, s) = sum_j s_j h_{N_{j-1}} - sum_m h_m`` (for ``Z^g``: the schedule-dependent part of
-        the KL; differences between schedules are exact). With ``entropy = H(mu)`` (nats; for prompts the average answer
-        entropy given the prompt): the sampler's absolute ``KL = sum_j s_j g_{N_{j-1}} - H(mu)``. O(n + G N).
-        """
-        sizes = as_sizes(schedule, self.n)
-        absolute = entropy is not None
-        offset = as_tolerance(entropy, "entropy") if absolute else 0.0
-        return self._functional(_schedule_coefficients(sizes, self.n, absolute), confidence, offset, absolute)
-
-    def min_steps(self, eps: float, *, confidence: float = 0.95, method: Any = "auto") -> Schedule:
-        """The fewest ``k`` whose optimal schedule (on the estimated curve) has an upper confidence bound ``<= eps``
-        (nats; :meth:`schedule_error`); ``error`` is the point estimate, ``bound`` that upper bound. This is what
-        ``mdmsched.min_steps(est, eps, confidence=...)`` calls. Scans ``k = 1, 2, ...``: O(k (solve + n + G N))."""
-        eps = as_tolerance(eps)
-        for k in range(1, self.n + 1):
-            candidate = optimal_schedule(self.Z, k, method=method)
-            bound = self.schedule_error(candidate, confidence=confidence)
-            if bound.upper <= eps or k == self.n:  # k = n reveals one token per step: error 0 exactly
-                return Schedule(candidate.sizes, error=bound.value, bound=max(bound.upper, 0.0) if k < self.n else 0.0,
-                                name=f"optimal (k={k}, {float(confidence):.0%} upper bound <= {eps:g})")
-        raise AssertionError("unreachable: k = n always qualifies")
-
-    def compare(self, first: ArrayLike | Any, second: ArrayLike | Any, *, confidence: float = 0.95) -> ErrorEstimate:
-        """``err(first) - err(second)`` (nats) with a paired standard error and bounds: negative means ``first`` is better."""
-        a = _schedule_coefficients(as_sizes(first, self.n, "first"), self.n, True)
-        b = _schedule_coefficients(as_sizes(second, self.n, "second"), self.n, True)
-        return self._functional(a - b, confidence, 0.0, False)
-
-
-def _linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], confidence: float, offset: float,
-                  absolute: bool) -> ErrorEstimate:
-    """``sum over parts of sum_m c_m h_m - offset`` with row-paired standard errors (all parts share the data rows)."""
-    z = NormalDist().inv_cdf(as_confidence(confidence))
-    rows = parts[0][0].samples.shape[1]
-
-    def mean_and_se(kind: str) -> tuple[float, float]:
-        per_row = np.zeros(rows)
-        for est, c in parts:
-            if kind == "value":
-                weights = c @ _interpolation_matrix(est.grid, est.n)
-            else:
-                weights = _bracket_weights(c, est.grid, upper=kind == "upper")
-            per_row += weights @ est.samples
-        return float(per_row.mean()), float(per_row.std(ddof=1) / math.sqrt(rows))
-
-    value, se = mean_and_se("value")
-    high, high_se = mean_and_se("upper")
-    low, low_se = mean_and_se("lower")
-    monotone = all(est.monotone_on_grid for est, _ in parts)
-    return ErrorEstimate(value - offset, se, high + z * high_se - offset, low - z * low_se - offset,
-                         float(confidence), absolute, monotone)
-
-
 # ---- plan -> run anywhere -> merge -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class EstimatePlan:
-    """What to run: pure data, picklable, the same on every worker.
+    """What to run: pure data, picklable, the same on every worker; validated when built (also by hand).
 
     ``free`` (N x n, or 1 x n when every row has the same layout) lists each row's generated positions in the order they
     are counted (the curve's positions); ``hidden`` (N or 1 x length bool, or None) marks positions masked in every call
-    and never scored (later blocks). Job
-    ``j = g * N + r`` is grid point ``grid[g]`` on row ``r``; batch ``b`` holds jobs ``b * jobs_per_batch ...``. Job ``j``'s
-    random positions come from ``default_rng([seed, g, r])`` alone, so results do not depend on batching or sharding.
+    and never scored (later blocks). Job ``j = g * N + r`` is grid point ``grid[g]`` on row ``r``; batch ``b`` holds jobs
+    ``b * jobs_per_batch ...``. Randomness: ``"nested"`` draws row ``r``'s orders from ``default_rng([seed, stream, r])``
+    (shared by its grid points), ``"independent"`` job ``(g, r)``'s from ``default_rng([seed, stream, g, r])``; so
+    results do not depend on batching or sharding. ``model_calls`` is the number of forward passes the plan costs.
     """
 
     length: int
@@ -260,6 +111,10 @@ class EstimatePlan:
     seed: int
     target: Target
     stream: int = 0
+    estimator: Estimator = "nested"
+
+    def __post_init__(self) -> None:
+        _check_plan(self)
 
     @property
     def n(self) -> int:
@@ -276,6 +131,28 @@ class EstimatePlan:
         """Model calls of ``reps * jobs_per_batch`` rows each (the last may be smaller)."""
         return -(-self.num_jobs // self.jobs_per_batch)
 
+    @property
+    def model_calls(self) -> int:
+        """Forward passes this plan costs (one per batch)."""
+        return self.num_batches
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything that decides the job values (grid, target, region, reps, seed, estimator, ...)."""
+        digest = hashlib.sha256()
+        for part in (self.length, self.rows, self.reps, self.jobs_per_batch, self.seed, self.target, self.stream,
+                     self.estimator):
+            digest.update(repr(part).encode() + b"|")
+        for array in (self.free, self.grid, self.hidden):
+            digest.update(b"none" if array is None else np.ascontiguousarray(array).tobytes() + repr(array.shape).encode())
+        return digest.hexdigest()[:32]
+
+    def cost(self) -> str:
+        """One line: forward passes, rows per pass and what they are made of (before anything runs)."""
+        rows = min(self.reps * self.jobs_per_batch, self.reps * self.num_jobs)
+        return (f"{self.model_calls} model calls (forward passes) of up to {rows} rows x {self.length} positions: "
+                f"{self.grid.size} grid points x {self.rows} data rows x {self.reps} reps, {self.estimator} estimator")
+
     def shards(self, count: int) -> list[range]:
         """``count`` contiguous, near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
         parts = as_count(count, "shards")
@@ -285,13 +162,46 @@ class EstimatePlan:
 
 @dataclass(frozen=True)
 class ShardResult:
-    """Job values of a contiguous run of batches, to be placed by :func:`merge_shards`."""
+    """Job values of a contiguous run of batches, to be placed by :func:`merge_shards`: ``values`` is one number per job
+    (``"independent"``) or two (``"nested"``: the averages at its level over positions masked there and over those
+    masked at the next grid point); ``plan`` is the fingerprint of the plan it was run under."""
 
     batches: range
     first_job: int
     values: NDArray[np.float64]
     model_calls: int
     model_seconds: float
+    plan: str
+
+
+def _check_plan(plan: EstimatePlan) -> None:
+    """A plan whose arrays fit together (``ValueError``/``TypeError`` naming the field, never an ``IndexError`` later)."""
+    for name in ("length", "rows", "reps", "jobs_per_batch", "seed", "stream"):
+        as_int(getattr(plan, name), name)
+    if plan.length < 1 or plan.rows < 2 or plan.reps < 1 or plan.jobs_per_batch < 1 or plan.seed < 0 or plan.stream < 0:
+        raise ValueError(f"plan needs length >= 1, rows >= 2, reps >= 1, jobs_per_batch >= 1, seed >= 0 and stream >= 0, "
+                         f"got {plan.length}, {plan.rows}, {plan.reps}, {plan.jobs_per_batch}, {plan.seed}, "
+                         f"{plan.stream}")
+    as_target(plan.target)
+    as_choice(plan.estimator, "estimator", ESTIMATORS)
+    free, grid = plan.free, plan.grid
+    if not isinstance(free, np.ndarray) or free.dtype.kind not in "iu" or free.ndim != 2:
+        raise TypeError("plan.free must be a 2-D integer array of generated positions")
+    if free.shape[0] not in (1, plan.rows) or not 1 <= free.shape[1] <= plan.length:
+        raise ValueError(f"plan.free must have shape (1 or {plan.rows}, 1..{plan.length}), got {free.shape}")
+    if free.min() < 0 or free.max() >= plan.length:
+        raise ValueError(f"plan.free must hold positions in 0..{plan.length - 1}, got {free.min()}..{free.max()}")
+    if free.shape[1] > 1 and (np.diff(np.sort(free, axis=1), axis=1) == 0).any():
+        raise ValueError("plan.free lists a position twice in one row")
+    if not isinstance(grid, np.ndarray) or grid.dtype.kind not in "iu" or grid.ndim != 1 or grid.size == 0:
+        raise TypeError("plan.grid must be a non-empty 1-D integer array of revealed counts")
+    n = free.shape[1]
+    if grid[0] != 0 or grid[-1] != n - 1 or (grid.size > 1 and (np.diff(grid) <= 0).any()):
+        raise ValueError(f"plan.grid must be increasing from 0 to n - 1 = {n - 1}, got {grid.tolist()[:8]}...")
+    hidden = plan.hidden
+    if hidden is not None and (not isinstance(hidden, np.ndarray) or hidden.dtype != np.bool_
+                               or hidden.shape not in ((1, plan.length), (plan.rows, plan.length))):
+        raise ValueError(f"plan.hidden must be None or booleans of shape (1 or {plan.rows}, {plan.length})")
 
 
 def _as_rows(data: ArrayLike) -> NDArray[np.int64]:
@@ -328,13 +238,34 @@ def _as_grid(grid: ArrayLike | None, n: int) -> NDArray[np.int64]:
     return np.unique(np.concatenate(([0, n - 1], arr.astype(np.int64))))
 
 
+def default_batch_size(length: int, vocab: int | None = None) -> int:
+    """Rows per model call when ``batch_size`` is not given: the most rows whose logits (``rows x length x vocab`` at 2
+    bytes, bf16) fit in :data:`LOGITS_BUDGET_BYTES` (1 GiB), between 1 and 256. ``vocab`` defaults to 32,000. An 8B
+    LLaDA (vocab 126,464) at 1024 positions gets 4 rows; a 2-symbol toy model 256."""
+    q = ASSUMED_VOCAB if vocab is None else max(1, as_int(vocab, "vocab"))
+    return int(min(MAX_DEFAULT_BATCH, max(1, LOGITS_BUDGET_BYTES // (2 * max(1, length) * q))))
+
+
+def model_vocab(model: Any) -> int | None:
+    """The model's vocabulary size when it says (``vocab_size``, ``q``, or ``vocab_stop - vocab_start``)."""
+    for name in ("vocab_size", "q"):
+        value = getattr(model, name, None)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0:
+            return int(value)
+    start, stop = getattr(model, "vocab_start", None), getattr(model, "vocab_stop", None)
+    if isinstance(start, int) and isinstance(stop, int) and stop > start:
+        return stop - start
+    return None
+
+
 def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = None, grid: ArrayLike | None = None,
-                  reps: int = 1, batch_size: int = 256, seed: int | None = None,
+                  reps: int = 1, batch_size: int | None = None, seed: int | None = None,
                   target: Target = "cross_entropy", hidden: NDArray[np.bool_] | None = None,
-                  stream: int = 0) -> EstimatePlan:
+                  stream: int = 0, estimator: Estimator = "nested", vocab: int | None = None) -> EstimatePlan:
     """The job list of :func:`estimate_curve` for data of shape ``(N, length)`` (see :class:`EstimatePlan`).
 
-    ``seed=None`` draws a fresh seed once; the plan records it, so every shard agrees.
+    ``seed=None`` draws a fresh seed once; the plan records it, so every shard agrees. ``batch_size=None``:
+    :func:`default_batch_size` from ``length`` and ``vocab``. ``plan.model_calls`` / ``plan.cost()`` say what it costs.
     """
     if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
         raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
@@ -345,6 +276,9 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     free = _free_positions(region, shape)
     n = free.shape[1]
     points = _as_grid(grid, n)
+    chosen = as_choice(estimator, "estimator", ESTIMATORS)
+    if batch_size is None:
+        batch_size = default_batch_size(shape[1], vocab)
     reps, batch_size = as_count(reps, "reps"), as_count(batch_size, "batch_size")
     require_memory(8 * points.size * shape[0] + 16 * free.size, "the estimation jobs")
     per_call = reps * min(max(1, batch_size // reps), points.size * shape[0])  # rows in one model call
@@ -354,7 +288,7 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
         base = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     lane = as_count(stream, "stream", 0)
     return EstimatePlan(shape[1], shape[0], np.ascontiguousarray(free), _as_hidden(hidden, shape), points, reps,
-                        max(1, batch_size // reps), base, as_target(target), lane)
+                        max(1, batch_size // reps), base, as_target(target), lane, chosen)  # type: ignore[arg-type]
 
 
 def _as_hidden(hidden: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.bool_] | None:
@@ -369,8 +303,14 @@ def _as_hidden(hidden: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.b
     return np.ascontiguousarray(marks.reshape(-1, shape[1]))
 
 
-def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, batches: range | None = None) -> ShardResult:
-    """Run the batches ``batches`` (default: all) of ``plan`` on ``model`` and ``data``; the data must be the planned rows."""
+Progress = Callable[[int, int], object]
+
+
+def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, batches: range | None = None, *,
+              progress: Progress | None = None) -> ShardResult:
+    """Run the batches ``batches`` (default: all) of ``plan`` on ``model`` and ``data``; the data must be the planned rows.
+
+    ``progress(done, total)`` is called after each model call (see :func:`progress_bar`)."""
     if not isinstance(plan, EstimatePlan):
         raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     scorer = as_masked_model(model)
@@ -384,17 +324,16 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         raise ValueError(f"batches must be a contiguous range within 0..{plan.num_batches}, got {batches}")
     first = batches.start * plan.jobs_per_batch
     last = min(batches.stop * plan.jobs_per_batch, plan.num_jobs)
-    values = np.empty(max(0, last - first))
+    nested = plan.estimator == "nested"
+    values = np.empty((max(0, last - first), 2) if nested else max(0, last - first))
     calls, model_seconds = 0, 0.0
-    n, reps = plan.n, plan.reps
+    reps = plan.reps
+    # the next grid point's count per grid point (the last one: its own, so both averages agree)
+    following = np.concatenate((plan.grid[1:], plan.grid[-1:]))
     for b in batches:
         jobs = np.arange(b * plan.jobs_per_batch, min((b + 1) * plan.jobs_per_batch, plan.num_jobs))
         g_index, row_index = np.divmod(jobs, plan.rows)
-        ranks = np.empty((jobs.size * reps, n), dtype=np.int64)
-        for j, (g, r) in enumerate(zip(g_index.tolist(), row_index.tolist())):
-            rng = np.random.default_rng([plan.seed, plan.stream, g, r])
-            for rep in range(reps):  # a uniformly random permutation is a uniformly random rank per position
-                ranks[j * reps + rep] = rng.permutation(n)
+        ranks = _ranks(plan, g_index, row_index)
         row_of = np.repeat(row_index, reps)
         tokens = rows[row_of]
         masked_free = ranks >= np.repeat(plan.grid[g_index], reps)[:, None]  # the first m of the order are revealed
@@ -412,92 +351,156 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         calls += 1
         scores = check_scores(raw, mask)
         if mask is not masked_free:
-            scores = np.where(masked_free, np.take_along_axis(scores, free, axis=1), 0.0)
-        per_model_row = scores.sum(axis=1) / masked_free.sum(axis=1)
-        values[jobs[0] - first:jobs[-1] + 1 - first] = per_model_row.reshape(jobs.size, reps).mean(axis=1)
-    return ShardResult(batches, first, values, calls, model_seconds)
+            scores = np.take_along_axis(scores, free, axis=1)
+        scores = np.where(masked_free, scores, 0.0)
+        level = (scores.sum(axis=1) / masked_free.sum(axis=1)).reshape(jobs.size, reps).mean(axis=1)
+        if nested:  # the same forward pass, averaged over the positions still masked at the next grid point
+            still = ranks >= np.repeat(following[g_index], reps)[:, None]
+            nxt = (np.where(still, scores, 0.0).sum(axis=1) / still.sum(axis=1)).reshape(jobs.size, reps).mean(axis=1)
+            values[jobs[0] - first:jobs[-1] + 1 - first] = np.stack((level, nxt), axis=1)
+        else:
+            values[jobs[0] - first:jobs[-1] + 1 - first] = level
+        if progress is not None:
+            progress(b - batches.start + 1, len(batches))
+    return ShardResult(batches, first, values, calls, model_seconds, plan.fingerprint)
+
+
+def _ranks(plan: EstimatePlan, g_index: NDArray[np.int64], row_index: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each model row's random order (rank per generated position): a pure function of the plan and the job."""
+    n, reps = plan.n, plan.reps
+    ranks = np.empty((g_index.size * reps, n), dtype=np.int64)
+    for j, (g, r) in enumerate(zip(g_index.tolist(), row_index.tolist())):
+        # nested: one stream per row, shared by its grid points; independent: one stream per job
+        rng = np.random.default_rng([plan.seed, plan.stream, r] if plan.estimator == "nested"
+                                    else [plan.seed, plan.stream, g, r])
+        for rep in range(reps):  # a uniformly random permutation is a uniformly random rank per position
+            ranks[j * reps + rep] = rng.permutation(n)
+    return ranks
+
+
+def progress_bar(label: str = "mdmsched: estimating") -> Progress:
+    """A one-line stderr progress bar with the elapsed time and an ETA, for ``progress=`` of :func:`run_shard`."""
+    start = time.perf_counter()
+
+    def show(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - start
+        eta = elapsed / done * (total - done) if done else float("nan")
+        filled = int(30 * done / max(total, 1))
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} calls, "
+                         f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
 
 
 def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_seconds: float = 0.0) -> CurveEstimate:
-    """Place every shard's job values and compute the estimate; shards must cover every batch exactly once."""
+    """Place every shard's job values and compute the estimate; shards must come from this plan (fingerprint) and cover
+    every batch exactly once. Warns (:class:`NonMonotoneWarning`) when the data contradict a non-increasing ``g``."""
     if not isinstance(plan, EstimatePlan):
         raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
-    values = np.full(plan.num_jobs, np.nan)
+    if isinstance(results, (ShardResult, str, bytes)) or not isinstance(results, Sequence):
+        raise TypeError(f"results must be a sequence of ShardResults, got {type(results).__name__}")
+    nested = plan.estimator == "nested"
+    values = np.full((plan.num_jobs, 2) if nested else plan.num_jobs, np.nan)
     covered = np.zeros(plan.num_batches, dtype=np.int64)
     for result in results:
         _check_shard(plan, result)
         covered[result.batches.start:result.batches.stop] += 1
-        values[result.first_job:result.first_job + result.values.size] = result.values
+        values[result.first_job:result.first_job + result.values.shape[0]] = result.values
     if covered.size and (covered != 1).any():
         bad = int(np.flatnonzero(covered != 1)[0])
         raise ValueError(f"shards must cover every batch exactly once; batch {bad} is covered {covered[bad]} times")
-    return _estimate_from_samples(plan, values.reshape(plan.grid.size, plan.rows),
-                                  sum(r.model_calls for r in results), sum(r.model_seconds for r in results),
-                                  total_seconds)
+    if nested:
+        per_job = values.reshape(plan.grid.size, plan.rows, 2)
+        # row r's increment from grid point g to g+1: its positions masked at both, scored at g minus scored at g+1
+        increments = per_job[:-1, :, 1] - per_job[1:, :, 0]
+        samples = per_job[0, :, 0][None, :] - np.concatenate((np.zeros((1, plan.rows)), np.cumsum(increments, axis=0)))
+    else:
+        samples = values.reshape(plan.grid.size, plan.rows)
+    calls = sum(r.model_calls for r in results)
+    seconds = math.fsum(r.model_seconds for r in results)
+    estimate = curve_from_samples(samples, plan.grid, plan.target, calls, seconds, total_seconds, plan.seed,
+                                  plan.estimator)
+    if not estimate.monotone_on_grid:
+        warnings.warn("the measured curve rises between grid points beyond noise (monotone_on_grid is False): bounds "
+                      "between grid points assume a non-increasing g", NonMonotoneWarning, stacklevel=2)
+    return estimate
 
 
 def _check_shard(plan: EstimatePlan, result: object) -> None:
-    """A shard result that fits ``plan``: its batches lie in the plan, its values are its jobs' (finite) values."""
+    """A shard result that fits ``plan``: same plan (fingerprint), batches in the plan, its jobs' finite values, sane
+    counters."""
     if not isinstance(result, ShardResult):
         raise TypeError(f"results must be ShardResults (from run_shard), got {type(result).__name__}")
+    if result.plan != plan.fingerprint:
+        raise ValueError("a shard was run under another plan (its fingerprint differs: grid, target, region, reps, seed "
+                         "or estimator changed); re-run it with this plan")
     batches = result.batches
     if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start < batches.stop <= plan.num_batches:
         raise ValueError(f"a shard's batches must be a non-empty contiguous range within 0..{plan.num_batches}, "
                          f"got {batches!r}")
+    calls, seconds = result.model_calls, result.model_seconds
+    if isinstance(calls, bool) or not isinstance(calls, (int, np.integer)) or calls < 0:
+        raise ValueError(f"a shard's model_calls must be an integer >= 0, got {calls!r}")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.floating)) or not math.isfinite(seconds) \
+            or seconds < 0:
+        raise ValueError(f"a shard's model_seconds must be a finite number >= 0, got {seconds!r}")
     first = batches.start * plan.jobs_per_batch
     count = min(batches.stop * plan.jobs_per_batch, plan.num_jobs) - first
     values = result.values
-    if result.first_job != first or not isinstance(values, np.ndarray) or values.shape != (count,):
-        raise ValueError(f"a shard of batches {batches} must start at job {first} and hold {count} values, got job "
-                         f"{result.first_job!r} and {np.shape(values)}: was it run with another plan?")
+    shape = (count, 2) if plan.estimator == "nested" else (count,)
+    if result.first_job != first or not isinstance(values, np.ndarray) or values.shape != shape:
+        raise ValueError(f"a shard of batches {batches} must start at job {first} and hold {count} values {shape}, got "
+                         f"job {result.first_job!r} and {np.shape(values)}: was it run with another plan?")
     if values.dtype.kind != "f" or not np.isfinite(values).all():
         raise ValueError(f"a shard of batches {batches} holds non-finite or non-float values")
 
 
-def _estimate_from_samples(plan: EstimatePlan, samples: NDArray[np.float64], calls: int, model_seconds: float,
-                           total_seconds: float) -> CurveEstimate:
-    n, rows = plan.n, plan.rows
-    h = samples.mean(axis=1)
-    covariance = np.atleast_2d(np.cov(samples, ddof=1))
-    h_se = np.sqrt(np.diag(covariance) / rows)
-    interp = _interpolation_matrix(plan.grid, n)
-    h_all = interp @ h
-    z_raw = h_all[0] - h_all
-    # Z_i = h_0 - h_{i-1}: weights e_0 - L[i-1] on the grid values; variance w' C w / N.
-    weights = -interp
-    weights[:, 0] += 1.0
-    stderr = np.sqrt(np.maximum(np.einsum("ig,gh,ih->i", weights, covariance, weights), 0.0) / rows)
-    left = plan.grid[np.searchsorted(plan.grid, np.arange(n), side="right") - 1]
-    right = plan.grid[np.searchsorted(plan.grid, np.arange(n), side="left")]
-    index = {int(m): g for g, m in enumerate(plan.grid)}
-    h_left = h[[index[int(m)] for m in left]]
-    h_right = h[[index[int(m)] for m in right]]
-    return CurveEstimate(project_monotone(z_raw), z_raw, stderr, h[0] - h_left, h[0] - h_right, plan.grid, h, h_se,
-                         samples, plan.target, calls, model_seconds, total_seconds)
-
-
 def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, executor: Executor | None,
-         shards: int | None) -> tuple[list[ShardResult], float]:
+         shards: int | None, progress: bool | Progress) -> tuple[list[ShardResult], float]:
     start = time.perf_counter()
+    parts_count = None if shards is None else as_count(shards, "shards")  # checked with or without an executor
+    report = _as_progress(progress, plan)
     if executor is None:
-        results = [run_shard(model, rows, plan)]
+        results = [run_shard(model, rows, plan, progress=report)]
     else:
         as_executor(executor)
-        parts = plan.shards(8 if shards is None else shards)
+        parts = plan.shards(8 if parts_count is None else parts_count)
         futures = [executor.submit(run_shard, model, rows, plan, part) for part in parts]
-        results = [future.result() for future in futures]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            if report is not None:
+                report(sum(len(r.batches) for r in results), plan.num_batches)
     return results, time.perf_counter() - start
+
+
+def _as_progress(progress: bool | Progress, plan: EstimatePlan) -> Progress | None:
+    """``True``: print :meth:`EstimatePlan.cost` and a stderr bar with ETA; a callable gets ``(done, total)``."""
+    if callable(progress):
+        return progress
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True, False or a callable(done, total), got {type(progress).__name__}")
+    if not progress:
+        return None
+    sys.stderr.write(f"mdmsched: {plan.cost()}\n")
+    return progress_bar()
 
 
 def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target = "cross_entropy",
                    region: ArrayLike | None = None, grid: ArrayLike | None = None, reps: int = 1,
-                   batch_size: int = 256, seed: int | None = None, executor: Executor | None = None,
-                   shards: int | None = None) -> CurveEstimate:
+                   batch_size: int | None = None, seed: int | None = None, executor: Executor | None = None,
+                   shards: int | None = None, estimator: Estimator = "nested",
+                   progress: bool | Progress = False) -> CurveEstimate:
     """Estimate a model's curve from data rows ``data`` (N x length integer tokens).
 
     For every revealed count ``m`` on ``grid`` (default: every ``m`` up to 32 generated positions, else 32 evenly spaced
-    counts; 0 and ``n - 1`` are always added) and every row (``reps`` random masks each), ``m`` random generated positions
-    are revealed and the model's per-position numbers are averaged over the masked ones: one sample of ``h_m``.
+    counts; 0 and ``n - 1`` are always added) and every row (``reps`` random orders each), ``m`` random generated
+    positions are revealed and the model's per-position numbers are averaged over the masked ones: one sample of ``g_m``.
+    ``estimator="nested"`` (default) shares each row's order across grid points and estimates increments paired on the
+    same positions (see the module doc; unbiased, far lower variance); ``"independent"`` is the old estimator.
 
     * ``target="cross_entropy"`` (default) averages ``-log q(x_i | revealed)`` at the true tokens: ``g_m``, the MDM
       validation loss at masking level ``m``. Use it with held-out data from the distribution you want to generate:
@@ -509,104 +512,91 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
     ``predict(tokens, mask) -> probs (B x n x q)`` (wrapped in :class:`~mdmsched.models.ProbabilityModel`).
     ``region``: booleans per position (``(length,)``) or per row (``(N, length)``), True where the answer is generated;
     every other position (the prompt) stays revealed in every call; ``n`` = generated positions per row (equal across
-    rows). ``executor``: any ``concurrent.futures.Executor`` (e.g. Dask's ``Client.get_executor()``); the result is
-    bit-identical to the single-process run with the same ``seed``; ``model`` and ``data`` must pickle for process pools.
-    Cost: ``ceil(G N reps / batch_size)`` model calls plus O(G N reps n) work here.
+    rows). ``batch_size=None``: :func:`default_batch_size` (one call's bf16 logits within 1 GiB, from the length and the
+    model's vocabulary if it says). ``executor``: any ``concurrent.futures.Executor`` (e.g. Dask's
+    ``Client.get_executor()``); the result is bit-identical to the single-process run with the same ``seed``; ``model``
+    and ``data`` must pickle for process pools. ``progress=True`` prints the cost line first, then a bar with ETA.
+    Cost: ``plan_estimate(...).model_calls = ceil(G N / (batch_size // reps))`` forward passes plus O(G N reps n) here.
     """
     rows = _as_rows(data)
     plan = plan_estimate(rows.shape, region=region, grid=grid, reps=reps, batch_size=batch_size, seed=seed,
-                         target=target)
-    results, seconds = _run(model, rows, plan, executor, shards)
+                         target=target, estimator=estimator, vocab=model_vocab(model))
+    results, seconds = _run(model, rows, plan, executor, shards, progress)
     return merge_shards(plan, results, total_seconds=seconds)
 
 
 # ---- blocks (semi-autoregressive generation) ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BlockCurveEstimate:
-    """One :class:`CurveEstimate` per block (SPEC §5.1): block ``b``'s curve with the prompt and blocks ``< b`` revealed
-    from the data and blocks ``> b`` masked. A blockwise schedule's expected error is the sum of its blocks' errors."""
-
-    curves: tuple[CurveEstimate, ...]
-    block_length: int
-
-    @property
-    def block_lengths(self) -> list[int]:
-        """Generated positions per block (the last block may be shorter)."""
-        return [c.n for c in self.curves]
-
-    @property
-    def n(self) -> int:
-        """Generated positions per row."""
-        return sum(self.block_lengths)
-
-    def optimal_split(self, total_steps: int) -> Any:
-        """The best blockwise schedule with ``total_steps`` model calls in all: steps split across blocks to minimise
-        ``sum_b opt_{k_b}(Z^(b))`` (exact: each frontier is convex), each block's optimal schedule. O(L k n_b)."""
-        curves = [c.Z for c in self.curves]
-        counts = optimal_block_split(curves, total_steps)
-        blocks = tuple(optimal_schedule(z, k) for z, k in zip(curves, counts))
-        return BlockSchedule(blocks, name=f"blockwise B={self.block_length} (k={sum(counts)})")
-
-    def schedule_error(self, schedule: Any, *, confidence: float = 0.95, entropy: float | None = None) -> ErrorEstimate:
-        """``sum_b err(Z^(b), s^(b))`` with a row-paired standard error and bounds (see
-        :meth:`CurveEstimate.schedule_error`); ``schedule``: a ``BlockSchedule`` or one size list per block. With
-        ``entropy = H(answer | prompt)`` (nats) the sampler's absolute KL."""
-        per_block = _block_sizes(schedule, self.block_lengths)
-        absolute = entropy is not None
-        offset = as_tolerance(entropy, "entropy") if absolute else 0.0
-        parts = [(c, _schedule_coefficients(sizes, c.n, absolute)) for c, sizes in zip(self.curves, per_block)]
-        return _linear_bound(parts, confidence, offset, absolute)
-
-    def compare(self, first: Any, second: Any, *, confidence: float = 0.95) -> ErrorEstimate:
-        """Paired ``err(first) - err(second)`` of two blockwise schedules (nats); negative means ``first`` is better."""
-        a = _block_sizes(first, self.block_lengths)
-        b = _block_sizes(second, self.block_lengths)
-        parts = [(c, _schedule_coefficients(x, c.n, True) - _schedule_coefficients(y, c.n, True))
-                 for c, x, y in zip(self.curves, a, b)]
-        return _linear_bound(parts, confidence, 0.0, False)
-
-
-def _block_sizes(schedule: Any, lengths: Sequence[int]) -> list[NDArray[np.int64]]:
-    """Per-block step sizes from a ``BlockSchedule`` (``.blocks``) or a sequence of per-block size lists."""
-    blocks = getattr(schedule, "blocks", schedule)
-    if isinstance(blocks, (str, bytes)) or not hasattr(blocks, "__len__"):
-        raise TypeError(f"schedule must be a BlockSchedule or one size list per block, got {type(schedule).__name__}")
-    if len(blocks) != len(lengths):
-        raise ValueError(f"schedule has {len(blocks)} blocks, the estimate {len(lengths)}")
-    return [as_sizes(block, length, f"block {b} sizes") for b, (block, length) in enumerate(zip(blocks, lengths))]
+def plan_block_estimate(data_shape: tuple[int, int], *, block_length: int, region: ArrayLike | None = None,
+                        target: Target = "cross_entropy", grid: ArrayLike | None = None, reps: int = 1,
+                        batch_size: int | None = None, seed: int | None = None, estimator: Estimator = "nested",
+                        vocab: int | None = None) -> list[EstimatePlan]:
+    """One plan per block (what :func:`estimate_block_curves` runs): ``sum(p.model_calls for p in plans)`` forward
+    passes in all, known before anything runs. Block ``b`` has the prompt and blocks ``< b`` revealed, blocks ``> b``
+    always masked (``hidden``), stream ``b + 1``; one seed for all blocks."""
+    length = as_count(block_length, "block_length")
+    if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
+        raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
+    shape = (as_int(data_shape[0], "data rows"), as_int(data_shape[1], "data length"))
+    base = plan_estimate(shape, region=region, reps=reps, batch_size=batch_size, seed=seed, target=target,
+                         estimator=estimator, vocab=vocab)
+    free = base.free
+    checked = None if grid is None else _as_grid(grid, 2**62)  # integers >= 0; clipped to each block below
+    plans = []
+    for b, start in enumerate(range(0, free.shape[1], length)):
+        stop = min(start + length, free.shape[1])
+        hidden = np.zeros((free.shape[0], shape[1]), dtype=bool)  # one layout for all rows when it is shared
+        np.put_along_axis(hidden, free[:, stop:], True, axis=1)
+        block_grid = None if checked is None else np.unique(np.clip(checked, 0, stop - start - 1))
+        block_region = np.zeros((free.shape[0], shape[1]), dtype=bool)
+        np.put_along_axis(block_region, free[:, start:stop], True, axis=1)
+        plans.append(plan_estimate(shape, region=block_region[0] if free.shape[0] == 1 else block_region,
+                                   grid=block_grid, reps=reps, batch_size=batch_size, seed=base.seed, target=target,
+                                   hidden=hidden, stream=b + 1, estimator=estimator, vocab=vocab))
+    return plans
 
 
 def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_length: int,
                           region: ArrayLike | None = None, target: Target = "cross_entropy",
-                          grid: ArrayLike | None = None, reps: int = 1, batch_size: int = 256, seed: int | None = None,
-                          executor: Executor | None = None, shards: int | None = None) -> BlockCurveEstimate:
+                          grid: ArrayLike | None = None, reps: int = 1, batch_size: int | None = None,
+                          seed: int | None = None, executor: Executor | None = None, shards: int | None = None,
+                          estimator: Estimator = "nested", progress: bool | Progress = False) -> BlockCurveEstimate:
     """Per-block curves for semi-autoregressive generation: the generated positions of each row (``region``, default
     all) are cut into blocks of ``block_length`` in order; block ``b`` is estimated as :func:`estimate_curve` does, with
     the prompt and earlier blocks revealed from the data and later blocks masked (so the model predicts their
-    marginal). ``grid`` applies within each block (clipped to its length). Same seed rules and cost per block."""
+    marginal). ``grid`` applies within each block (clipped to its length). Same seed rules; the plans and their cost:
+    :func:`plan_block_estimate`. The blocks share the data rows, so their bands are calibrated jointly
+    (:class:`BlockCurveEstimate`)."""
     rows = _as_rows(data)
-    length = as_count(block_length, "block_length")
-    free = _free_positions(region, rows.shape)
-    checked = None if grid is None else _as_grid(grid, 2**62)  # integers >= 0; clipped to each block below
-    base = plan_estimate(rows.shape, region=region, reps=reps, batch_size=batch_size, seed=seed, target=target)
+    plans = plan_block_estimate(rows.shape, block_length=block_length, region=region, target=target, grid=grid,
+                                reps=reps, batch_size=batch_size, seed=seed, estimator=estimator,
+                                vocab=model_vocab(model))
     curves = []
-    for b, start in enumerate(range(0, free.shape[1], length)):
-        stop = min(start + length, free.shape[1])
-        hidden = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)  # one layout for all rows when it is shared
-        np.put_along_axis(hidden, free[:, stop:], True, axis=1)
-        block_grid = None if checked is None else np.unique(np.clip(checked, 0, stop - start - 1))
-        block_region = np.zeros((free.shape[0], rows.shape[1]), dtype=bool)
-        np.put_along_axis(block_region, free[:, start:stop], True, axis=1)
-        if free.shape[0] == 1:
-            block_region = block_region[0]
-        plan = plan_estimate(rows.shape, region=block_region, grid=block_grid, reps=reps, batch_size=batch_size,
-                             seed=base.seed, target=target, hidden=hidden, stream=b + 1)
-        results, seconds = _run(model, rows, plan, executor, shards)
+    for plan in plans:
+        results, seconds = _run(model, rows, plan, executor, shards, progress)
         curves.append(merge_shards(plan, results, total_seconds=seconds))
-    return BlockCurveEstimate(tuple(curves), length)
+    return BlockCurveEstimate(tuple(curves), as_int(block_length, "block_length"))
 
 
-__all__ = ["BlockCurveEstimate", "CurveEstimate", "ErrorEstimate", "EstimatePlan", "ShardResult", "default_grid", "estimate_block_curves", "estimate_curve",
-           "merge_shards", "plan_estimate", "run_shard"]
+__all__ = [
+    "ESTIMATORS",
+    "BlockCurveEstimate",
+    "CurveEstimate",
+    "ErrorEstimate",
+    "EstimatePlan",
+    "Estimator",
+    "FlatCurveWarning",
+    "NonMonotoneWarning",
+    "ShardResult",
+    "default_batch_size",
+    "default_grid",
+    "estimate_block_curves",
+    "estimate_curve",
+    "merge_shards",
+    "model_vocab",
+    "plan_block_estimate",
+    "plan_estimate",
+    "progress_bar",
+    "run_shard",
+]

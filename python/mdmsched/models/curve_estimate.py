@@ -1,0 +1,588 @@
+"""An estimated curve and what a user reads from it: schedule errors, comparisons, certified schedules (SPEC §5.1, §5.3).
+
+Every bound is a linear functional of the levels ``g_m`` (nats): ``err(s) = sum_m c_m g_m``. Between grid points ``g`` is
+only known to be non-increasing, so each unmeasured ``g_m`` is taken at the worst end of its bracket; in terms of the
+grid the bound is ``w_0 g_0 + sum_l a_l d_l`` with the increments ``d_l = g_{m_l} - g_{m_{l+1}} >= 0``.
+
+* **Simultaneous** (the default): one band over ``g_0`` and every ``d_l`` at once (:mod:`.bands`: Bonferroni with
+  Student-t quantiles by default, the row bootstrap-t of the max-statistic on request), each coefficient at its worst
+  end. The event "the band holds" makes the bound valid for *every*
+  schedule at once, so it stays valid for a schedule chosen on the same data (the optimum, ``min_steps``, a split).
+* **Per-schedule** (``simultaneous=False``): ``z`` standard errors of one functional. Valid only for a schedule fixed
+  before seeing the data.
+* **Held out** (``holdout=``): choose on some rows, bound the choice per-schedule on the others.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from statistics import NormalDist
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .. import solve
+from .._schedule import BlockSchedule, Schedule
+from .._validation import as_choice, as_confidence, as_int, as_sizes, as_steps, as_tolerance
+from ..curves.hygiene import project_monotone
+from .bands import CALIBRATIONS, DEFAULT_CALIBRATION, Calibration, Sides, band, student_t_quantile
+from .interface import Target
+from .two_curve import band_error, band_frontier, band_min_steps, band_schedule
+
+Objective = Literal["estimate", "certified"]
+OBJECTIVES: tuple[Objective, ...] = ("estimate", "certified")
+#: ``min_steps(holdout="auto")`` certifies on half the rows from this many rows on (else on the band).
+HOLDOUT_MIN_ROWS = 40
+#: ``monotone_on_grid`` flags a rise only beyond this simultaneous level (so a monotone curve is flagged < 0.1% of runs).
+MONOTONE_CHECK_CONFIDENCE = 0.999
+
+
+class FlatCurveWarning(UserWarning):
+    """The curve is indistinguishable from flat: every schedule has (nearly) the same error; the optimum is arbitrary."""
+
+
+class NonMonotoneWarning(UserWarning):
+    """The measured ``g`` rises between grid points beyond noise: the interpolation brackets rest on a false assumption."""
+
+
+@dataclass(frozen=True)
+class ErrorEstimate:
+    """A schedule's estimated error (nats) with its uncertainty.
+
+    ``value``: the estimate with ``g`` interpolated linearly between grid points; ``stderr``: its standard error from the
+    data rows (sampling noise only). ``upper``: a **one-sided** bound, ``err <= upper`` with probability ``>= confidence``;
+    ``lower``: the one-sided bound ``err >= lower`` at the same level; both cover interpolation between grid points.
+    Together ``[lower, upper]`` is an interval at ``interval_confidence`` (``2 confidence - 1`` for two one-sided bounds,
+    ``confidence`` when both come from one two-sided band). ``simultaneous``: the bounds hold for every schedule at once
+    (valid for schedules chosen on this data); False: only for a schedule fixed before seeing the data. ``absolute``:
+    ``H(mu)`` was subtracted (the sampler's KL). ``monotone_on_grid``: False when the data contradict a non-increasing
+    ``g`` on the grid (the brackets then rest on a false assumption).
+    """
+
+    value: float
+    stderr: float
+    upper: float
+    lower: float
+    confidence: float
+    absolute: bool
+    monotone_on_grid: bool
+    simultaneous: bool = False
+    interval_confidence: float = float("nan")
+
+    def __repr__(self) -> str:
+        kind = "KL" if self.absolute else "err"
+        scope = "simultaneous" if self.simultaneous else "per-schedule"
+        return (f"ErrorEstimate({kind} = {self.value:.6g} +- {self.stderr:.3g} nats; {scope} one-sided "
+                f"{self.confidence:.0%} bounds: {kind} <= {self.upper:.6g}, {kind} >= {self.lower:.6g} "
+                f"(together a {self.interval_confidence:.0%} interval))")
+
+
+def schedule_coefficients(sizes: NDArray[np.int64], n: int, absolute: bool) -> NDArray[np.float64]:
+    """``c`` with ``err(Z, s) = sum_m c_m g_m`` (``m = 0..n-1``): ``c_{N_{j-1}} += s_j``, and ``-1`` everywhere unless absolute."""
+    c = np.zeros(n) if absolute else -np.ones(n)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    np.add.at(c, starts, sizes.astype(np.float64))
+    return c
+
+
+def interpolation_matrix(grid: NDArray[np.int64], n: int) -> NDArray[np.float64]:
+    """``L`` (n x G) with ``g_m = sum_g L[m, g] g_g``: linear interpolation between grid points."""
+    m = np.arange(n)
+    out = np.zeros((n, grid.size))
+    if grid.size == 1:
+        out[:, 0] = 1.0
+        return out
+    right = np.clip(np.searchsorted(grid, m, side="left"), 1, grid.size - 1)
+    left = right - 1
+    span = (grid[right] - grid[left]).astype(np.float64)
+    t = (m - grid[left]) / span
+    out[m, left] = 1.0 - t
+    out[m, right] += t
+    return out
+
+
+def bracket_weights(c: NDArray[np.float64], grid: NDArray[np.int64], upper: bool) -> NDArray[np.float64]:
+    """Weights on grid points bounding ``sum c_m g_m`` for any non-increasing ``g`` through the grid values.
+
+    ``g_{m_r} <= g_m <= g_{m_l}`` for ``m_l <= m <= m_r``: for an upper bound a positive coefficient takes ``g_{m_l}``, a
+    negative one ``g_{m_r}`` (and the other way round for a lower bound). Needs ``0`` and ``n - 1`` on the grid.
+    """
+    m = np.arange(c.size)
+    left = np.searchsorted(grid, m, side="right") - 1
+    right = np.searchsorted(grid, m, side="left")
+    take_left = (c > 0) if upper else (c < 0)
+    index = np.where(take_left, left, right)
+    weights = np.zeros(grid.size)
+    np.add.at(weights, index, c)
+    return weights
+
+
+def increment_coefficients(weights: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+    """``sum_g w_g g_g = w0 g_0 + sum_l a_l d_l`` with ``d_l = g_l - g_{l+1}``: ``(w0, a)``, ``a_l = -sum_{g>l} w_g``."""
+    tail = np.cumsum(weights[::-1])[::-1]
+    return float(tail[0]), -tail[1:]
+
+
+# ---- the estimate ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurveEstimate:
+    """An estimated curve of a model (nats): ``Z_i = g_0 - g_{i-1}`` from the per-grid-point means ``h``.
+
+    ``target`` says what ``h`` is: ``"cross_entropy"`` (the masked cross-entropy ``g_m`` at the data's true tokens: the
+    curve ``Z^g`` whose left-Riemann error is a learned model's schedule-dependent KL, SPEC §5.1) or ``"entropy"`` (the
+    model's predictive entropy ``h^q_m``, its self-curve). ``Z`` is projected onto valid curves (``Z_1 = 0``,
+    non-decreasing) and is what the plain solver takes; ``Z_raw`` is the unprojected interpolated estimate, ``stderr`` its
+    standard error per position, ``Z_low``/``Z_high`` the interpolation bracket of ``Z_raw`` (exact on a full grid).
+    ``samples`` (G x N) holds each data row's level estimate per grid point (with the nested estimator, ``g_0`` minus
+    that row's paired increments): every error bar is computed from it, rows being the independent units. ``seed``
+    seeds the band's bootstrap (reproducible). ``model_calls`` counts model calls, ``model_seconds`` the time inside
+    them; the rest of ``total_seconds`` is this package's overhead.
+    """
+
+    Z: NDArray[np.float64]
+    Z_raw: NDArray[np.float64]
+    stderr: NDArray[np.float64]
+    Z_low: NDArray[np.float64]
+    Z_high: NDArray[np.float64]
+    grid: NDArray[np.int64]
+    h: NDArray[np.float64]
+    h_stderr: NDArray[np.float64]
+    samples: NDArray[np.float64] = field(repr=False)
+    target: Target
+    model_calls: int
+    model_seconds: float
+    total_seconds: float
+    seed: int = 0
+    estimator: str = "nested"
+    _bands: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # bands computed so far
+
+    @property
+    def n(self) -> int:
+        """Generated positions per row (the curve's length)."""
+        return int(self.Z.size)
+
+    @property
+    def rows(self) -> int:
+        """Data rows (the independent units of every error bar)."""
+        return int(self.samples.shape[1])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]:
+        """The projected curve ``Z``: so an estimate goes wherever a curve does (``optimal_schedule(est, k)``)."""
+        return np.array(self.Z, dtype=dtype, copy=True)
+
+    @property
+    def increments(self) -> NDArray[np.float64]:
+        """Per-row increments ``d_l = g_{m_l} - g_{m_{l+1}}`` between consecutive grid points ((G - 1) x N, nats)."""
+        return np.asarray(self.samples[:-1] - self.samples[1:])
+
+    @property
+    def monotone_on_grid(self) -> bool:
+        """False when some increment's simultaneous upper bound (level 99.9%, Bonferroni-t) is below 0: the data
+        contradict a non-increasing ``g`` on the grid."""
+        d = self.increments
+        if d.shape[0] == 0:
+            return True
+        se = d.std(axis=1, ddof=1) / math.sqrt(self.rows)
+        c = student_t_quantile(1 - (1 - MONOTONE_CHECK_CONFIDENCE) / d.shape[0], self.rows - 1)
+        return bool(np.all(d.mean(axis=1) + c * se >= 0.0))
+
+    def subset(self, rows: ArrayLike) -> CurveEstimate:
+        """The estimate from the data rows ``rows`` only (indices, at least two): for held-out certification."""
+        index = _as_row_indices(rows, self.rows)
+        return curve_from_samples(self.samples[:, index], self.grid, self.target, self.model_calls, self.model_seconds,
+                                  self.total_seconds, self.seed, self.estimator)
+
+    # ---- bounds -------------------------------------------------------------------------------------------------------
+
+    def schedule_error(self, schedule: ArrayLike | Any, *, confidence: float = 0.95, entropy: float | None = None,
+                       simultaneous: bool = True, calibration: Calibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
+        """A schedule's expected error with a standard error and one-sided bounds covering noise and interpolation.
+
+        Without ``entropy``: ``err(Z, s) = sum_j s_j g_{N_{j-1}} - sum_m g_m`` (for ``Z^g``: the schedule-dependent part
+        of the KL; differences between schedules are exact). With ``entropy = H(mu)`` (nats; for prompts the average
+        answer entropy given the prompt): the sampler's absolute ``KL = sum_j s_j g_{N_{j-1}} - H(mu)``.
+        ``simultaneous=True`` (default): bounds valid for every schedule at once (SPEC §5.3), so for one chosen on this
+        data; ``False``: the tighter per-schedule bound, valid only for a schedule fixed before seeing the data.
+        O(n + G N) (+ the band's bootstrap, O(B N G)).
+        """
+        sizes = as_sizes(schedule, self.n)
+        absolute = entropy is not None
+        offset = as_tolerance(entropy, "entropy") if absolute else 0.0
+        parts = [(self, schedule_coefficients(sizes, self.n, absolute))]
+        return linear_bound(parts, confidence, offset, absolute, _as_flag(simultaneous, "simultaneous"),
+                            "one-sided", calibration)
+
+    def compare(self, first: ArrayLike | Any, second: ArrayLike | Any, *, confidence: float = 0.95,
+                simultaneous: bool = True, calibration: Calibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
+        """``err(first) - err(second)`` (nats) with a paired standard error and bounds: negative means ``first`` is better.
+
+        Simultaneous (default): both bounds from one two-sided band, valid for every pair at once; ``[lower, upper]``
+        is then a ``confidence`` interval, and ``upper < 0`` a claim that survives having chosen ``first`` on this data."""
+        a = schedule_coefficients(as_sizes(first, self.n, "first"), self.n, True)
+        b = schedule_coefficients(as_sizes(second, self.n, "second"), self.n, True)
+        return linear_bound([(self, a - b)], confidence, 0.0, False, _as_flag(simultaneous, "simultaneous"),
+                            "two-sided", calibration)
+
+    def is_flat(self, confidence: float = 0.95) -> bool:
+        """True when ``Z_n = g_0 - g_{n-1}`` (the total correlation, every schedule's error scale) is not significantly
+        above 0 at ``confidence`` (one-sided): every schedule then has the same error within noise."""
+        total = self.samples[0] - self.samples[-1]
+        se = float(total.std(ddof=1)) / math.sqrt(self.rows)
+        z = NormalDist().inv_cdf(as_confidence(confidence))
+        return bool(float(total.mean()) - z * se <= 0.0)
+
+    def certified_curves(self, confidence: float = 0.95, *,
+                         calibration: Calibration = DEFAULT_CALIBRATION) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(g_high, g_low)``, ``m = 0..n-1`` (nats, relative to ``g_0``): the worst-case curves of SPEC §5.3 from a
+        simultaneous upper band on the increments and the brackets; ``U(s)`` over them bounds ``err(s)`` for every
+        ``s`` at once with probability ``>= confidence``. Equal on a full grid."""
+        return certified_curves([self], confidence, calibration)[0]
+
+    # ---- choices that stay honest -------------------------------------------------------------------------------------
+
+    def certified_schedule(self, k: int, *, confidence: float = 0.95, method: Any = "auto",
+                           holdout: Any = None) -> Schedule:
+        """The ``k``-step schedule minimising the simultaneous upper bound (SPEC §5.3); ``bound`` is that bound (valid
+        although the schedule was chosen on this data), ``error`` the point estimate. With ``holdout`` (a fraction of
+        the rows, or ``(choose_rows, certify_rows)``): the estimate-optimal schedule of the choosing rows, bounded
+        per-schedule on the others."""
+        steps = as_steps(k, self.n)
+        if holdout is not None:
+            choose, certify = self._split(holdout)
+            candidate = solve.optimal_schedule(choose.Z, steps, method=method)
+            bound = certify.schedule_error(candidate, confidence=confidence, simultaneous=False)
+            value = self.schedule_error(candidate, confidence=confidence, simultaneous=False).value
+            return Schedule(candidate.sizes, error=max(value, 0.0), bound=max(bound.upper, 0.0),
+                            name=f"optimal on {choose.rows} rows, held-out {confidence:.0%} bound (k={steps})")
+        high, low = self.certified_curves(confidence)
+        found = band_schedule(high, low, steps, method)
+        value = self._value(found.sizes)
+        return Schedule(found.sizes, error=value, bound=max(float(found.bound or 0.0), 0.0),
+                        name=f"certified optimal (k={steps}, simultaneous {confidence:.0%} bound)")
+
+    def optimal_schedule(self, k: int, *, objective: Objective = "estimate", confidence: float = 0.95,
+                         method: Any = "auto", holdout: Any = None) -> Schedule:
+        """What ``mdmsched.optimal_schedule(est, k, objective=...)`` calls.
+
+        ``"estimate"`` (default): optimal on the estimated ``Z``; ``error`` is its estimate (biased low: it was chosen
+        for being small), ``bound`` the simultaneous upper bound (honest). When the curve is indistinguishable from flat
+        (:meth:`is_flat`) this schedule is arbitrary: a :class:`FlatCurveWarning` is raised and the certified one
+        returned. ``"certified"``: :meth:`certified_schedule`."""
+        choice = as_choice(objective, "objective", OBJECTIVES)
+        if choice == "certified" or holdout is not None:
+            return self.certified_schedule(k, confidence=confidence, method=method, holdout=holdout)
+        if self.is_flat(confidence):
+            warnings.warn("the estimated curve is indistinguishable from flat (every schedule has the same error "
+                          "within noise): its optimal schedule is arbitrary; returning the certified one",
+                          FlatCurveWarning, stacklevel=3)
+            return self.certified_schedule(k, confidence=confidence, method=method)
+        best = solve.optimal_schedule(self.Z, k, method=method)
+        bound = self.schedule_error(best, confidence=confidence).upper
+        return Schedule(best.sizes, error=best.error, bound=max(bound, 0.0),
+                        name=f"optimal on the estimate (k={best.k}, simultaneous {confidence:.0%} bound)")
+
+    def min_steps(self, eps: float, *, confidence: float = 0.95, method: Any = "auto",
+                  holdout: Any = "auto") -> Schedule:
+        """The fewest steps whose **certified** error is ``<= eps`` (nats), and that schedule: ``err <= bound`` with
+        probability ``>= confidence`` although ``k`` and the schedule were chosen on this data; ``error`` is the point
+        estimate. ``k = n`` (one token per step, error exactly 0) is returned, saying so in its name, when no fewer
+        steps can be certified. This is what ``mdmsched.min_steps(est, eps, confidence=...)`` calls.
+
+        ``holdout=None``: the simultaneous band over all schedules (SPEC §5.3). ``holdout`` a fraction or
+        ``(choose_rows, certify_rows)``: candidates chosen on one part, a fixed-sequence test over ``k`` (descending from
+        the choosing part's own band-certified ``k``, stop at the first failure) with per-schedule bounds on the other
+        part. ``"auto"`` (default): half the rows held out when there are at least :data:`HOLDOUT_MIN_ROWS`, else the
+        band. Measured on issue 20's case (BENCHMARKS.md) the held-out test is the tighter (median k 12 vs 14 where
+        the true fewest is 11), both valid in every run; the band wins when rows are few (a half is too noisy) or when
+        one band serves many questions. Cost: one certified solve per tested ``k``."""
+        eps = as_tolerance(eps)
+        level = as_confidence(confidence)
+        if isinstance(holdout, str) and holdout == "auto":
+            holdout = 0.5 if self.rows >= HOLDOUT_MIN_ROWS else None
+        if holdout is not None:
+            return self._min_steps_holdout(eps, level, method, holdout)
+        high, low = self.certified_curves(level)
+        found = band_min_steps(high, low, eps, method)
+        bound = max(float(found.bound or 0.0), 0.0)
+        note = "" if found.k < self.n or self.n == 1 else ", none fewer certified"
+        return Schedule(found.sizes, error=self._value(found.sizes), bound=bound,
+                        name=f"certified optimal (k={found.k}, simultaneous {level:.0%} bound <= {eps:g}{note})")
+
+    def certified_frontier(self, k_max: int | None = None, *, confidence: float = 0.95) -> NDArray[np.float64]:
+        """``min_s U(s)`` over ``k``-step schedules, ``k = 1..k_max``: certified error vs steps (nats, non-increasing)."""
+        k_top = self.n if k_max is None else as_steps(k_max, self.n, "k_max")
+        high, low = self.certified_curves(confidence)
+        return band_frontier(high, low, k_top)
+
+    def _value(self, sizes: NDArray[np.int64]) -> float:
+        """The schedule's estimated error as a ``Schedule.error`` label: ``err >= 0`` always, so noise that puts the
+        linear estimate below 0 is reported as 0 (the clipped estimate is never farther from the truth)."""
+        weights = schedule_coefficients(sizes, self.n, False) @ interpolation_matrix(self.grid, self.n)
+        return max(float(weights @ self.h), 0.0)
+
+    def _split(self, holdout: Any) -> tuple[CurveEstimate, CurveEstimate]:
+        choose, certify = holdout_rows(holdout, self.rows, self.seed)
+        return self.subset(choose), self.subset(certify)
+
+    def _min_steps_holdout(self, eps: float, confidence: float, method: Any, holdout: Any) -> Schedule:
+        choose, certify = self._split(holdout)
+        start = choose.min_steps(eps, confidence=confidence, method=method, holdout=None).k  # choosing rows only
+        passed: Schedule | None = None
+        for k in range(start, 0, -1):  # fixed sequence: stop at the first k whose held-out bound fails
+            candidate = solve.optimal_schedule(choose.Z, k, method=method)
+            bound = certify.schedule_error(candidate, confidence=confidence, simultaneous=False).upper
+            if bound > eps and k < self.n:
+                break
+            passed = Schedule(candidate.sizes, error=self._value(candidate.sizes), bound=max(bound, 0.0) if k < self.n
+                              else 0.0, name=f"optimal on {choose.rows} rows (k={k}, held-out {confidence:.0%} bound "
+                              f"<= {eps:g}, fixed-sequence test)")
+        if passed is None:
+            return Schedule(np.ones(self.n, dtype=np.int64), error=0.0, bound=0.0,
+                            name=f"one token per step (k={self.n}): no fewer steps certified on the held-out rows")
+        return passed
+
+
+def _as_flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _as_row_indices(rows: ArrayLike, count: int) -> NDArray[np.int64]:
+    index = np.asarray(rows)
+    if index.dtype.kind not in "iu" or index.ndim != 1:
+        raise TypeError(f"rows must be a 1-D array of integer row indices, got {index.dtype} with shape {index.shape}")
+    if index.size < 2 or index.min() < 0 or index.max() >= count or np.unique(index).size != index.size:
+        raise ValueError(f"rows must be at least two distinct row indices in 0..{count - 1}")
+    return index.astype(np.int64)
+
+
+def holdout_rows(holdout: Any, count: int, seed: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``(choose, certify)`` row indices: a fraction in (0, 1) certifies on that share of the rows (a seeded random
+    split), or explicit ``(choose_rows, certify_rows)`` (disjoint)."""
+    if isinstance(holdout, tuple) and len(holdout) == 2:
+        choose, certify = _as_row_indices(holdout[0], count), _as_row_indices(holdout[1], count)
+        if np.intersect1d(choose, certify).size:
+            raise ValueError("holdout row sets must be disjoint (a row used to choose cannot certify the choice)")
+        return choose, certify
+    share = as_confidence(holdout, "holdout")  # a fraction strictly between 0 and 1
+    held = round(share * count)
+    if held < 2 or count - held < 2:
+        raise ValueError(f"holdout={share} of {count} rows leaves fewer than two rows on one side")
+    order = np.random.default_rng([seed, 0x401D]).permutation(count)
+    return np.sort(order[held:]), np.sort(order[:held])
+
+
+# ---- linear functionals: per-schedule and simultaneous ------------------------------------------------------------------
+
+
+def _statistics(parts: Sequence[CurveEstimate], level: bool) -> NDArray[np.float64]:
+    """Per-row statistics the band covers (N x L): per part its level ``g_0`` (if ``level``) and its increments."""
+    columns = []
+    for est in parts:
+        if level:
+            columns.append(est.samples[:1])
+        columns.append(est.increments)
+    return np.concatenate(columns, axis=0).T
+
+
+def _band_for(parts: Sequence[CurveEstimate], confidence: float, sides: Sides, level: bool,
+              calibration: Calibration) -> list[tuple[float, float, NDArray[np.float64], NDArray[np.float64]]]:
+    """Per part ``(g0_low, g0_high, d_low, d_high)`` (``-inf``/``+inf`` on a side the band does not bound)."""
+    key = (tuple(id(p) for p in parts), confidence, sides, level, calibration)
+    cache = parts[0]._bands
+    if key not in cache:  # the bootstrap is the expensive part: once per estimate and kind of band
+        cache[key] = band(_statistics(parts, level), confidence, sides, calibration, parts[0].seed)
+    low, high = cache[key]
+    out, at = [], 0
+    for est in parts:
+        g0_low, g0_high = (float(low[at]), float(high[at])) if level else (-math.inf, math.inf)
+        at += int(level)
+        width = est.grid.size - 1
+        out.append((g0_low, g0_high, low[at:at + width], high[at:at + width]))
+        at += width
+    return out
+
+
+def linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], confidence: float, offset: float,
+                 absolute: bool, simultaneous: bool, kind: Literal["one-sided", "two-sided"],
+                 calibration: Calibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
+    """``sum over parts of sum_m c_m g_m - offset`` with row-paired standard errors (all parts share the data rows)."""
+    level = as_confidence(confidence)
+    as_choice(calibration, "calibration", CALIBRATIONS)
+    rows = parts[0][0].rows
+    per_row = {"value": np.zeros(rows), "upper": np.zeros(rows), "lower": np.zeros(rows)}
+    for est, c in parts:
+        per_row["value"] += (c @ interpolation_matrix(est.grid, est.n)) @ est.samples
+        per_row["upper"] += bracket_weights(c, est.grid, upper=True) @ est.samples
+        per_row["lower"] += bracket_weights(c, est.grid, upper=False) @ est.samples
+    value = float(per_row["value"].mean())
+    se = float(per_row["value"].std(ddof=1)) / math.sqrt(rows)
+    monotone = all(est.monotone_on_grid for est, _ in parts)
+    if not simultaneous:
+        z = NormalDist().inv_cdf(level)
+        high = float(per_row["upper"].mean()) + z * float(per_row["upper"].std(ddof=1)) / math.sqrt(rows)
+        low = float(per_row["lower"].mean()) - z * float(per_row["lower"].std(ddof=1)) / math.sqrt(rows)
+        return ErrorEstimate(value - offset, se, high - offset, low - offset, level, absolute, monotone, False,
+                             2 * level - 1)
+    ests = [est for est, _ in parts]
+    if kind == "two-sided" or absolute:  # the absolute KL weighs increments negatively: both sides needed
+        both = _band_for(ests, level, "two", absolute, calibration)
+        up_band, low_band, joint = both, both, level
+    else:
+        up_band = _band_for(ests, level, "upper", absolute, calibration)
+        low_band = _band_for(ests, level, "lower", absolute, calibration)
+        joint = 2 * level - 1
+    high = low = 0.0
+    for (est, c), up, down in zip(parts, up_band, low_band):
+        high += _worst_case(bracket_weights(c, est.grid, upper=True), up, upper=True)
+        low += _worst_case(bracket_weights(c, est.grid, upper=False), down, upper=False)
+    return ErrorEstimate(value - offset, se, high - offset, low - offset, level, absolute, monotone, True, joint)
+
+
+def _worst_case(weights: NDArray[np.float64], limits: tuple[float, float, NDArray[np.float64], NDArray[np.float64]],
+                upper: bool) -> float:
+    """``max`` (or ``min``) of ``sum_g w_g g_g`` over the band: each coefficient of ``g_0`` and of the increments at
+    the end of its interval that is worst for the bound (a zero coefficient contributes 0, even on an unbounded side)."""
+    g0_low, g0_high, d_low, d_high = limits
+    w0, a = increment_coefficients(weights)
+    if not upper:
+        g0_low, g0_high, d_low, d_high = g0_high, g0_low, d_high, d_low
+    total = 0.0 if w0 == 0.0 else w0 * (g0_high if w0 > 0 else g0_low)
+    total += float(np.sum(np.where(a > 0, a * np.where(a > 0, d_high, 0.0), 0.0)))
+    total += float(np.sum(np.where(a < 0, a * np.where(a < 0, d_low, 0.0), 0.0)))
+    return total
+
+
+def certified_curves(parts: Sequence[CurveEstimate], confidence: float,
+                     calibration: Calibration = DEFAULT_CALIBRATION) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    """Per part ``(g_high, g_low)`` from one upper band on all parts' increments (simultaneous across parts)."""
+    level = as_confidence(confidence)
+    bands = _band_for(parts, level, "upper", False, calibration)
+    out = []
+    for est, (_, _, _, d_high) in zip(parts, bands):
+        # g at the grid points (g_0 := 0), falling as steeply as the band allows; g non-increasing: increments >= 0
+        top = np.concatenate(([0.0], -np.cumsum(np.maximum(d_high, 0.0))))
+        m = np.arange(est.n)
+        left = np.searchsorted(est.grid, m, side="right") - 1
+        right = np.searchsorted(est.grid, m, side="left")
+        out.append((top[left], top[right]))
+    return out
+
+
+def curve_from_samples(samples: NDArray[np.float64], grid: NDArray[np.int64], target: Target, calls: int,
+                       model_seconds: float, total_seconds: float, seed: int, estimator: str) -> CurveEstimate:
+    """The estimate from per-row level samples (G x N): means, covariances across grid points, brackets."""
+    rows = samples.shape[1]
+    n = int(grid[-1]) + 1
+    h = samples.mean(axis=1)
+    covariance = np.atleast_2d(np.cov(samples, ddof=1))
+    h_se = np.sqrt(np.maximum(np.diag(covariance), 0.0) / rows)
+    interp = interpolation_matrix(grid, n)
+    h_all = interp @ h
+    z_raw = h_all[0] - h_all
+    weights = -interp  # Z_i = h_0 - h_{i-1}: weights e_0 - L[i-1] on the grid values; variance w' C w / N
+    weights[:, 0] += 1.0
+    stderr = np.sqrt(np.maximum(np.einsum("ig,gh,ih->i", weights, covariance, weights), 0.0) / rows)
+    left = np.searchsorted(grid, np.arange(n), side="right") - 1
+    right = np.searchsorted(grid, np.arange(n), side="left")
+    return CurveEstimate(project_monotone(z_raw), z_raw, stderr, h[0] - h[left], h[0] - h[right], grid, h, h_se,
+                         samples, target, calls, model_seconds, total_seconds, seed, estimator)
+
+
+# ---- blocks (semi-autoregressive generation) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockCurveEstimate:
+    """One :class:`CurveEstimate` per block (SPEC §5.1): block ``b``'s curve with the prompt and blocks ``< b`` revealed
+    from the data and blocks ``> b`` masked. A blockwise schedule's expected error is the sum of its blocks' errors; the
+    blocks share the data rows, so every band is calibrated over all blocks at once."""
+
+    curves: tuple[CurveEstimate, ...]
+    block_length: int
+
+    @property
+    def block_lengths(self) -> list[int]:
+        """Generated positions per block (the last block may be shorter)."""
+        return [c.n for c in self.curves]
+
+    @property
+    def n(self) -> int:
+        """Generated positions per row."""
+        return sum(self.block_lengths)
+
+    def optimal_split(self, total_steps: int, *, objective: Objective = "certified",
+                      confidence: float = 0.95) -> BlockSchedule:
+        """The best blockwise schedule with ``total_steps`` model calls in all (SPEC §5.1, §5.3).
+
+        ``"certified"`` (default): steps split and placed to minimise the simultaneous upper bound
+        ``sum_b U_b(s^(b))`` (each certified frontier is convex, so the greedy split is exact); each block's ``bound``
+        is its share of that bound (their sum holds for all blocks at once), its ``error`` the point estimate. ``"estimate"``: minimises the estimated ``sum_b opt_{k_b}(Z^(b))`` (biased low when reported: check it
+        with :meth:`schedule_error`, simultaneous by default). O(L k n_b) (+ the two-curve solver on coarse grids)."""
+        choice = as_choice(objective, "objective", OBJECTIVES)
+        if choice == "estimate":
+            curves = [c.Z for c in self.curves]
+            counts = solve.optimal_block_split(curves, total_steps)
+            blocks = tuple(solve.optimal_schedule(z, k) for z, k in zip(curves, counts))
+            return BlockSchedule(blocks, name=f"blockwise B={self.block_length} (k={sum(counts)}), optimal on the "
+                                 "estimate")
+        total = as_int(total_steps, "total_steps")
+        if not len(self.curves) <= total <= self.n:
+            raise ValueError(f"total_steps must be between the number of blocks ({len(self.curves)}) and n = {self.n}, "
+                             f"got {total}")
+        pairs = certified_curves(self.curves, confidence)
+        top = total - len(self.curves) + 1
+        frontiers = [band_frontier(high, low, min(top, c.n)) for c, (high, low) in zip(self.curves, pairs)]
+        counts = [1] * len(frontiers)
+        for _ in range(total - len(frontiers)):
+            gains = [f[k - 1] - f[k] if k < f.size else -np.inf for f, k in zip(frontiers, counts)]
+            counts[int(np.argmax(gains))] += 1
+        chosen = []
+        for curve, (high, low), k in zip(self.curves, pairs, counts):
+            found = band_schedule(high, low, k)
+            chosen.append(Schedule(found.sizes, error=curve._value(found.sizes), bound=band_error(high, low, found.sizes)))
+        bound = float(sum(b.bound or 0.0 for b in chosen))
+        return BlockSchedule(tuple(chosen), name=f"certified blockwise B={self.block_length} (k={total}, simultaneous "
+                             f"{confidence:.0%} bound {bound:.4g})")
+
+    def schedule_error(self, schedule: Any, *, confidence: float = 0.95, entropy: float | None = None,
+                       simultaneous: bool = True) -> ErrorEstimate:
+        """``sum_b err(Z^(b), s^(b))`` with a row-paired standard error and bounds (see
+        :meth:`CurveEstimate.schedule_error`); ``schedule``: a ``BlockSchedule`` or one size list per block. With
+        ``entropy = H(answer | prompt)`` (nats) the sampler's absolute KL."""
+        per_block = _block_sizes(schedule, self.block_lengths)
+        absolute = entropy is not None
+        offset = as_tolerance(entropy, "entropy") if absolute else 0.0
+        parts = [(c, schedule_coefficients(sizes, c.n, absolute)) for c, sizes in zip(self.curves, per_block)]
+        return linear_bound(parts, confidence, offset, absolute, _as_flag(simultaneous, "simultaneous"), "one-sided")
+
+    def compare(self, first: Any, second: Any, *, confidence: float = 0.95, simultaneous: bool = True) -> ErrorEstimate:
+        """Paired ``err(first) - err(second)`` of two blockwise schedules (nats); negative means ``first`` is better.
+        Simultaneous by default (both bounds from one two-sided band over all blocks: valid for a chosen ``first``)."""
+        a = _block_sizes(first, self.block_lengths)
+        b = _block_sizes(second, self.block_lengths)
+        parts = [(c, schedule_coefficients(x, c.n, True) - schedule_coefficients(y, c.n, True))
+                 for c, x, y in zip(self.curves, a, b)]
+        return linear_bound(parts, confidence, 0.0, False, _as_flag(simultaneous, "simultaneous"), "two-sided")
+
+
+def _block_sizes(schedule: Any, lengths: Sequence[int]) -> list[NDArray[np.int64]]:
+    """Per-block step sizes from a ``BlockSchedule`` (``.blocks``) or a sequence of per-block size lists."""
+    blocks = getattr(schedule, "blocks", schedule)
+    if isinstance(blocks, (str, bytes)) or not hasattr(blocks, "__len__"):
+        raise TypeError(f"schedule must be a BlockSchedule or one size list per block, got {type(schedule).__name__}")
+    if len(blocks) != len(lengths):
+        raise ValueError(f"schedule has {len(blocks)} blocks, the estimate {len(lengths)}")
+    return [as_sizes(block, length, f"block {b} sizes") for b, (block, length) in enumerate(zip(blocks, lengths))]
+
+
+__all__ = ["OBJECTIVES", "BlockCurveEstimate", "CurveEstimate", "ErrorEstimate", "FlatCurveWarning",
+           "NonMonotoneWarning", "Objective", "certified_curves", "curve_from_samples", "holdout_rows",
+           "linear_bound"]
