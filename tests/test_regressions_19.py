@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -387,3 +388,13 @@ def test_integral_floats_one_rule_for_sizes_and_passes() -> None:
         assert key != "sizes" or "passes" not in str(info.value)
     with pytest.raises(TypeError, match="sizes"):
         mdmsched.Schedule([1.5, 1.5])
+
+
+def test_exchangeable_check_refuses_before_copying_a_huge_broadcast_tensor() -> None:
+    """Found by the full suite (an OOM kill at 24 GB): ``exchangeable=True`` on a broadcast ``(2,)*31`` view made a
+    16 GiB float64 copy and then four tensor-sized temporaries per coordinate swap. It must refuse first, at once."""
+    p = np.broadcast_to(np.float64(2.0**-31), (2,) * 31)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="exchangeable=True"):
+        mdmsched.average_entropies(p, exchangeable=True)
+    assert time.perf_counter() - start < 1.0

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from .. import _core, _validation
 from .._progress import progress_callback
-from .._validation import as_int, as_log_scale, as_progress
+from .._validation import as_int, as_log_scale, as_progress, require_memory
 from .distribution import Distribution, Source, as_dense, as_dense_unnormalised
 from .hygiene import curve_from_entropies, project_monotone
 from .sampled import EntropyEstimate
@@ -173,10 +173,19 @@ def subset_entropies(p: Source, *, base: float | None = None, threads: int | Non
     return subsets
 
 
-def _is_exchangeable(tensor: NDArray[np.float64]) -> bool:
-    """Invariant under adjacent transpositions (which generate all permutations), to rounding."""
+def _is_exchangeable(tensor: NDArray[np.float64], declared: bool) -> bool:
+    """Invariant under adjacent transpositions (which generate all permutations), to rounding.
+
+    Each comparison makes tensor-sized temporaries (``np.allclose``: the difference, its magnitude, the tolerance and
+    the verdict), so a tensor whose check would not fit in memory is refused when ``exchangeable=True`` was declared and
+    otherwise simply not detected (the lattice walk then applies its own memory guard)."""
     if tensor.ndim < 2 or len(set(tensor.shape)) != 1:
         return tensor.ndim < 2
+    need = 4 * tensor.nbytes
+    if need > _validation.available_memory_bytes():
+        if declared:
+            require_memory(need, "checking exchangeable=True (comparisons under coordinate swaps)")
+        return False
     return all(np.allclose(tensor, np.swapaxes(tensor, i, i + 1), rtol=1e-12, atol=1e-15) for i in range(tensor.ndim - 1))
 
 
@@ -198,11 +207,13 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
     if not isinstance(p, Distribution):
         if not exchangeable and np.ndim(p) > MAX_LATTICE_N:  # refuse before copying a (possibly broadcast) tensor
             _guard_lattice(np.ndim(p), False, 0, 1, sparse=True)  # the C++ walk's own limit, dense or sparse
+        if exchangeable:  # a float64 copy plus the swap comparisons' temporaries: refuse before copying anything
+            require_memory(5 * 8 * math.prod(np.shape(p)), "checking exchangeable=True on a float64 copy of p")
         tensor, total = as_dense_unnormalised(p)
         if not np.may_share_memory(tensor, p):  # our own float64 copy: normalise it in place (free), so the walk's
             tensor /= total  # own check below holds it to float64's tolerance, not the input dtype's
             total = 1.0
-        symmetric = _is_exchangeable(tensor)
+        symmetric = _is_exchangeable(tensor, exchangeable)
         if exchangeable and not symmetric:
             raise ValueError("exchangeable=True, but p changes when two coordinates are swapped")
         if symmetric:
