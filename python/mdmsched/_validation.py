@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _core
+import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
 
 #: Relative tolerance for ``Z_1 = 0`` and for non-monotonicity of a curve (scaled by ``max(1, max|Z|)``).
 CURVE_RTOL = 1e-9

@@ -12,7 +12,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core, _validation
+import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
+
+from . import _validation
 from ._schedule import Schedule
 from ._validation import (
     CURVE_RTOL,

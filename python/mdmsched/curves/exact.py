@@ -18,7 +18,9 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import _core, _validation
+import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
+
+from .. import _validation
 from .._progress import progress_callback
 from .._validation import as_int, as_log_scale, as_progress, require_memory
 from .distribution import Distribution, Source, as_dense, as_dense_unnormalised

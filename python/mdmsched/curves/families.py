@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _core
+import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
+
 from .._validation import (
     as_count,
     as_real,

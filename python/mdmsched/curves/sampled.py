@@ -9,7 +9,8 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import _core
+import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
+
 from .._validation import as_count, as_int, as_log_scale, as_real_array, as_seed, require_memory
 from .distribution import Distribution, Source
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Literal, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_count, as_generator, as_tokens, probability_tolerance, require_memory
+from .._validation import as_choice, as_count, as_generator, as_tokens, probability_tolerance, require_memory
 from .state_scores import SelectionRule, StateModel, StateScores, check_state_scores, scores_from_probabilities
 
 Target = Literal["cross_entropy", "entropy"]
@@ -69,11 +69,7 @@ def as_batch(tokens: Any, mask: Any) -> tuple[NDArray[np.int64], NDArray[np.bool
 
 def as_target(target: object) -> Target:
     """Validated ``target`` name (``"cross_entropy"`` or ``"entropy"``)."""
-    if not isinstance(target, str):
-        raise TypeError(f"target must be one of {TARGETS}, got {type(target).__name__} {target!r}")
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-    return target
+    return as_choice(target, "target", TARGETS)  # type: ignore[return-value]
 
 
 class ProbabilityModel:
@@ -227,24 +223,26 @@ def _as_array(values: object, who: str) -> NDArray[Any]:
         raise ValueError(f"{who} returned {type(values).__name__} that is not an array: {err}") from None
 
 
-def as_state_model(model: object) -> StateModel:
-    """A :class:`StateModel` as is; a plain predictor callable wrapped in :class:`ProbabilityModel`."""
-    if isinstance(model, StateModel):
+def _as_model(model: object, protocol: type, method: str) -> Any:
+    """``model`` as is when it follows ``protocol``; a plain predictor callable wrapped in :class:`ProbabilityModel`."""
+    if isinstance(model, protocol):
         return model
     if callable(model):
         return ProbabilityModel(model)
-    raise TypeError(f"model must have a score_states(tokens, mask, nll=, rng=) method or be a predictor callable "
-                    f"(tokens, mask) -> probs, got {type(model).__name__}")
+    raise TypeError(f"model must have a {method} method or be a predictor callable (tokens, mask) -> probs, got "
+                    f"{type(model).__name__}")
+
+
+def as_state_model(model: object) -> StateModel:
+    """A :class:`StateModel` as is; a plain predictor callable wrapped in :class:`ProbabilityModel`."""
+    wrapped: StateModel = _as_model(model, StateModel, "score_states(tokens, mask, nll=, rng=)")
+    return wrapped
 
 
 def as_masked_model(model: object) -> MaskedModel:
     """A :class:`MaskedModel` as is; a plain predictor callable wrapped in :class:`ProbabilityModel`."""
-    if isinstance(model, MaskedModel):
-        return model
-    if callable(model):
-        return ProbabilityModel(model)
-    raise TypeError(f"model must have a score(tokens, mask, target) method or be a predictor callable "
-                    f"(tokens, mask) -> probs, got {type(model).__name__}")
+    wrapped: MaskedModel = _as_model(model, MaskedModel, "score(tokens, mask, target)")
+    return wrapped
 
 
 def check_samples(values: object, tokens: NDArray[np.int64], used: NDArray[np.bool_]) -> NDArray[np.int64]:

@@ -435,6 +435,28 @@ class TorchModel:
 # ---- LLaDA-style blockwise generation ---------------------------------------------------------------------------
 
 
+def _own_rows(rows: ArrayLike) -> NDArray[np.int64]:
+    """The rows to generate into, as our own int64 copy (generated tokens are written into it): 2-D integers."""
+    tokens = np.asarray(rows)
+    if tokens.dtype.kind not in "iu":
+        raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
+    if tokens.ndim != 2 or 0 in tokens.shape:
+        raise ValueError(f"rows must be 2-D (B x n) with B, n >= 1, got shape {tokens.shape}")
+    return np.array(tokens, dtype=np.int64)
+
+
+def _teacher_rows(teacher: ArrayLike, tokens: NDArray[np.int64], gen_mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """The true rows of teacher forcing: integers of the rows' shape that agree with them on the prompt (a copy)."""
+    truth = np.asarray(teacher)
+    if truth.dtype.kind not in "iu":
+        raise TypeError(f"teacher must be an integer array, got dtype {truth.dtype}")
+    if truth.shape != tokens.shape:
+        raise ValueError(f"teacher must have the shape of rows {tokens.shape}, got {truth.shape}")
+    if (truth[~gen_mask] != tokens[~gen_mask]).any():
+        raise ValueError("teacher must equal rows outside the region (the prompt)")
+    return np.array(truth, dtype=np.int64)
+
+
 def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.bool_]:
     n = shape[1]
     if isinstance(region, (int, np.integer)) and not isinstance(region, (bool, np.bool_)):
@@ -534,12 +556,7 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
     needed = "sample" if teacher is None else "score"
     if not callable(getattr(model, needed, None)):
         raise TypeError(f"model must have a {needed}() method (e.g. a TorchModel), got {type(model).__name__}")
-    tokens = np.asarray(rows)
-    if tokens.dtype.kind not in "iu":
-        raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
-    if tokens.ndim != 2 or 0 in tokens.shape:
-        raise ValueError(f"rows must be 2-D (B x n) with B, n >= 1, got shape {tokens.shape}")
-    tokens = np.array(tokens, dtype=np.int64)  # our own copy: generated tokens are written into it
+    tokens = _own_rows(rows)
     batch, n = tokens.shape
     gen_mask = _region_mask(region, (batch, n))
     block_length = as_count(block_length, "block_length")
@@ -547,14 +564,7 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
     lengths = [min(block_length, generated - s) for s in range(0, generated, block_length)]
     table = _transfer_table(num_transfer_tokens, lengths, batch)
     if teacher is not None:
-        truth = np.asarray(teacher)
-        if truth.dtype.kind not in "iu":
-            raise TypeError(f"teacher must be an integer array, got dtype {truth.dtype}")
-        if truth.shape != tokens.shape:
-            raise ValueError(f"teacher must have the shape of rows {tokens.shape}, got {truth.shape}")
-        if (truth[~gen_mask] != tokens[~gen_mask]).any():
-            raise ValueError("teacher must equal rows outside the region (the prompt)")
-        tokens = np.array(truth, dtype=np.int64)
+        tokens = _teacher_rows(teacher, tokens, gen_mask)
     # block[r, i]: the block of generated position i (-1 in the prompt); rank[r, i]: its place in the block's reveal
     # order, a uniform random permutation per row and block drawn up front.
     positions = np.nonzero(gen_mask)[1].reshape(batch, generated)
@@ -603,23 +613,11 @@ def generate_with_rule(model: TorchModel | Any, rows: ArrayLike, region: ArrayLi
         raise TypeError(f"model must have a score_states() method (e.g. a TorchModel), got {type(model).__name__}")
     if not callable(getattr(rule, "select", None)):
         raise TypeError(f"rule must have a select() method (a mdmsched.samplers Rule), got {type(rule).__name__}")
-    tokens = np.asarray(rows)
-    if tokens.dtype.kind not in "iu":
-        raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
-    if tokens.ndim != 2 or 0 in tokens.shape:
-        raise ValueError(f"rows must be 2-D (B x n) with B, n >= 1, got shape {tokens.shape}")
-    tokens = np.array(tokens, dtype=np.int64)
+    tokens = _own_rows(rows)
     batch, n = tokens.shape
     gen_mask = _region_mask(region, (batch, n))
     length = None if block_length is None else as_count(block_length, "block_length")
     if teacher is not None:
-        truth = np.asarray(teacher)
-        if truth.dtype.kind not in "iu":
-            raise TypeError(f"teacher must be an integer array, got dtype {truth.dtype}")
-        if truth.shape != tokens.shape:
-            raise ValueError(f"teacher must have the shape of rows {tokens.shape}, got {truth.shape}")
-        if (truth[~gen_mask] != tokens[~gen_mask]).any():
-            raise ValueError("teacher must equal rows outside the region (the prompt)")
-        tokens = np.array(truth, dtype=np.int64)
+        tokens = _teacher_rows(teacher, tokens, gen_mask)
     free = np.nonzero(gen_mask)[1].reshape(batch, -1)
     return run_rule(model, tokens, free, length, rule, teacher=teacher is not None, rng=rng)

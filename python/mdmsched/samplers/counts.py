@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_confidence, as_count, as_real, require_memory
+from .._validation import as_choice, as_confidence, as_count, as_real, require_memory
 from ..models.estimate import _as_rows
 from ..models.interface import StateModel, as_state_model
 from ..models.rule_loop import block_lengths
@@ -37,11 +37,7 @@ RULE_KINDS: tuple[RuleKind, ...] = ("top_k", "floor_threshold")
 
 
 def _as_score(score: Any) -> Score:
-    if not isinstance(score, str):
-        raise TypeError(f"score must be one of {SCORES}, got {type(score).__name__} {score!r}")
-    if score not in SCORES:
-        raise ValueError(f"score must be one of {SCORES}, got {score!r}")
-    return score
+    return as_choice(score, "score", SCORES)  # type: ignore[return-value]
 
 
 def confidence_cost_tables(model: StateModel | Any, data: ArrayLike, *, region: ArrayLike | None = None,

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._progress import progress_callback
-from .._validation import as_confidence, as_count, as_tolerance, require_memory
+from .._validation import as_choice, as_confidence, as_count, as_tolerance, require_memory
 from ..models.estimate import _as_rows, _free_positions
 from ..models.interface import StateModel, as_state_model
 from ..models.rule_loop import RuleRun, run_rule
@@ -54,11 +54,7 @@ class Interval:
 
 
 def _as_method(method: object) -> Method:
-    if not isinstance(method, str):
-        raise TypeError(f"interval must be one of {METHODS}, got {type(method).__name__} {method!r}")
-    if method not in METHODS:
-        raise ValueError(f"interval must be one of {METHODS}, got {method!r}")
-    return method
+    return as_choice(method, "interval", METHODS)  # type: ignore[return-value]
 
 
 def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float = 0.95,

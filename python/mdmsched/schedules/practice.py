@@ -16,7 +16,8 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _core
+import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
+
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_count, as_tolerance
 from ._float32 import cos32
