@@ -82,7 +82,7 @@ nitpick_ignore_regex = [
     ("py:class", r"_?T|_P"),                          # type variables
     ("py:class", r"os\.PathLike|pathlib\..*|Path"),   # standard library (no Python inventory offline)
     ("py:class", r"concurrent\.futures.*|Executor"),  # standard library executors (no Python inventory offline)
-    ("py:class", r"Target"),                          # mdmsched.models.Target = Literal["cross_entropy", "entropy"]
+    ("py:class", r"Target|Score|RuleKind|Method|Estimator|Objective"),  # Literal[...] aliases of option names
 ]
 
 
@@ -90,6 +90,8 @@ nitpick_ignore_regex = [
 # their defining module so that cross-references to them resolve.
 HELPERS = [
     ("mdmsched.compare", "ComparisonRow"),
+    ("mdmsched.models.estimate", "default_batch_size"),
+    ("mdmsched.models.estimate", "progress_bar"),
     ("mdmsched.compare", "default_schedules"),
     ("mdmsched.models.estimate", "default_grid"),
     ("mdmsched.models.estimate", "EstimatePlan"),

@@ -297,7 +297,7 @@ class CurveEstimate:
         ``holdout=None``: the simultaneous band over all schedules (SPEC §5.3). ``holdout`` a fraction or
         ``(choose_rows, certify_rows)``: candidates chosen on one part, a fixed-sequence test over ``k`` (descending from
         the choosing part's own band-certified ``k``, stop at the first failure) with per-schedule bounds on the other
-        part. ``"auto"`` (default): half the rows held out when there are at least :data:`HOLDOUT_MIN_ROWS`, else the
+        part. ``"auto"`` (default): half the rows held out when there are at least ``HOLDOUT_MIN_ROWS`` (40), else the
         band. Measured on issue 20's case (BENCHMARKS.md) the held-out test is the tighter (median k 12 vs 14 where
         the true fewest is 11), both valid in every run; the band wins when rows are few (a half is too noisy) or when
         one band serves many questions. Cost: one certified solve per tested ``k``."""

@@ -240,7 +240,7 @@ def _as_grid(grid: ArrayLike | None, n: int) -> NDArray[np.int64]:
 
 def default_batch_size(length: int, vocab: int | None = None) -> int:
     """Rows per model call when ``batch_size`` is not given: the most rows whose logits (``rows x length x vocab`` at 2
-    bytes, bf16) fit in :data:`LOGITS_BUDGET_BYTES` (1 GiB), between 1 and 256. ``vocab`` defaults to 32,000. An 8B
+    bytes, bf16) fit in ``LOGITS_BUDGET_BYTES`` (1 GiB), between 1 and 256. ``vocab`` defaults to 32,000. An 8B
     LLaDA (vocab 126,464) at 1024 positions gets 4 rows; a 2-symbol toy model 256."""
     q = ASSUMED_VOCAB if vocab is None else max(1, as_int(vocab, "vocab"))
     return int(min(MAX_DEFAULT_BATCH, max(1, LOGITS_BUDGET_BYTES // (2 * max(1, length) * q))))

@@ -360,7 +360,7 @@ class TorchModel:
                      rng: np.random.Generator | None = None) -> StateScores:
         """One forward pass: max probability, margin, entropy (nats) at every masked position, the teacher-forced
         ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per masked position when ``rng`` is given
-        (SPEC §5.2). Reduced on the model's device in chunks (:meth:`_state_reduce`); only ``(B, n)`` numbers reach
+        (SPEC §5.2). Reduced on the model's device in chunks (``_state_reduce``); only ``(B, n)`` numbers reach
         the host. A true token of probability 0 raises ``ValueError``. One forward pass plus ``O(B n q)``."""
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")

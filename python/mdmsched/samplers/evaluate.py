@@ -127,7 +127,7 @@ class SamplerEstimate:
 
     def kl(self, entropy: float, *, confidence: float = 0.95, interval: Method = "bootstrap-t") -> Interval:
         """The absolute expected KL ``nll - H(mu)`` (``entropy = H(mu)`` in nats; with prompts, the answer's entropy
-        given the prompt), with its standard error and interval (:func:`mean_interval`). O(N), bootstrap O(999 N)."""
+        given the prompt), with its standard error and interval (:func:`~mdmsched.samplers.evaluate.mean_interval`). O(N), bootstrap O(999 N)."""
         return mean_interval(self.nll_rows, offset=as_tolerance(entropy, "entropy"), confidence=confidence,
                              method=interval)
 
@@ -314,7 +314,7 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
 def compare_samplers(model: StateModel | Any, data: ArrayLike, first: Rule, second: Rule, *,
                      confidence: float = 0.95, interval: Method = "bootstrap-t", **same: Any) -> SamplerComparison:
     """Paired difference ``E[KL(first)] - E[KL(second)]`` (nats) on the same rows and seeds, with a row-paired
-    standard error and a two-sided interval at ``confidence`` (:func:`mean_interval`: the row bootstrap-t by
+    standard error and a two-sided interval at ``confidence`` (:func:`~mdmsched.samplers.evaluate.mean_interval`: the row bootstrap-t by
     default, ``interval="normal"`` for ``+- z se``); ``same`` goes to both :func:`evaluate_sampler` calls
     (``region``, ``block_length``, ``seed``, ``batch_size``, ``executor``, ...). Twice the cost of one evaluation."""
     level, method = as_confidence(confidence), _as_method(interval)

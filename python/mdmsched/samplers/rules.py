@@ -1,6 +1,6 @@
 """The rules practitioners run to choose *which* masked positions to reveal, and often *how many* (SPEC §5.2).
 
-Every rule sees only the state: the scores of ``q(. | x_R)`` at the masked positions (:class:`StateScores`), the
+Every rule sees only the state: the scores of ``q(. | x_R)`` at the masked positions (:class:`~mdmsched.models.state_scores.StateScores`), the
 candidates (masked positions of the current block), the step index within the block, the block, and independent
 randomness. So teacher-forced scoring (:func:`mdmsched.samplers.evaluate_sampler`) is exact for all of them. Where a
 peer scores the *sampled* token (its confidence ``q(y_i)`` of a draw ``y_i``), the rule here uses the distribution's
@@ -130,7 +130,7 @@ def _checked_state(scores: object, candidates: object, step: object,
 
 
 class Rule:
-    """Base of the position-choosing rules: :meth:`select` validates its inputs and returns the positions to reveal.
+    """Base of the position-choosing rules: ``select`` validates its inputs and returns the positions to reveal.
 
     ``randomised`` says whether the rule draws from ``rng`` (the teacher-forced evaluation then gives each row its own
     generator, so results do not depend on batching). :meth:`validate` checks the rule against the block lengths
@@ -156,7 +156,7 @@ class Rule:
 
     def select_rows(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                     rngs: Sequence[np.random.Generator]) -> NDArray[np.bool_]:
-        """:meth:`select` with one generator per row: row ``r`` draws only from ``rngs[r]`` (its ``n`` uniforms per
+        """``select`` with one generator per row: row ``r`` draws only from ``rngs[r]`` (its ``n`` uniforms per
         call, as ``select`` on that row alone would), so a row's choice does not depend on the rows beside it."""
         state = _checked_state(scores, candidates, step, block)
         if len(rngs) != state[0].shape[0] or not all(isinstance(g, np.random.Generator) for g in rngs):
