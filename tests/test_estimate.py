@@ -307,8 +307,8 @@ def test_dask_local_cluster_is_bit_identical():
     distributed = pytest.importorskip("distributed")
     model, data = _markov_setup()
     single = mdmsched.estimate_curve(model, data, batch_size=64, seed=11)
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+    with (  # dashboard on any free port: two runs on one machine must not collide on 8787
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         sharded = mdmsched.estimate_curve(model, data, batch_size=64, seed=11, executor=client.get_executor(), shards=4)

@@ -315,7 +315,8 @@ def test_dask_local_cluster_shards_are_bit_identical():
     p = _random_tensor((2,) * 10 + (3, 2), 5)
     single_h = mdmsched.subset_entropies(p, threads=1)
     single_z = mdmsched.information_curve(p, threads=1)
-    cluster_args = {"n_workers": 2, "processes": True, "threads_per_worker": 1, "dashboard_address": None}
+    cluster_args = {"n_workers": 2, "processes": True, "threads_per_worker": 1,
+                    "dashboard_address": ":0"}  # any free port: two runs on one machine must not collide on 8787
     with distributed.LocalCluster(**cluster_args) as cluster, distributed.Client(cluster) as client:
         executor = client.get_executor()
         assert np.array_equal(mdmsched.subset_entropies(p, threads=1, executor=executor, shards=4), single_h)
