@@ -51,7 +51,6 @@ std::size_t as_count(std::int64_t value, const char* name) {
 // The one list of solver method names: exported as _core.METHODS, which the Python layer validates against.
 const std::pair<const char*, mdmsched::Method> kMethods[] = {
     {"auto", mdmsched::Method::Auto},
-    {"fast", mdmsched::Method::Auto},
     {"naive", mdmsched::Method::Naive},
     {"hull", mdmsched::Method::Hull},
     {"lagrangian", mdmsched::Method::Lagrangian},

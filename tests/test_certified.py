@@ -14,7 +14,7 @@ from curves import compositions
 import mdmsched
 from mdmsched import reference
 
-METHODS = ("naive", "hull", "lagrangian", "auto", "fast")
+METHODS = ("naive", "hull", "lagrangian", "auto")
 
 
 def random_band(rng: np.random.Generator, n: int, kind: str) -> tuple[np.ndarray, np.ndarray]:

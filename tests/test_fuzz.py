@@ -168,7 +168,7 @@ ODD = st.sampled_from([-5, 0, 1, 2, 3, 7, 10**12, 2.5, float("nan"), float("inf"
 @given(n=ODD, k=ODD, x=ODD, eps=ODD, fractions=hostile_arrays())
 def test_schedule_constructors_survive(n, k, x, eps, fractions):
     small = isinstance(n, int) and not isinstance(n, bool) and n <= 10**6
-    for build in (S.equal, S.cosine, S.cosine_squared, S.geometric):
+    for build in (S.equal, S.cosine, S.cosine_squared, S.geometric_growth):
         sched = _call(build, n, k) if small or not isinstance(n, int) else None
         if sched is not None:
             assert sched.sizes.sum() == n and (sched.sizes >= 1).all()

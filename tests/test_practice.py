@@ -202,7 +202,7 @@ def test_own_constructions_give_exactly_k_steps_for_k_up_to_n_200():
     curves = {n: 1 - np.exp(-3 * np.arange(n) / n) for n in range(1, 201)}  # Z_1 = 0, increasing
     for n, k in _pairs_up_to_200():
         fractions = (1 - np.arange(1, k + 1) / k) ** 2
-        for sched in (S.cosine_squared(n, k), S.geometric(n, k), S.continuum_schedule(curves[n], k),
+        for sched in (S.cosine_squared(n, k), S.geometric_growth(n, k), S.continuum_schedule(curves[n], k),
                       S.from_mask_fractions(n, fractions)):
             sizes = sched.sizes
             assert sizes.size == k and sizes.min() >= 1 and sizes.sum() == n, (sched.name, n, k)

@@ -25,11 +25,11 @@ def _valid(s: mdmsched.Schedule, n: int) -> None:
 @given(nk=n_and_k)
 def test_practice_schedules_are_valid(nk):
     n, k = nk
-    for sched in (S.equal(n, k), S.cosine(n, k), S.cosine_squared(n, k), S.geometric(n, k)):
+    for sched in (S.equal(n, k), S.cosine(n, k), S.cosine_squared(n, k), S.geometric_growth(n, k)):
         _valid(sched, n)
         assert sched.k <= k and sched.passes.size == k  # a peer rule may run passes revealing nothing (MaskGIT)
-    _valid(S.geometric(n), n)
-    assert S.equal(n, k).k == k and S.geometric(n, k).k == k and S.cosine_squared(n, k).k == k
+    _valid(S.geometric_growth(n), n)
+    assert S.equal(n, k).k == k and S.geometric_growth(n, k).k == k and S.cosine_squared(n, k).k == k
     eq = S.equal(n, k).sizes
     assert eq.max() - eq.min() <= 1 and list(eq) == sorted(eq, reverse=True)  # remainder goes to the first steps
 
@@ -49,8 +49,8 @@ def test_cosine_squared_is_a_symmetric_bell():
 
 
 def test_geometric_and_equal_by_hand():
-    assert S.geometric(100).tolist() == [1, 1, 2, 4, 8, 16, 32, 36]
-    assert S.geometric is S.geometric_growth
+    assert S.geometric_growth(100).tolist() == [1, 1, 2, 4, 8, 16, 32, 36]
+    assert not hasattr(S, "geometric")  # one name per idea: geometric_growth (not DUS, which is practice.dus)
     assert S.equal(10, 4).tolist() == [3, 3, 2, 2]
     assert S.from_mask_fractions(10, [0.55, 0.2, 0.0]).tolist() == [4, 4, 2]  # M = floor(5.5 + .5) = 6, 2, 0
     # M = 4, 3, 0: N = 0, 0, 1 -> the first step is clamped to reveal one token (N_1 = 1), exactly 3 steps
@@ -113,7 +113,7 @@ def test_li_cai_bound_holds_and_austin_is_labelled():
     for _ in range(50):
         n = int(rng.integers(2, 200))
         z = np.concatenate(([0.0], np.cumsum(rng.exponential(1.0, n - 1))))
-        for s in (S.equal(n, max(1, n // 7)), S.cosine(n, max(1, n // 5)), S.geometric(n)):
+        for s in (S.equal(n, max(1, n // 7)), S.cosine(n, max(1, n // 5)), S.geometric_growth(n)):
             assert mdmsched.schedule_error(z, s) <= S.li_cai_bound(z, s) + 1e-9
     a = S.austin_schedule(256, 3.0, 0.5)
     _valid(a, 256)
@@ -200,7 +200,7 @@ def test_blockwise_even_split_and_errors():
         (lambda: S.from_mask_fractions(10, [0.5, 0.6, 0.0]), "non-increasing"),
         (lambda: S.from_mask_fractions(10, [0.5, 0.1]), "last fraction"),
         (lambda: S.from_mask_fractions(10, [1.5, 0.0]), r"\[0, 1\]"),
-        (lambda: S.geometric(10, ratio=1.0), "ratio"),
+        (lambda: S.geometric_growth(10, ratio=1.0), "ratio"),
         (lambda: S.budget_schedule(1000, 5), "too small"),
         (lambda: S.budget_schedule(100, 30, kind="x"), "kind"),
     ],

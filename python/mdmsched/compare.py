@@ -68,7 +68,7 @@ def default_schedules(z: ArrayLike, k: int) -> list[Schedule]:
     approximation, and the TC/DTC budget schedules when the budget allows (``zeta >= 2``)."""
     curve = as_curve(z)
     n = curve.size
-    out = [sch.equal(n, k), sch.cosine(n, k), sch.cosine_squared(n, k), sch.geometric(n, k),
+    out = [sch.equal(n, k), sch.cosine(n, k), sch.cosine_squared(n, k), sch.geometric_growth(n, k),
            sch.continuum_schedule(curve, k)]
     for kind in ("tc", "dtc"):
         with contextlib.suppress(ValueError):  # budget too small for a proven construction

@@ -33,7 +33,7 @@ from ._validation import (
     unscale_errors,
 )
 
-Method = Literal["auto", "fast", "naive", "hull", "lagrangian"]
+Method = Literal["auto", "naive", "hull", "lagrangian"]
 #: ``optimal_schedule(est, k, objective=...)`` on an estimate: optimal on its point estimate, or on its certified bound.
 Objective = Literal["estimate", "certified"]
 OBJECTIVES: tuple[Objective, ...] = ("estimate", "certified")
@@ -64,7 +64,7 @@ def _unscaled_error(curve: NDArray[np.float64], breakpoints: NDArray[np.int64], 
 
 
 def _check_memory(n: int, k: int, method: str) -> None:
-    need = int(_core.solve_memory_bytes(n, k, "auto" if method == "fast" else method))
+    need = int(_core.solve_memory_bytes(n, k, method))
     if need <= 2**26:  # 64 MiB: not worth asking the OS (a system call) on every request-sized solve
         return
     limit = min(MAX_SOLVER_BYTES, _validation.available_memory_bytes())
@@ -87,7 +87,7 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto", objective
     Methods (all exact; ties are broken deterministically, possibly differently per method):
     ``"naive"`` plain DP, O(k n^2); ``"hull"`` per-layer monotone convex-hull trick, O(k n) time and an O(k n)
     int32 table; ``"lagrangian"`` penalty search with an exact-k splice, O(n log range) time and O(n) memory;
-    ``"auto"``/``"fast"`` pick hull for k <= 8 and lagrangian otherwise.
+    ``"auto"`` picks hull for k <= 8 and lagrangian otherwise.
 
     Exactness in floating point: prefix sums and DP values are long double, so every method returns a schedule whose
     error is within ~``n 2^-64 TC`` of ``opt_k``; ties down to one ulp of ``Z`` on ordinary curves are resolved, and
@@ -162,7 +162,7 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: 
     so an ``eps`` equal to an exact ``opt_k`` (rounded to double) returns that ``k``; schedule errors are accurate to a
     few ulps, well inside that margin.
 
-    ``"auto"``/``"fast"``/``"lagrangian"``: one penalty search brackets the crossing on the convex hull of ``opt_k``
+    ``"auto"``/``"lagrangian"``: one penalty search brackets the crossing on the convex hull of ``opt_k``
     and splices the schedule, O(n log range). ``"naive"``/``"hull"``: a binary search over ``k`` (``opt_k`` is
     non-increasing) with that solver, O(log n) solves.
 
@@ -177,7 +177,7 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: 
     method = _check_method(method)
     n = curve.size
     target = min_steps_target(eps)
-    if method in ("auto", "fast", "lagrangian"):
+    if method in ("auto", "lagrangian"):
         scale = curve_scale(curve)
         scaled_target = min(target * scale, float(np.finfo(np.float64).max))
         error, breakpoints = _core.min_steps(_validation.scaled(curve, scale), scaled_target)
@@ -283,7 +283,7 @@ def certified_min_steps(g_high: ArrayLike, g_low: ArrayLike, eps: float, *, meth
     """The fewest-step schedule whose certified error ``min U <= eps`` (nats), and that schedule.
 
     Always exists (``k = n`` gives ``U = 0``). Same tolerance and algorithms as :func:`min_steps`:
-    ``min U <= eps * (1 + 4 DBL_EPSILON)`` meets the target; ``"auto"``/``"fast"``/``"lagrangian"`` search the penalty
+    ``min U <= eps * (1 + 4 DBL_EPSILON)`` meets the target; ``"auto"``/``"lagrangian"`` search the penalty
     once, O(n log range); ``"naive"``/``"hull"`` binary-search ``k``.
     """
     heights, prefix, scale = _band(g_high, g_low)
@@ -291,7 +291,7 @@ def certified_min_steps(g_high: ArrayLike, g_low: ArrayLike, eps: float, *, meth
     method = _check_method(method)
     n = heights.size
     target = min_steps_target(eps)
-    if method in ("auto", "fast", "lagrangian"):
+    if method in ("auto", "lagrangian"):
         scaled_target = min(target * scale, float(np.finfo(np.float64).max))
         error, breakpoints = _core.certified_min_steps(
             _validation.scaled(heights, scale), _validation.scaled(prefix, scale), scaled_target

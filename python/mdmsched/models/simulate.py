@@ -25,15 +25,15 @@ from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, chec
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
 
-def _as_target_law(target: Any) -> ExactModel:
+def _as_target_law(law: Any) -> ExactModel:
     """An exact law that can sample and score: ExactPredictor / MarkovPredictor as is, a dense tensor wrapped."""
-    if all(hasattr(target, name) for name in ("sample", "log_prob", "log_marginal", "n")) and callable(target):
-        law: ExactModel = target
-        return law
-    if isinstance(target, (np.ndarray, list, tuple)):
-        return ExactPredictor(target)
-    raise TypeError("target must be an exact law (ExactPredictor, MarkovPredictor or a dense probability tensor), "
-                    f"got {type(target).__name__}")
+    if all(hasattr(law, name) for name in ("sample", "log_prob", "log_marginal", "n")) and callable(law):
+        exact: ExactModel = law
+        return exact
+    if isinstance(law, (np.ndarray, list, tuple)):
+        return ExactPredictor(law)
+    raise TypeError("law must be an exact law (ExactPredictor, MarkovPredictor or a dense probability tensor), "
+                    f"got {type(law).__name__}")
 
 
 def _as_sampler(model: Any) -> MaskedModel:
@@ -183,22 +183,22 @@ class KLEstimate:
         return iter((self.mean, self.stderr))
 
 
-def expected_kl(target: Any, model: Model | None, schedule: Any, num_samples: int, *,
+def expected_kl(law: Any, model: Model | None, schedule: Any, num_samples: int, *,
                 region: ArrayLike | None = None, seed: int | None = None, batch_size: int = 1024) -> KLEstimate:
     """Unbiased Monte Carlo of ``E_S KL(mu || nu_q^S)`` (nats): the expected KL of the sampler that uses ``model``'s
     conditionals ``q`` against the target law ``mu``, over the sampler's random positions (SPEC §5.1).
 
     Draw ``x ~ mu`` and a random assignment of positions to steps; the sample is ``log mu(x_gen | x_prompt) +
-    sum_t sum_{i revealed at t} -log q(x_i | revealed before t)``. ``target``: an exact law (``ExactPredictor``,
+    sum_t sum_{i revealed at t} -log q(x_i | revealed before t)``. ``law``: the exact target law ``mu`` (``ExactPredictor``,
     ``MarkovPredictor`` or a dense tensor); ``model``: a masked model or predictor (``None``: the target's own
     conditionals, giving the theorem's ``err(Z, s)``). ``region`` (True = generated; default all) keeps the prompt
     revealed; ``schedule`` may be blockwise (later blocks masked while a block is generated). Per sample: ``k`` model
     calls per batch; mean, standard error and per-sample values are returned.
     """
-    law = _as_target_law(target)
+    law = _as_target_law(law)
     scorer = as_masked_model(law if model is None else (ExactPredictor(model) if isinstance(model, np.ndarray)
                                                         else model))
-    length = as_count(law.n, "target.n", 1)
+    length = as_count(law.n, "law.n", 1)
     count = as_count(num_samples, "num_samples", 2)
     batch_size = as_count(batch_size, "batch_size", 1)
     require_memory(8 * count + 24 * min(batch_size, count) * length, "the per-sample log-ratios")

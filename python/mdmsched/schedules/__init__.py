@@ -16,7 +16,7 @@ from __future__ import annotations
 from . import practice
 from .blocks import blockwise
 from .practice import cosine, dus, equal
-from .shapes import cosine_squared, exact_k_breakpoints, from_mask_fractions, geometric, geometric_growth
+from .shapes import cosine_squared, exact_k_breakpoints, from_mask_fractions, geometric_growth
 from .theory import austin_schedule, budget_schedule, continuum_schedule, dtc_schedule, li_cai_bound, tc_schedule
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "equal",
     "exact_k_breakpoints",
     "from_mask_fractions",
-    "geometric",
     "geometric_growth",
     "li_cai_bound",
     "practice",

@@ -63,7 +63,7 @@ def cosine_squared(n: int, k: int) -> Schedule:
 
 def geometric_growth(n: int, k: int | None = None, *, ratio: float | None = None) -> Schedule:
     """Geometrically growing steps: the revealed count ``N_j`` grows by a constant factor (1, 1, 2, 4, 8, ... for
-    ``ratio = 2``). Not DUS: DUS's dilated levels are :func:`mdmsched.practice.dus`. Also available as ``geometric``.
+    ``ratio = 2``). Not DUS: DUS's dilated levels are :func:`mdmsched.practice.dus`.
 
     Without ``k``: ``N_1 = 1``, ``N_j = min(n, max(N_{j-1} + 1, ceil(ratio N_{j-1})))``. With ``k``: targets
     ``R_j = floor(n^{j/k} + 1/2)`` (growth ratio ``n^{1/k}``), clamped forward (:func:`exact_k_breakpoints`), so
@@ -87,8 +87,6 @@ def geometric_growth(n: int, k: int | None = None, *, ratio: float | None = None
     sizes = np.diff(breakpoints)
     return Schedule(sizes, name=f"geometric growth x{ratio:g} (k={sizes.size})")
 
-
-geometric = geometric_growth
 
 
 def from_mask_fractions(n: int, fractions: ArrayLike, name: str = "custom") -> Schedule:
@@ -119,4 +117,4 @@ def from_mask_fractions(n: int, fractions: ArrayLike, name: str = "custom") -> S
 # ---- schedules from theory ------------------------------------------------------------------------------------
 
 
-__all__ = ["cosine_squared", "exact_k_breakpoints", "from_mask_fractions", "geometric", "geometric_growth"]
+__all__ = ["cosine_squared", "exact_k_breakpoints", "from_mask_fractions", "geometric_growth"]
