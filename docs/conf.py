@@ -91,7 +91,7 @@ nitpick_ignore_regex = [
 HELPERS = [
     ("mdmsched.compare", "ComparisonRow"),
     ("mdmsched.models.estimate", "default_batch_size"),
-    ("mdmsched.models.estimate", "progress_bar"),
+    ("mdmsched._shards", "progress_bar"),
     ("mdmsched.compare", "default_schedules"),
     ("mdmsched.models.estimate", "default_grid"),
     ("mdmsched.models.estimate", "EstimatePlan"),

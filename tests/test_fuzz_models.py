@@ -27,7 +27,7 @@ from mdmsched.schedule import BlockSchedule, Schedule
 from mdmsched.schedules import practice
 from mdmsched.solve import min_steps
 
-simulate_module = importlib.import_module("mdmsched.models.simulate")  # the package re-exports a function of this name
+simulate_module = importlib.import_module("mdmsched.samplers.simulate")  # the package re-exports a function of this name
 simulate = simulate_module.simulate
 expected_kl = simulate_module.expected_kl
 

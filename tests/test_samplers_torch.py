@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from torch_models import MarkovMDM, TinyTransformer
 
-from mdmsched.models import ProbabilityModel, run_rule
+from mdmsched.models import ProbabilityModel
 from mdmsched.samplers import (
     EntropyBounded,
     Factor,
@@ -19,6 +19,7 @@ from mdmsched.samplers import (
     Threshold,
     TopK,
     evaluate_sampler,
+    run_rule,
 )
 from mdmsched.torch import TorchModel, generate
 

@@ -227,6 +227,28 @@ def as_region(region: Any, length: int, rows: int | None = None, name: str = "re
     return np.ascontiguousarray(marks)
 
 
+def as_data_rows(data: Any, name: str = "data", minimum: int = 2) -> NDArray[np.int64]:
+    """Data rows ``N x length`` of integer token ids (int64, ids below ``2**63``), ``N >= minimum`` (a standard error
+    needs two rows). Wrong dtype: ``TypeError``; wrong shape: ``ValueError``. O(N length)."""
+    rows = np.asarray(data)
+    if rows.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer token sequences, got dtype {rows.dtype}")
+    if rows.ndim != 2 or rows.shape[0] < minimum or rows.shape[1] < 1:
+        raise ValueError(f"{name} must be N x length with N >= {minimum}"
+                         f"{' (a standard error needs two rows)' if minimum == 2 else ''}, got shape {rows.shape}")
+    return as_tokens(rows, name)
+
+
+def as_free_positions(region: Any, shape: tuple[int, int]) -> NDArray[np.int64]:
+    """Generated positions per row (``N x n``; ``1 x n`` when shared by all rows), in order, from ``region`` (None: all
+    positions; bools per position or per row, as :func:`as_region`). O(N length)."""
+    count, length = shape
+    if region is None:
+        return np.arange(length, dtype=np.int64)[None, :]
+    marks = as_region(region, length, count)
+    return np.nonzero(marks)[1].reshape(marks.shape[0], -1).astype(np.int64)
+
+
 def _real_number(value: Any, name: str, what: str = "a real number") -> float:
     """``float(value)`` for a ``numbers.Real`` (Python and numpy floats/ints); bools and strings are ``TypeError``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

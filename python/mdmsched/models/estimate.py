@@ -22,12 +22,10 @@ single-process result; a shard carries its plan's fingerprint and is refused by 
 
 from __future__ import annotations
 
-import hashlib
 import math
-import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,14 +33,23 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._shards import (
+    DEFAULT_SHARDS,
+    Progress,
+    as_report,
+    check_coverage,
+    fingerprint,
+    progress_bar,
+    run_shards,
+    shard_ranges,
+)
 from .._validation import (
     as_choice,
     as_count,
-    as_executor,
+    as_data_rows,
+    as_free_positions,
     as_int,
-    as_region,
     as_seed,
-    as_tokens,
     require_memory,
 )
 from .curve_estimate import (
@@ -139,13 +146,8 @@ class EstimatePlan:
     @property
     def fingerprint(self) -> str:
         """A digest of everything that decides the job values (grid, target, region, reps, seed, estimator, ...)."""
-        digest = hashlib.sha256()
-        for part in (self.length, self.rows, self.reps, self.jobs_per_batch, self.seed, self.target, self.stream,
-                     self.estimator):
-            digest.update(repr(part).encode() + b"|")
-        for array in (self.free, self.grid, self.hidden):
-            digest.update(b"none" if array is None else np.ascontiguousarray(array).tobytes() + repr(array.shape).encode())
-        return digest.hexdigest()[:32]
+        return fingerprint("estimate", self.length, self.rows, self.reps, self.jobs_per_batch, self.seed, self.target,
+                           self.stream, self.estimator, self.free, self.grid, self.hidden)
 
     def cost(self) -> str:
         """One line: forward passes, rows per pass and what they are made of (before anything runs)."""
@@ -155,9 +157,7 @@ class EstimatePlan:
 
     def shards(self, count: int) -> list[range]:
         """``count`` contiguous, near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
-        parts = as_count(count, "shards")
-        bounds = np.linspace(0, self.num_batches, min(parts, self.num_batches) + 1).round().astype(int)
-        return [range(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        return shard_ranges(self.num_batches, count)
 
 
 @dataclass(frozen=True)
@@ -202,24 +202,6 @@ def _check_plan(plan: EstimatePlan) -> None:
     if hidden is not None and (not isinstance(hidden, np.ndarray) or hidden.dtype != np.bool_
                                or hidden.shape not in ((1, plan.length), (plan.rows, plan.length))):
         raise ValueError(f"plan.hidden must be None or booleans of shape (1 or {plan.rows}, {plan.length})")
-
-
-def _as_rows(data: ArrayLike) -> NDArray[np.int64]:
-    rows = np.asarray(data)
-    if rows.dtype.kind not in "iu":
-        raise TypeError(f"data must be integer token sequences, got dtype {rows.dtype}")
-    if rows.ndim != 2 or rows.shape[0] < 2 or rows.shape[1] < 1:
-        raise ValueError(f"data must be N x length with N >= 2 (a standard error needs two rows), got shape {rows.shape}")
-    return as_tokens(rows, "data")
-
-
-def _free_positions(region: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.int64]:
-    """Generated positions per row (N x n; 1 x n when shared by all rows), from ``region`` (per position or per row)."""
-    count, length = shape
-    if region is None:
-        return np.arange(length, dtype=np.int64)[None, :]
-    marks = as_region(region, length, count)
-    return np.nonzero(marks)[1].reshape(marks.shape[0], -1).astype(np.int64)
 
 
 def _as_grid(grid: ArrayLike | None, n: int) -> NDArray[np.int64]:
@@ -273,7 +255,7 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     if shape[0] < 2 or shape[1] < 1:
         raise ValueError(f"data must be N x length with N >= 2, got shape {shape}")
     require_memory(16 * shape[1], "the generated positions")  # before the first array of length ``length``
-    free = _free_positions(region, shape)
+    free = as_free_positions(region, shape)
     n = free.shape[1]
     points = _as_grid(grid, n)
     chosen = as_choice(estimator, "estimator", ESTIMATORS)
@@ -303,8 +285,6 @@ def _as_hidden(hidden: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.b
     return np.ascontiguousarray(marks.reshape(-1, shape[1]))
 
 
-Progress = Callable[[int, int], object]
-
 
 def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, batches: range | None = None, *,
               progress: Progress | None = None) -> ShardResult:
@@ -314,7 +294,7 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
     if not isinstance(plan, EstimatePlan):
         raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     scorer = as_masked_model(model)
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     if rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
     batches = range(plan.num_batches) if batches is None else batches
@@ -378,23 +358,6 @@ def _ranks(plan: EstimatePlan, g_index: NDArray[np.int64], row_index: NDArray[np
     return ranks
 
 
-def progress_bar(label: str = "mdmsched: estimating") -> Progress:
-    """A one-line stderr progress bar with the elapsed time and an ETA, for ``progress=`` of :func:`run_shard`."""
-    start = time.perf_counter()
-
-    def show(done: int, total: int) -> None:
-        elapsed = time.perf_counter() - start
-        eta = elapsed / done * (total - done) if done else float("nan")
-        filled = int(30 * done / max(total, 1))
-        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} calls, "
-                         f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show
-
-
 def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_seconds: float = 0.0) -> CurveEstimate:
     """Place every shard's job values and compute the estimate; shards must come from this plan (fingerprint) and cover
     every batch exactly once. Warns (:class:`NonMonotoneWarning`) when the data contradict a non-increasing ``g``."""
@@ -409,9 +372,7 @@ def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_se
         _check_shard(plan, result)
         covered[result.batches.start:result.batches.stop] += 1
         values[result.first_job:result.first_job + result.values.shape[0]] = result.values
-    if covered.size and (covered != 1).any():
-        bad = int(np.flatnonzero(covered != 1)[0])
-        raise ValueError(f"shards must cover every batch exactly once; batch {bad} is covered {covered[bad]} times")
+    check_coverage(covered)
     if nested:
         per_job = values.reshape(plan.grid.size, plan.rows, 2)
         # row r's increment from grid point g to g+1: its positions masked at both, scored at g minus scored at g+1
@@ -460,33 +421,15 @@ def _check_shard(plan: EstimatePlan, result: object) -> None:
 
 def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, executor: Executor | None,
          shards: int | None, progress: bool | Progress) -> tuple[list[ShardResult], float]:
+    """The plan's shards through the one mechanism (:func:`mdmsched._shards.run_shards`): in this process one batch at a
+    time (so the bar moves per forward pass), on ``executor`` in ``shards`` pieces (default 8)."""
     start = time.perf_counter()
-    parts_count = None if shards is None else as_count(shards, "shards")  # checked with or without an executor
-    report = _as_progress(progress, plan)
-    if executor is None:
-        results = [run_shard(model, rows, plan, progress=report)]
-    else:
-        as_executor(executor)
-        parts = plan.shards(8 if parts_count is None else parts_count)
-        futures = [executor.submit(run_shard, model, rows, plan, part) for part in parts]
-        results = []
-        for future in futures:
-            results.append(future.result())
-            if report is not None:
-                report(sum(len(r.batches) for r in results), plan.num_batches)
+    parts_count = DEFAULT_SHARDS if shards is None else as_count(shards, "shards")  # checked with or without executor
+    report = as_report(progress, "estimating", plan.cost())
+    parts = plan.shards(plan.num_batches if executor is None else parts_count)
+    results = run_shards(run_shard, (model, rows, plan), parts, executor=executor, report=report,
+                         total=plan.num_batches)
     return results, time.perf_counter() - start
-
-
-def _as_progress(progress: bool | Progress, plan: EstimatePlan) -> Progress | None:
-    """``True``: print :meth:`EstimatePlan.cost` and a stderr bar with ETA; a callable gets ``(done, total)``."""
-    if callable(progress):
-        return progress
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True, False or a callable(done, total), got {type(progress).__name__}")
-    if not progress:
-        return None
-    sys.stderr.write(f"mdmsched: {plan.cost()}\n")
-    return progress_bar()
 
 
 def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target = "cross_entropy",
@@ -518,7 +461,7 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
     and ``data`` must pickle for process pools. ``progress=True`` prints the cost line first, then a bar with ETA.
     Cost: ``plan_estimate(...).model_calls = ceil(G N / (batch_size // reps))`` forward passes plus O(G N reps n) here.
     """
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     plan = plan_estimate(rows.shape, region=region, grid=grid, reps=reps, batch_size=batch_size, seed=seed,
                          target=target, estimator=estimator, vocab=model_vocab(model))
     results, seconds = _run(model, rows, plan, executor, shards, progress)
@@ -568,7 +511,7 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
     marginal). ``grid`` applies within each block (clipped to its length). Same seed rules; the plans and their cost:
     :func:`plan_block_estimate`. The blocks share the data rows, so their bands are calibrated jointly
     (:class:`BlockCurveEstimate`)."""
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     plans = plan_block_estimate(rows.shape, block_length=block_length, region=region, target=target, grid=grid,
                                 reps=reps, batch_size=batch_size, seed=seed, estimator=estimator,
                                 vocab=model_vocab(model))

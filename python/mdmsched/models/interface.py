@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_choice, as_count, as_generator, as_tokens, probability_tolerance, require_memory
-from .state_scores import SelectionRule, StateModel, StateScores, check_state_scores, scores_from_probabilities
+from .state_scores import StateScores, check_state_scores, scores_from_probabilities
 
 Target = Literal["cross_entropy", "entropy"]
 #: The per-position quantities a model can return (one name per idea: ``target=`` everywhere).
@@ -46,6 +46,15 @@ class SamplingModel(MaskedModel, Protocol):
 
     def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
                rng: np.random.Generator) -> NDArray[np.int64]: ...
+
+
+@runtime_checkable
+class StateModel(Protocol):
+    """``score_states(tokens (B x n int), mask (B x n bool, True = masked), *, nll, rng) -> StateScores``: one forward
+    pass giving every score a position-choosing rule and the teacher-forced log-loss need (SPEC §5.2)."""
+
+    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
+                     rng: np.random.Generator | None = None) -> StateScores: ...
 
 
 def model_inputs(tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
@@ -331,7 +340,6 @@ __all__ = [
     "Predictor",
     "ProbabilityModel",
     "SamplingModel",
-    "SelectionRule",
     "StateModel",
     "StateScores",
     "Target",

@@ -1,15 +1,13 @@
 """What one forward pass tells a sampler that chooses its own positions (SPEC §5.2): per masked position the state
 scores of ``q(. | x_R)`` -- max probability, top-1 minus top-2 margin, entropy (nats) -- and, in the same pass, the
-teacher-forced ``-log q(x_i | x_R)`` at the row's token or one independent draw.
-
-:class:`StateModel` is the protocol (``score_states``); :class:`SelectionRule` is what a generation loop asks of a rule
-(``select``), so :mod:`mdmsched.models` runs the rules of :mod:`mdmsched.samplers` without importing them.
+teacher-forced ``-log q(x_i | x_R)`` at the row's token or one independent draw: the data type and its checks. The
+protocol a model meets to produce it (:class:`~mdmsched.models.interface.StateModel`) lives with the other model
+protocols in :mod:`mdmsched.models.interface`; the loop that runs rules on it is :mod:`mdmsched.samplers.loop`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,24 +44,6 @@ class StateScores:
         return StateScores(self.max_prob[index], self.margin[index], self.entropy[index],
                            None if self.nll is None else self.nll[index],
                            None if self.draws is None else self.draws[index])
-
-
-@runtime_checkable
-class StateModel(Protocol):
-    """``score_states(tokens (B x n int), mask (B x n bool, True = masked), *, nll, rng) -> StateScores``: one forward
-    pass giving every score a position-choosing rule and the teacher-forced log-loss need."""
-
-    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores: ...
-
-
-@runtime_checkable
-class SelectionRule(Protocol):
-    """A rule choosing the positions to reveal (:class:`mdmsched.samplers.Rule` and its subclasses): ``select`` returns
-    a ``(B, n)`` bool array, a non-empty subset of ``candidates`` for every row that still has candidates."""
-
-    def select(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-               rng: np.random.Generator) -> NDArray[np.bool_]: ...
 
 
 def scores_from_probabilities(chunk: NDArray[np.float64], sums: NDArray[np.float64], out: StateScores,
@@ -152,4 +132,4 @@ def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, dr
     return StateScores(top, gap, ent, loss, drawn)
 
 
-__all__ = ["SelectionRule", "StateModel", "StateScores", "check_state_scores", "scores_from_probabilities"]
+__all__ = ["StateScores", "check_state_scores", "scores_from_probabilities"]

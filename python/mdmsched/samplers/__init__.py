@@ -2,6 +2,12 @@
 bounds, floor + threshold), their exact teacher-forced scoring on a model and data, and the sampling loop that runs
 the same rules. Built on :mod:`mdmsched.models`; nothing below this floor imports it.
 
+* :mod:`~mdmsched.samplers.loop` -- :func:`~mdmsched.samplers.loop.run_rule`, the one loop every rule and schedule
+  runs in (teacher forcing and sampling), with the :class:`~mdmsched.samplers.loop.SelectionRule` protocol.
+* :mod:`~mdmsched.samplers.generate` -- LLaDA-style :func:`~mdmsched.samplers.generate.generate` (a transfer table or
+  a rule) and :func:`~mdmsched.samplers.generate.generate_with_rule` (torch models and any ``score_states`` model).
+* :mod:`~mdmsched.samplers.simulate` -- :func:`simulate` (a schedule's sampler) and :func:`expected_kl` (Monte Carlo
+  KL against a known law).
 * :mod:`~mdmsched.samplers.rules` -- :class:`RandomOrder`, :class:`TopK`, :class:`Threshold`, :class:`Factor`,
   :class:`EntropyBounded`, :class:`FloorThreshold` over the base :class:`Rule`.
 * :mod:`~mdmsched.samplers.evaluate` -- :func:`evaluate_sampler`, :func:`compare_samplers` (plan -> run -> merge),
@@ -36,8 +42,11 @@ from .evaluate import (
     sample_with_rule,
 )
 from .families import FAMILY_NAMES, Family, default_family
+from .generate import generate, generate_with_rule
+from .loop import RuleRun, SelectionRule, run_rule
 from .map import MapRow, SamplerMap, sampler_map
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
+from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 
 __all__ = [
     "FAMILY_NAMES",
@@ -51,29 +60,38 @@ __all__ = [
     "Family",
     "FloorThreshold",
     "Interval",
+    "KLEstimate",
     "MapRow",
     "Method",
     "RandomOrder",
     "Rule",
+    "RuleRun",
     "SamplerComparison",
     "SamplerEstimate",
     "SamplerMap",
     "SamplerPlan",
     "SamplerShard",
     "Score",
+    "SelectionRule",
     "Threshold",
     "TopK",
     "calibrate",
     "compare_samplers",
     "confidence_cost_tables",
     "default_family",
+    "empirical_kl",
     "evaluate_sampler",
+    "expected_kl",
+    "generate",
+    "generate_with_rule",
     "mean_interval",
     "merge_sampler_shards",
     "optimal_counts",
     "optimise_counts",
     "plan_sampler",
+    "run_rule",
     "run_sampler_shard",
     "sample_with_rule",
     "sampler_map",
+    "simulate",
 ]

@@ -22,13 +22,12 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_choice, as_confidence, as_count, as_real, require_memory
-from ..models.estimate import _as_rows
+from .._validation import as_choice, as_confidence, as_count, as_data_rows, as_real, require_memory
 from ..models.interface import StateModel, as_state_model
-from ..models.rule_loop import block_lengths
 from ..models.state_scores import check_state_scores
 from .evaluate import SamplerComparison, compare_samplers, plan_sampler
 from .families import equal_counts
+from .loop import block_lengths
 from .rules import SCORES, FloorThreshold, Rule, Score, TopK
 
 RuleKind = Literal["top_k", "floor_threshold"]
@@ -48,7 +47,7 @@ def confidence_cost_tables(model: StateModel | Any, data: ArrayLike, *, region: 
     blocks masked. Ranking by ``score`` (higher first; ties: lower position first, as :class:`TopK`).
     Cost: ``sum_b B_b = n`` model calls per batch of rows, O(batch n^2) here, O(B_b^2) memory per block."""
     scorer = as_state_model(model)
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     kind = _as_score(score)
     plan = plan_sampler(rows.shape, region=region, block_length=block_length, batch_size=batch_size)
     lengths = block_lengths(plan.n, plan.block_length)
@@ -158,7 +157,7 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     Cost: ``n`` model calls per batch of proposal rows for the tables, O(steps B^2) per block for the DP, then two
     teacher-forced evaluations of the held-out rows (about ``2 steps`` calls per block per batch).
     """
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     if not isinstance(rule, str) or rule not in RULE_KINDS:
         raise (TypeError if not isinstance(rule, str) else ValueError)(
             f"rule must be one of {RULE_KINDS}, got {rule!r}")

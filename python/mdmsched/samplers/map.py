@@ -19,13 +19,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._progress import progress_callback
-from .._validation import as_tolerance
-from ..models.estimate import BlockCurveEstimate, CurveEstimate, _as_rows, estimate_block_curves, estimate_curve
+from .._validation import as_data_rows, as_tolerance
+from ..models.estimate import BlockCurveEstimate, CurveEstimate, estimate_block_curves, estimate_curve
 from ..models.interface import StateModel
-from ..models.rule_loop import block_lengths
 from ..solve import error_frontier
 from .evaluate import SamplerEstimate, evaluate_sampler, plan_sampler
 from .families import FAMILY_NAMES, Family, default_family
+from .loop import block_lengths
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
     Cost: one evaluation per (family, value), each about its NFE model calls per batch of rows, plus the curve
     estimate (``ceil(G N reps / 256)`` calls per block).
     """
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
     lengths = block_lengths(plan.n, plan.block_length)
     chosen = _families(families, lengths)

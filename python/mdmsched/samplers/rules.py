@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -129,17 +130,20 @@ def _checked_state(scores: object, candidates: object, step: object,
     return cand, steps.astype(np.int64), index
 
 
-class Rule:
-    """Base of the position-choosing rules: ``select`` validates its inputs and returns the positions to reveal.
+class Rule(ABC):
+    """Base of the position-choosing rules (optuna's ``BaseSampler`` style): subclass it and implement :meth:`choose`;
+    ``select`` validates the loop's inputs and calls it.
 
-    ``randomised`` says whether the rule draws from ``rng`` (the teacher-forced evaluation then gives each row its own
-    generator, so results do not depend on batching). :meth:`validate` checks the rule against the block lengths
-    before a loop starts (a schedule must cover each block).
+    ``randomised`` says whether the rule draws randomness (the teacher-forced evaluation then gives each row its own
+    generator, so results do not depend on batching). ``uses_scores`` says whether it looks at the model's scores
+    (False only for random positions: such a rule also runs on a model that can only draw and score).
+    :meth:`validate` checks the rule against the block lengths before a loop starts (a schedule must cover each block).
     """
 
     randomised: bool = False
+    uses_scores: bool = True
 
-    def validate(self, block_lengths: Sequence[int]) -> None:
+    def validate(self, block_lengths: Sequence[int]) -> None:  # noqa: B027  an optional hook: most rules fit any block
         """Refuse (``ValueError``) a rule that cannot run on blocks of these lengths. O(blocks)."""
 
     def select(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
@@ -152,7 +156,7 @@ class Rule:
         """
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        return self._choose(scores, *_checked_state(scores, candidates, step, block), rng.random)
+        return self.choose(scores, *_checked_state(scores, candidates, step, block), rng.random)
 
     def select_rows(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                     rngs: Sequence[np.random.Generator]) -> NDArray[np.bool_]:
@@ -165,12 +169,15 @@ class Rule:
         def uniforms(shape: tuple[int, int]) -> NDArray[np.float64]:
             return np.stack([g.random(shape[1]) for g in rngs]) if shape[0] else np.zeros(shape)
 
-        return self._choose(scores, *state, uniforms)
+        return self.choose(scores, *state, uniforms)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
-        """The rule itself; ``uniforms(shape)`` is its only source of randomness (U[0, 1) doubles, row-major)."""
-        raise NotImplementedError
+    @abstractmethod
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        """The rule itself, on validated inputs: ``scores`` of one forward pass (``(B, n)`` arrays), ``candidates``
+        ``(B, n)`` bool (the current block's masked positions), ``step[r]`` (passes row ``r`` spent in this block),
+        ``block``, and ``uniforms(shape)``, its only source of randomness (U[0, 1) doubles, row-major). Returns
+        ``(B, n)`` bool, a non-empty subset of each row's candidates (the loop refuses anything else)."""
 
 
 class RandomOrder(Rule):
@@ -185,6 +192,7 @@ class RandomOrder(Rule):
     """
 
     randomised = True
+    uses_scores = False
 
     def __init__(self, schedule: Any) -> None:
         self.counts = _Counts(schedule)
@@ -195,8 +203,8 @@ class RandomOrder(Rule):
     def validate(self, block_lengths: Sequence[int]) -> None:
         self.counts.validate(block_lengths)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del scores  # the theorem's sampler ignores the model's outputs
         keys = uniforms(candidates.shape)
         return _first(_ranks(keys, candidates), self.counts.at(step, block), candidates)
@@ -236,8 +244,8 @@ class TopK(Rule):
     def validate(self, block_lengths: Sequence[int]) -> None:
         self.counts.validate(block_lengths)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         value = {"max_prob": scores.max_prob, "margin": scores.margin, "neg_entropy": -scores.entropy}[self.score]
         if self.temperature is not None:  # Gumbel-top-k = sequential draws without replacement from the softmax
             value = value / self.temperature - np.log(-np.log(uniforms(candidates.shape)))
@@ -260,8 +268,8 @@ class Threshold(Rule):
     def __repr__(self) -> str:
         return f"Threshold(tau={self.tau:g})"
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del step, block, uniforms  # a state rule: the scores alone decide
         ranks = _ranks(-scores.max_prob, candidates)
         counts = ((scores.max_prob >= self.tau) & candidates).sum(axis=1)
@@ -284,8 +292,8 @@ class Factor(Rule):
     def __repr__(self) -> str:
         return f"Factor(f={self.f:g})"
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del step, block, uniforms  # a state rule: the scores alone decide
         available = candidates.sum(axis=1)
         descending = -_sorted(-scores.max_prob, candidates)  # (B, n): candidates first, then -inf
@@ -314,8 +322,8 @@ class EntropyBounded(Rule):
     def __repr__(self) -> str:
         return f"EntropyBounded(gamma={self.gamma:g})"
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del step, block, uniforms  # a state rule: the scores alone decide
         ascending = _sorted(scores.entropy, candidates)
         finite = np.where(np.isfinite(ascending), ascending, 0.0)
@@ -346,8 +354,8 @@ class FloorThreshold(Rule):
     def validate(self, block_lengths: Sequence[int]) -> None:
         self.counts.validate(block_lengths)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del uniforms  # deterministic
         confident = ((scores.max_prob > self.tau) & candidates).sum(axis=1)
         counts = np.maximum(self.counts.at(step, block), confident)

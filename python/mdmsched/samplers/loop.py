@@ -5,21 +5,55 @@ positions are the candidates, later blocks stay masked. One forward pass (``mode
 serves every row still generating; the rule picks a non-empty subset of each row's candidates, which is then revealed
 -- with the true tokens (``teacher=True``, adding ``-log q(x_i | x_R)`` to the row's NLL) or with the model's
 independent draws (sampling). A row stops costing forward passes as soon as its last block is full, so its NFE and
-per-step counts are its own. The rule may be any object with ``select`` (:class:`~mdmsched.models.SelectionRule`):
-this floor never imports :mod:`mdmsched.samplers`.
+per-step counts are its own. The rule may be any object with ``select`` (:class:`SelectionRule`; the package's rules
+derive from :class:`mdmsched.samplers.Rule`). A schedule is the rule ``RandomOrder(schedule)``, so :func:`simulate`,
+table-driven :func:`~mdmsched.samplers.generate.generate` and every sampler run through this one loop; a model that only
+draws and scores (``sample`` / ``score``, no ``score_states``) runs rules that ignore the model's scores through
+:class:`DrawScoreStates`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .interface import model_inputs
-from .state_scores import SelectionRule, StateModel, check_state_scores
+from ..models.interface import StateModel, check_samples, check_scores, model_inputs
+from ..models.state_scores import StateScores, check_state_scores
+
+
+@runtime_checkable
+class SelectionRule(Protocol):
+    """What the loop asks of a rule (:class:`mdmsched.samplers.Rule` and its subclasses): ``select`` returns a ``(B, n)``
+    bool array, a non-empty subset of ``candidates`` for every row that still has candidates."""
+
+    def select(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               rng: np.random.Generator) -> NDArray[np.bool_]: ...
+
+
+class DrawScoreStates:
+    """A model with only ``sample(tokens, mask, rng)`` and/or ``score(tokens, mask, target)`` seen as a
+    :class:`~mdmsched.models.StateModel` for rules that never look at the model's scores (``uses_scores = False``:
+    random positions with a schedule's counts). Confidence scores are not computed (zeros); ``nll`` comes from
+    ``score(..., "cross_entropy")``, draws from ``sample``. One model call per ``score_states`` call."""
+
+    scores_known = False
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
+                     rng: np.random.Generator | None = None) -> StateScores:
+        out = StateScores.zeros(mask.shape, nll=False, draws=False)
+        loss = drawn = None
+        if nll:  # the model gets its own copies: it may overwrite them, the checks read the caller's
+            loss = check_scores(self.model.score(*model_inputs(tokens, mask), "cross_entropy"), mask)
+        if rng is not None:
+            drawn = check_samples(self.model.sample(*model_inputs(tokens, mask), rng), tokens, mask)
+        return StateScores(out.max_prob, out.margin, out.entropy, loss, drawn)
 
 
 @dataclass(frozen=True)
@@ -34,17 +68,26 @@ class RuleRun:
     counts: NDArray[np.int64] = field(repr=False)
 
 
-def block_lengths(generated: int, block_length: int | None) -> list[int]:
-    """Lengths of the blocks the ``generated`` positions are cut into (the last may be shorter; one block if None)."""
-    size = generated if block_length is None else block_length
+def block_lengths(generated: int, block_length: int | Sequence[int] | None) -> list[int]:
+    """Lengths of the blocks the ``generated`` positions are cut into: equal blocks of ``block_length`` (the last may be
+    shorter; one block if None), or the given lengths (a sequence summing to ``generated``, e.g. a ``BlockSchedule``'s)."""
+    if block_length is not None and not isinstance(block_length, (int, np.integer)):
+        lengths = [int(v) for v in block_length]
+        if sum(lengths) != generated or min(lengths, default=0) < 1:
+            raise ValueError(f"block lengths {lengths[:8]} must be positive and sum to the {generated} generated "
+                             "positions")
+        return lengths
+    size = generated if block_length is None else int(block_length)
     return [min(size, generated - start) for start in range(0, generated, size)]
 
 
-def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int64], block_length: int | None,
+def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int64],
+             block_length: int | Sequence[int] | None,
              rule: SelectionRule | Any, *, teacher: bool, rng: np.random.Generator,
              row_rngs: Sequence[np.random.Generator] | None = None) -> RuleRun:
     """Run ``rule`` on the rows ``tokens`` (B x length, int64; the true rows when ``teacher``) whose generated
-    positions are ``free`` (B x n or 1 x n column indices, in order), cut into blocks of ``block_length``.
+    positions are ``free`` (B x n or 1 x n column indices, in order), cut into blocks of ``block_length`` (an int, or
+    the blocks' lengths as a sequence).
 
     ``rng`` drives the model's draws (sampling) and the rule; with ``row_rngs`` (one generator per row) a randomised
     rule (``rule.randomised``, assumed True when absent) draws each row's randomness from the row's own generator
@@ -52,6 +95,9 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     depend on the rows beside it. At most ``n`` iterations, each one ``score_states`` call plus
     O(B n log n) here.
     """
+    if not getattr(model, "scores_known", True) and getattr(rule, "uses_scores", True):
+        raise TypeError(f"rule {rule!r} ranks positions by the model's scores, but the model has no score_states() "
+                        "(only sample/score): use a model with score_states (TorchModel, a predictor) or RandomOrder")
     batch, length = tokens.shape
     free = np.broadcast_to(free, (batch, free.shape[1]))
     n = free.shape[1]
@@ -59,9 +105,9 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     validate = getattr(rule, "validate", None)
     if callable(validate):
         validate(lengths)
-    size = n if block_length is None else block_length
+    block_index = np.repeat(np.arange(len(lengths)), lengths)
     block_of = np.full((batch, length), -1, dtype=np.int64)
-    np.put_along_axis(block_of, free, np.broadcast_to(np.arange(n) // size, free.shape), axis=1)
+    np.put_along_axis(block_of, free, np.broadcast_to(block_index, free.shape), axis=1)
     tokens = np.array(tokens, dtype=np.int64, copy=True)
     mask = block_of >= 0
     current = np.zeros(batch, dtype=np.int64)
@@ -131,4 +177,4 @@ def _checked(chosen: object, candidates: NDArray[np.bool_], rule: Any) -> NDArra
     return arr
 
 
-__all__ = ["RuleRun", "block_lengths", "run_rule"]
+__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "block_lengths", "run_rule"]
