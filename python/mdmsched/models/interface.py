@@ -111,11 +111,14 @@ class ProbabilityModel:
             require_memory(batch * n * self.vocab_size * 8, f"the predictor's (B={batch}, n={n}, q) output")
         probs = _as_array(self.predict(*model_inputs(tokens, mask)), "predictor")
         if probs.dtype.kind not in "iuf":
-            raise ValueError(f"predictor returned dtype {probs.dtype}; expected real probabilities")
+            raise TypeError(f"predictor returned dtype {probs.dtype}; expected real probabilities")
         if probs.ndim != 3 or probs.shape[:2] != (batch, n) or probs.shape[2] < 1:
             raise ValueError(f"predictor returned shape {probs.shape}; expected ({batch}, {n}, q)")
-        if self.vocab_size is None:  # from now on the memory check can run before each call
+        if self.vocab_size is None:  # from now on the memory check can run before each call, and q is fixed
             self.vocab_size = int(probs.shape[2])
+        elif probs.shape[2] != self.vocab_size:  # a vocabulary that changes between calls, or contradicts vocab_size=
+            raise ValueError(f"predictor returned {probs.shape[2]} probabilities per position; expected vocab_size = "
+                             f"{self.vocab_size} (given, or seen on an earlier call)")
         return probs
 
     def score(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
@@ -275,8 +278,8 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     if mask.dtype != np.bool_:
         raise TypeError(f"mask must be a bool array (True = masked), got dtype {mask.dtype}")
     arr = _as_array(values, "model.score")
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
+    if arr.dtype.kind not in "iuf":  # a wrong kind of output (bool, complex, strings, objects, dates)
+        raise TypeError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
     if arr.shape != mask.shape:
         raise ValueError(f"model.score returned shape {arr.shape}; expected {mask.shape} (one number per position)")
     out = np.where(mask, arr, 0.0)

@@ -215,6 +215,9 @@ class TorchModel:
             raise ValueError(f"the model returned logits of shape {tuple(logits.shape)}; expected ({batch}, {n}, V)")
         if not logits.dtype.is_floating_point:
             raise TypeError(f"the model returned logits of dtype {logits.dtype}; expected floating point")
+        if logits.device.type == "meta":  # shape-only tensors: any score read from them would be made up
+            raise ValueError("the model returned logits on the 'meta' device (no values): load its weights onto a "
+                             "real device")
         width = int(logits.shape[2])
         stop = width if self.vocab_stop is None else self.vocab_stop
         if stop > width or self.vocab_start >= stop:

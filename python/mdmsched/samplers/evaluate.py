@@ -232,9 +232,11 @@ def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None
     if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
         raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
     rows, length = as_count(data_shape[0], "data rows", 2), as_count(data_shape[1], "data length")
-    free = as_free_positions(region, (rows, length))
     batch = as_count(batch_size, "batch_size")
-    require_memory(64 * min(batch, rows) * length, f"one batch ({min(batch, rows)} rows of length {length})")
+    # before any array of the data's length: the positions (8 bytes each, per row when region is per row) and a batch
+    require_memory(8 * length * (1 if region is None or np.ndim(region) == 1 else rows) + 64 * min(batch, rows) * length,
+                   f"the positions and one batch ({min(batch, rows)} rows of length {length})")
+    free = as_free_positions(region, (rows, length))
     return SamplerPlan(rows, length, np.ascontiguousarray(free), _as_block_length(block_length), batch, _as_seed(seed))
 
 
@@ -397,6 +399,7 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
         if default is None:
             raise ValueError("n is needed: the model does not say its length")
         length = as_count(default, "n")
+        require_memory(16 * count * length, "the samples")  # before the placeholder row of that length
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     require_memory(16 * count * length, "the samples")
     free = as_free_positions(region, (1, length))
