@@ -67,7 +67,7 @@ def test_meta_device_logits_are_a_value_error() -> None:
     from mdmsched.models.torch import TorchModel
 
     class Meta(torch.nn.Module):
-        def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.zeros(x.shape[0], x.shape[1], 3, device="meta")
 
     model = TorchModel(Meta(), 3, vocab=3)
