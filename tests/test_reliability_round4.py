@@ -28,7 +28,7 @@ def test_sample_with_rule_refuses_a_huge_length_before_allocating() -> None:
 @pytest.mark.parametrize("dtype", [bool, complex, object, "U1", "datetime64[D]"])
 def test_check_scores_calls_a_wrong_kind_of_output_a_type_error(dtype: object) -> None:
     mask = np.ones((2, 3), dtype=bool)
-    with pytest.raises(TypeError, match="model.score returned dtype"):
+    with pytest.raises(TypeError, match=r"model\.score returned dtype"):
         check_scores(np.zeros((2, 3)).astype(dtype), mask)
 
 
@@ -42,7 +42,7 @@ def test_schedule_values_of_the_right_kind_but_wrong_value() -> None:
     with pytest.raises(ValueError, match="at least one block"):
         mdmsched.BlockSchedule(())
     with pytest.raises(ValueError, match="within int64"):
-        mdmsched.Schedule.from_json('{"sizes": [%d]}' % 2**70)
+        mdmsched.Schedule.from_json(f'{{"sizes": [{2**70}]}}')
 
 
 def test_a_predictor_whose_vocabulary_changes_is_refused() -> None:
