@@ -50,8 +50,12 @@ class SamplingModel(MaskedModel, Protocol):
 
 @runtime_checkable
 class StateModel(Protocol):
-    """``score_states(tokens (B x n int), mask (B x n bool, True = masked), *, nll, rng) -> StateScores``: one forward
-    pass giving every score a position-choosing rule and the teacher-forced log-loss need (SPEC §5.2)."""
+    """``score_states(tokens (B x n int), mask (B x n bool, True = masked), *, nll, rng[, where]) -> StateScores``: one
+    forward pass giving every score a position-choosing rule and the teacher-forced log-loss need (SPEC §5.2).
+
+    ``where`` (optional keyword; bools ``(B, n)``, a subset of ``mask``) names the positions whose scores are wanted
+    (the current block's candidates): a model that accepts it reduces its outputs there only (zeros elsewhere), which
+    is what keeps a step's cost near the peers' own; a model without the keyword is scored at every masked position."""
 
     def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
                      rng: np.random.Generator | None = None) -> StateScores: ...
@@ -74,6 +78,16 @@ def as_batch(tokens: Any, mask: Any) -> tuple[NDArray[np.int64], NDArray[np.bool
     if ids.ndim != 2 or marks.shape != ids.shape:
         raise ValueError(f"tokens and mask must be (B, n) arrays of one shape, got {ids.shape} and {marks.shape}")
     return ids, marks
+
+
+def as_where(where: object, shape: tuple[int, ...]) -> NDArray[np.bool_]:
+    """The positions to score: bools of the mask's ``shape`` (``TypeError`` / ``ValueError`` otherwise). O(B n)."""
+    marks = np.asarray(where)
+    if marks.dtype != np.bool_:
+        raise TypeError(f"where must be a bool array (True = score this position), got dtype {marks.dtype}")
+    if marks.shape != tuple(shape):
+        raise ValueError(f"where must have the mask's shape {tuple(shape)}, got {marks.shape}")
+    return marks
 
 
 def as_target(target: object) -> Target:
@@ -157,16 +171,18 @@ class ProbabilityModel:
         return out
 
     def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
-        """One predictor call: the state scores (max probability, margin, entropy; SPEC §5.2) at every masked position,
-        with ``-log q(x_i | revealed)`` at the row's tokens when ``nll`` and one independent draw per masked position
-        when ``rng`` is given. Chunked like :meth:`score`: each chunk of at most ``CHUNK_CELLS`` cells is copied to
-        float64 on its own (never the whole ``(B, n, q)`` array). O(masked * q)."""
+                     rng: np.random.Generator | None = None, where: NDArray[np.bool_] | None = None) -> StateScores:
+        """One predictor call: the state scores (max probability, margin, entropy; SPEC §5.2) at every masked position
+        of ``where`` (default: every masked position), with ``-log q(x_i | revealed)`` at the row's tokens when
+        ``nll`` and one independent draw per such position when ``rng`` is given (zeros elsewhere). Chunked like
+        :meth:`score`: each chunk of at most ``CHUNK_CELLS`` cells is copied to float64 on its own (never the whole
+        ``(B, n, q)`` array). O(scored * q)."""
         if rng is not None:
             rng = as_generator(rng)
         tokens, mask = as_batch(tokens, mask)
+        scored = mask if where is None else mask & as_where(where, mask.shape)
         probs = self._probabilities(tokens, mask)
-        rows, cols = np.nonzero(mask)
+        rows, cols = np.nonzero(scored)
         q = probs.shape[2]
         truth = None
         if nll:
@@ -350,6 +366,7 @@ __all__ = [
     "as_masked_model",
     "as_state_model",
     "as_target",
+    "as_where",
     "check_batch",
     "check_samples",
     "check_scores",

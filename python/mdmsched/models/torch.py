@@ -36,6 +36,7 @@ from .interface import (
     StateScores,
     Target,
     as_target,
+    as_where,
     check_scores,
 )
 
@@ -356,20 +357,25 @@ class TorchModel:
         return max_prob, margin, entropy, nll, draws
 
     def score_states(self, tokens: ArrayLike, mask: ArrayLike, *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
-        """One forward pass: max probability, margin, entropy (nats) at every masked position, the teacher-forced
-        ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per masked position when ``rng`` is given
-        (SPEC §5.2). Reduced on the model's device in chunks (``_state_reduce``); only ``(B, n)`` numbers reach
-        the host. A true token of probability 0 raises ``ValueError``. One forward pass plus ``O(B n q)``."""
+                     rng: np.random.Generator | None = None, where: ArrayLike | None = None) -> StateScores:
+        """One forward pass: max probability, margin, entropy (nats) at every masked position of ``where`` (default:
+        every masked position; the rule loop passes the current block's candidates, so later blocks cost no
+        reduction), the teacher-forced ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per such
+        position when ``rng`` is given (SPEC §5.2). Reduced on the model's device in chunks (``_state_reduce``); only
+        ``(B, n)`` numbers reach the host. A true token of probability 0 raises ``ValueError``. One forward pass plus
+        ``O(scored q)``."""
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
         t, m = self._inputs(tokens, mask, score_all=nll)
+        model_mask = m
+        if where is not None:
+            m = m & as_where(where, m.shape)
         out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None)
         if not m.any():
             return out
         seed = None if rng is None else int(rng.integers(0, 2**63 - 1))
         with torch.no_grad():
-            logits, start, stop = self._logits(t, m, score_all=nll)
+            logits, start, stop = self._logits(t, model_mask, score_all=nll)
             truth = torch.from_numpy(t).to(self.device) - start if nll else None
             uniforms = None
             if seed is not None:

@@ -14,6 +14,7 @@ draws and scores (``sample`` / ``score``, no ``score_states``) runs rules that i
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -68,6 +69,15 @@ class RuleRun:
     counts: NDArray[np.int64] = field(repr=False)
 
 
+def accepts_where(model: Any) -> bool:
+    """Whether ``model.score_states`` takes the ``where=`` keyword (reduce only the positions a rule can pick)."""
+    try:
+        parameters = inspect.signature(model.score_states).parameters
+    except (TypeError, ValueError):  # a builtin or C extension: no signature to read
+        return False
+    return "where" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
 def block_lengths(generated: int, block_length: int | Sequence[int] | None) -> list[int]:
     """Lengths of the blocks the ``generated`` positions are cut into: equal blocks of ``block_length`` (the last may be
     shorter; one block if None), or the given lengths (a sequence summing to ``generated``, e.g. a ``BlockSchedule``'s)."""
@@ -116,14 +126,18 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     nll = np.zeros(batch) if teacher else None
     per_pass: list[NDArray[np.int64]] = []
     per_row = row_rngs is not None and bool(getattr(rule, "randomised", True))
+    narrow = accepts_where(model)
     for _ in range(n + 1):
         live = np.flatnonzero(current < len(lengths))
         if live.size == 0:
             break
         sub_mask = mask[live]
-        raw = model.score_states(*model_inputs(tokens[live], sub_mask), nll=teacher, rng=None if teacher else rng)
-        scores = check_state_scores(raw, sub_mask, nll=teacher, draws=not teacher)
         candidates = sub_mask & (block_of[live] == current[live, None])
+        # scores are needed at the current block's candidates only (a rule picks there; nll and draws are used there)
+        extra = {"where": candidates.copy()} if narrow else {}
+        raw = model.score_states(*model_inputs(tokens[live], sub_mask), nll=teacher, rng=None if teacher else rng,
+                                 **extra)
+        scores = check_state_scores(raw, sub_mask, nll=teacher, draws=not teacher, where=candidates)
         chosen = np.zeros_like(candidates)
         for block in np.unique(current[live]).tolist():
             group = np.flatnonzero(current[live] == block)
