@@ -37,6 +37,7 @@ from .interface import (
     Target,
     as_target,
     check_scores,
+    check_uniforms,
 )
 
 __all__ = ["TorchModel"]
@@ -353,33 +354,35 @@ class TorchModel:
         return max_prob, margin, entropy, nll, draws
 
     def score_states(self, tokens: ArrayLike, mask: ArrayLike, *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
+                     rng: np.random.Generator | None = None, uniforms: ArrayLike | None = None) -> StateScores:
         """One forward pass: max probability, margin, entropy (nats) at every masked position, the teacher-forced
         ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per masked position when ``rng`` is given
-        (SPEC §5.2). Reduced on the model's device in chunks (``_state_reduce``); only ``(B, n)`` numbers reach
+        (SPEC §5.2), or at the given ``uniforms`` (B x n floats in [0, 1), read at masked positions; they replace
+        ``rng``, so each row can carry its own stream). Reduced on the model's device in chunks (``_state_reduce``); only ``(B, n)`` numbers reach
         the host. A true token of probability 0 raises ``ValueError``. One forward pass plus ``O(B n q)``."""
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
         t, m = self._inputs(tokens, mask, score_all=nll)
-        out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None)
+        given = None if uniforms is None else check_uniforms(uniforms, m)
+        out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None or given is not None)
         if not m.any():
             return out
-        seed = None if rng is None else int(rng.integers(0, 2**63 - 1))
+        seed = None if rng is None or given is not None else int(rng.integers(0, 2**63 - 1))
         with torch.no_grad():
             logits, start, stop = self._logits(t, m, score_all=nll)
             truth = torch.from_numpy(t).to(self.device) - start if nll else None
-            uniforms = None
+            drawn_u = None if given is None else torch.from_numpy(given[m]).to(self.device)
             if seed is not None:
                 gen = torch.Generator(device=self.device)
                 gen.manual_seed(seed)
-                uniforms = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
+                drawn_u = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
             pieces: list[list[torch.Tensor]] = [[], [], [], [], []]
             done = 0
             for r, c in self._chunks(m, stop - start):
                 lg = self._chunk_logits(logits, r, c, start, stop)
                 size = r.shape[0]
                 parts = self._state_reduce(lg, r, c, None if truth is None else truth[r, c],
-                                           None if uniforms is None else uniforms[done:done + size])
+                                           None if drawn_u is None else drawn_u[done:done + size])
                 done += size
                 if parts[3] is not None:
                     bad = ~torch.isfinite(parts[3])
