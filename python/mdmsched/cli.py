@@ -12,6 +12,7 @@ import os
 import sys
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -260,7 +261,7 @@ def _real_list(text: str, what: str) -> list[float]:
 
 def _cmd_map(args: argparse.Namespace) -> None:
     from .samplers import calibrate, default_family, sampler_map
-    from .samplers.example import markov_example
+    from .samplers.example import STICKY_CHAIN, markov_example, markov_region_entropy
     from .samplers.families import FAMILY_NAMES
 
     task = None
@@ -281,8 +282,14 @@ def _cmd_map(args: argparse.Namespace) -> None:
     lengths = [min(args.block_length or args.n, args.n - s) for s in range(0, args.n, args.block_length or args.n)]
     families = [default_family(name, lengths, _real_list(args.taus, "--taus") if name == "threshold" and args.taus
                                else None) for name in names]
+    entropy = example.entropy
+    if task is not None:  # the data rows generate the first line's span given the rest: H(X_span | X_rest)
+        span = np.flatnonzero(task.region[0])
+        entropy = markov_region_entropy(STICKY_CHAIN, args.n, int(span[0]), int(span[-1]) + 1)
+        example = replace(example, entropy=entropy)
     result = sampler_map(example.model, example.rows, families, block_length=args.block_length, seed=args.seed,
-                         entropy=example.entropy, progress=_wants_progress(args), task=task)
+                         entropy=example.entropy, progress=_wants_progress(args), task=task,
+                         region=None if task is None else task.region[0])
     payload: dict[str, Any] = {"command": "map", "model": "sticky 3-state Markov chain (exact conditionals)",
                                "rows_used": int(example.rows.shape[0]), "seed": args.seed, **result.to_dict()}
     header = (f"model: sticky 3-state Markov chain, n = {result.n}, {example.rows.shape[0]} rows, "
@@ -433,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
                            '{"prompt": [ints, the full row], "reference": [ints] or "text", "region": [start, stop]} '
                            "(generated positions prompt[start:stop]; reference: the full true row, its generated "
                            "tokens, or a string for --score regex:...; other keys ignored). Prompts are rows of "
-                           "the built-in chain (tokens 0..2, length --n). Adds accuracy with a prompt-clustered "
+                           "the built-in chain (tokens 0..2, length --n); the chain's data rows are scored on the first line's region. Adds accuracy with a prompt-clustered "
                            "interval to every row and says whether KL ranks the samplers as accuracy does")
     smap.add_argument("--score", default="exact",
                       help="task score: exact (default; generated tokens equal the reference's) or regex:PATTERN "

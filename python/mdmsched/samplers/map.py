@@ -269,6 +269,9 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
     if task is not None and not isinstance(task, Task):
         raise TypeError(f"task must be a mdmsched.samplers.Task, got {type(task).__name__}")
     task_plan = None if task is None else _task_plan(task, block_length, seed, batch_size)
+    if task_plan is not None and task_plan.n != plan.n:
+        raise ValueError(f"the task generates {task_plan.n} positions per prompt but the data rows {plan.n}: the "
+                         "rules are built for one block layout, so give the task the data's region size")
     total = sum(len(f.values) for f in chosen) + (1 if frontier else 0)
     done = 0
     out: list[MapRow] = []
