@@ -250,3 +250,24 @@ def test_accuracy_interval_hand_example() -> None:
     # all zeros: n_eff = P (fully correlated), lower 0, upper the Wilson bound t^2 / (P + t^2)
     acc, lo, hi = accuracy_interval(np.zeros(40), 4, 0.95)
     assert acc == 0.0 and lo == 0.0 and 0.33 < hi < 0.345  # t_{0.975, 9}^2 / (10 + t^2)
+
+
+def test_generated_outputs_follow_the_exact_output_law() -> None:
+    """Frequencies of 4000 generations of one prompt against the brute-force output law (4 sigma per outcome)."""
+    n, q, prompt, block, rule = 5, 2, (0,), 2, Threshold(0.6)
+    model = InconsistentModel(n, q, seed=91, concentration=0.4)
+    walk = Walk(model, n, q, package_chooser(rule), block=block, prompt=prompt)
+    rows = np.array([[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]], dtype=np.int64)
+    region = np.array([i not in prompt for i in range(n)])
+    est = evaluate_task(model, rows, rule, "exact", references=list(rows), region=region, block_length=block,
+                        samples_per_prompt=2000, seed=4, batch_size=500)
+    for p_index, first in enumerate((1, 0)):
+        law = walk.output_law((first, None, None, None, None))
+        outputs = est.outputs[p_index * 2000:(p_index + 1) * 2000]
+        seen: dict[tuple[int, ...], int] = {}
+        for y in map(tuple, outputs.tolist()):
+            seen[y] = seen.get(y, 0) + 1
+        assert set(seen) <= set(law)
+        for y, prob in law.items():
+            sigma = math.sqrt(prob * (1 - prob) / 2000)
+            assert abs(seen.get(y, 0) / 2000 - prob) <= 4 * sigma + 1e-9, (y, seen.get(y, 0), prob)
