@@ -146,13 +146,13 @@ def accuracy_frontier(tokens_per_forward: ArrayLike, accuracy: ArrayLike) -> tup
 
 def _accuracy_panel(sampler_map: SamplerMap, ax: Axes) -> None:
     for name in sampler_map.families:
-        rows = sampler_map.family(name)
-        x = [r.task_tokens_per_forward for r in rows]
-        y = np.array([r.accuracy for r in rows], dtype=np.float64)
-        err = np.array([[a - r.lower, r.upper - a] for a, r in zip(y, rows)]).T
-        ax.errorbar(x, y, yerr=err, marker="o", ms=3, lw=1.2, capsize=2, label=name)
-    fx, fy = accuracy_frontier([r.task_tokens_per_forward for r in sampler_map.rows],
-                               [r.accuracy for r in sampler_map.rows])
+        tasks = [r.task for r in sampler_map.family(name) if r.task is not None]
+        y = np.array([t.accuracy for t in tasks], dtype=np.float64)
+        err = np.array([[t.accuracy - t.lower, t.upper - t.accuracy] for t in tasks]).T
+        ax.errorbar([t.tokens_per_forward for t in tasks], y, yerr=err, marker="o", ms=3, lw=1.2, capsize=2,
+                    label=name)
+    every = [r.task for r in sampler_map.rows if r.task is not None]
+    fx, fy = accuracy_frontier([t.tokens_per_forward for t in every], [t.accuracy for t in every])
     ax.plot(fx, fy, "k--", lw=1.5, label="frontier")
     agree = sampler_map.kl_predicts_accuracy()
     ax.set_xlabel("tokens per forward (task)")

@@ -144,7 +144,8 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
             if batched_draws:
                 assert draw_rngs is not None
                 uniforms = np.stack([draw_rngs[r].random(length) for r in live.tolist()])
-                raw = model.score_states(*model_inputs(tokens[live], sub_mask), nll=False, uniforms=uniforms)
+                drawing: Any = model  # the optional uniforms= keyword is not part of the StateModel protocol
+                raw = drawing.score_states(*model_inputs(tokens[live], sub_mask), nll=False, uniforms=uniforms)
             else:
                 raw = model.score_states(*model_inputs(tokens[live], sub_mask), nll=teacher,
                                          rng=None if teacher else rng)

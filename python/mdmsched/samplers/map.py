@@ -155,8 +155,8 @@ class SamplerMap:
         self._task_rows()
         out = {}
         for name in self.families:
-            rows = self.family(name)
-            out[name] = accuracy_tpf_area([r.task_tokens_per_forward for r in rows], [r.accuracy for r in rows])
+            tasks = [r.task for r in self.family(name) if r.task is not None]
+            out[name] = accuracy_tpf_area([t.tokens_per_forward for t in tasks], [t.accuracy for t in tasks])
         return out
 
     def to_dict(self) -> dict[str, Any]:
