@@ -13,7 +13,7 @@ import pytest
 from learned import InconsistentModel
 from sampler_reference import Walk, package_chooser, uniform_subsets
 
-from mdmsched.models import ProbabilityModel
+from mdmsched.models import ExactPredictor, ProbabilityModel
 from mdmsched.samplers import (
     RandomOrder,
     Threshold,
@@ -99,6 +99,26 @@ def test_accuracy_interval_covers_the_exact_accuracy(case: int, samples: int) ->
     assert covered >= 0.93 * seeds, message
     assert covered <= 0.995 * seeds, message  # near nominal, not a trivially wide interval
     assert abs(np.mean(estimates) - truth) < 4 * np.std(estimates) / math.sqrt(seeds) + 1e-12, message
+
+
+@pytest.mark.parametrize("samples", [1, 3])
+def test_accuracy_interval_covers_an_exact_accuracy_near_one(samples: int) -> None:
+    """A consistent model of a concentrated law (accuracy 0.944): most prompts score 1 on every sample."""
+    p = np.random.default_rng(0).dirichlet(np.full(16, 0.05)).reshape((2,) * 4)
+    model, rule = ExactPredictor(p), TopK([2, 1])
+    truth = _exact_accuracy(p, Walk(model, 4, 2, package_chooser(rule), prompt=(0,)), (0,))
+    assert 0.9 < truth < 0.99
+    region = np.array([False, True, True, True])
+    seeds, covered = 200, 0
+    for seed in range(seeds):
+        rows = _draw(p, 30, seed)
+        est = evaluate_task(model, rows, rule, "exact", references=list(rows), region=region,
+                            samples_per_prompt=samples, seed=seed)
+        covered += est.lower <= truth <= est.upper
+    lo, hi = _wilson(covered, seeds)
+    message = f"near one, S={samples}: truth {truth:.4f}, coverage {covered}/{seeds} (Wilson 95% [{lo:.3f}, {hi:.3f}])"
+    print(message)
+    assert 0.93 * seeds <= covered <= 0.995 * seeds, message
 
 
 @pytest.mark.parametrize("pair", range(2))
@@ -271,3 +291,16 @@ def test_generated_outputs_follow_the_exact_output_law() -> None:
         for y, prob in law.items():
             sigma = math.sqrt(prob * (1 - prob) / 2000)
             assert abs(seen.get(y, 0) / 2000 - prob) <= 4 * sigma + 1e-9, (y, seen.get(y, 0), prob)
+
+
+def test_progress_states_the_plan_before_running(capsys: pytest.CaptureFixture[str]) -> None:
+    model = InconsistentModel(4, 3, seed=4)
+    rows = np.random.default_rng(3).integers(0, 3, (5, 4))
+    region = np.array([False, True, True, True])
+    seen: list[tuple[int, int]] = []
+    evaluate_task(model, rows, TopK([1, 2]), "exact", references=list(rows), region=region, samples_per_prompt=2,
+                  batch_size=4, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    evaluate_task(model, rows, TopK([1, 2]), "exact", references=list(rows), region=region, samples_per_prompt=2,
+                  progress=True)
+    assert "at most 30 row-forwards (5 prompts x 2 samples x at most 3 passes" in capsys.readouterr().err
