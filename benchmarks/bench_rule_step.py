@@ -22,6 +22,7 @@ asserts the answer: at temperature 0 LLaDA's top-k set equals ``TopK``'s (contin
 from __future__ import annotations
 
 import functools
+import os
 import time
 
 import numpy as np
@@ -35,6 +36,9 @@ from mdmsched.models.torch import TorchModel
 from mdmsched.samplers import EntropyBounded, Threshold, TopK
 
 B, N, Q = size((2, 64, 4096), (8, 1024, 126_464))
+#: ``MDMSCHED_BENCH_DEVICE=cuda`` runs both sides on a GPU (benchmarks/gpu/rule_step.sh); time is then wall time with
+#: ``torch.cuda.synchronize`` around each side, CPU time otherwise.
+DEVICE = os.environ.get("MDMSCHED_BENCH_DEVICE", "cpu")
 torch.set_num_threads(1)  # both sides on one thread: CPU time is then comparable on a shared, loaded machine
 BLOCK, PER_STEP, ROUNDS = 32, 4, size(3, 2)  # full size: the peers' full-vocabulary softmax takes ~9 s a round
 
@@ -53,7 +57,7 @@ class Fixed(torch.nn.Module):
 @functools.lru_cache(maxsize=1)  # one 2 GB bf16 tensor at full size, shared by the three comparisons
 def _state() -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
     gen = torch.Generator().manual_seed(0)
-    logits = (torch.randn((B, N, Q), generator=gen) * 3).to(torch.bfloat16)
+    logits = (torch.randn((B, N, Q), generator=gen) * 3).to(torch.bfloat16).to(DEVICE)
     tokens = np.zeros((B, N), dtype=np.int64)
     mask = np.ones((B, N), dtype=bool)  # the whole answer masked: the first step of block 0
     block = np.zeros((B, N), dtype=bool)
@@ -65,7 +69,7 @@ def _llada_step(logits: torch.Tensor, mask: torch.Tensor, block: torch.Tensor) -
     x0 = torch.argmax(logits, dim=-1)
     p = torch.nn.functional.softmax(logits, dim=-1)
     x0_p = torch.gather(p, -1, x0.unsqueeze(-1)).squeeze(-1)
-    confidence = torch.where(mask & block, x0_p, torch.tensor(-np.inf, dtype=x0_p.dtype))
+    confidence = torch.where(mask & block, x0_p, torch.tensor(-np.inf, dtype=x0_p.dtype, device=x0_p.device))
     chosen = torch.zeros_like(mask)
     index = torch.topk(confidence, PER_STEP, dim=-1).indices
     chosen.scatter_(1, index, True)
@@ -76,7 +80,7 @@ def _fast_dllm_step(logits: torch.Tensor, mask: torch.Tensor, block: torch.Tenso
     x0 = torch.argmax(logits, dim=-1)
     p = torch.nn.functional.softmax(logits.to(torch.float32), dim=-1)
     x0_p = torch.gather(p, -1, x0.unsqueeze(-1)).squeeze(-1)
-    confidence = torch.where(mask & block, x0_p, torch.tensor(-np.inf))
+    confidence = torch.where(mask & block, x0_p, torch.tensor(-np.inf, device=x0_p.device))
     top = torch.topk(confidence, int((mask & block).sum(dim=1).max()), dim=-1)
     keep = top.values >= tau
     keep[:, 0] = True
@@ -88,7 +92,7 @@ def _fast_dllm_step(logits: torch.Tensor, mask: torch.Tensor, block: torch.Tenso
 def _eb_step(logits: torch.Tensor, mask: torch.Tensor, block: torch.Tensor, gamma: float) -> torch.Tensor:
     logp = torch.log_softmax(logits.to(torch.float32), dim=-1)
     entropy = -(logp.exp() * logp).sum(dim=-1)
-    entropy = torch.where(mask & block, entropy, torch.tensor(np.inf))
+    entropy = torch.where(mask & block, entropy, torch.tensor(np.inf, device=entropy.device))
     ordered, index = torch.sort(entropy, dim=-1)
     finite = torch.where(torch.isfinite(ordered), ordered, torch.zeros_like(ordered))
     accept = (torch.cumsum(finite, dim=-1) - finite <= gamma) & torch.isfinite(ordered)
@@ -105,6 +109,12 @@ def _ours(model: TorchModel, rule: object, tokens: np.ndarray, mask: np.ndarray,
 
 
 def _cpu(fn: object, *args: object) -> tuple[float, object]:
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        out = fn(*args)  # type: ignore[operator]
+        torch.cuda.synchronize()
+        return time.perf_counter() - start, out
     start = time.process_time()
     out = fn(*args)  # type: ignore[operator]
     return time.process_time() - start, out
@@ -114,8 +124,8 @@ def _cpu(fn: object, *args: object) -> tuple[float, object]:
 @pytest.mark.parametrize("peer", ["llada_low_confidence", "fast_dllm_threshold", "eb_sampler"])
 def test_step_against_peer(benchmark, peer: str) -> None:
     logits, tokens, mask, block = _state()
-    model = TorchModel(Fixed(logits), mask_id=Q - 1)
-    tmask, tblock = torch.from_numpy(mask), torch.from_numpy(block)
+    model = TorchModel(Fixed(logits), mask_id=Q - 1, device=DEVICE)
+    tmask, tblock = torch.from_numpy(mask).to(DEVICE), torch.from_numpy(block).to(DEVICE)
     sizes = mdmsched.practice.equal(BLOCK, BLOCK // PER_STEP).sizes
     rule, theirs = {
         "llada_low_confidence": (TopK(sizes), lambda: _llada_step(logits, tmask, tblock)),
@@ -130,7 +140,7 @@ def test_step_against_peer(benchmark, peer: str) -> None:
             seconds, reference = _cpu(theirs)
             peer_cpu.append(seconds)
     if peer == "llada_low_confidence":  # the same top-k set (no ties among continuous logits)
-        np.testing.assert_array_equal(chosen, reference.numpy())
+        np.testing.assert_array_equal(chosen, reference.cpu().numpy())
     else:
         assert chosen.any(axis=1).all() and not (chosen & ~(mask & block)).any()
     ratio = float(np.median(ours_cpu) / np.median(peer_cpu))
