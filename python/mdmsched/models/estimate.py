@@ -417,6 +417,9 @@ def _check_shard(plan: EstimatePlan, result: object) -> None:
                          f"job {result.first_job!r} and {np.shape(values)}: was it run with another plan?")
     if values.dtype.kind != "f" or not np.isfinite(values).all():
         raise ValueError(f"a shard of batches {batches} holds non-finite or non-float values")
+    if values.size and float(values.min()) < 0.0:  # averages of per-position nats, each clamped to >= 0 by the run
+        raise ValueError(f"a shard of batches {batches} holds negative values (min {float(values.min())!r}); a run "
+                         "only produces averages of non-negative nats: was it edited by hand?")
 
 
 def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, executor: Executor | None,
