@@ -62,7 +62,7 @@ def band_stderr(x: NDArray[np.float64]) -> NDArray[np.float64]:
     live = se > 0
     if live.any():
         se = np.where(live, se, se[live].max())
-    return se
+    return np.asarray(se, dtype=np.float64)
 
 
 def band_multiplier(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: Calibration,
