@@ -275,7 +275,8 @@ class TopK(Rule):
                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         value = {"max_prob": scores.max_prob, "margin": scores.margin, "neg_entropy": -scores.entropy}[self.score]
         if self.temperature is not None:  # Gumbel-top-k = sequential draws without replacement from the softmax
-            value = value / self.temperature - np.log(-np.log(uniforms(candidates.shape)))
+            # score + T * Gumbel ranks like score / T + Gumbel (T > 0) without overflowing for tiny T (issue 28.7)
+            value = value - self.temperature * np.log(-np.log(uniforms(candidates.shape)))
         return _smallest(-value, self.counts.at(step, block), candidates)
 
 
