@@ -8,7 +8,7 @@ Two kinds of case:
 * ``"generate"``: ``ass_generate(model, prompt, tokenizer=None, steps, gen_length, block_num)`` run as written with
   a dummy model (two-token vocabulary, logits that depend on the position so confidences do not tie) that records
   how many generated positions are still masked before each forward pass; ``passes[j]`` = positions revealed by
-  pass ``j``, ``blocks`` = how many passes each block ran. Where ASS's own code refuses (its asserts) or fails
+  pass ``j``, ``left_masked`` = positions still masked at the end. Where ASS's own code refuses (its asserts) or fails
   (an index past ``num_transfer_tokens``), ``error`` holds the exception's type instead.
 * ``"function"``: ``get_num_transfer_tokens_ass(prompt, steps, [gen_length])`` (one block of ``gen_length``): the
   count list the function itself computes.

@@ -115,9 +115,10 @@ def _check_policy(entry: Any, n: int, where: str) -> None:
         left = n - revealed
         for j, c in enumerate(row, start=1):
             feasible = j <= left
-            if (c == 0) == feasible or c > left - j + 1:
+            low = left if j == 1 else 1  # the last pass reveals every masked position
+            if (not low <= c <= left - j + 1) if feasible else c != 0:
                 raise _malformed(where, f"count[{revealed}][{j - 1}] = {c}: with {left} masked and {j} passes left "
-                                        + (f"it must be in 1..{left - j + 1}" if feasible else "it must be 0"))
+                                        + (f"it must be in {low}..{left - j + 1}" if feasible else "it must be 0"))
 
 
 def validate_table(table: Any) -> dict[str, Any]:
