@@ -116,7 +116,7 @@ def test_install_writes_one_module(tmp_path: Path) -> None:
     target = install(tmp_path / "sglang")
     assert target == folder / "mdmsched_plan.py" and "Algorithm = make_algorithm()" in target.read_text()
     assert uninstall(tmp_path / "sglang") and not target.exists() and not uninstall(tmp_path / "sglang")
-    with pytest.raises(ValueError, match="no base.py"):
+    with pytest.raises(ValueError, match=r"no base\.py"):
         install(tmp_path)
 
 
