@@ -180,7 +180,7 @@ def commit_mask(confidence: NDArray[np.floating[Any]], masked: NDArray[np.bool_]
     return out
 
 
-def make_algorithm(base: type | None = None) -> type:
+def make_algorithm(base: type[Any] | None = None) -> type[Any]:
     """The ``DllmAlgorithm`` subclass ``MdmschedPlan`` (imports torch and, unless ``base`` is given,
     ``sglang.srt.dllm.algorithm.base.DllmAlgorithm``). Its ``__init__(config)`` reads ``config.algorithm_config``
     (:class:`PlanConfig`) and loads the table once; the state per request is a dict (masked count at the block's first
@@ -188,10 +188,13 @@ def make_algorithm(base: type | None = None) -> type:
     import torch
 
     if base is None:
-        from sglang.srt.dllm.algorithm.base import DllmAlgorithm as base
+        from sglang.srt.dllm.algorithm.base import DllmAlgorithm
+
+        base = DllmAlgorithm
+    parent: type[Any] = base
 
     def __init__(self: Any, config: Any) -> None:
-        base.__init__(self, config)
+        parent.__init__(self, config)
         raw = dict(config.algorithm_config or {})
         raw.setdefault("block_size", config.block_size)
         self.plan = PlanConfig.from_mapping(raw)
@@ -234,9 +237,9 @@ def make_algorithm(base: type | None = None) -> type:
         chosen_t = torch.from_numpy(chosen).to(input_ids.device)
         new_ids = torch.where(chosen_t, tokens.to(input_ids.dtype), input_ids)
         forward_batch.input_ids.copy_(new_ids.view(-1))  # in place: SGLang keeps the tensor (CUDA graphs)
-        return (left == 0).tolist()
+        return [bool(v) for v in left == 0]
 
-    return type(ALGORITHM_NAME, (base,), {
+    return type(ALGORITHM_NAME, (parent,), {
         "__init__": __init__, "init_step_state": init_step_state, "max_steps": max_steps, "step": step,
         "__doc__": "Commits by an mdmsched table or closed-loop policy as a floor, plus positions above tau.",
         "__module__": __name__,

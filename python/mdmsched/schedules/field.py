@@ -107,16 +107,16 @@ def _flexible_ratios(k: int, shape: str, exp_k: float, log_a: float) -> NDArray[
     if shape == "linear":
         return 1 - r
     if shape == "cosine":
-        return np.cos((np.pi / 2) * r)
+        return np.asarray(np.cos((np.pi / 2) * r), dtype=np.float64)
     if shape in ("square", "cubic"):
         power = 2 if shape == "square" else 3
         return np.asarray([(1 - x) ** power for x in r.tolist()])
     if shape == "exponential":
         floor = np.exp(-exp_k)
-        return (np.exp(-exp_k * r) - floor) / (1 - floor)
+        return np.asarray((np.exp(-exp_k * r) - floor) / (1 - floor), dtype=np.float64)
     if shape == "sqrt":
-        return np.sqrt(1 - r)
-    return 1 - np.log(1 + log_a * r) / np.log(1 + log_a)  # log
+        return np.asarray(np.sqrt(1 - r), dtype=np.float64)
+    return np.asarray(1 - np.log(1 + log_a * r) / np.log(1 + log_a), dtype=np.float64)  # log
 
 
 def flexible(n: int, k: int, shape: str = "linear", *, exp_k: float = 5.0, log_a: float = 9.0) -> Schedule:
