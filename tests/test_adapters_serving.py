@@ -4,9 +4,11 @@ be imported, its answers equal the optimal schedules mdmsched computes for the s
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -182,14 +184,13 @@ def test_untabulated_length_names_the_table_and_nearest_rescales(tables: dict[st
     with pytest.raises(serving.TableMiss, match=r"the table has n in \[12, 24\]; nearest=True"):
         t.counts(13, 4)
     assert isinstance(serving.TableMiss("x"), KeyError)
-    # 22 is nearest to 24: breakpoints of the n = 24 optimum scaled by 22/24, rounded, every step >= 1
+    # 22 is nearest to 24: breakpoints N_j of the n = 24 optimum scaled by 22/24, rounded half up (exact fractions)
     source = t.counts(24, 8)[0]
     got = t.entry(22, 8, nearest=True)
-    cuts = [sum(source[:j]) for j in range(1, 8)]
-    assert got["rescaled_from"] == 24 and sum(got["sizes"]) == 22 and min(got["sizes"]) >= 1
-    assert [sum(got["sizes"][:j]) for j in range(1, 8)] == sorted({(2 * c * 22 + 24) // 48 for c in cuts}) \
-        or len(got["sizes"]) == 8
-    assert len(got["sizes"]) == 8
+    want = [math.floor(Fraction(sum(source[:j]) * 22, 24) + Fraction(1, 2)) for j in range(1, 8)]
+    assert want == sorted(set(want)) and want[0] > 0 and want[-1] < 22  # no clamp needed here
+    assert got["rescaled_from"] == 24 and [sum(got["sizes"][:j]) for j in range(1, 8)] == want
+    assert sum(got["sizes"]) == 22
     tiny = t.entry(3, 8, nearest=True)  # more steps than tokens: one token per step
     assert tiny["sizes"] == [1, 1, 1]
     with pytest.raises(serving.TableMiss, match="no schedules for n = 13"):

@@ -40,7 +40,7 @@ def table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     count, _ = bellman_policy(z, K)
     curves = {m: fit_curve(example_curve("markov"), m, "interp") for m in (12, N)}
     path = tmp_path_factory.mktemp("sglang") / "table.json"
-    serving.save_table(serving.build_table(curves, [3, K], policies={N: count}), path)
+    serving.save_table(serving.build_table(curves, [3, K, N], policies={N: count}), path)
     return path
 
 
@@ -195,3 +195,9 @@ def test_runs_under_sglangs_base_class(monkeypatch: pytest.MonkeyPatch, table_pa
     # the pure plan (no tau): K passes that commit, then one that reports the block done; the log says the same
     assert runner.forwards == K + 1
     assert log.read_text().split("\n")[:batch] == [f"{N} {K + 1}"] * batch
+    if not fdfo:  # one token per pass (the schedule for k = N): SGLang's loop must allow N + 1 forwards
+        config.algorithm_config = {"table": str(table_path), "steps": N, "policy": False}
+        ids.fill_(mask_id)
+        runner.forwards = 0
+        algorithm_cls(config).run(runner, forward_batch)
+        assert runner.forwards == N + 1 and not (ids == mask_id).any()

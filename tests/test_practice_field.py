@@ -105,3 +105,17 @@ def test_ass_refuses_bad_arguments():
         practice.ass_blocks(256, 7)
     with pytest.raises(ValueError, match="n must be >= 1"):
         practice.ass(0)
+
+
+def test_compare_lists_the_field_schedules_at_equal_k():
+    import mdmsched
+    from mdmsched.curves.examples import example_curve
+
+    z = example_curve("markov")  # n = 256: ASS's own k is 8
+    names = {row.name: row for row in mdmsched.compare(z, 8).rows}
+    assert names["ASS (k=8)"].sizes == [1, 2, 4, 8, 16, 32, 64, 129]
+    shapes = [name for name in names if name.startswith("OpenDLM ")]
+    assert len(shapes) == len(practice.FLEXIBLE_SHAPES)
+    for name in shapes:
+        assert names[name].error == mdmsched.schedule_error(z, names[name].sizes)
+    assert "ASS (k=9)" not in {row.name for row in mdmsched.compare(z, 9).rows}  # 2^9 > 256: ASS refuses
