@@ -73,7 +73,7 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
         "threshold": ("tau", (0.5, 0.7, 0.8, 0.9, 0.95, 0.99), lambda v, _: Threshold(v)),
         "factor": ("f", (0.25, 0.5, 1.0, 2.0, 4.0), lambda v, _: Factor(v)),
         "entropy_bounded": ("gamma", (0.01, 0.1, 0.3, 1.0, 3.0), lambda v, _: EntropyBounded(v)),
-        "early_commit": ("threshold", (0.5, 1.0, 2.5, 5.0, 7.5),
+        "early_commit": ("threshold", (0.25, 0.5, 1.0, 2.5, 5.0, 7.5),
                          lambda v, b: EarlyCommit(equal_counts(max(b), b), threshold=v)),
     }
     if name not in sweeps:
