@@ -15,7 +15,7 @@ most ``max_steps(block_size)`` times. Algorithms are found only inside SGLang's 
 ``plan.yaml`` (keys of :class:`PlanConfig`; ``python -m mdmsched.adapters.sglang config --table table.json --steps 8``
 writes one)::
 
-    table: /path/table.json   # mdmsched table --lengths 32 --steps 4,8,16 [--policy] --out table.json
+    table: /path/table.json   # mdmsched table --lengths 32 --steps 4,8,16 --out table.json
     steps: 8                  # forward passes per block the plan aims at (the table's k)
     tau: 0.95                 # also commit every masked position whose max probability is > tau (> 1: the pure plan)
 
