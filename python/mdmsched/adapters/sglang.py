@@ -24,7 +24,7 @@ policy's ``count(m - masked, passes_left)`` when the table holds a policy for ``
 reached, so positions a threshold committed early shorten the rest of the plan), else the table's schedule for
 ``(m, steps)`` indexed by the pass. The top-``count`` masked positions by max probability are committed, plus every
 masked position above ``tau`` (the floor + threshold rule of LLaDA2 / diffusers, mdmsched's
-:class:`~mdmsched.samplers.FloorThreshold`). The decision is the pure NumPy functions :func:`planned_count` and
+:class:`~mdmsched.samplers.rules.FloorThreshold`). The decision is the pure NumPy functions :func:`planned_count` and
 :func:`commit_mask` (no sglang or torch import), tested against the policy on every state; only
 :func:`make_algorithm` imports SGLang and torch.
 """
