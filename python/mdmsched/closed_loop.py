@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
 
 from . import _validation
+from ._shards import fingerprint
 from ._schedule import BlockSchedule, Schedule
 
 __all__ = ["ClosedLoopPolicy", "block_policies", "closed_loop_policy"]
@@ -40,7 +41,7 @@ class ClosedLoopPolicy:
     Memory: ``(n + 1)(k + 1)`` entries of 4 + 8 bytes (12.6 MB at n = 4096, k = 256).
     """
 
-    __slots__ = ("_errors", "_table", "k", "n")
+    __slots__ = ("_errors", "_table", "fingerprint", "k", "n")
 
     def __init__(self, table: NDArray[np.int32], errors: NDArray[np.float64]) -> None:
         table = np.asarray(table)
@@ -55,6 +56,8 @@ class ClosedLoopPolicy:
         self._errors.setflags(write=False)
         self.n = int(table.shape[0] - 1)
         self.k = int(table.shape[1] - 1)
+        #: A digest of the tables (part of a sampler's repr, so a scored shard names the policy it ran).
+        self.fingerprint = fingerprint(self._table, self._errors)[:16]
 
     @property
     def table(self) -> NDArray[np.int32]:
@@ -94,7 +97,7 @@ class ClosedLoopPolicy:
         return Schedule(np.asarray(sizes, dtype=np.int64), error=error, name=f"closed-loop replay (k={len(sizes)})")
 
     def __repr__(self) -> str:
-        return f"ClosedLoopPolicy(n={self.n}, k={self.k})"
+        return f"ClosedLoopPolicy(n={self.n}, k={self.k}, fingerprint={self.fingerprint!r})"
 
 
 def _curve_of(z: Any) -> NDArray[np.float64]:

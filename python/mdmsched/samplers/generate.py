@@ -173,7 +173,8 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
 
 
 def generate_with_rule(model: Any, rows: ArrayLike, region: ArrayLike | int, block_length: int | None,
-                       rule: Any, *, rng: np.random.Generator, teacher: ArrayLike | None = None) -> RuleRun:
+                       rule: Any, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
+                       eos_id: int | None = None, pad_after_eos: bool = True) -> RuleRun:
     """Semi-autoregressive generation where ``rule`` (any :class:`mdmsched.samplers.Rule`, or an object with its
     ``select``) chooses the positions at each step -- the sampler :func:`mdmsched.samplers.evaluate_sampler` scores.
 
@@ -182,6 +183,8 @@ def generate_with_rule(model: Any, rows: ArrayLike, region: ArrayLike | int, blo
     chosen positions are drawn independently from ``q(. | revealed)`` (or, with ``teacher=x``, revealed from the true
     rows while ``-log q`` is summed). Returns a :class:`~mdmsched.samplers.loop.RuleRun`: ``tokens``, ``nll`` (teacher only),
     ``nfe`` and per-step ``counts`` per row. At most ``n`` forward passes, ``O(B n log n)`` host work per pass.
+    ``eos_id``/``pad_after_eos``: the tail after a committed EOS is settled without forward passes (see
+    :func:`~mdmsched.samplers.loop.run_rule`).
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -196,7 +199,8 @@ def generate_with_rule(model: Any, rows: ArrayLike, region: ArrayLike | int, blo
     if teacher is not None:
         tokens = _teacher_rows(teacher, tokens, gen_mask)
     free = np.nonzero(gen_mask)[1].reshape(batch, -1)
-    return run_rule(model, tokens, free, length, rule, teacher=teacher is not None, rng=rng)
+    return run_rule(model, tokens, free, length, rule, teacher=teacher is not None, rng=rng, eos_id=eos_id,
+                    pad_after_eos=pad_after_eos)
 
 
 __all__ = ["generate", "generate_with_rule"]
