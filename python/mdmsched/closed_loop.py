@@ -18,8 +18,8 @@ from numpy.typing import ArrayLike, NDArray
 import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
 
 from . import _validation
-from ._shards import fingerprint
 from ._schedule import BlockSchedule, Schedule
+from ._shards import fingerprint
 
 __all__ = ["ClosedLoopPolicy", "block_policies", "closed_loop_policy"]
 
