@@ -141,7 +141,7 @@ class _PolicyCounts:
 def _count_source(schedule: Any) -> _Counts | _PolicyCounts:
     """A closed-loop policy (or one per block) re-plans after every pass; anything else is a fixed schedule."""
     if isinstance(schedule, ClosedLoopPolicy) or (
-            isinstance(schedule, (list, tuple)) and schedule and all(isinstance(p, ClosedLoopPolicy) for p in schedule)):
+            isinstance(schedule, (list, tuple)) and any(isinstance(p, ClosedLoopPolicy) for p in schedule)):
         return _PolicyCounts(schedule)
     return _Counts(schedule)
 
