@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 
@@ -37,8 +36,8 @@ def policy_cost() -> None:
     rng = np.random.default_rng(0)
     for n, k in ((256, 32), (1024, 64), (4096, 256)):
         z = np.concatenate(([0.0], np.cumsum(rng.random(n - 1))))
-        build = best_of(lambda: mdmsched.closed_loop_policy(z, k))
-        solve = best_of(lambda: mdmsched.optimal_schedule(z, k))
+        build = best_of(lambda z=z, k=k: mdmsched.closed_loop_policy(z, k))
+        solve = best_of(lambda z=z, k=k: mdmsched.optimal_schedule(z, k))
         policy = mdmsched.closed_loop_policy(z, k)
         t = time.perf_counter()
         for i in range(20000):
@@ -56,7 +55,7 @@ def markov_map(rows: int) -> None:
     print("| rule | k | open loop, equal counts: NFE / KL | open loop, optimal counts: NFE / KL | "
           "closed loop: NFE / KL |")
     print("|---|---|---|---|---|")
-    for name, make in (("RandomOrder", lambda c: RandomOrder(c)), ("TopK max_prob", lambda c: TopK(c)),
+    for name, make in (("RandomOrder", RandomOrder), ("TopK max_prob", TopK),
                        ("FloorThreshold 0.9", lambda c: FloorThreshold(c, 0.9)),
                        ("FloorThreshold 0.7", lambda c: FloorThreshold(c, 0.7))):
         for k in (4, 8, 16):
@@ -117,7 +116,7 @@ def eos_chain(rows: int) -> None:
           f"H(answer | prompt) = {entropy:.3f} nats, mean answer length {eos_at.mean() - 1:.1f}.")
     print("| rule | k | no EOS option: NFE / KL | eos_id=2: NFE / KL | closed loop + eos_id=2: NFE / KL |")
     print("|---|---|---|---|---|")
-    for name, make in (("RandomOrder", lambda c: RandomOrder(c)), ("TopK max_prob", lambda c: TopK(c))):
+    for name, make in (("RandomOrder", RandomOrder), ("TopK max_prob", TopK)):
         for k in (4, 8, 16):
             policy = mdmsched.closed_loop_policy(curve, k)
             plan = [policy.schedule().sizes.tolist()]
@@ -130,7 +129,6 @@ def eos_chain(rows: int) -> None:
 
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 400
-    tracemalloc.start()
     policy_cost()
     markov_map(count)
     equal_nfe(count)
