@@ -177,3 +177,25 @@ def test_bad_eos_and_policy_arguments() -> None:
         evaluate_sampler(model, rows, FloorThreshold(_policy(4, 2, 0)))
     with pytest.raises(TypeError, match="policy"):
         FloorThreshold([_policy(3, 2, 0), "x"])
+
+
+def test_closed_loop_families_build_per_block_policies_at_each_budget() -> None:
+    from mdmsched.samplers.families import CLOSED_LOOP_NAMES, closed_loop_family
+
+    curves = [np.array([0.0, 1.0, 1.5, 4.0]), np.array([0.0, 0.2, 2.0, 2.1])]
+    kinds = {"closed_loop_random": RandomOrder, "closed_loop_top_k": TopK, "closed_loop_floor_threshold": FloorThreshold}
+    for name in CLOSED_LOOP_NAMES:
+        family = closed_loop_family(name, curves, values=[1, 2, 6])
+        for k in family.values:
+            rule = family.rule(k, [4, 4])
+            assert isinstance(rule, kinds[name])
+            got = [(p.n, p.k) for p in rule.counts.policies]
+            assert got == [(4, min(int(k), 4))] * 2, (name, k, got)
+            assert np.array_equal(rule.counts.policies[1].table,
+                                  mdmsched.closed_loop_policy(curves[1], min(int(k), 4)).table)
+        with pytest.raises(ValueError, match="block lengths"):
+            family.rule(2, [8])
+    with pytest.raises(ValueError, match="name"):
+        closed_loop_family("random", curves)
+    single = closed_loop_family("closed_loop_random", curves[0], values=[2])
+    assert [(p.n, p.k) for p in single.rule(2, [4]).counts.policies] == [(4, 2)]

@@ -10,6 +10,7 @@ exactly ``min(k, B)`` passes under :class:`RandomOrder` / :class:`TopK` and at m
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,7 +87,7 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
 CLOSED_LOOP_NAMES: tuple[str, ...] = ("closed_loop_random", "closed_loop_top_k", "closed_loop_floor_threshold")
 
 
-def _block_curves(curves: object) -> list[object]:
+def _block_curves(curves: object) -> list[Any]:
     """One curve per block: a BlockCurveEstimate's estimates, one estimate or 1-D curve, or a sequence of curves."""
     if hasattr(curves, "curves"):
         return list(curves.curves)
