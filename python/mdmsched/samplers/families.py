@@ -10,8 +10,8 @@ exactly ``min(k, B)`` passes under :class:`RandomOrder` / :class:`TopK` and at m
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
