@@ -163,3 +163,24 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="shape"):
         mdmsched.ClosedLoopPolicy(policy.table, policy.errors[:2])
     assert _core.closed_loop_memory_bytes(4096, 256) >= 4097 * 257 * 12
+
+
+def test_step_counts_is_the_table_at_the_state_and_the_rest_once_passes_run_out():
+    # The one lookup the closed-loop rules and the diffusers scheduler share (its decision logic, no torch needed).
+    z = np.array([0.0, 0.5, 2.0, 2.5, 4.0, 7.0, 7.5])
+    policy = mdmsched.closed_loop_policy(z, 4)
+    masked = np.array([7, 5, 3, 1, 0, 6])
+    spent = np.array([0, 1, 3, 2, 1, 4])
+    want = [policy.table[0, 4], policy.table[2, 3], policy.table[4, 1], policy.table[6, 2], 0, 6]
+    assert policy.step_counts(masked, spent).tolist() == [int(w) for w in want]
+    assert policy.step_counts(masked, 9).tolist() == masked.tolist()  # budget spent: reveal the rest
+    with pytest.raises(ValueError, match="masked"):
+        policy.step_counts([8], 0)
+    with pytest.raises(ValueError, match="spent"):
+        policy.step_counts([3], -1)
+    from mdmsched.adapters._plan import plan_policies
+
+    assert plan_policies(policy) == [policy] and plan_policies([policy, policy]) == [policy, policy]
+    assert plan_policies(mdmsched.Schedule(np.array([2, 5]))) is None
+    with pytest.raises(TypeError, match="mixes"):
+        plan_policies([policy, mdmsched.Schedule(np.array([7]))])

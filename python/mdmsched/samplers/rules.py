@@ -125,13 +125,7 @@ class _PolicyCounts:
                 raise ValueError(f"policy for block {b} covers {n} positions, the block has {length}")
 
     def at(self, step: NDArray[np.int64], block: int, candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
-        policy = self._policy(block)
-        masked = candidates.sum(axis=1)
-        revealed = np.clip(policy.n - masked, 0, policy.n)
-        passes_left = policy.k - step
-        looked_up = policy.table[revealed, np.clip(passes_left, 0, policy.k)].astype(np.int64)
-        out: NDArray[np.int64] = np.where(passes_left > 0, looked_up, masked)
-        return out
+        return self._policy(block).step_counts(candidates.sum(axis=1), step)
 
     def __repr__(self) -> str:
         return repr(self.policies[0]) if len(self.policies) == 1 else f"<{len(self.policies)} policies: " \
