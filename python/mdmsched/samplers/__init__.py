@@ -12,7 +12,7 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   :class:`EntropyBounded`, :class:`FloorThreshold` over the base :class:`Rule`.
 * :mod:`~mdmsched.samplers.evaluate` -- :func:`evaluate_sampler`, :func:`compare_samplers` (plan -> run -> merge),
   :func:`sample_with_rule`.
-* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps.
+* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps, and the closed-loop families (``closed_loop_family``).
 * :mod:`~mdmsched.samplers.map` -- :func:`~mdmsched.samplers.map.sampler_map` -> :class:`~mdmsched.samplers.map.SamplerMap`: every family on one KL-vs-NFE map with
   the optimal random-order frontier.
 * :mod:`~mdmsched.samplers.calibrate` -- :func:`~mdmsched.samplers.calibrate.calibrate`: the hyperparameter whose mean NFE is closest to a budget.
@@ -41,7 +41,7 @@ from .evaluate import (
     run_sampler_shard,
     sample_with_rule,
 )
-from .families import FAMILY_NAMES, Family, default_family
+from .families import CLOSED_LOOP_NAMES, FAMILY_NAMES, Family, closed_loop_family, default_family
 from .generate import generate, generate_with_rule
 from .loop import RuleRun, SelectionRule, run_rule
 from .map import MapRow, SamplerMap, sampler_map
@@ -49,6 +49,7 @@ from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, 
 from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 
 __all__ = [
+    "CLOSED_LOOP_NAMES",
     "FAMILY_NAMES",
     "METHODS",
     "RESAMPLES",
@@ -76,6 +77,7 @@ __all__ = [
     "Threshold",
     "TopK",
     "calibrate",
+    "closed_loop_family",
     "compare_samplers",
     "confidence_cost_tables",
     "default_family",
