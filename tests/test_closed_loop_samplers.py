@@ -199,3 +199,28 @@ def test_closed_loop_families_build_per_block_policies_at_each_budget() -> None:
         closed_loop_family("random", curves)
     single = closed_loop_family("closed_loop_random", curves[0], values=[2])
     assert [(p.n, p.k) for p in single.rule(2, [4]).counts.policies] == [(4, 2)]
+
+
+def test_table_driven_generate_takes_the_eos_option() -> None:
+    from mdmsched.samplers.generate import generate
+
+    model = InconsistentModel(5, 3, seed=3)
+
+    class DrawAndScore:  # generate's table path needs a model with sample/score
+        def sample(self, tokens, mask, rng):
+            probs = model(tokens, mask)
+            u = rng.random(probs.shape[:2])[..., None]
+            return (u > np.cumsum(probs, axis=-1)).sum(axis=-1)
+
+        def score(self, tokens, mask, target):
+            probs = model(tokens, mask)
+            return -np.log(np.take_along_axis(probs, tokens[..., None], axis=-1)[..., 0])
+
+    rows = np.zeros((400, 5), dtype=np.int64)
+    table = np.ones((5, 1), dtype=np.int64)  # blocks of 1: left to right, so the tail is masked at the first EOS
+    out = generate(DrawAndScore(), rows, np.ones(5, dtype=bool), table, 1, rng=np.random.default_rng(0), eos_id=EOS)
+    first = np.where((out == EOS).any(axis=1), (out == EOS).argmax(axis=1), 5)
+    # Everything after the first EOS was masked when it was committed (later blocks), so it is all EOS.
+    assert ((np.arange(5) <= first[:, None]) | (out == EOS)).all()
+    plain = generate(DrawAndScore(), rows, np.ones(5, dtype=bool), table, 1, rng=np.random.default_rng(0))
+    assert not ((np.arange(5) <= first[:, None]) | (plain == EOS)).all()

@@ -100,7 +100,7 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
 
 def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike | None,
              block_length: int | None, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
-             rule: SelectionRule | None = None) -> Any:
+             rule: SelectionRule | None = None, eos_id: int | None = None, pad_after_eos: bool = True) -> Any:
     """LLaDA-style semi-autoregressive generation with random remasking, driven by a ``num_transfer_tokens`` table.
 
     ``rows`` (``B x n`` token ids) supply the prompt: every position outside ``region`` stays revealed throughout.
@@ -128,11 +128,15 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
     chooses the positions and their number at each step instead of the table (pass ``num_transfer_tokens=None``; a
     schedule-driven rule carries its own counts): see :func:`generate_with_rule`, which this calls. It returns a
     :class:`~mdmsched.samplers.loop.RuleRun` with the rows, ``nfe`` and per-step ``counts`` (and ``nll`` with ``teacher``).
+
+    ``eos_id`` / ``pad_after_eos``: once a row commits EOS, its still-masked generated positions after it are filled
+    with EOS without forward passes (:mod:`mdmsched.samplers.eos`).
     """
     if rule is not None:
         if num_transfer_tokens is not None:
             raise ValueError("num_transfer_tokens must be None with rule= (the rule decides how many to reveal)")
-        return generate_with_rule(model, rows, region, block_length, rule, rng=rng, teacher=teacher)
+        return generate_with_rule(model, rows, region, block_length, rule, rng=rng, teacher=teacher, eos_id=eos_id,
+                                  pad_after_eos=pad_after_eos)
     if num_transfer_tokens is None:
         raise ValueError("num_transfer_tokens is needed without rule= (the counts of each block's steps)")
     if block_length is None:
@@ -165,7 +169,8 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
         # and a teacher run with equally seeded rng follow the same positions whatever the model draws.
         row_rngs = [np.random.default_rng(seed) for seed in rng.integers(0, 2**63, size=rows_in.size).tolist()]
         run = run_rule(scorer, tokens[rows_in], free[rows_in], block_length, RandomOrder(sizes),
-                       teacher=teacher is not None, rng=rng, row_rngs=row_rngs)
+                       teacher=teacher is not None, rng=rng, row_rngs=row_rngs, eos_id=eos_id,
+                       pad_after_eos=pad_after_eos)
         tokens[rows_in] = run.tokens
         if run.nll is not None:
             nll[rows_in] = run.nll
