@@ -89,12 +89,8 @@ class ClosedLoopPolicy:
         ``spent`` passes in the block (``>= 0``). ``table[n - masked, k - spent]`` while passes are left; once the
         budget is spent (``spent >= k``) every masked position. Vectorised, O(rows); the one closed-loop lookup the
         rules and the adapters share."""
-        left = np.asarray(masked, dtype=np.int64)
-        used = np.broadcast_to(np.asarray(spent, dtype=np.int64), left.shape)
-        if left.size and (left.min() < 0 or left.max() > self.n):
-            raise ValueError(f"masked must lie in 0..{self.n} (the block's positions), got {left.min()}..{left.max()}")
-        if used.size and used.min() < 0:
-            raise ValueError(f"spent must be >= 0 (passes already made in the block), got {used.min()}")
+        left = _validation.as_counts(masked, "masked", 0, self.n)
+        used = np.broadcast_to(_validation.as_counts(spent, "spent", 0), left.shape)
         passes_left = self.k - used
         looked_up = self._table[self.n - left, np.clip(passes_left, 0, self.k)].astype(np.int64)
         out: NDArray[np.int64] = np.where(passes_left > 0, looked_up, left)
