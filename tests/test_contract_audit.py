@@ -54,6 +54,14 @@ CASES = [
     Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], "1"), T, "eps"),
     Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length=0), V, "block_length"),
     Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length="2"), T, "block_length"),
+    # ---- closed-loop policies (issue 26, SPEC §5.4) ----
+    Case("closed_loop_policy", lambda: mdmsched.closed_loop_policy(Z, 5), V, "k"),
+    Case("closed_loop_policy", lambda: mdmsched.closed_loop_policy(Z, "2"), T, "k"),
+    Case("ClosedLoopPolicy", lambda: mdmsched.ClosedLoopPolicy(np.zeros((3, 3)), np.zeros((3, 3))), T, "table"),
+    Case("ClosedLoopPolicy", lambda: mdmsched.ClosedLoopPolicy(np.zeros((3, 3), np.int32), np.zeros((3, 2))), V,
+         "errors"),
+    Case("block_policies", lambda: mdmsched.block_policies([Z], 3), T, "budgets"),
+    Case("block_policies", lambda: mdmsched.block_policies([Z], [1, 2]), V, "budgets"),
     # ---- mdmsched.samplers (issue 17) ----
     Case("RandomOrder", lambda: mdmsched.RandomOrder("12"), T, "schedule"),
     Case("RandomOrder", lambda: mdmsched.RandomOrder([1, 0]), V, "schedule"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import curves, distributions, models, practice, samplers, schedules
 from ._schedule import BlockSchedule, Schedule
+from .closed_loop import ClosedLoopPolicy, block_policies, closed_loop_policy
 from .compare import ComparisonTable, compare
 from .curves import (
     EXAMPLES,
@@ -85,6 +86,7 @@ __all__ = [
     "EXAMPLES",
     "BlockCurveEstimate",
     "BlockSchedule",
+    "ClosedLoopPolicy",
     "ComparisonTable",
     "CurveEstimate",
     "Distribution",
@@ -111,10 +113,12 @@ __all__ = [
     "TopK",
     "__version__",
     "average_entropies",
+    "block_policies",
     "certified_error",
     "certified_frontier",
     "certified_min_steps",
     "certified_schedule",
+    "closed_loop_policy",
     "compare",
     "compare_samplers",
     "curves",

@@ -17,7 +17,7 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   :func:`sample_with_rule`.
 * :mod:`~mdmsched.samplers.task` -- :func:`evaluate_task`, :func:`compare_tasks`: task accuracy by real generation with
   an interval clustered by prompt (SPEC §5.5); :class:`Task` for the map's accuracy axis.
-* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps.
+* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps, and the closed-loop families (``closed_loop_family``).
 * :mod:`~mdmsched.samplers.map` -- :func:`~mdmsched.samplers.map.sampler_map` -> :class:`~mdmsched.samplers.map.SamplerMap`: every family on one KL-vs-NFE map with
   the optimal random-order frontier.
 * :mod:`~mdmsched.samplers.calibrate` -- :func:`~mdmsched.samplers.calibrate.calibrate`: the hyperparameter whose mean NFE is closest to a budget.
@@ -47,7 +47,7 @@ from .evaluate import (
     run_sampler_shard,
     sample_with_rule,
 )
-from .families import FAMILY_NAMES, Family, default_family
+from .families import CLOSED_LOOP_NAMES, FAMILY_NAMES, Family, closed_loop_family, default_family
 from .generate import generate, generate_with_rule
 from .loop import RuleRun, SelectionRule, run_rule
 from .map import MapRow, SamplerMap, sampler_map
@@ -68,6 +68,7 @@ from .task import (
 )
 
 __all__ = [
+    "CLOSED_LOOP_NAMES",
     "FAMILY_NAMES",
     "METHODS",
     "RESAMPLES",
@@ -102,6 +103,7 @@ __all__ = [
     "TopK",
     "accuracy_interval",
     "calibrate",
+    "closed_loop_family",
     "compare_samplers",
     "compare_tasks",
     "confidence_cost_tables",
