@@ -15,6 +15,7 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
 * :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps.
 * :mod:`~mdmsched.samplers.map` -- :func:`~mdmsched.samplers.map.sampler_map` -> :class:`~mdmsched.samplers.map.SamplerMap`: every family on one KL-vs-NFE map with
   the optimal random-order frontier.
+* :mod:`~mdmsched.samplers.sweep` -- :func:`~mdmsched.samplers.sweep.evaluate_sweep`: many rules on the same rows, each distinct state scored once (:class:`~mdmsched.samplers.sweep.StateCache`).
 * :mod:`~mdmsched.samplers.calibrate` -- :func:`~mdmsched.samplers.calibrate.calibrate`: the hyperparameter whose mean NFE is closest to a budget.
 * :mod:`~mdmsched.samplers.counts` -- :func:`~mdmsched.samplers.counts.optimise_counts`: per-step counts for confidence order, proposed on some
   rows and verified on held-out rows against LLaDA's equal split.
@@ -47,6 +48,7 @@ from .loop import RuleRun, SelectionRule, run_rule
 from .map import MapRow, SamplerMap, sampler_map
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
 from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
+from .sweep import StateCache, SweepPlan, SweepResult, evaluate_sweep, plan_sweep
 
 __all__ = [
     "FAMILY_NAMES",
@@ -73,6 +75,9 @@ __all__ = [
     "SamplerShard",
     "Score",
     "SelectionRule",
+    "StateCache",
+    "SweepPlan",
+    "SweepResult",
     "Threshold",
     "TopK",
     "calibrate",
@@ -81,6 +86,7 @@ __all__ = [
     "default_family",
     "empirical_kl",
     "evaluate_sampler",
+    "evaluate_sweep",
     "expected_kl",
     "generate",
     "generate_with_rule",
@@ -89,6 +95,7 @@ __all__ = [
     "optimal_counts",
     "optimise_counts",
     "plan_sampler",
+    "plan_sweep",
     "run_rule",
     "run_sampler_shard",
     "sample_with_rule",
