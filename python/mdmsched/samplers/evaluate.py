@@ -34,8 +34,8 @@ from .._validation import (
     require_memory,
 )
 from ..models.interface import StateModel, as_state_model
-from .loop import RuleRun, run_rule
-from .rules import Rule
+from .loop import RuleRun, block_lengths, run_rule
+from .rules import RandomOrder, Rule, TopK
 
 Method = Literal["bootstrap-t", "normal"]
 #: Interval constructions for a mean over rows: the studentised row bootstrap (default) or the normal approximation.
@@ -226,6 +226,17 @@ def _as_rule(rule: Any) -> Rule:
     return rule
 
 
+def fixed_passes(rule: Rule, lengths: Sequence[int]) -> int | None:
+    """Forward passes per row of a rule whose counts fix them (:class:`RandomOrder`, :class:`TopK`: one pass per
+    step of its schedule in every block), else None (adaptive rules: at most ``n``). O(blocks)."""
+    if type(rule) not in (RandomOrder, TopK):
+        return None
+    counts = rule.counts
+    if counts.shared is not None:
+        return int(counts.shared.size) * len(lengths)
+    return int(sum(sizes.size for sizes in counts.per_block))
+
+
 def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None, block_length: int | None = None,
                  seed: int = 0, batch_size: int = 64) -> SamplerPlan:
     """The row batches of :func:`evaluate_sampler` for data of shape ``(N, length)`` (see :class:`SamplerPlan`)."""
@@ -345,9 +356,11 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
         raise ValueError("pass region and block_length to plan_sampler, not beside plan= (the plan decides them)")
     elif rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
+    passes = fixed_passes(rule, block_lengths(plan.n, plan.block_length))
+    per_row = f"at most {plan.n}" if passes is None else f"exactly {passes}"
     report = as_report(progress, "teacher-forcing the sampler",
-                       f"at most {plan.rows * plan.n} row-forwards ({plan.num_batches} batches of up to "
-                       f"{plan.batch_size} rows x at most {plan.n} passes)")
+                       f"{'at most ' if passes is None else ''}{plan.rows * (plan.n if passes is None else passes)} "
+                       f"row-forwards ({plan.num_batches} batches of up to {plan.batch_size} rows x {per_row} passes)")
     count = DEFAULT_SHARDS if shards is None else as_count(shards, "shards")
     parts = plan.shards(plan.num_batches if executor is None else count)
     results = run_shards(run_sampler_shard, (model, rows, rule, plan), parts, executor=executor, report=report,
@@ -415,4 +428,4 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
 
 
 __all__ = ["METHODS", "RESAMPLES", "Interval", "Method", "SamplerComparison", "SamplerEstimate", "SamplerPlan", "SamplerShard", "compare_samplers",
-           "evaluate_sampler", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]
+           "evaluate_sampler", "fixed_passes", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]

@@ -31,9 +31,17 @@ from .._shards import DEFAULT_SHARDS, as_report, run_shards
 from .._validation import as_count, as_data_rows, available_memory_bytes, require_memory
 from ..models.interface import StateModel, as_state_model, model_inputs
 from ..models.state_scores import StateScores, check_state_scores
-from .evaluate import SamplerEstimate, SamplerPlan, SamplerShard, merge_sampler_shards, plan_sampler, run_sampler_shard
+from .evaluate import (
+    SamplerEstimate,
+    SamplerPlan,
+    SamplerShard,
+    fixed_passes,
+    merge_sampler_shards,
+    plan_sampler,
+    run_sampler_shard,
+)
 from .loop import block_lengths
-from .rules import RandomOrder, Rule, TopK
+from .rules import Rule
 
 #: Default cache budget: 1 GiB, or a quarter of the memory available now if that is less.
 DEFAULT_CACHE_BYTES = 2**30
@@ -143,17 +151,6 @@ def _state_key(tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> bytes:
     digest.update(np.ascontiguousarray(tokens).tobytes())
     digest.update(np.packbits(mask).tobytes())
     return digest.digest()
-
-
-def fixed_passes(rule: Rule, lengths: Sequence[int]) -> int | None:
-    """Forward passes per row of a rule whose counts fix them (:class:`RandomOrder`, :class:`TopK`: one pass per
-    step of its schedule in every block), else None (adaptive rules: at most ``n``). O(blocks)."""
-    if type(rule) not in (RandomOrder, TopK):
-        return None
-    counts = rule.counts
-    if counts.shared is not None:
-        return int(counts.shared.size) * len(lengths)
-    return int(sum(sizes.size for sizes in counts.per_block))
 
 
 @dataclass(frozen=True)
@@ -282,4 +279,4 @@ def evaluate_sweep(model: StateModel | Any, data: ArrayLike, rules: Sequence[Rul
 
 
 __all__ = ["DEFAULT_CACHE_BYTES", "StateCache", "SweepPlan", "SweepResult", "as_cache_bytes", "evaluate_sweep",
-           "fixed_passes", "plan_sweep"]
+           "plan_sweep"]
