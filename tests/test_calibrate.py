@@ -1,0 +1,101 @@
+"""Calibration with the budget as a cap (issue 25.5) and the count families' range (issue 28.4)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from learned import InconsistentModel
+
+from mdmsched.models import ExactPredictor, MarkovPredictor
+from mdmsched.samplers import Threshold, TopK, calibrate, evaluate_sampler
+from mdmsched.samplers.calibrate import nfe_upper_bound
+from mdmsched.samplers.families import equal_counts
+
+
+def _wilson(hits: int, runs: int, z: float = 1.96) -> tuple[float, float]:
+    p = hits / runs
+    centre = (p + z * z / (2 * runs)) / (1 + z * z / runs)
+    half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / (1 + z * z / runs)
+    return centre - half, centre + half
+
+
+def test_top_k_with_a_huge_high_finds_the_exact_count() -> None:
+    # Issue 28.4: k = 3 gives NFE 3 exactly; the search used to stop at 12 halvings of [1, 1e9] and answer k = 1.
+    model = MarkovPredictor(np.array([[0.8, 0.2], [0.3, 0.7]]), 12)
+    rows = model.sample(20, np.random.default_rng(0))
+    got = calibrate(model, rows, "top_k", 3.0, high=10**9)
+    assert got.value == 3 and got.nfe == 3.0
+    assert got.nfe == evaluate_sampler(model, rows, TopK(equal_counts(3, [12]))).nfe
+    assert max(v for v, _ in got.evaluations) <= 12  # k above the block length is the same rule: never tried
+    capped = calibrate(model, rows, "top_k", 7.5, high=10**9, at_most=True)
+    assert capped.value == 7 and capped.nfe == 7.0 and capped.upper == 7.0  # count rules: NFE has no spread
+
+
+def test_at_most_is_the_slowest_evaluated_value_within_the_cap() -> None:
+    model = MarkovPredictor(np.array([[0.85, 0.15], [0.3, 0.7]]), 10)
+    rows = model.sample(40, np.random.default_rng(5))
+    got = calibrate(model, rows, "threshold", 4.0, at_most=True, iterations=10)
+    assert got.at_most and got.upper <= 4.0 and got.nfe < 4.0
+    tried = dict(got.evaluations)
+    for value in tried:
+        est = evaluate_sampler(model, rows, Threshold(value))
+        assert est.nfe == tried[value]
+        if nfe_upper_bound(est, 0.95) <= 4.0:
+            assert est.nfe <= got.nfe, (value, est.nfe, got)
+    closest = calibrate(model, rows, "threshold", 4.0, iterations=10)
+    assert closest.upper >= got.upper
+    with pytest.raises(ValueError, match="budget 0.5"):
+        calibrate(model, rows, "threshold", 0.5, at_most=True)
+    with pytest.raises(TypeError, match="at_most"):
+        calibrate(model, rows, "threshold", 4.0, at_most="yes")
+
+
+def test_calibration_plans_once_and_scores_each_state_once() -> None:
+    model = MarkovPredictor(np.array([[0.85, 0.15], [0.3, 0.7]]), 10)
+    rows = model.sample(30, np.random.default_rng(2))
+    got = calibrate(model, rows, "threshold", 4.0, iterations=8)
+    separate = sum(int(evaluate_sampler(model, rows, Threshold(v)).nfe_rows.sum()) for v, _ in got.evaluations)
+    assert 0 < got.row_forwards < separate  # the bisection's rules share states
+
+
+def _law(n: int, q: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).dirichlet(np.full(q**n, 0.5)).reshape((q,) * n)
+
+
+@pytest.mark.full
+def test_at_most_keeps_the_true_mean_nfe_within_the_budget() -> None:
+    # True mean NFE by enumeration: Threshold is deterministic, so E_x NFE(x) = sum_x p(x) NFE(x) over all q^n rows.
+    # A law whose mean NFE climbs in small steps near the budget (3.90 at tau 0.62, 4.25 at 0.63).
+    n, q, budget, rows_per_seed, runs = 7, 2, 4.0, 30, 240
+    p = np.random.default_rng(1).dirichlet(np.full(q**n, 0.3)).reshape((q,) * n)
+    model = ExactPredictor(p)
+    everything = np.array(list(itertools.product(range(q), repeat=n)))
+    weights = p[tuple(everything.T)]
+    truth: dict[float, float] = {}
+    hits = closest_hits = 0
+    for seed in range(runs):
+        rng = np.random.default_rng(seed)
+        rows = everything[rng.choice(everything.shape[0], rows_per_seed, p=weights / weights.sum())]
+        got = calibrate(model, rows, "threshold", budget, at_most=True, iterations=8)
+        plain = calibrate(model, rows, "threshold", budget, iterations=8)
+        for value in (got.value, plain.value):
+            if value not in truth:
+                truth[value] = float(weights @ evaluate_sampler(model, everything, Threshold(value)).nfe_rows)
+        hits += truth[got.value] <= budget
+        closest_hits += truth[plain.value] <= budget
+    low, high = _wilson(hits, runs)
+    message = (f"true mean NFE <= {budget} in {hits}/{runs} = {hits / runs:.3f} seeds, 95% Wilson CI "
+               f"[{low:.3f}, {high:.3f}] (nominal >= 0.95); closest-to-budget: {closest_hits}/{runs}")
+    assert high >= 0.95 and hits / runs >= 0.92, message
+    assert closest_hits < hits, message  # the cap matters: reading 'closest' as a cap overshoots more often
+
+
+def test_exact_predictor_at_most_small() -> None:
+    p = _law(4, 2, 7)
+    model = ExactPredictor(p)
+    everything = np.array(list(itertools.product(range(2), repeat=4)))
+    got = calibrate(model, everything, "threshold", 2.5, at_most=True, iterations=6)
+    assert got.upper <= 2.5
