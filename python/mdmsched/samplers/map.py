@@ -196,7 +196,7 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
     1 GiB); each row equals evaluating its rule alone, bit for bit. ``progress``: True prints the sweep's planned
     row-forwards and a bar over batches ("teacher-forcing N rules"), a callable gets ``(done, total)`` batches; the
     frontier's curve estimate runs after it. Cost: the distinct states, at most ``rows x n`` per rule (the map's
-    defaults on the Markov example at n = 256, 64 rows: 5.6x fewer row-forwards than rule by rule, see
+    defaults on the Markov example at n = 256, 64 rows: 5.5x fewer row-forwards than rule by rule, see
     BENCHMARKS.md), plus the curve estimate (``ceil(G N reps / 256)`` calls per block).
     """
     rows = as_data_rows(data)
