@@ -11,8 +11,8 @@ per-row generators ``default_rng([seed, r])``). The cache is bounded (``cache_by
 evicted and scored again if met again, which costs forwards but never changes a result.
 
 :func:`evaluate_sweep` runs a list of rules on one plan (:class:`SweepPlan` states the row-forwards before running: at
-most ``rows x n`` per rule without sharing, and the shared bound ``rows x (rules (n - 1) + 1)``, every rule starting
-from the same all-masked state) and reports what it actually scored.
+most ``rows x n`` per rule without sharing -- exact for count rules -- and the shared bound, every rule starting from
+the same all-masked state) and reports what it actually scored.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class SweepPlan:
     """``rules`` run on one :class:`~mdmsched.samplers.evaluate.SamplerPlan` (``sampler``), with what they will cost,
     stated before anything runs: ``passes[j]`` the row-forwards of rule ``j`` alone (exact for count rules, the bound
     ``rows x n`` for adaptive ones), ``separate`` their sum (every rule evaluated alone), ``shared`` the bound of the
-    shared sweep (``min(separate, rows x (rules (n - 1) + 1))``: every rule's first state is the same)."""
+    shared sweep (``separate - (rules - 1) x rows``: every rule's first state of a row is the same)."""
 
     sampler: SamplerPlan
     rules: tuple[Rule, ...] = field(repr=False)
@@ -173,9 +173,9 @@ class SweepPlan:
 
     @property
     def shared(self) -> int:
-        """Upper bound on the row-forwards of the shared sweep (distinct states)."""
-        plan = self.sampler
-        return int(min(self.separate, plan.rows * (len(self.rules) * (plan.n - 1) + 1)))
+        """Upper bound on the row-forwards of the shared sweep (distinct states): ``separate`` less the first state of
+        every row, which all rules share (``(rules - 1) x rows``)."""
+        return int(self.separate - (len(self.rules) - 1) * self.sampler.rows)
 
     def cost(self) -> str:
         """The plan's cost line (printed by ``progress=True`` before running)."""
