@@ -105,6 +105,8 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     if absolute and sampler_map.entropy is None:
         raise ValueError("kl=True needs a map made with entropy= (H(mu) in nats)")
     shift = sampler_map.entropy if absolute and sampler_map.entropy is not None else 0.0
+    from matplotlib.figure import Figure
+
     if ax is None:
         ax = _new_axes()
     for name in sampler_map.families:
@@ -118,7 +120,8 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     ax.set_ylabel("expected KL (nats)" if absolute else "expected NLL sum (nats) = KL + H")
     ax.set_title(f"which sampler, at which speed? (n = {sampler_map.n})")
     ax.legend(fontsize=8)
-    figure: Figure = ax.figure
+    holder = ax.figure  # a Figure, or a SubFigure whose .figure is the root Figure
+    figure: Figure = holder if isinstance(holder, Figure) else holder.figure
     return figure
 
 

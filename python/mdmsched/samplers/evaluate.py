@@ -229,7 +229,7 @@ def _as_rule(rule: Any) -> Rule:
 def fixed_passes(rule: Rule, lengths: Sequence[int]) -> int | None:
     """Forward passes per row of a rule whose counts fix them (:class:`RandomOrder`, :class:`TopK`: one pass per
     step of its schedule in every block), else None (adaptive rules: at most ``n``). O(blocks)."""
-    if type(rule) not in (RandomOrder, TopK):
+    if not isinstance(rule, (RandomOrder, TopK)) or type(rule) not in (RandomOrder, TopK):  # subclasses may adapt
         return None
     counts = rule.counts
     if counts.shared is not None:
