@@ -45,7 +45,8 @@ from .evaluate import (
 from .families import FAMILY_NAMES, Family, default_family
 from .generate import generate, generate_with_rule
 from .loop import RuleRun, SelectionRule, run_rule
-from .map import MapRow, SamplerMap, sampler_map
+from .map import MapRow, MapVerdict, SamplerMap, sampler_map
+from .power import rows_for_stderr, rows_to_detect
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
 from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 from .sweep import StateCache, SweepPlan, SweepResult, evaluate_sweep, plan_sweep
@@ -64,6 +65,7 @@ __all__ = [
     "Interval",
     "KLEstimate",
     "MapRow",
+    "MapVerdict",
     "Method",
     "RandomOrder",
     "Rule",
@@ -96,6 +98,8 @@ __all__ = [
     "optimise_counts",
     "plan_sampler",
     "plan_sweep",
+    "rows_for_stderr",
+    "rows_to_detect",
     "run_rule",
     "run_sampler_shard",
     "sample_with_rule",

@@ -35,6 +35,7 @@ from .._validation import (
 )
 from ..models.interface import StateModel, as_state_model
 from .loop import RuleRun, block_lengths, run_rule
+from .power import rows_for_stderr, rows_to_detect
 from .rules import RandomOrder, Rule, TopK
 
 Method = Literal["bootstrap-t", "normal"]
@@ -138,6 +139,11 @@ class SamplerEstimate:
         return mean_interval(self.nll_rows, offset=as_tolerance(entropy, "entropy"), confidence=confidence,
                              method=interval)
 
+    def rows_for(self, stderr: float) -> int:
+        """Rows this sampler needs for :attr:`nll` to have standard error ``stderr`` nats, with this run as the pilot
+        (:func:`~mdmsched.samplers.power.rows_for_stderr`); about ``rows_for(se) * nfe`` row-forwards. O(N)."""
+        return rows_for_stderr(self.nll_rows, stderr)
+
     def __repr__(self) -> str:
         return (f"SamplerEstimate({self.rule}: nll = {self.nll:.6g} +- {self.stderr:.3g} nats, "
                 f"NFE = {self.nfe:.4g}, {self.tokens_per_forward:.3g} tokens/forward, N = {self.nll_rows.size})")
@@ -159,6 +165,12 @@ class SamplerComparison:
     nfe_difference: float
     first: SamplerEstimate = field(repr=False)
     second: SamplerEstimate = field(repr=False)
+
+    def rows_to_detect(self, gain: float, *, power: float = 0.8, confidence: float = 0.95) -> int:
+        """Rows for this paired comparison to detect a true difference of ``gain`` nats with probability ``power``
+        (two-sided at ``confidence``), with this run as the pilot (:func:`~mdmsched.samplers.power.rows_to_detect`).
+        O(N)."""
+        return rows_to_detect(self.first.nll_rows - self.second.nll_rows, gain, power=power, confidence=confidence)
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_data_rows, as_tolerance
+from .._validation import as_confidence, as_data_rows, as_tolerance
 from ..models.estimate import BlockCurveEstimate, CurveEstimate, estimate_block_curves, estimate_curve
 from ..models.interface import StateModel
 from ..solve import error_frontier
-from .evaluate import SamplerEstimate, plan_sampler
+from .evaluate import SamplerEstimate, mean_interval, plan_sampler
 from .families import FAMILY_NAMES, Family, default_family
 from .loop import block_lengths
 from .sweep import evaluate_sweep
@@ -51,6 +51,18 @@ class MapRow:
         return {"family": self.family, "parameter": self.parameter, "value": self.value, "rule": self.rule,
                 "nfe": self.nfe, "tokens_per_forward": self.tokens_per_forward, "nll": self.nll,
                 "stderr": self.stderr, "kl": self.kl}
+
+
+@dataclass(frozen=True)
+class MapVerdict:
+    """:meth:`SamplerMap.verdict`: the observed ``best`` row within the budget, the rows ``tied`` with it (not
+    separable at ``confidence``, paired), the ``recommended`` one (the simplest of the tied) and the ``reason``."""
+
+    best: MapRow
+    tied: tuple[MapRow, ...]
+    recommended: MapRow
+    reason: str
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,39 @@ class SamplerMap:
             fastest = min(row.nfe for row in self.rows) if self.rows else math.nan
             raise ValueError(f"no sampler in the map runs in <= {budget:g} forward passes (fastest: {fastest:g})")
         return min(fast, key=lambda row: row.nll)
+
+    def verdict(self, nfe: float, *, confidence: float = 0.95) -> MapVerdict:
+        """Which samplers within ``nfe`` mean passes the data can tell apart. ``best`` is :meth:`best`; ``tied`` the
+        rows (best included) whose paired difference to it (same rows, same seeds; normal interval at
+        ``confidence``) does not exclude 0 -- statistically indistinguishable from the best; ``recommended`` the
+        simplest of them: the equal split with random positions (family ``"random"``) if tied, else the cheapest
+        (lowest NFE); ``reason`` says which and why. Ties are judged against the observed best, itself the minimum
+        of noisy estimates (SPEC §5.3): more rows separate them (how many:
+        :meth:`~mdmsched.samplers.evaluate.SamplerComparison.rows_to_detect`). O(rows N)."""
+        best = self.best(nfe)
+        level = as_confidence(confidence)
+        tied = []
+        for row in self.rows:
+            if row.nfe > as_tolerance(nfe, "nfe") * (1 + 1e-12):
+                continue
+            if row is best:
+                tied.append(row)
+                continue
+            diff = mean_interval(row.estimate.nll_rows - best.estimate.nll_rows, confidence=level, method="normal")
+            if diff.lower <= 0.0:
+                tied.append(row)
+        equal = [row for row in tied if row.family == "random"]
+        if len(tied) == 1:
+            pick, why = best, "the only sampler the data separate from every other within the budget"
+        elif equal:
+            pick = min(equal, key=lambda row: (row.nfe, row.nll))
+            why = (f"{len(tied)} samplers are indistinguishable from the best at {level:.0%} (paired, same rows); "
+                   "the equal split with random positions is among them and is the simplest")
+        else:
+            pick = min(tied, key=lambda row: (row.nfe, row.nll))
+            why = (f"{len(tied)} samplers are indistinguishable from the best at {level:.0%} (paired, same rows); "
+                   f"the cheapest of them (mean NFE {pick.nfe:.3g}) is recommended")
+        return MapVerdict(best, tuple(tied), pick, why, level)
 
     def to_dict(self) -> dict[str, Any]:
         """Rows and frontier as plain JSON-ready values."""
@@ -218,4 +263,4 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
                       sweep.plan.separate)
 
 
-__all__ = ["MapRow", "SamplerMap", "combined_frontier", "sampler_map"]
+__all__ = ["MapRow", "MapVerdict", "SamplerMap", "combined_frontier", "sampler_map"]
