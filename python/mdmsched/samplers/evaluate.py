@@ -239,14 +239,19 @@ def _as_rule(rule: Any) -> Rule:
 
 
 def fixed_passes(rule: Rule, lengths: Sequence[int]) -> int | None:
-    """Forward passes per row of a rule whose counts fix them (:class:`RandomOrder`, :class:`TopK`: one pass per
-    step of its schedule in every block), else None (adaptive rules: at most ``n``). O(blocks)."""
+    """Forward passes per row of a rule whose counts fix them (:class:`RandomOrder`, :class:`TopK` with a schedule:
+    one pass per step of its schedule in every block), else None (adaptive rules, closed-loop counts, subclasses:
+    at most ``n``). O(blocks)."""
     if not isinstance(rule, (RandomOrder, TopK)) or type(rule) not in (RandomOrder, TopK):  # subclasses may adapt
         return None
     counts = rule.counts
-    if counts.shared is not None:
-        return int(counts.shared.size) * len(lengths)
-    return int(sum(sizes.size for sizes in counts.per_block))
+    shared = getattr(counts, "shared", None)
+    per_block = getattr(counts, "per_block", None)  # a schedule's counts; closed-loop counts have neither
+    if isinstance(shared, np.ndarray):
+        return int(shared.size) * len(lengths)
+    if isinstance(per_block, list) and per_block:
+        return int(sum(np.size(sizes) for sizes in per_block))
+    return None
 
 
 def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None, block_length: int | None = None,

@@ -70,7 +70,7 @@ class StateCache:
     digest of its tokens and mask (everything the model sees, and the true tokens ``-log q`` is read at); rows not
     yet stored -- each distinct one once, however often it occurs in the batch -- go to ``model.score_states`` in one
     call, and their validated scores are stored while the total stays within ``cache_bytes`` (oldest evicted first).
-    Sampling calls (``rng`` given, or ``nll=False``) pass straight through. ``row_forwards`` counts the rows the
+    Sampling calls (``rng`` given, ``nll=False``, or any other keyword such as ``uniforms=``) pass straight through. ``row_forwards`` counts the rows the
     model scored, ``model_calls`` its calls, ``hits`` the rows served from the cache. The stored scores are exactly
     what the model returned for that row (validated as the loop validates them), so results are those of the bare
     model provided the model scores a row the same whatever rows share its batch (true of the package's models;
@@ -101,11 +101,11 @@ class StateCache:
         self.stored_bytes = 0
 
     def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
-        if rng is not None or not nll:
+                     rng: np.random.Generator | None = None, **extra: Any) -> StateScores:
+        if rng is not None or not nll or extra:  # sampling (or anything beyond teacher forcing): not a state function
             self.model_calls += 1
             self.row_forwards += int(np.shape(mask)[0])
-            return self.model.score_states(*model_inputs(tokens, mask), nll=nll, rng=rng)
+            return self.model.score_states(*model_inputs(tokens, mask), nll=nll, rng=rng, **extra)
         tokens, mask = model_inputs(tokens, mask)
         keys = _state_keys(tokens, mask)
         found: dict[bytes, NDArray[np.float64]] = {}
