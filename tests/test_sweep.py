@@ -154,8 +154,8 @@ def test_sampling_passes_through_the_cache_unchanged() -> None:
 
     model = MarkovPredictor(np.array([[0.8, 0.2], [0.3, 0.7]]), 7)
     cache = StateCache(model)
-    through = sample_with_rule(cache, Threshold(0.6), 25, seed=4)
-    bare = sample_with_rule(model, Threshold(0.6), 25, seed=4)
+    through = sample_with_rule(cache, Threshold(0.6), 25, n=7, seed=4)
+    bare = sample_with_rule(model, Threshold(0.6), 25, n=7, seed=4)
     assert np.array_equal(through.tokens, bare.tokens) and np.array_equal(through.nfe, bare.nfe)
     assert len(cache) == 0 and cache.hits == 0
     assert cache.model_calls == bare.counts.shape[1]  # one pass-through call per loop iteration, nothing cached
