@@ -98,3 +98,39 @@ def test_exact_predictor_at_most_small() -> None:
     everything = np.array(list(itertools.product(range(2), repeat=4)))
     got = calibrate(model, everything, "threshold", 2.5, at_most=True, iterations=6)
     assert got.upper <= 2.5
+
+
+def test_kl_target_absolute_is_the_fastest_value_below_eps() -> None:
+    from mdmsched.samplers.example import markov_example
+
+    example = markov_example(n=10, rows=60, seed=2)
+    eps = 1.0
+    got = calibrate(example.model, example.rows, "threshold", 1.0, kl=eps, entropy=example.entropy, iterations=10)
+    tried = dict(got.evaluations)
+    kls = {v: evaluate_sampler(example.model, example.rows, Threshold(v)).nll - example.entropy for v in tried}
+    assert kls[got.value] <= eps
+    assert all(kls[v] > eps for v in tried if tried[v] < got.nfe), (got, kls)  # every faster value tried misses
+    assert got.kl is not None and got.kl.lower <= kls[got.value] <= got.kl.upper
+    assert abs(got.kl.value - kls[got.value]) <= 1e-12
+    with pytest.raises(ValueError, match="kl="):
+        calibrate(example.model, example.rows, "threshold", 1.0, kl=1e-9, entropy=example.entropy, iterations=4)
+    with pytest.raises(ValueError, match="entropy"):
+        calibrate(example.model, example.rows, "threshold", 1.0, entropy=example.entropy)
+    with pytest.raises(ValueError, match="not both"):
+        calibrate(example.model, example.rows, "threshold", 1.0, kl=1.0, at_most=True)
+
+
+def test_kl_target_against_the_frontier_of_the_map() -> None:
+    from mdmsched.samplers import sampler_map
+    from mdmsched.samplers.example import markov_example
+
+    example = markov_example(n=10, rows=60, seed=3)
+    smap = sampler_map(example.model, example.rows, "top_k", seed=0)
+    eps = 0.5
+    got = calibrate(example.model, example.rows, "top_k", 1.0, kl=eps)
+    for row in smap.rows:  # the map's own frontier at each row's NFE (integer NFE for count rules)
+        gap = row.nll - float(np.interp(row.nfe, smap.frontier_nfe, smap.frontier_nll))
+        if row.value == got.value:
+            assert abs(gap - got.kl.value) <= 1e-9 and gap <= eps
+        elif row.nfe < got.nfe:
+            assert gap > eps, (row, gap)

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
-from numpy.typing import ArrayLike
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_confidence, as_count, as_data_rows, as_real, as_tolerance
 from ..models.interface import StateModel
-from .evaluate import SamplerEstimate, SamplerPlan, evaluate_sampler, plan_sampler
+from .evaluate import Interval, SamplerEstimate, SamplerPlan, evaluate_sampler, mean_interval, plan_sampler
 from .families import Family, default_family
 from .loop import block_lengths
 from .sweep import StateCache
@@ -43,7 +44,9 @@ class Calibration:
     ``upper`` (the one-sided upper confidence bound at ``confidence`` on the mean NFE, ``mean + z se`` over rows) is
     ``<= budget``; otherwise ``value`` is the evaluated point whose mean NFE is closest to ``budget`` (``upper`` is
     reported all the same). ``row_forwards``: rows the model scored over the whole search (each distinct state once,
-    when run in this process)."""
+    when run in this process). ``kl``: with ``calibrate(kl=eps)``, the interval (at ``confidence``, row bootstrap-t)
+    of the chosen value's criterion -- its absolute expected KL (with ``entropy``) or its excess over the optimal
+    random-order frontier at its mean NFE (nats; the frontier's own estimate taken as fixed); else None."""
 
     family: str
     parameter: str
@@ -55,6 +58,7 @@ class Calibration:
     upper: float = math.nan
     confidence: float = 0.95
     row_forwards: int = 0
+    kl: Interval | None = None
 
     @property
     def nfe(self) -> float:
@@ -72,13 +76,19 @@ def nfe_upper_bound(estimate: SamplerEstimate, confidence: float) -> float:
 
 def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, budget: float, *,
               low: float | None = None, high: float | None = None, iterations: int = 12, at_most: bool = False,
+              kl: float | None = None, entropy: float | None = None,
               confidence: float = 0.95, region: ArrayLike | None = None, block_length: int | None = None,
               seed: int = 0, batch_size: int = 64, plan: SamplerPlan | None = None, cache_bytes: int | None = None,
               **same: Any) -> Calibration:
     """The ``family``'s hyperparameter whose mean NFE on ``data`` is closest to ``budget`` forward passes per row;
     with ``at_most=True``, the slowest (most accurate) evaluated one whose upper confidence bound on the mean NFE
     (one-sided, at ``confidence``: :func:`nfe_upper_bound`) is ``<= budget`` -- the budget as a cap
-    (``ValueError`` when even the fastest end of the range exceeds it).
+    (``ValueError`` when even the fastest end of the range exceeds it). With ``kl=eps`` (nats; ``budget`` then only
+    names the target NFE scale and is ignored by the choice): the fastest evaluated value whose expected KL is
+    within ``eps`` of the optimal random-order frontier at the same mean NFE (the frontier of the model's
+    cross-entropy curve on the same rows, linear between integer passes: the best mix of two schedules; needs a
+    model with ``score``), or -- with ``entropy = H(mu)`` -- whose absolute expected KL ``nll - H`` is below ``eps``;
+    its interval is ``Calibration.kl`` (``ValueError`` when no evaluated value qualifies).
 
     ``family``: ``"threshold"`` (``tau`` in ``[0, 1]``), ``"factor"`` (``f``), ``"entropy_bounded"`` (``gamma``,
     nats), a count family (``"random"``, ``"top_k"``, ``"floor_threshold"``: integer ``k`` passes per block in
@@ -97,6 +107,12 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
     level = as_confidence(confidence)
     if not isinstance(at_most, bool):
         raise TypeError(f"at_most must be True or False, got {type(at_most).__name__}")
+    eps = None if kl is None else as_tolerance(kl, "kl")
+    h = None if entropy is None else as_tolerance(entropy, "entropy")
+    if eps is not None and at_most:
+        raise ValueError("give at_most=True (a cap on NFE) or kl= (a cap on KL), not both")
+    if h is not None and eps is None:
+        raise ValueError("entropy= is used with kl= (an absolute KL target); give kl too")
     if plan is None:
         plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
     elif not isinstance(plan, SamplerPlan):
@@ -118,12 +134,25 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
         b = as_real(high, "high") if high is not None else _HIGH.get(chosen.parameter, math.nan)
     scorer = StateCache(model, cache_bytes) if same.get("executor") is None else model
     seen: dict[float, SamplerEstimate] = {}
+    reference = None if eps is None or h is not None else _frontier_reference(model, rows, plan, same)
+
+    def excess(est: SamplerEstimate) -> NDArray[np.float64]:
+        """Per-row criterion of kl=: NLL minus H, or minus the frontier at this estimate's mean NFE."""
+        if h is not None:
+            return est.nll_rows - h
+        assert reference is not None
+        return est.nll_rows - float(np.interp(est.nfe, reference[0], reference[1]))
 
     def objective(value: float) -> float:
-        """Mean NFE, or its upper confidence bound when the budget is a cap."""
+        """Mean NFE, its upper confidence bound when the budget is a cap, or the KL criterion under kl=."""
         if value not in seen:
             seen[value] = evaluate_sampler(scorer, rows, chosen.rule(value, lengths), plan=plan, **same)
+        if eps is not None:
+            return float(excess(seen[value]).mean())
         return nfe_upper_bound(seen[value], level) if at_most else seen[value].nfe
+
+    if eps is not None:
+        target = eps  # bisect on the KL criterion: it falls as the sampler slows (usually)
 
     order: list[float] = []
 
@@ -154,7 +183,18 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
             a, fa = mid, fm
         else:
             b, fb = mid, fm
-    if at_most:
+    interval = None
+    if eps is not None:
+        good = [v for v in seen if float(excess(seen[v]).mean()) <= eps]
+        if not good:
+            closest = min(seen, key=lambda v: float(excess(seen[v]).mean()))
+            raise ValueError(f"no {chosen.parameter} tried has expected KL within kl={eps:g} nats "
+                             f"{'(absolute)' if h is not None else 'of the optimal random-order frontier'}; the "
+                             f"closest: {chosen.parameter} = {closest:g}, {float(excess(seen[closest]).mean()):.4g} "
+                             "nats")
+        best = min(good, key=lambda v: (seen[v].nfe, seen[v].nll))
+        interval = mean_interval(excess(seen[best]), confidence=level, seed=plan.seed)
+    elif at_most:
         within = [v for v in seen if nfe_upper_bound(seen[v], level) <= target]
         if not within:
             fastest = min(seen, key=lambda v: nfe_upper_bound(seen[v], level))
@@ -168,7 +208,25 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
         int(e.nfe_rows.sum()) for e in seen.values())
     return Calibration(chosen.name, chosen.parameter, best, target, seen[best],
                        tuple((v, seen[v].nfe) for v in dict.fromkeys(order)), at_most,
-                       nfe_upper_bound(seen[best], level), level, forwards)
+                       nfe_upper_bound(seen[best], level), level, forwards, interval)
+
+
+def _frontier_reference(model: Any, rows: NDArray[np.int64], plan: SamplerPlan,
+                        same: dict[str, Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The optimal random-order frontier (passes, expected NLL sum) of ``model`` on ``rows`` under ``plan``'s layout,
+    as the map computes it (one curve estimate per block)."""
+    from .map import frontier_of
+
+    region = None if plan.free.shape[1] == plan.length else _region_of(plan)
+    passes, nll = frontier_of(model, rows, region, plan.block_length, plan.seed, same.get("executor"))
+    return passes.astype(np.float64), nll
+
+
+def _region_of(plan: SamplerPlan) -> NDArray[np.bool_]:
+    """The plan's generated positions as a ``(rows, length)`` (or ``(length,)``) bool region."""
+    region = np.zeros((plan.free.shape[0], plan.length), dtype=bool)
+    np.put_along_axis(region, plan.free, True, axis=1)
+    return region[0] if region.shape[0] == 1 else region
 
 
 __all__ = ["Calibration", "calibrate", "nfe_upper_bound"]

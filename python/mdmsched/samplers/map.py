@@ -221,6 +221,14 @@ def _frontier(model: Any, rows: NDArray[np.int64], region: ArrayLike | None, blo
     return passes, errors + offset, offset, estimate
 
 
+def frontier_of(model: Any, rows: NDArray[np.int64], region: ArrayLike | None, block_length: int | None, seed: int,
+                executor: Executor | None = None) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The optimal random-order frontier of ``model`` on ``rows``: passes ``K`` and the expected NLL sum (nats) at
+    each, as :func:`sampler_map` draws it (default grid, one rep). Cost: the curve estimate."""
+    passes, nll, _, _ = _frontier(model, rows, region, block_length, seed, None, 1, executor)
+    return passes, nll
+
+
 def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str | Family] | str | Family | None = None,
                 *, region: ArrayLike | None = None, block_length: int | None = None, seed: int = 0,
                 entropy: float | None = None, frontier: bool = True, grid: ArrayLike | None = None, reps: int = 1,
@@ -263,4 +271,4 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
                       sweep.plan.separate)
 
 
-__all__ = ["MapRow", "MapVerdict", "SamplerMap", "combined_frontier", "sampler_map"]
+__all__ = ["MapRow", "MapVerdict", "SamplerMap", "combined_frontier", "frontier_of", "sampler_map"]
