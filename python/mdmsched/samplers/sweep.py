@@ -70,11 +70,14 @@ class StateCache:
     digest of its tokens and mask (everything the model sees, and the true tokens ``-log q`` is read at); rows not
     yet stored -- each distinct one once, however often it occurs in the batch -- go to ``model.score_states`` in one
     call, and their validated scores are stored while the total stays within ``cache_bytes`` (oldest evicted first).
-    Sampling calls (``rng`` given, ``nll=False``, or any other keyword such as ``uniforms=``) pass straight through. ``row_forwards`` counts the rows the
-    model scored, ``model_calls`` its calls, ``hits`` the rows served from the cache. The stored scores are exactly
+    Sampling calls (``rng`` given, ``nll=False``, or any other keyword such as ``uniforms=``) pass straight
+    through. ``row_forwards`` counts the distinct states the model scored, ``padded_rows`` the extra copies sent (a
+    lone state goes as two identical rows: a one-row batch takes another BLAS path in torch networks, whose last
+    bits differ), ``model_calls`` the calls, ``hits`` the rows served from the cache. The stored scores are exactly
     what the model returned for that row (validated as the loop validates them), so results are those of the bare
-    model provided the model scores a row the same whatever rows share its batch (true of the package's models;
-    the premise of batch-size-independent evaluation). O(B n) per call here beyond the model.
+    model provided the model scores a row the same whatever rows share its batch of two or more (true of the
+    package's NumPy models and, measured, of a CPU torch transformer; a model whose rows interact in a batch, or a
+    GPU kernel that changes with the batch size, can differ in the last bits). O(B n) per call here beyond the model.
     """
 
     def __init__(self, model: StateModel | Any, cache_bytes: int | None = None) -> None:
@@ -83,6 +86,7 @@ class StateCache:
         self.cache_bytes = as_cache_bytes(cache_bytes)
         self.stored_bytes = 0
         self.row_forwards = 0
+        self.padded_rows = 0
         self.model_calls = 0
         self.hits = 0
         self._store: dict[bytes, NDArray[np.float64]] = {}
@@ -120,12 +124,16 @@ class StateCache:
                 found[key] = stored
         if todo:
             rows = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
-            raw = self.model.score_states(*model_inputs(tokens[rows], mask[rows]), nll=True, rng=None)
-            fresh = check_state_scores(raw, mask[rows], nll=True, draws=False)
+            # A one-row batch takes another kernel path in BLAS-backed networks (matrix-vector: last-bit differences
+            # from the same row in a larger batch); score one row as two copies so every state is scored alike.
+            sent = np.repeat(rows, 2) if rows.size == 1 else rows
+            raw = self.model.score_states(*model_inputs(tokens[sent], mask[sent]), nll=True, rng=None)
+            fresh = check_state_scores(raw, mask[sent], nll=True, draws=False)
             assert fresh.nll is not None
             stacked = np.stack([fresh.max_prob, fresh.margin, fresh.entropy, fresh.nll], axis=1)  # (m, 4, length)
             self.model_calls += 1
             self.row_forwards += int(rows.size)
+            self.padded_rows += int(sent.size - rows.size)
             for j, key in enumerate(todo):
                 found[key] = stacked[j]
                 self._remember(key, stacked[j])
@@ -208,8 +216,9 @@ def plan_sweep(data_shape: tuple[int, int], rules: Sequence[Rule], *, plan: Samp
 @dataclass(frozen=True)
 class SweepResult:
     """One :class:`~mdmsched.samplers.evaluate.SamplerEstimate` per rule (``estimates``, in the plan's order), and
-    what the sweep cost: ``row_forwards`` (rows the model scored: distinct states, plus any re-scored after
-    eviction), ``model_calls``, ``hits`` (rows served from the cache) and the ``plan``."""
+    what the sweep cost: ``row_forwards`` (distinct states the model scored, plus any re-scored after eviction),
+    ``padded_rows`` (copies sent beside a lone state, see :class:`StateCache`), ``model_calls``, ``hits`` (rows
+    served from the cache) and the ``plan``."""
 
     estimates: tuple[SamplerEstimate, ...]
     plan: SweepPlan = field(repr=False)
@@ -217,10 +226,11 @@ class SweepResult:
     model_calls: int
     hits: int
     total_seconds: float = 0.0
+    padded_rows: int = 0
 
 
 def _sweep_shard(model: Any, rows: NDArray[np.int64], rules: Sequence[Rule], plan: SamplerPlan,
-                 cache_bytes: int, batches: range) -> tuple[list[SamplerShard], int, int, int]:
+                 cache_bytes: int, batches: range) -> tuple[list[SamplerShard], int, int, int, int]:
     """Every rule on the rows of ``batches``, batch by batch, through one cache (cleared between batches: states of
     different rows never coincide unless the rows do)."""
     cache = StateCache(model, cache_bytes)
@@ -230,7 +240,7 @@ def _sweep_shard(model: Any, rows: NDArray[np.int64], rules: Sequence[Rule], pla
             out[j].append(run_sampler_shard(cache, rows, rule, plan, range(b, b + 1)))
         cache.clear()
     shards = [_joined(parts) for parts in out]
-    return shards, cache.row_forwards, cache.model_calls, cache.hits
+    return shards, cache.row_forwards, cache.model_calls, cache.hits, cache.padded_rows
 
 
 def _joined(parts: list[SamplerShard]) -> SamplerShard:
@@ -276,7 +286,7 @@ def evaluate_sweep(model: StateModel | Any, data: ArrayLike, rules: Sequence[Rul
     estimates = tuple(merge_sampler_shards(sampler, [r[0][j] for r in results], rule, total_seconds=seconds)
                       for j, rule in enumerate(sweep.rules))
     return SweepResult(estimates, sweep, sum(r[1] for r in results), sum(r[2] for r in results),
-                       sum(r[3] for r in results), seconds)
+                       sum(r[3] for r in results), seconds, sum(r[4] for r in results))
 
 
 __all__ = ["DEFAULT_CACHE_BYTES", "StateCache", "SweepPlan", "SweepResult", "as_cache_bytes", "evaluate_sweep",
