@@ -159,3 +159,13 @@ def test_sampling_passes_through_the_cache_unchanged() -> None:
     assert np.array_equal(through.tokens, bare.tokens) and np.array_equal(through.nfe, bare.nfe)
     assert len(cache) == 0 and cache.hits == 0
     assert cache.model_calls == bare.counts.shape[1]  # one pass-through call per loop iteration, nothing cached
+
+
+def test_map_progress_says_what_runs_and_its_planned_forwards(capsys) -> None:
+    # Issue 28.13: the map's bar said "enumerating marginals"; it names the sweep and states its row-forwards first.
+    model = MarkovPredictor(np.array([[0.8, 0.2], [0.3, 0.7]]), 6)
+    sampler_map(model, model.sample(10, np.random.default_rng(0)), ["top_k", "threshold"], frontier=False,
+                progress=True)
+    err = capsys.readouterr().err
+    assert "enumerating marginals" not in err
+    assert "teacher-forcing 11 rules" in err and "row-forwards" in err and "shared sweep at most" in err
