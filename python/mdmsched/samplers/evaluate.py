@@ -36,8 +36,9 @@ from .._validation import (
 from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
 from .eos import as_eos
-from .loop import RuleRun, run_rule
-from .rules import Rule
+from .loop import RuleRun, block_lengths, run_rule
+from .power import rows_for_stderr, rows_to_detect
+from .rules import RandomOrder, Rule, TopK
 
 Method = Literal["bootstrap-t", "normal"]
 #: Interval constructions for a mean over rows: the studentised row bootstrap (default) or the normal approximation.
@@ -165,6 +166,11 @@ class SamplerEstimate:
         return mean_interval(self.nll_rows, offset=as_tolerance(entropy, "entropy"), confidence=confidence,
                              method=interval)
 
+    def rows_for(self, stderr: float) -> int:
+        """Rows this sampler needs for :attr:`nll` to have standard error ``stderr`` nats, with this run as the pilot
+        (:func:`~mdmsched.samplers.power.rows_for_stderr`); about ``rows_for(se) * nfe`` row-forwards. O(N)."""
+        return rows_for_stderr(self.nll_rows, stderr)
+
     def __repr__(self) -> str:
         return (f"SamplerEstimate({self.rule}: nll = {self.nll:.6g} +- {self.stderr:.3g} nats, "
                 f"NFE = {self.nfe:.4g}, {self.tokens_per_forward:.3g} tokens/forward, N = {self.nll_rows.size})")
@@ -186,6 +192,12 @@ class SamplerComparison:
     nfe_difference: float
     first: SamplerEstimate = field(repr=False)
     second: SamplerEstimate = field(repr=False)
+
+    def rows_to_detect(self, gain: float, *, power: float = 0.8, confidence: float = 0.95) -> int:
+        """Rows for this paired comparison to detect a true difference of ``gain`` nats with probability ``power``
+        (two-sided at ``confidence``), with this run as the pilot (:func:`~mdmsched.samplers.power.rows_to_detect`).
+        O(N)."""
+        return rows_to_detect(self.first.nll_rows - self.second.nll_rows, gain, power=power, confidence=confidence)
 
 
 @dataclass(frozen=True)
@@ -255,6 +267,22 @@ def _as_rule(rule: Any) -> Rule:
         raise TypeError(f"rule must be a mdmsched.samplers Rule (RandomOrder, TopK, Threshold, ...), got "
                         f"{type(rule).__name__}")
     return rule
+
+
+def fixed_passes(rule: Rule, lengths: Sequence[int]) -> int | None:
+    """Forward passes per row of a rule whose counts fix them (:class:`RandomOrder`, :class:`TopK` with a schedule:
+    one pass per step of its schedule in every block), else None (adaptive rules, closed-loop counts, subclasses:
+    at most ``n``). O(blocks)."""
+    if not isinstance(rule, (RandomOrder, TopK)) or type(rule) not in (RandomOrder, TopK):  # subclasses may adapt
+        return None
+    counts = rule.counts
+    shared = getattr(counts, "shared", None)
+    per_block = getattr(counts, "per_block", None)  # a schedule's counts; closed-loop counts have neither
+    if isinstance(shared, np.ndarray):
+        return int(shared.size) * len(lengths)
+    if isinstance(per_block, list) and per_block:
+        return int(sum(np.size(sizes) for sizes in per_block))
+    return None
 
 
 def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None, block_length: int | None = None,
@@ -387,9 +415,11 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
                          "them)")
     elif rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
+    passes = fixed_passes(rule, block_lengths(plan.n, plan.block_length))
+    per_row = f"at most {plan.n}" if passes is None else f"exactly {passes}"
     report = as_report(progress, "teacher-forcing the sampler",
-                       f"at most {plan.rows * plan.n} row-forwards ({plan.num_batches} batches of up to "
-                       f"{plan.batch_size} rows x at most {plan.n} passes)")
+                       f"{'at most ' if passes is None else ''}{plan.rows * (plan.n if passes is None else passes)} "
+                       f"row-forwards ({plan.num_batches} batches of up to {plan.batch_size} rows x {per_row} passes)")
     count = DEFAULT_SHARDS if shards is None else as_count(shards, "shards")
     parts = plan.shards(plan.num_batches if executor is None else count)
     results = run_shards(run_sampler_shard, (model, rows, rule, plan), parts, executor=executor, report=report,
@@ -462,4 +492,4 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
 
 
 __all__ = ["METHODS", "RESAMPLES", "Interval", "Method", "SamplerComparison", "SamplerEstimate", "SamplerPlan", "SamplerShard", "compare_samplers",
-           "evaluate_sampler", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]
+           "evaluate_sampler", "fixed_passes", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]

@@ -248,4 +248,4 @@ def _checked(chosen: object, candidates: NDArray[np.bool_], rule: Any) -> NDArra
     return arr
 
 
-__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "accepts_uniforms", "block_lengths", "run_rule"]
+__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "accepts_keyword", "block_lengths", "run_rule"]
