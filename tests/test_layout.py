@@ -135,3 +135,17 @@ def test_every_executor_submit_goes_through_shards() -> None:
         if "submit" in _calls(path) or "as_completed" in text or "np.linspace(0, self.num_batches" in text:
             bad.append(_module_name(path))
     assert not bad, f"modules that shard or submit work outside mdmsched._shards: {bad}"
+
+
+def test_the_package_face_has_at_most_40_front_doors_and_no_plumbing() -> None:
+    """issue 27.4: ``mdmsched.__all__`` lists the front doors only; plumbing (plan -> run -> merge pieces), the test
+    oracle and the import-path shims stay importable from their modules, not from the package face."""
+    import mdmsched
+
+    names = set(mdmsched.__all__)
+    assert len(mdmsched.__all__) <= 40, len(mdmsched.__all__)
+    assert all(hasattr(mdmsched, name) for name in names)
+    plumbing = {"plan_estimate", "run_shard", "merge_shards", "plan_block_estimate", "reference", "practice",
+                "distributions", "torch", "schedule"}
+    assert not names & plumbing
+    assert not {"plan_estimate", "run_shard", "merge_shards", "plan_block_estimate"} & set(vars(mdmsched))
