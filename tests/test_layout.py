@@ -149,3 +149,28 @@ def test_the_package_face_has_at_most_40_front_doors_and_no_plumbing() -> None:
                 "distributions", "torch", "schedule"}
     assert not names & plumbing
     assert not {"plan_estimate", "run_shard", "merge_shards", "plan_block_estimate"} & set(vars(mdmsched))
+
+
+def test_no_public_name_is_defined_with_two_meanings() -> None:
+    """issue 27.4: a public name is defined (class, function or assignment at module level) in one module only --
+    ``Calibration`` the result of calibrate, ``BandCalibration`` the band option; ``Method`` the solver's method,
+    ``IntervalMethod`` a mean's interval; ``Objective`` once, in solve.py. Not counted: ``reference.py`` (the test
+    oracle repeats the names it checks, by design), overloads within one module, and ``main`` (an entry point)."""
+    where: dict[str, set[str]] = {}
+    for path in ROOT.rglob("*.py"):
+        if path.name == "reference.py":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names = [node.target.id]
+            else:
+                names = []
+            for name in names:
+                if not name.startswith("_") and name != "main":
+                    where.setdefault(name, set()).add(_module_name(path))
+    twice = {name: sorted(modules) for name, modules in where.items() if len(modules) > 1}
+    assert not twice, f"names defined in more than one module: {twice}"

@@ -32,10 +32,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-Calibration = Literal["bootstrap", "bonferroni"]
+BandCalibration = Literal["bootstrap", "bonferroni"]
 Sides = Literal["upper", "lower", "two"]
-CALIBRATIONS: tuple[Calibration, ...] = ("bonferroni", "bootstrap")
-DEFAULT_CALIBRATION: Calibration = "bonferroni"
+CALIBRATIONS: tuple[BandCalibration, ...] = ("bonferroni", "bootstrap")
+DEFAULT_CALIBRATION: BandCalibration = "bonferroni"
 #: Bootstrap resamples of the max-statistic: the 95% quantile's own Monte Carlo error is then ~1-2% of ``c``.
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -65,7 +65,7 @@ def band_stderr(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(se, dtype=np.float64)
 
 
-def band_multiplier(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: Calibration,
+def band_multiplier(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: BandCalibration,
                     seed: int) -> float:
     """The multiplier ``c`` of the band ``mean +- c se`` over the columns of ``x`` (``N x L``); see the module doc.
 
@@ -101,7 +101,7 @@ def band_multiplier(x: NDArray[np.float64], confidence: float, sides: Sides, cal
     return float(np.quantile(stat, confidence, method="higher"))
 
 
-def band(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: Calibration,
+def band(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: BandCalibration,
          seed: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(low, high)`` per column of ``x``, holding for every column at once (``-inf``/``+inf`` on an unbounded side)."""
     mean = x.mean(axis=0)
@@ -112,5 +112,5 @@ def band(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: C
     return low, high
 
 
-__all__ = ["BOOTSTRAP_RESAMPLES", "CALIBRATIONS", "DEFAULT_CALIBRATION", "Calibration", "Sides", "band", "band_multiplier",
+__all__ = ["BOOTSTRAP_RESAMPLES", "CALIBRATIONS", "DEFAULT_CALIBRATION", "BandCalibration", "Sides", "band", "band_multiplier",
            "band_stderr", "student_t_quantile"]

@@ -29,12 +29,11 @@ from .. import solve
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_choice, as_confidence, as_int, as_sizes, as_steps, as_tolerance
 from ..curves.hygiene import project_monotone
-from .bands import CALIBRATIONS, DEFAULT_CALIBRATION, Calibration, Sides, band, band_stderr, student_t_quantile
+from ..solve import OBJECTIVES, Objective
+from .bands import CALIBRATIONS, DEFAULT_CALIBRATION, BandCalibration, Sides, band, band_stderr, student_t_quantile
 from .interface import Target
 from .two_curve import band_error, band_frontier, band_min_steps, band_schedule
 
-Objective = Literal["estimate", "certified"]
-OBJECTIVES: tuple[Objective, ...] = ("estimate", "certified")
 #: ``min_steps(holdout="auto")`` certifies on half the rows from this many rows on (else on the band).
 HOLDOUT_MIN_ROWS = 40
 #: ``monotone_on_grid`` flags a rise only beyond this simultaneous level (so a monotone curve is flagged < 0.1% of runs).
@@ -201,7 +200,7 @@ class CurveEstimate:
     # ---- bounds -------------------------------------------------------------------------------------------------------
 
     def schedule_error(self, schedule: ArrayLike | Any, *, confidence: float = 0.95, entropy: float | None = None,
-                       simultaneous: bool = True, calibration: Calibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
+                       simultaneous: bool = True, calibration: BandCalibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
         """A schedule's expected error with a standard error and one-sided bounds covering noise and interpolation.
 
         Without ``entropy``: ``err(Z, s) = sum_j s_j g_{N_{j-1}} - sum_m g_m`` (for ``Z^g``: the schedule-dependent part
@@ -219,7 +218,7 @@ class CurveEstimate:
                             "one-sided", calibration)
 
     def compare(self, first: ArrayLike | Any, second: ArrayLike | Any, *, confidence: float = 0.95,
-                simultaneous: bool = True, calibration: Calibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
+                simultaneous: bool = True, calibration: BandCalibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
         """``err(first) - err(second)`` (nats) with a paired standard error and bounds: negative means ``first`` is better.
 
         Simultaneous (default): both bounds from one two-sided band, valid for every pair at once; ``[lower, upper]``
@@ -238,7 +237,7 @@ class CurveEstimate:
         return bool(float(total.mean()) - z * se <= 0.0)
 
     def certified_curves(self, confidence: float = 0.95, *,
-                         calibration: Calibration = DEFAULT_CALIBRATION) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                         calibration: BandCalibration = DEFAULT_CALIBRATION) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(g_high, g_low)``, ``m = 0..n-1`` (nats, relative to ``g_0``): the worst-case curves of SPEC §5.3 from a
         simultaneous upper band on the increments and the brackets; ``U(s)`` over them bounds ``err(s)`` for every
         ``s`` at once with probability ``>= confidence``. Equal on a full grid."""
@@ -431,7 +430,7 @@ def _statistics(parts: Sequence[CurveEstimate], level: bool) -> NDArray[np.float
 
 
 def _band_for(parts: Sequence[CurveEstimate], confidence: float, sides: Sides, level: bool,
-              calibration: Calibration) -> list[tuple[float, float, NDArray[np.float64], NDArray[np.float64]]]:
+              calibration: BandCalibration) -> list[tuple[float, float, NDArray[np.float64], NDArray[np.float64]]]:
     """Per part ``(g0_low, g0_high, d_low, d_high)`` (``-inf``/``+inf`` on a side the band does not bound)."""
     key = (tuple(id(p) for p in parts), confidence, sides, level, calibration)
     cache = parts[0]._bands
@@ -450,7 +449,7 @@ def _band_for(parts: Sequence[CurveEstimate], confidence: float, sides: Sides, l
 
 def linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], confidence: float, offset: float,
                  absolute: bool, simultaneous: bool, kind: Literal["one-sided", "two-sided"],
-                 calibration: Calibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
+                 calibration: BandCalibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
     """``sum over parts of sum_m c_m g_m - offset`` with row-paired standard errors (all parts share the data rows)."""
     level = as_confidence(confidence)
     as_choice(calibration, "calibration", CALIBRATIONS)
@@ -499,7 +498,7 @@ def _worst_case(weights: NDArray[np.float64], limits: tuple[float, float, NDArra
 
 
 def certified_curves(parts: Sequence[CurveEstimate], confidence: float,
-                     calibration: Calibration = DEFAULT_CALIBRATION) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+                     calibration: BandCalibration = DEFAULT_CALIBRATION) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
     """Per part ``(g_high, g_low)`` from one upper band on all parts' increments (simultaneous across parts)."""
     level = as_confidence(confidence)
     bands = _band_for(parts, level, "upper", False, calibration)
@@ -621,6 +620,6 @@ def _block_sizes(schedule: Any, lengths: Sequence[int]) -> list[NDArray[np.int64
     return [as_sizes(block, length, f"block {b} sizes") for b, (block, length) in enumerate(zip(blocks, lengths))]
 
 
-__all__ = ["OBJECTIVES", "BlockCurveEstimate", "CurveEstimate", "ErrorEstimate", "FlatCurveWarning",
-           "NonMonotoneWarning", "Objective", "certified_curves", "curve_from_samples", "held_out_upper", "holdout_rows",
+__all__ = ["BlockCurveEstimate", "CurveEstimate", "ErrorEstimate", "FlatCurveWarning",
+           "NonMonotoneWarning", "certified_curves", "curve_from_samples", "held_out_upper", "holdout_rows",
            "linear_bound"]

@@ -32,10 +32,10 @@ from .calibrate import Calibration, calibrate
 from .counts import CountProposal, confidence_cost_tables, optimal_counts, optimise_counts
 from .early_commit import EarlyCommit
 from .evaluate import (
-    METHODS,
+    INTERVAL_METHODS,
     RESAMPLES,
     Interval,
-    Method,
+    IntervalMethod,
     SamplerComparison,
     SamplerEstimate,
     SamplerPlan,
@@ -73,7 +73,7 @@ from .task import (
 __all__ = [
     "CLOSED_LOOP_NAMES",
     "FAMILY_NAMES",
-    "METHODS",
+    "INTERVAL_METHODS",
     "RESAMPLES",
     "SCORES",
     "Calibration",
@@ -84,10 +84,10 @@ __all__ = [
     "Family",
     "FloorThreshold",
     "Interval",
+    "IntervalMethod",
     "KLEstimate",
     "MapRow",
     "MapVerdict",
-    "Method",
     "RandomOrder",
     "Rule",
     "RuleRun",

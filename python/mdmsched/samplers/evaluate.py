@@ -40,9 +40,9 @@ from .loop import RuleRun, block_lengths, run_rule
 from .power import rows_for_stderr, rows_to_detect
 from .rules import RandomOrder, Rule, TopK
 
-Method = Literal["bootstrap-t", "normal"]
+IntervalMethod = Literal["bootstrap-t", "normal"]
 #: Interval constructions for a mean over rows: the studentised row bootstrap (default) or the normal approximation.
-METHODS: tuple[Method, ...] = ("bootstrap-t", "normal")
+INTERVAL_METHODS: tuple[IntervalMethod, ...] = ("bootstrap-t", "normal")
 #: Row resamples of the bootstrap-t interval.
 RESAMPLES = 999
 
@@ -63,12 +63,12 @@ class Interval:
                 f"[{self.lower:.6g}, {self.upper:.6g}])")
 
 
-def _as_method(method: object) -> Method:
-    return as_choice(method, "interval", METHODS)  # type: ignore[return-value]
+def _as_method(method: object) -> IntervalMethod:
+    return as_choice(method, "interval", INTERVAL_METHODS)  # type: ignore[return-value]
 
 
 def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float = 0.95,
-                  method: Method = "bootstrap-t", seed: int = 0) -> Interval:
+                  method: IntervalMethod = "bootstrap-t", seed: int = 0) -> Interval:
     """Interval for the mean of per-row ``values`` (minus ``offset``), two-sided at ``confidence``.
 
     ``"normal"``: ``mean +- z se``. ``"bootstrap-t"`` (default): the studentised bootstrap over rows (``RESAMPLES``
@@ -111,7 +111,7 @@ def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float =
     return Interval(mean - offset, se, mean - high_t * se - offset, mean - low_t * se - offset, level, kind)
 
 
-def _fallback_interval(arr: NDArray[np.float64], offset: float, level: float, kind: Method, seed: int) -> Interval:
+def _fallback_interval(arr: NDArray[np.float64], offset: float, level: float, kind: IntervalMethod, seed: int) -> Interval:
     """The union of the Student-t interval and the percentile bootstrap of the mean: what :func:`mean_interval`
     returns when the bootstrap-t is degenerate (issue 28.6). O(RESAMPLES N)."""
     size = arr.size
@@ -160,7 +160,7 @@ class SamplerEstimate:
         """``n / mean NFE``."""
         return self.n / self.nfe
 
-    def kl(self, entropy: float, *, confidence: float = 0.95, interval: Method = "bootstrap-t") -> Interval:
+    def kl(self, entropy: float, *, confidence: float = 0.95, interval: IntervalMethod = "bootstrap-t") -> Interval:
         """The absolute expected KL ``nll - H(mu)`` (``entropy = H(mu)`` in nats; with prompts, the answer's entropy
         given the prompt), with its standard error and interval (:func:`~mdmsched.samplers.evaluate.mean_interval`). O(N), bootstrap O(999 N)."""
         return mean_interval(self.nll_rows, offset=as_tolerance(entropy, "entropy"), confidence=confidence,
@@ -428,7 +428,7 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
 
 
 def compare_samplers(model: StateModel | Any, data: ArrayLike, first: Rule, second: Rule, *,
-                     confidence: float = 0.95, interval: Method = "bootstrap-t", **same: Any) -> SamplerComparison:
+                     confidence: float = 0.95, interval: IntervalMethod = "bootstrap-t", **same: Any) -> SamplerComparison:
     """Paired difference ``E[KL(first)] - E[KL(second)]`` (nats) on the same rows and seeds, with a row-paired
     standard error and a two-sided interval at ``confidence`` (:func:`~mdmsched.samplers.evaluate.mean_interval`: the row bootstrap-t by
     default, ``interval="normal"`` for ``+- z se``); ``same`` goes to both :func:`evaluate_sampler` calls
@@ -491,5 +491,5 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
     return RuleRun(np.concatenate([r.tokens for r in runs]), None, np.concatenate([r.nfe for r in runs]), counts)
 
 
-__all__ = ["METHODS", "RESAMPLES", "Interval", "Method", "SamplerComparison", "SamplerEstimate", "SamplerPlan", "SamplerShard", "compare_samplers",
+__all__ = ["INTERVAL_METHODS", "RESAMPLES", "Interval", "IntervalMethod", "SamplerComparison", "SamplerEstimate", "SamplerPlan", "SamplerShard", "compare_samplers",
            "evaluate_sampler", "fixed_passes", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]
