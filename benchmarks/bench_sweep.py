@@ -18,7 +18,7 @@ from _sizes import size
 
 from mdmsched.models.interface import as_state_model
 from mdmsched.samplers import evaluate_sampler, sampler_map
-from mdmsched.samplers.example import markov_example
+from mdmsched.samplers.demo_model import markov_example
 from mdmsched.samplers.families import default_family
 
 

@@ -17,7 +17,7 @@ import mdmsched
 from mdmsched import _core
 from mdmsched.models import MarkovPredictor
 from mdmsched.samplers import FloorThreshold, RandomOrder, TopK, evaluate_sampler
-from mdmsched.samplers.example import markov_example
+from mdmsched.samplers.demo_model import markov_example
 from mdmsched.samplers.families import equal_counts
 
 

@@ -101,7 +101,7 @@ def test_exact_predictor_at_most_small() -> None:
 
 
 def test_kl_target_absolute_is_the_fastest_value_below_eps() -> None:
-    from mdmsched.samplers.example import markov_example
+    from mdmsched.samplers.demo_model import markov_example
 
     example = markov_example(n=10, rows=60, seed=2)
     eps = 1.0
@@ -122,7 +122,7 @@ def test_kl_target_absolute_is_the_fastest_value_below_eps() -> None:
 
 def test_kl_target_against_the_frontier_of_the_map() -> None:
     from mdmsched.samplers import sampler_map
-    from mdmsched.samplers.example import markov_example
+    from mdmsched.samplers.demo_model import markov_example
 
     example = markov_example(n=10, rows=60, seed=3)
     smap = sampler_map(example.model, example.rows, "top_k", seed=0)

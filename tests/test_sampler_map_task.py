@@ -14,7 +14,7 @@ import pytest
 from mdmsched.cli import main
 from mdmsched.samplers import Task, default_family, evaluate_task, sampler_map
 from mdmsched.samplers.agreement import accuracy_tpf_area, kendall_tau_b, rank_agreement
-from mdmsched.samplers.example import markov_example
+from mdmsched.samplers.demo_model import markov_example
 
 
 def test_kendall_tau_b_hand_example() -> None:
@@ -146,7 +146,7 @@ def test_markov_region_entropy_against_the_dense_law(start: int, stop: int) -> N
     from sampler_reference import conditional_entropy
 
     from mdmsched.curves.families import stationary_distribution
-    from mdmsched.samplers.example import STICKY_CHAIN, markov_region_entropy
+    from mdmsched.samplers.demo_model import STICKY_CHAIN, markov_region_entropy
 
     n, pi = 5, stationary_distribution(STICKY_CHAIN)
     p = np.zeros((3,) * n)

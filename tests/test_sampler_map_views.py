@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mdmsched.samplers import sampler_map
-from mdmsched.samplers.example import STICKY_CHAIN, markov_entropy, markov_example
+from mdmsched.samplers.demo_model import STICKY_CHAIN, markov_entropy, markov_example
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -228,7 +228,7 @@ def _real_list(text: str, what: str) -> list[float]:
 
 def _cmd_map(args: argparse.Namespace) -> None:
     from .samplers import calibrate, default_family, sampler_map
-    from .samplers.example import STICKY_CHAIN, markov_example, markov_region_entropy
+    from .samplers.demo_model import STICKY_CHAIN, markov_example, markov_region_entropy
     from .samplers.families import FAMILY_NAMES
 
     task = None

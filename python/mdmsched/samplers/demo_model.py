@@ -1,5 +1,5 @@
-"""The built-in example model of the map (``mdmsched map``, the gallery): a sticky 3-state stationary Markov chain with
-its exact conditionals as the model (:class:`~mdmsched.models.MarkovPredictor`) and its exact entropy ``H(mu)``."""
+"""The demo model of the command line and the docs (``mdmsched map``, the gallery, the guide): a sticky 3-state
+stationary Markov chain with its exact conditionals as the model (:class:`~mdmsched.models.MarkovPredictor`) and its exact entropy ``H(mu)``."""
 
 from __future__ import annotations
 
