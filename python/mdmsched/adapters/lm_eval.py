@@ -46,7 +46,7 @@ from ..models.estimate import estimate_curve
 from ..models.torch import TorchModel
 from ..samplers.loop import run_rule
 from .hf import as_shift, hf_forward
-from .sampler_args import sampler_from_args
+from .sampler_args import arg_count, sampler_from_args
 
 __all__ = ["MdmschedLM", "cut_at_stops"]
 
@@ -73,16 +73,6 @@ def _flag(value: Any, name: str) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise ValueError(f"{name}={value!r} must be true or false")
-
-
-def _count(value: Any, name: str, minimum: int = 1) -> int:
-    try:
-        out = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}") from None
-    if isinstance(value, bool) or isinstance(value, float) or out < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
-    return out
 
 
 def _load_pretrained(pretrained: str, trust_remote_code: bool, dtype: str, device: Any) -> tuple[Any, Any]:
@@ -137,12 +127,12 @@ class MdmschedLM(LM):  # type: ignore[misc]
         del max_batch_size  # lm-eval passes it to every model; batches here are batch_size rows
         if unknown:
             raise ValueError(f"unknown model_args {sorted(unknown)} for mdmsched")
-        self.gen_length = _count(gen_length, "gen_length")
+        self.gen_length = arg_count(gen_length, "gen_length")
         self.sampler = sampler_from_args(rule, gen_length=self.gen_length, block_length=block_length, steps=steps,
                                          schedule=schedule, table=table)
-        self.seed = _count(seed, "seed", 0)
-        self.batch_size = _count(1 if batch_size is None else batch_size, "batch_size")
-        self.masks_per_request = _count(masks_per_request, "masks_per_request", 2)
+        self.seed = arg_count(seed, "seed", 0)
+        self.batch_size = arg_count(1 if batch_size is None else batch_size, "batch_size")
+        self.masks_per_request = arg_count(masks_per_request, "masks_per_request", 2)
         self.add_special_tokens = _flag(add_special_tokens, "add_special_tokens")
         try:
             heat = float(temperature)
@@ -168,7 +158,7 @@ class MdmschedLM(LM):  # type: ignore[misc]
             mask_id = getattr(config, "mask_token_id", None) if mask_id is None else mask_id
         if mask_id is None:
             raise ValueError("mask_id= is needed: neither the tokenizer nor the config names a mask token")
-        self.mask_id = _count(mask_id, "mask_id", 0)
+        self.mask_id = arg_count(mask_id, "mask_id", 0)
         try:
             self.shift = as_shift(shift, model)
         except TypeError as err:

@@ -13,7 +13,7 @@ The first three take their per-step counts from exactly one source: ``steps=K`` 
 :func:`mdmsched.schedules.practice.llada_blocks`), ``schedule=FILE`` (``mdmsched solve --json`` output, a
 ``Schedule.to_json`` or a ``BlockSchedule.to_json`` file) or ``table=FILE`` plus ``steps=K`` (an ``mdmsched table``
 file, looked up at ``n = gen_length``, the block length and ``k = K``). A bad value is one ``ValueError`` that names
-the argument.
+the argument (a ``TypeError`` for a value of the wrong kind, e.g. a number as ``rule=``).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from .._schedule import BlockSchedule, Schedule
+from .._validation import as_count
 from ..samplers.loop import block_lengths as split_blocks
 from ..samplers.rules import EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Threshold, TopK
 from ..schedules.practice import llada_blocks
 from .serving import ScheduleTable
 
-__all__ = ["COUNTED_RULES", "RULES", "SamplerChoice", "sampler_from_args"]
+__all__ = ["COUNTED_RULES", "RULES", "SamplerChoice", "arg_count", "sampler_from_args"]
 
 #: Rules whose per-step counts come from ``steps=``, ``schedule=`` or ``table=``.
 COUNTED_RULES = ("random", "top_k", "floor_threshold")
@@ -47,23 +48,28 @@ class SamplerChoice:
     description: str
 
 
-def _positive(value: Any, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"{name}={value!r} must be a positive integer")
+def arg_count(value: Any, name: str, minimum: int = 1) -> int:
+    """A count from a text argument (``"64"`` or 64) under the package's one count rule (:func:`as_count`); the
+    error names ``name=value``. Bools and floats are ``TypeError``."""
+    number = value
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ValueError(f"{name}={value!r} is not an integer") from None
     try:
-        out = int(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} must be a positive integer") from None
-    if out < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer")
-    return out
+        return as_count(number, name, minimum)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name}={value!r}: {err}") from None
+
+
+def _positive(value: Any, name: str) -> int | None:
+    return None if value is None else arg_count(value, name)
 
 
 def _read_json(path: Any, name: str) -> Any:
     if not isinstance(path, (str, Path)):
-        raise ValueError(f"{name}={path!r} must be a path to a JSON file")
+        raise TypeError(f"{name}={path!r} must be a path to a JSON file")
     try:
         with Path(path).open(encoding="utf-8") as f:
             return json.load(f)
@@ -105,8 +111,9 @@ def _table_counts(path: Any, steps: int | None, gen_length: int,
                   block_length: int | None) -> tuple[list[Any], list[int]]:
     if steps is None:
         raise ValueError("table= needs steps= (the step budget k to look up)")
+    data = _read_json(path, "table")
     try:
-        table = ScheduleTable(_read_json(path, "table"))
+        table = ScheduleTable(data)
         entry = table.entry(gen_length, steps, block_length)
     except (KeyError, ValueError, TypeError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
@@ -118,13 +125,13 @@ def _table_counts(path: Any, steps: int | None, gen_length: int,
     return blocks, lengths
 
 
-def _parameter(rule: str, text: str, default: float) -> float:
+def _parameter(text: str, default: float) -> float:
     if not text:
         return default
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"rule={rule!r}: {text!r} is not a number") from None
+        raise ValueError(f"{text!r} is not a number") from None
 
 
 def sampler_from_args(rule: Any = "top_k", *, gen_length: int, block_length: Any = None, steps: Any = None,
@@ -140,7 +147,7 @@ def sampler_from_args(rule: Any = "top_k", *, gen_length: int, block_length: Any
     if rule is None:
         rule = "top_k"
     if not isinstance(rule, str):
-        raise ValueError(f"rule={rule!r} must be one of {', '.join(RULES)} (with ':VALUE' where it takes one)")
+        raise TypeError(f"rule={rule!r} must be one of {', '.join(RULES)} (with ':VALUE' where it takes one)")
     name, _, value = rule.partition(":")
     if name not in RULES:
         raise ValueError(f"rule={rule!r}: unknown rule {name!r}; one of {', '.join(RULES)}")
@@ -152,9 +159,13 @@ def sampler_from_args(rule: Any = "top_k", *, gen_length: int, block_length: Any
                 raise ValueError(f"{arg}={given!r}: rule {rule!r} chooses its own counts; drop {arg}=")
         lengths = split_blocks(n, length)
         try:
-            chosen: Rule = {"threshold": Threshold, "entropy_bounded": EntropyBounded,
-                            "factor": Factor}[name](_parameter(rule, value, {"threshold": 0.9, "entropy_bounded": 0.1,
-                                                                             "factor": 1.0}[name]))
+            chosen: Rule
+            if name == "threshold":
+                chosen = Threshold(_parameter(value, 0.9))
+            elif name == "entropy_bounded":
+                chosen = EntropyBounded(_parameter(value, 0.1))
+            else:
+                chosen = Factor(_parameter(value, 1.0))
         except (TypeError, ValueError) as err:
             raise ValueError(f"rule={rule!r}: {err}") from None
         return SamplerChoice(chosen, lengths, f"{chosen!r}, blocks {lengths}")
@@ -183,7 +194,7 @@ def sampler_from_args(rule: Any = "top_k", *, gen_length: int, block_length: Any
         elif name == "top_k":
             chosen = TopK(counts, value or "max_prob")  # type: ignore[arg-type]
         else:
-            chosen = FloorThreshold(counts, _parameter(rule, value, 0.95))
+            chosen = FloorThreshold(counts, _parameter(value, 0.95))
         chosen.validate(lengths)
     except (TypeError, ValueError) as err:
         raise ValueError(f"rule={rule!r}: {err}") from None
