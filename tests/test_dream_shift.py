@@ -13,13 +13,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lm_eval_fixtures import MASK_ID, CharTokenizer, TinyMDM  # noqa: E402
+from lm_eval_fixtures import MASK_ID, CharTokenizer, TinyMDM
 
-from mdmsched.adapters import hf_forward  # noqa: E402
-from mdmsched.models.state_scores import StateScores  # noqa: E402
-from mdmsched.models.torch import TorchModel  # noqa: E402
-from mdmsched.samplers.generate import generate_with_rule  # noqa: E402
-from mdmsched.samplers.rules import TopK  # noqa: E402
+from mdmsched.adapters import hf_forward
+from mdmsched.models.state_scores import StateScores
+from mdmsched.models.torch import TorchModel
+from mdmsched.samplers.generate import generate_with_rule
+from mdmsched.samplers.rules import TopK
 
 
 def dream_loop(module: Any, prompt: torch.Tensor, gen_length: int, steps: int,
