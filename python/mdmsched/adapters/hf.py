@@ -27,7 +27,7 @@ def is_dream(module: Any) -> bool:
 
 
 def as_shift(shift: Any, module: Any) -> str:
-    """``shift`` checked against :data:`SHIFTS`; None is refused for a Dream model (its logits need ``"dream"``) and
+    """``shift`` checked against ``SHIFTS``; None is refused for a Dream model (its logits need ``"dream"``) and
     means ``"none"`` otherwise."""
     if shift is None:
         if is_dream(module):

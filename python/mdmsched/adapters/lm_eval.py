@@ -14,7 +14,7 @@ or from the shell, ``python -m mdmsched.adapters.lm_eval_cli`` with lm-eval's ow
 object, from Python), ``mask_id=`` (default: the tokenizer's or config's ``mask_token_id``), ``gen_length=`` (generated
 positions, default 256), ``block_length=`` (default one block), the sampler -- ``rule=`` with ``steps=``,
 ``schedule=`` or ``table=`` (:mod:`mdmsched.adapters.sampler_args`) --, ``shift=`` (``dream`` for Dream models, see
-:mod:`mdmsched.adapters.hf`), ``temperature=`` (logits divided by it before scoring and drawing; default 1),
+``mdmsched.adapters.hf``), ``temperature=`` (logits divided by it before scoring and drawing; default 1),
 ``seed=``, ``trust_remote_code=``, ``dtype=``, ``device=``, ``batch_size=``, ``masks_per_request=`` (loglikelihood),
 ``add_special_tokens=`` (when encoding contexts; default False: chat templates carry their own). A bad value is one
 ``ValueError`` naming the argument.
@@ -24,8 +24,8 @@ Generation runs through the package's loop (:func:`mdmsched.samplers.loop.run_ru
 ``--apply_chat_template``) followed by ``gen_length`` masks, decoded with special tokens skipped and cut at the first
 ``until`` stop string. Request ``r`` (its index in the list lm-eval hands over: documents in order, repeats adjacent)
 draws the rule's randomness from ``numpy.random.default_rng([seed, r])`` and the model's draws from
-``default_rng([seed, r, 1])`` -- the row convention of :func:`mdmsched.samplers.evaluate_task` -- so outputs do not
-depend on ``batch_size``. Forward passes per request are kept in :attr:`MdmschedLM.nfe_per_request` and reported in
+``default_rng([seed, r, 1])`` -- the row convention of ``mdmsched.samplers.evaluate_task`` -- so outputs do not
+depend on ``batch_size``. Forward passes per request are kept in ``MdmschedLM.nfe_per_request`` and reported in
 ``simple_evaluate(...)["config"]["mdmsched"]`` (``mean_nfe``, ``nfe_per_request``) through ``get_model_info``.
 """
 
@@ -111,7 +111,7 @@ class MdmschedLM(LM):  # type: ignore[misc]
     ``-sum_{m=0}^{L-1} g_m`` over the ``L`` continuation tokens given the context -- the MDM's ELBO, a *bound*:
     ``log p(continuation | context) >= ELBO`` (equivalently ``-log p <= sum_m g_m``), so it ranks choices like a
     log-likelihood but is not one. Estimated with the package's nested estimator
-    (:func:`mdmsched.models.estimate.estimate_curve`, every ``m`` on the grid) from ``masks_per_request`` random
+    (``mdmsched.models.estimate.estimate_curve``, every ``m`` on the grid) from ``masks_per_request`` random
     orders of the continuation (default 8): ``L * masks_per_request`` model rows per request. ``is_greedy``: every
     continuation token is the model's most probable one with the whole continuation masked (one more pass).
     ``loglikelihood_rolling`` is not provided (``NotImplementedError``).

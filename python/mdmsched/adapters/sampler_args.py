@@ -49,7 +49,7 @@ class SamplerChoice:
 
 
 def arg_count(value: Any, name: str, minimum: int = 1) -> int:
-    """A count from a text argument (``"64"`` or 64) under the package's one count rule (:func:`as_count`); the
+    """A count from a text argument (``"64"`` or 64) under the package's one count rule (``as_count``); the
     error names ``name=value``. Bools and floats are ``TypeError``."""
     number = value
     if isinstance(value, str):
