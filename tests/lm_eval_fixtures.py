@@ -31,6 +31,19 @@ class CharTokenizer:
         return "".join(chr(i) for i in ids)
 
 
+class ChatCharTokenizer(CharTokenizer):
+    """:class:`CharTokenizer` with a chat template: ``<u>message</u><a>`` (the generation prompt is ``<a>``)."""
+
+    name_or_path = "chat-char-tokenizer"
+    chat_template = "<u>{content}</u>"
+
+    def apply_chat_template(self, messages: list[dict[str, str]], tokenize: bool = False,
+                            add_generation_prompt: bool = True) -> str:
+        assert not tokenize
+        text = "".join(f"<{m['role'][0]}>{m['content']}</{m['role'][0]}>" for m in messages)
+        return text + ("<a>" if add_generation_prompt else "")
+
+
 class TinyMDM(torch.nn.Module):
     """A random bidirectional transformer over the byte vocabulary, called with keywords as HF models are
     (``input_ids=``, ``attention_mask=``). ``favour`` characters get a logit bonus so that an answer "1" followed by a

@@ -20,7 +20,7 @@ lm_eval = pytest.importorskip("lm_eval")
 from lm_eval.api.instance import Instance
 from lm_eval.api.registry import get_model
 from lm_eval.tasks import TaskManager
-from lm_eval_fixtures import MASK_ID, CharTokenizer, ContextOnlyMDM, TinyMDM, write_task
+from lm_eval_fixtures import MASK_ID, CharTokenizer, ChatCharTokenizer, ContextOnlyMDM, TinyMDM, write_task
 
 import mdmsched.adapters.lm_eval as plugin
 from mdmsched.models.torch import TorchModel
@@ -48,11 +48,15 @@ def _run(tasks: TaskManager, model: Any, **args: Any) -> dict[str, Any]:
     return out
 
 
-def _reference(model: Any, rule: Any, block_length: int | None, seed: int) -> Any:
+def _reference(model: Any, rule: Any, block_length: int | None, seed: int, chat: bool = False) -> Any:
     """The same prompts through evaluate_task: the score decodes the generated tokens, cuts at the first newline and
-    compares the stripped text with the answer (what the task's process_results does to lm-eval's output)."""
-    tok = CharTokenizer()
-    contexts = [tok.encode(f"Q: {i:02d}\nA:") for i in range(PROMPTS)]
+    compares the stripped text with the answer (what the task's process_results does to lm-eval's output). ``chat``:
+    the prompts in the fixture tokenizer's chat template."""
+    tok = ChatCharTokenizer()
+    texts = [f"Q: {i:02d}\nA:" for i in range(PROMPTS)]
+    if chat:
+        texts = [tok.apply_chat_template([{"role": "user", "content": t}]) for t in texts]
+    contexts = [tok.encode(t) for t in texts]
     width = len(contexts[0])
     prompts = np.zeros((PROMPTS, width + GEN_LENGTH), dtype=np.int64)
     prompts[:, :width] = contexts
@@ -107,6 +111,21 @@ def test_schedule_file_and_floor_threshold(tasks: TaskManager, tmp_path: Path) -
     results = _run(tasks, model, rule="floor_threshold:0.3", schedule=str(plan), seed=3)
     est, texts = _reference(model, FloorThreshold([1, 3], 0.3), None, seed=3)
     samples = sorted(results["samples"]["mdmsched_tiny"], key=lambda s: s["doc_id"])
+    assert [s["filtered_resps"][0] for s in samples] == texts
+    assert results["results"]["mdmsched_tiny"]["acc,none"] == est.accuracy
+
+
+def test_chat_template(tasks: TaskManager) -> None:
+    """--apply_chat_template: the context is the tokenizer's chat template of the question (lm-eval calls the
+    plug-in's apply_chat_template), and outputs equal evaluate_task's on the templated prompts."""
+    model = TinyMDM(seed=1)
+    results = lm_eval.simple_evaluate(
+        model="mdmsched", model_args={"model": model, "tokenizer": ChatCharTokenizer(), "mask_id": MASK_ID,
+                                      "gen_length": GEN_LENGTH, "rule": "threshold:0.5", "seed": 2},
+        tasks=["mdmsched_tiny"], task_manager=tasks, log_samples=True, apply_chat_template=True)
+    est, texts = _reference(model, Threshold(0.5), None, seed=2, chat=True)
+    samples = sorted(results["samples"]["mdmsched_tiny"], key=lambda s: s["doc_id"])
+    assert str(samples[0]["arguments"][0][0]).startswith("<u>Q: 00")
     assert [s["filtered_resps"][0] for s in samples] == texts
     assert results["results"]["mdmsched_tiny"]["acc,none"] == est.accuracy
 
