@@ -142,3 +142,14 @@ def test_the_lm_eval_adapter_uses_the_same_switch() -> None:
                            shift="dream")
     assert lm.get_model_info()["mdmsched"]["shift"] == "dream"
     assert lm.scorer._forward.shift == "dream"
+
+
+def test_dream_needs_its_first_position_revealed() -> None:
+    dream = TinyMDM(model_type="Dream")
+    scorer = TorchModel(dream, MASK_ID, forward=hf_forward(dream, shift="dream"))
+    tokens = np.array([[72, 105, 33]])
+    with pytest.raises(ValueError, match="position 0 revealed"):
+        scorer.score(tokens, np.array([[True, True, False]]), "cross_entropy")
+    assert scorer.score(tokens, np.array([[False, True, True]]), "cross_entropy")[0, 0] == 0.0
+    plain = TorchModel(dream, MASK_ID, forward=hf_forward(dream, shift="none"))
+    plain.score(tokens, np.array([[True, True, False]]), "cross_entropy")  # unshifted logits: position 0 is fine

@@ -224,6 +224,10 @@ class TorchModel:
     def _logits(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
                 score_all: bool = False) -> tuple[torch.Tensor, int, int]:
         """One forward pass: the alphabet's logits (a view, ``(B, n, q)``), and the alphabet ``[start, stop)``."""
+        if getattr(self._forward, "shift", None) == "dream" and mask.shape[1] and mask[:, 0].any():
+            # Dream's shifted logits at position 0 are its own output there, not a prediction of token 0
+            raise ValueError("a Dream model (shift='dream') needs position 0 revealed (Dream's sampler asserts it); "
+                             "put at least one prompt token first")
         x = torch.from_numpy(np.where(mask, self.mask_id, tokens)).to(self.device)
         with _EvalMode(self.module):
             out = self._forward(x) if self._forward is not None else self.module(x)
