@@ -107,7 +107,9 @@ class MdmschedLM(LM):  # type: ignore[misc]
     """An lm-eval ``LM`` over a masked diffusion model and an mdmsched sampler (module doc for the arguments).
 
     ``generate_until``: one :func:`~mdmsched.samplers.loop.run_rule` run per batch of equal-length contexts; at most
-    ``gen_length`` forward passes per request. ``loglikelihood``: the negative masked cross-entropy of SPEC §5.1,
+    ``gen_length`` forward passes per request. Of a task's generation keywords only ``until`` is used: the canvas is
+    ``gen_length`` (``max_gen_toks`` is ignored) and the sampler is the one ``model_args`` name (``do_sample`` and
+    ``temperature`` are ignored; ``temperature=`` in ``model_args`` tempers the model). ``loglikelihood``: the negative masked cross-entropy of SPEC §5.1,
     ``-sum_{m=0}^{L-1} g_m`` over the ``L`` continuation tokens given the context -- the MDM's ELBO, a *bound*:
     ``log p(continuation | context) >= ELBO`` (equivalently ``-log p <= sum_m g_m``), so it ranks choices like a
     log-likelihood but is not one. Estimated with the package's nested estimator
