@@ -32,12 +32,16 @@ GEN_LENGTH = 4
 
 
 @pytest.fixture(scope="module")
-def tasks(tmp_path_factory: pytest.TempPathFactory) -> TaskManager:
-    """The local task only (lm-eval's built-in task index is not read: it costs seconds per TaskManager)."""
+def task_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # a local JSON file: nothing may come from a hub
     rows = [{"question": f"Q: {i:02d}\nA:", "answer": str(i % 2)} for i in range(PROMPTS)]
-    folder = write_task(tmp_path_factory.mktemp("lm_eval_task"), rows)
-    return TaskManager(include_path=str(folder), include_defaults=False)
+    return write_task(tmp_path_factory.mktemp("lm_eval_task"), rows)
+
+
+@pytest.fixture(scope="module")
+def tasks(task_folder: Path) -> TaskManager:
+    """The local task only (lm-eval's built-in task index is not read: it costs seconds per TaskManager)."""
+    return TaskManager(include_path=str(task_folder), include_defaults=False)
 
 
 def _run(tasks: TaskManager, model: Any, **args: Any) -> dict[str, Any]:
@@ -128,6 +132,20 @@ def test_chat_template(tasks: TaskManager) -> None:
     assert str(samples[0]["arguments"][0][0]).startswith("<u>Q: 00")
     assert [s["filtered_resps"][0] for s in samples] == texts
     assert results["results"]["mdmsched_tiny"]["acc,none"] == est.accuracy
+
+
+@pytest.mark.full  # lm-eval's command line indexes its thousands of built-in tasks: ~15 s
+def test_the_command_line_wrapper_registers_the_model(task_folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    """`python -m mdmsched.adapters.lm_eval_cli run --model mdmsched ...` reaches the plug-in: here a bad rule stops
+    it with the plug-in's own error (lm-eval's command line alone has no model 'mdmsched')."""
+    from mdmsched.adapters import lm_eval_cli
+
+    monkeypatch.setattr("sys.argv", ["lm_eval", "run", "--model", "mdmsched", "--model_args",
+                                     "pretrained=/no/such/model,rule=threshold:1.5", "--tasks", "mdmsched_tiny",
+                                     "--include_path", str(task_folder), "--output_path", str(tmp_path)])
+    with pytest.raises(ValueError, match=re.escape("rule='threshold:1.5'")):
+        lm_eval_cli.main()
 
 
 def test_registered_beside_the_builtin_models() -> None:
