@@ -114,3 +114,27 @@ def write_task(folder: Path, rows: list[dict[str, str]], name: str = "mdmsched_t
         "    aggregation: mean\n"
         "    higher_is_better: true\n", encoding="utf-8")
     return folder
+
+
+def write_choice_task(folder: Path, rows: list[dict[str, Any]], name: str = "mdmsched_choice") -> Path:
+    """A local multiple-choice task (``question``, ``choices``, ``label``): lm-eval scores every choice with the
+    model's ``loglikelihood`` and takes the largest (metric ``acc``, built in)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / f"{name}.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (folder / f"{name}.yaml").write_text(
+        f"task: {name}\n"
+        "dataset_path: json\n"
+        "dataset_kwargs:\n"
+        "  data_files:\n"
+        f"    test: {json.dumps(str(data.resolve()))}\n"
+        "test_split: test\n"
+        "output_type: multiple_choice\n"
+        'doc_to_text: "{{question}}"\n'
+        'doc_to_choice: "{{choices}}"\n'
+        'doc_to_target: "{{label}}"\n'
+        "metric_list:\n"
+        "  - metric: acc\n"
+        "    aggregation: mean\n"
+        "    higher_is_better: true\n", encoding="utf-8")
+    return folder

@@ -20,7 +20,15 @@ lm_eval = pytest.importorskip("lm_eval")
 from lm_eval.api.instance import Instance
 from lm_eval.api.registry import get_model
 from lm_eval.tasks import TaskManager
-from lm_eval_fixtures import MASK_ID, CharTokenizer, ChatCharTokenizer, ContextOnlyMDM, TinyMDM, write_task
+from lm_eval_fixtures import (
+    MASK_ID,
+    CharTokenizer,
+    ChatCharTokenizer,
+    ContextOnlyMDM,
+    TinyMDM,
+    write_choice_task,
+    write_task,
+)
 
 import mdmsched.adapters.lm_eval as plugin
 from mdmsched.models.torch import TorchModel
@@ -251,6 +259,32 @@ def test_loglikelihood_is_a_bound_on_a_dependent_model() -> None:
     k = (-value - orders[1]) / (orders[0] - orders[1]) * 64
     assert abs(k - round(k)) < 1e-6 and 0 < round(k) < 64
     assert -orders.mean() <= float(np.log(np.mean(np.exp(-orders))))
+
+
+def test_multiple_choice_through_simple_evaluate(tmp_path: Path) -> None:
+    """lm-eval's multiple-choice accuracy from the plug-in's loglikelihood: every logged score is the exact
+    log-likelihood (the ELBO is exact for ContextOnlyMDM) and the accuracy is the argmax's."""
+    gen = np.random.default_rng(6)
+    rows = [{"question": f"{chr(65 + i)}?", "choices": ["".join(gen.choice(list("xyz"), size=int(k)))
+                                                          for k in gen.integers(1, 4, size=3)],
+             "label": int(gen.integers(0, 3))} for i in range(12)]
+    folder = write_choice_task(tmp_path / "choice", rows)
+    model = ContextOnlyMDM(seed=7)
+    results = lm_eval.simple_evaluate(
+        model="mdmsched", model_args={"model": model, "tokenizer": CharTokenizer(), "mask_id": MASK_ID,
+                                      "gen_length": 4, "rule": "threshold", "masks_per_request": 2},
+        tasks=["mdmsched_choice"], task_manager=TaskManager(include_path=str(folder), include_defaults=False),
+        log_samples=True)
+    tok = CharTokenizer()
+    hits = []
+    for sample in sorted(results["samples"]["mdmsched_choice"], key=lambda s: s["doc_id"]):
+        exact = []
+        for (context, continuation), (value, _) in zip(sample["arguments"], (r[0] for r in sample["resps"])):
+            exact.append(_exact_log_likelihood(model, tok.encode(context), tok.encode(continuation)))
+            assert float(value) == pytest.approx(exact[-1], rel=1e-9, abs=1e-9)
+        hits.append(float(int(np.argmax(exact)) == sample["doc"]["label"]))
+    assert results["results"]["mdmsched_choice"]["acc,none"] == pytest.approx(np.mean(hits), abs=1e-12)
+    assert 0.0 < np.mean(hits) < 1.0
 
 
 def test_rolling_is_refused_clearly() -> None:
