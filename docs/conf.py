@@ -43,7 +43,9 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "gallery",  # docs/_ext/gallery.py: runs examples/plot_*.py and embeds their figures
+    "myst_parser",  # the guide's Markdown pages (moved from the README; their snippets run as tests)
 ]
+myst_heading_anchors = 3
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]

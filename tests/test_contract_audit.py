@@ -252,6 +252,8 @@ CASES = [
     Case("save_curve", lambda: IO.save_curve(Z, 5), T, "path"),  # type: ignore[arg-type]
     Case("save_curve", lambda: IO.save_curve(Z[::-1], "/tmp/never-written-19.json"), V, "Z"),
     Case("strict_json", lambda: IO.strict_json({"a": object()}), T, "object"),
+    Case("load_task_jsonl", lambda: IO.load_task_jsonl(None), T, "path"),  # type: ignore[arg-type]
+    Case("load_task_jsonl", lambda: IO.load_task_jsonl("/nonexistent/t.jsonl"), V, "t.jsonl"),
 ]
 
 #: Public names that take no caller input of their own, with the reason.

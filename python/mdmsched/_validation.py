@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
+
+from ._memory import available_memory_bytes
 
 #: Relative tolerance for ``Z_1 = 0`` and for non-monotonicity of a curve (scaled by ``max(1, max|Z|)``).
 CURVE_RTOL = 1e-9
@@ -499,33 +499,6 @@ def as_tolerance(eps: Any, name: str = "eps") -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return value
-
-
-def available_memory_bytes() -> int:
-    """Memory the OS reports as available now (falls back to 8 GiB where it cannot tell), capped by what this
-    process's address-space limit (``ulimit -v``, ``RLIMIT_AS``) still allows: past that limit an allocation is a
-    ``MemoryError`` however much memory the machine has."""
-    try:
-        free = int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        free = 8 * 2**30
-    return min(free, _address_space_left())
-
-
-def _address_space_left() -> int:
-    """Bytes of address space left under ``RLIMIT_AS`` (a very large number when unlimited or unknown)."""
-    unlimited = 2**62
-    try:
-        import resource
-
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if limit == resource.RLIM_INFINITY or limit < 0:
-            return unlimited
-        # first field of statm: the process's virtual size in pages
-        used = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        return max(0, int(limit) - used)
-    except (ImportError, OSError, ValueError, AttributeError):
-        return unlimited
 
 
 def require_memory(need: int, what: str) -> None:

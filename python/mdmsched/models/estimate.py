@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -60,10 +60,9 @@ from .curve_estimate import (
     NonMonotoneWarning,
     curve_from_samples,
 )
+from .estimators import ESTIMATORS, Estimator, EstimatorName, make_estimator
 from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores, model_inputs
 
-Estimator = Literal["nested", "independent"]
-ESTIMATORS: tuple[Estimator, ...] = ("nested", "independent")
 #: Default batch: one call's logits (rows x length x vocab, 2-byte bf16) within this many bytes, 1..256 rows.
 LOGITS_BUDGET_BYTES = 2**30
 #: Vocabulary assumed for the default batch when the model does not say (a typical LLM tokenizer).
@@ -118,7 +117,7 @@ class EstimatePlan:
     seed: int
     target: Target
     stream: int = 0
-    estimator: Estimator = "nested"
+    estimator: EstimatorName = "nested"
 
     def __post_init__(self) -> None:
         _check_plan(self)
@@ -243,7 +242,7 @@ def model_vocab(model: Any) -> int | None:
 def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = None, grid: ArrayLike | None = None,
                   reps: int = 1, batch_size: int | None = None, seed: int | None = None,
                   target: Target = "cross_entropy", hidden: NDArray[np.bool_] | None = None,
-                  stream: int = 0, estimator: Estimator = "nested", vocab: int | None = None) -> EstimatePlan:
+                  stream: int = 0, estimator: EstimatorName = "nested", vocab: int | None = None) -> EstimatePlan:
     """The job list of :func:`estimate_curve` for data of shape ``(N, length)`` (see :class:`EstimatePlan`).
 
     ``seed=None`` draws a fresh seed once; the plan records it, so every shard agrees. ``batch_size=None``:
@@ -304,8 +303,8 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         raise ValueError(f"batches must be a contiguous range within 0..{plan.num_batches}, got {batches}")
     first = batches.start * plan.jobs_per_batch
     last = min(batches.stop * plan.jobs_per_batch, plan.num_jobs)
-    nested = plan.estimator == "nested"
-    values = np.empty((max(0, last - first), 2) if nested else max(0, last - first))
+    strategy = make_estimator(plan.estimator)
+    values = np.empty(strategy.values_shape(max(0, last - first)))
     calls, model_seconds = 0, 0.0
     reps = plan.reps
     # the next grid point's count per grid point (the last one: its own, so both averages agree)
@@ -333,13 +332,8 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         if mask is not masked_free:
             scores = np.take_along_axis(scores, free, axis=1)
         scores = np.where(masked_free, scores, 0.0)
-        level = (scores.sum(axis=1) / masked_free.sum(axis=1)).reshape(jobs.size, reps).mean(axis=1)
-        if nested:  # the same forward pass, averaged over the positions still masked at the next grid point
-            still = ranks >= np.repeat(following[g_index], reps)[:, None]
-            nxt = (np.where(still, scores, 0.0).sum(axis=1) / still.sum(axis=1)).reshape(jobs.size, reps).mean(axis=1)
-            values[jobs[0] - first:jobs[-1] + 1 - first] = np.stack((level, nxt), axis=1)
-        else:
-            values[jobs[0] - first:jobs[-1] + 1 - first] = level
+        values[jobs[0] - first:jobs[-1] + 1 - first] = strategy.job_values(
+            scores, ranks, np.repeat(plan.grid[g_index], reps), np.repeat(following[g_index], reps), reps)
         if progress is not None:
             progress(b - batches.start + 1, len(batches))
     return ShardResult(batches, first, values, calls, model_seconds, plan.fingerprint)
@@ -348,11 +342,11 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
 def _ranks(plan: EstimatePlan, g_index: NDArray[np.int64], row_index: NDArray[np.int64]) -> NDArray[np.int64]:
     """Each model row's random order (rank per generated position): a pure function of the plan and the job."""
     n, reps = plan.n, plan.reps
+    strategy = make_estimator(plan.estimator)
     ranks = np.empty((g_index.size * reps, n), dtype=np.int64)
     for j, (g, r) in enumerate(zip(g_index.tolist(), row_index.tolist())):
         # nested: one stream per row, shared by its grid points; independent: one stream per job
-        rng = np.random.default_rng([plan.seed, plan.stream, r] if plan.estimator == "nested"
-                                    else [plan.seed, plan.stream, g, r])
+        rng = np.random.default_rng(strategy.order_key(plan.seed, plan.stream, g, r))
         for rep in range(reps):  # a uniformly random permutation is a uniformly random rank per position
             ranks[j * reps + rep] = rng.permutation(n)
     return ranks
@@ -365,21 +359,15 @@ def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_se
         raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     if isinstance(results, (ShardResult, str, bytes)) or not isinstance(results, Sequence):
         raise TypeError(f"results must be a sequence of ShardResults, got {type(results).__name__}")
-    nested = plan.estimator == "nested"
-    values = np.full((plan.num_jobs, 2) if nested else plan.num_jobs, np.nan)
+    strategy = make_estimator(plan.estimator)
+    values = np.full(strategy.values_shape(plan.num_jobs), np.nan)
     covered = np.zeros(plan.num_batches, dtype=np.int64)
     for result in results:
         _check_shard(plan, result)
         covered[result.batches.start:result.batches.stop] += 1
         values[result.first_job:result.first_job + result.values.shape[0]] = result.values
     check_coverage(covered)
-    if nested:
-        per_job = values.reshape(plan.grid.size, plan.rows, 2)
-        # row r's increment from grid point g to g+1: its positions masked at both, scored at g minus scored at g+1
-        increments = per_job[:-1, :, 1] - per_job[1:, :, 0]
-        samples = per_job[0, :, 0][None, :] - np.concatenate((np.zeros((1, plan.rows)), np.cumsum(increments, axis=0)))
-    else:
-        samples = values.reshape(plan.grid.size, plan.rows)
+    samples = strategy.level_samples(values.reshape((plan.grid.size, plan.rows, *values.shape[1:])))
     calls = sum(r.model_calls for r in results)
     seconds = math.fsum(r.model_seconds for r in results)
     estimate = curve_from_samples(samples, plan.grid, plan.target, calls, seconds, total_seconds, plan.seed,
@@ -411,12 +399,15 @@ def _check_shard(plan: EstimatePlan, result: object) -> None:
     first = batches.start * plan.jobs_per_batch
     count = min(batches.stop * plan.jobs_per_batch, plan.num_jobs) - first
     values = result.values
-    shape = (count, 2) if plan.estimator == "nested" else (count,)
+    shape = make_estimator(plan.estimator).values_shape(count)
     if result.first_job != first or not isinstance(values, np.ndarray) or values.shape != shape:
         raise ValueError(f"a shard of batches {batches} must start at job {first} and hold {count} values {shape}, got "
                          f"job {result.first_job!r} and {np.shape(values)}: was it run with another plan?")
     if values.dtype.kind != "f" or not np.isfinite(values).all():
         raise ValueError(f"a shard of batches {batches} holds non-finite or non-float values")
+    if values.size and float(values.min()) < 0.0:  # averages of per-position nats, each clamped to >= 0 by the run
+        raise ValueError(f"a shard of batches {batches} holds negative values (min {float(values.min())!r}); a run "
+                         "only produces averages of non-negative nats: was it edited by hand?")
 
 
 def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, executor: Executor | None,
@@ -435,7 +426,7 @@ def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, 
 def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target = "cross_entropy",
                    region: ArrayLike | None = None, grid: ArrayLike | None = None, reps: int = 1,
                    batch_size: int | None = None, seed: int | None = None, executor: Executor | None = None,
-                   shards: int | None = None, estimator: Estimator = "nested",
+                   shards: int | None = None, estimator: EstimatorName = "nested",
                    progress: bool | Progress = False) -> CurveEstimate:
     """Estimate a model's curve from data rows ``data`` (N x length integer tokens).
 
@@ -473,7 +464,7 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
 
 def plan_block_estimate(data_shape: tuple[int, int], *, block_length: int, region: ArrayLike | None = None,
                         target: Target = "cross_entropy", grid: ArrayLike | None = None, reps: int = 1,
-                        batch_size: int | None = None, seed: int | None = None, estimator: Estimator = "nested",
+                        batch_size: int | None = None, seed: int | None = None, estimator: EstimatorName = "nested",
                         vocab: int | None = None) -> list[EstimatePlan]:
     """One plan per block (what :func:`estimate_block_curves` runs): ``sum(p.model_calls for p in plans)`` forward
     passes in all, known before anything runs. Block ``b`` has the prompt and blocks ``< b`` revealed, blocks ``> b``
@@ -504,7 +495,7 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
                           region: ArrayLike | None = None, target: Target = "cross_entropy",
                           grid: ArrayLike | None = None, reps: int = 1, batch_size: int | None = None,
                           seed: int | None = None, executor: Executor | None = None, shards: int | None = None,
-                          estimator: Estimator = "nested", progress: bool | Progress = False) -> BlockCurveEstimate:
+                          estimator: EstimatorName = "nested", progress: bool | Progress = False) -> BlockCurveEstimate:
     """Per-block curves for semi-autoregressive generation: the generated positions of each row (``region``, default
     all) are cut into blocks of ``block_length`` in order; block ``b`` is estimated as :func:`estimate_curve` does, with
     the prompt and earlier blocks revealed from the data and later blocks masked (so the model predicts their
@@ -529,6 +520,7 @@ __all__ = [
     "ErrorEstimate",
     "EstimatePlan",
     "Estimator",
+    "EstimatorName",
     "FlatCurveWarning",
     "NonMonotoneWarning",
     "ShardResult",

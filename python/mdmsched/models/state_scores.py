@@ -75,11 +75,14 @@ def scores_from_probabilities(chunk: NDArray[np.float64], sums: NDArray[np.float
         out.draws[rows, cols] = np.minimum(drawn, q - 1)
 
 
-def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, draws: bool) -> StateScores:
+def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, draws: bool,
+                       where: NDArray[np.bool_] | None = None) -> StateScores:
     """Validate what ``score_states`` returned: a :class:`StateScores` whose arrays have the mask's shape, with, at
     masked positions, ``max_prob`` in [0, 1], ``0 <= margin <= max_prob``, ``entropy`` and ``nll`` finite, ``>= 0`` and
     ``<= 1e100`` nats, ``draws`` integer ids ``>= 0``; ``nll``/``draws`` present when asked. Returns float64/int64
-    copies with zeros at revealed positions (rounding noise of ``1e-9`` below 0 or ``1e-6`` above 1 is clamped).
+    copies with zeros at revealed positions and outside ``where`` when given (the positions that were asked for);
+    rounding noise of ``1e-6`` below 0 or above 1 is clamped (the slack is absolute, so ``-1e80`` beside ``1e99`` is
+    refused, issue 28.7).
     ``ValueError`` names the field. O(B n).
     """
     if not isinstance(scores, StateScores):
@@ -87,6 +90,8 @@ def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, dr
     mask = np.asarray(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"mask must be a bool array (True = masked), got dtype {mask.dtype}")
+    if where is not None:  # only the positions the caller asked scores for (the current block's candidates)
+        mask = mask & where
 
     def real(name: str, values: object, low: float, high: float, cap: float) -> NDArray[np.float64]:
         arr = np.asarray(values)
@@ -100,7 +105,8 @@ def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, dr
             if not (np.isfinite(lowest) and np.isfinite(highest)):
                 raise ValueError(f"model.score_states returned NaN or an infinite {name} at a masked position"
                                  + (" (a true token of probability 0)" if name == "nll" else ""))
-            if lowest < low - 1e-9 * max(1.0, abs(highest)) or highest > high:
+            # absolute slack (float32 rounding of a ~0 entropy or nll); a huge value elsewhere excuses nothing
+            if lowest < low - _PROB_SLACK or highest > high:
                 bad = lowest if lowest < low else highest
                 raise ValueError(f"model.score_states returned {name} = {bad!r} at a masked position, outside "
                                  f"[{low:g}, {high:g}]")

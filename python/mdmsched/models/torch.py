@@ -36,7 +36,9 @@ from .interface import (
     StateScores,
     Target,
     as_target,
+    as_where,
     check_scores,
+    check_uniforms,
 )
 
 __all__ = ["TorchModel"]
@@ -240,6 +242,9 @@ class TorchModel:
             raise ValueError(f"the model returned logits of shape {tuple(logits.shape)}; expected ({batch}, {n}, V)")
         if not logits.dtype.is_floating_point:
             raise TypeError(f"the model returned logits of dtype {logits.dtype}; expected floating point")
+        if logits.device.type == "meta":  # shape-only tensors: any score read from them would be made up
+            raise ValueError("the model returned logits on the 'meta' device (no values): load its weights onto a "
+                             "real device")
         width = int(logits.shape[2])
         stop = width if self.vocab_stop is None else self.vocab_stop
         if stop > width or self.vocab_start >= stop:
@@ -378,33 +383,41 @@ class TorchModel:
         return max_prob, margin, entropy, nll, draws
 
     def score_states(self, tokens: ArrayLike, mask: ArrayLike, *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
-        """One forward pass: max probability, margin, entropy (nats) at every masked position, the teacher-forced
-        ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per masked position when ``rng`` is given
-        (SPEC §5.2). Reduced on the model's device in chunks (``_state_reduce``); only ``(B, n)`` numbers reach
-        the host. A true token of probability 0 raises ``ValueError``. One forward pass plus ``O(B n q)``."""
+                     rng: np.random.Generator | None = None, uniforms: ArrayLike | None = None,
+                     where: ArrayLike | None = None) -> StateScores:
+        """One forward pass: max probability, margin, entropy (nats) at every masked position of ``where`` (default:
+        every masked position; the rule loop passes the current block's candidates, so later blocks cost no
+        reduction), the teacher-forced ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per such
+        position when ``rng`` is given (SPEC §5.2), or at the given ``uniforms`` (B x n floats in [0, 1), read at the
+        scored positions; they replace ``rng``, so each row can carry its own stream). Reduced on the model's device
+        in chunks (``_state_reduce``); only ``(B, n)`` numbers reach the host. A true token of probability 0 raises
+        ``ValueError``. One forward pass plus ``O(scored q)``."""
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
         t, m = self._inputs(tokens, mask, score_all=nll)
-        out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None)
+        given = None if uniforms is None else check_uniforms(uniforms, m)
+        model_mask = m
+        if where is not None:
+            m = m & as_where(where, m.shape)
+        out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None or given is not None)
         if not m.any():
             return out
-        seed = None if rng is None else int(rng.integers(0, 2**63 - 1))
+        seed = None if rng is None or given is not None else int(rng.integers(0, 2**63 - 1))
         with torch.no_grad():
-            logits, start, stop = self._logits(t, m, score_all=nll)
+            logits, start, stop = self._logits(t, model_mask, score_all=nll)
             truth = torch.from_numpy(t).to(self.device) - start if nll else None
-            uniforms = None
+            drawn_u = None if given is None else torch.from_numpy(given[m]).to(self.device)
             if seed is not None:
                 gen = torch.Generator(device=self.device)
                 gen.manual_seed(seed)
-                uniforms = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
+                drawn_u = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
             pieces: list[list[torch.Tensor]] = [[], [], [], [], []]
             done = 0
             for r, c in self._chunks(m, stop - start):
                 lg = self._chunk_logits(logits, r, c, start, stop)
                 size = r.shape[0]
                 parts = self._state_reduce(lg, r, c, None if truth is None else truth[r, c],
-                                           None if uniforms is None else uniforms[done:done + size])
+                                           None if drawn_u is None else drawn_u[done:done + size])
                 done += size
                 if parts[3] is not None:
                     bad = ~torch.isfinite(parts[3])

@@ -12,6 +12,8 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   :class:`EntropyBounded`, :class:`FloorThreshold` over the base :class:`Rule`.
 * :mod:`~mdmsched.samplers.evaluate` -- :func:`evaluate_sampler`, :func:`compare_samplers` (plan -> run -> merge),
   :func:`sample_with_rule`.
+* :mod:`~mdmsched.samplers.task` -- :func:`evaluate_task`, :func:`compare_tasks`: task accuracy by real generation with
+  an interval clustered by prompt (SPEC §5.5); :class:`Task` for the map's accuracy axis.
 * :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps.
 * :mod:`~mdmsched.samplers.map` -- :func:`~mdmsched.samplers.map.sampler_map` -> :class:`~mdmsched.samplers.map.SamplerMap`: every family on one KL-vs-NFE map with
   the optimal random-order frontier.
@@ -47,6 +49,19 @@ from .loop import RuleRun, SelectionRule, run_rule
 from .map import MapRow, SamplerMap, sampler_map
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
 from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
+from .task import (
+    Task,
+    TaskComparison,
+    TaskEstimate,
+    TaskPlan,
+    TaskShard,
+    accuracy_interval,
+    compare_tasks,
+    evaluate_task,
+    merge_task_shards,
+    plan_task,
+    run_task_shard,
+)
 
 __all__ = [
     "FAMILY_NAMES",
@@ -73,24 +88,35 @@ __all__ = [
     "SamplerShard",
     "Score",
     "SelectionRule",
+    "Task",
+    "TaskComparison",
+    "TaskEstimate",
+    "TaskPlan",
+    "TaskShard",
     "Threshold",
     "TopK",
+    "accuracy_interval",
     "calibrate",
     "compare_samplers",
+    "compare_tasks",
     "confidence_cost_tables",
     "default_family",
     "empirical_kl",
     "evaluate_sampler",
+    "evaluate_task",
     "expected_kl",
     "generate",
     "generate_with_rule",
     "mean_interval",
     "merge_sampler_shards",
+    "merge_task_shards",
     "optimal_counts",
     "optimise_counts",
     "plan_sampler",
+    "plan_task",
     "run_rule",
     "run_sampler_shard",
+    "run_task_shard",
     "sample_with_rule",
     "sampler_map",
     "simulate",

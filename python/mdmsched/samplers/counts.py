@@ -90,13 +90,18 @@ def _add_block_costs(model: StateModel, tokens: NDArray[np.int64], free: NDArray
 
 
 def optimal_counts(table: ArrayLike, steps: int) -> NDArray[np.int64]:
-    """The ``steps`` sizes minimising ``sum_j c[N_{j-1}, N_j]`` over ``0 = N_0 < ... < N_steps = B`` (the DP of
-    SPEC §4 on a general cost table). O(steps B^2) time, O(steps B) memory."""
+    """The ``steps`` sizes (each ``>= 1``) minimising ``sum_j c[N_{j-1}, N_j]`` over ``0 = N_0 < ... < N_steps = B``
+    (the DP of SPEC §4 on a general cost table; only entries above the diagonal, ``a < e``, are steps and read; they
+    must be finite). Ties go to the smallest previous end. O(steps B^2) time, O(steps B) memory."""
     cost = np.asarray(table, dtype=np.float64)
     if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or cost.shape[0] < 2:
         raise ValueError(f"table must be a square (B+1) x (B+1) array with B >= 1, got shape {cost.shape}")
     size = cost.shape[0] - 1
     k = as_count(steps, "steps", 1, size)
+    forward = np.triu(np.ones(cost.shape, dtype=bool), 1)  # a -> e with a < e: a step reveals at least one token
+    if not np.isfinite(cost[forward]).all():
+        raise ValueError("table must hold finite costs above the diagonal (a step from a to e > a), got NaN or inf")
+    cost = np.where(forward, cost, np.inf)  # the diagonal and below are not steps (issue 28.5: they were taken)
     best = np.full((k + 1, size + 1), np.inf)
     arg = np.zeros((k + 1, size + 1), dtype=np.int64)
     best[0, 0] = 0.0

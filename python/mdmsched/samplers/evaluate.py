@@ -33,6 +33,7 @@ from .._validation import (
     as_tolerance,
     require_memory,
 )
+from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
 from .loop import RuleRun, run_rule
 from .rules import Rule
@@ -72,7 +73,10 @@ def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float =
     resamples from ``default_rng([seed, N])``), ``[mean - t*_hi se, mean - t*_lo se]`` with ``t*`` the quantiles of
     ``(mean* - mean) / se*``: it follows the skew of heavy-tailed per-row losses (a few true tokens of tiny
     probability), where the normal interval undercovers at small N (SPEC §5.3; measured 0.92 vs 0.978 at N = 40,
-    nominal 0.95). O(RESAMPLES N) time, at most ``2**22`` resampled values in memory at once.
+    nominal 0.95). When the bootstrap-t is degenerate (resamples of identical rows reach the tails, so a quantile of
+    ``t*`` is infinite: e.g. ``[0] * 49 + [1e6]``) it falls back to the union of the Student-t and percentile-bootstrap
+    intervals, finite and never narrower than the t interval. O(RESAMPLES N) time, at most ``2**22`` resampled
+    values in memory at once.
     """
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1 or arr.size < 2 or not np.isfinite(arr).all():
@@ -94,9 +98,31 @@ def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float =
         with np.errstate(divide="ignore", invalid="ignore"):  # a constant resample: t = +-inf (or 0)
             t[lo:lo + picks.shape[0]] = np.where(spread > 0, shift / np.where(spread > 0, spread, 1.0),
                                                  np.sign(shift) * np.inf)
-    low_t, high_t = np.quantile(np.nan_to_num(t, nan=0.0), [(1 - level) / 2, (1 + level) / 2])
-    return Interval(mean - offset, se, mean - float(high_t) * se - offset, mean - float(low_t) * se - offset, level,
-                    kind)
+    t = np.nan_to_num(t, nan=0.0, posinf=np.inf, neginf=-np.inf)  # a constant resample equal to the mean: t = 0
+    tails = np.quantile(t, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")  # no inf - inf interpolation
+    if not np.isfinite(tails).all():
+        # degenerate: resamples of identical rows (t = +-inf) within the tails, e.g. one nonzero row in 50; the
+        # bootstrap-t then says nothing finite. Honest fallback: the Student-t interval widened to hold the
+        # percentile-bootstrap interval of the resampled means (both finite, both within the data's range +- t se)
+        return _fallback_interval(arr, offset, level, kind, seed)
+    low_t, high_t = float(tails[0]), float(tails[1])
+    return Interval(mean - offset, se, mean - high_t * se - offset, mean - low_t * se - offset, level, kind)
+
+
+def _fallback_interval(arr: NDArray[np.float64], offset: float, level: float, kind: Method, seed: int) -> Interval:
+    """The union of the Student-t interval and the percentile bootstrap of the mean: what :func:`mean_interval`
+    returns when the bootstrap-t is degenerate (issue 28.6). O(RESAMPLES N)."""
+    size = arr.size
+    mean = float(arr.mean())
+    se = float(arr.std(ddof=1) / math.sqrt(size))
+    t = student_t_quantile(0.5 + level / 2, size - 1)
+    rng = np.random.default_rng([_as_seed(seed), size, 1])
+    chunk = max(1, 2**22 // size)
+    means = np.concatenate([arr[rng.integers(0, size, (min(chunk, RESAMPLES - lo), size))].mean(axis=1)
+                            for lo in range(0, RESAMPLES, chunk)])
+    p_low, p_high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    low, high = min(mean - t * se, float(p_low)), max(mean + t * se, float(p_high))
+    return Interval(mean - offset, se, low - offset, high - offset, level, kind)
 
 
 @dataclass(frozen=True)
@@ -232,9 +258,11 @@ def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None
     if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
         raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
     rows, length = as_count(data_shape[0], "data rows", 2), as_count(data_shape[1], "data length")
-    free = as_free_positions(region, (rows, length))
     batch = as_count(batch_size, "batch_size")
-    require_memory(64 * min(batch, rows) * length, f"one batch ({min(batch, rows)} rows of length {length})")
+    # before any array of the data's length: the positions (8 bytes each, per row when region is per row) and a batch
+    require_memory(8 * length * (1 if region is None or np.ndim(region) == 1 else rows) + 64 * min(batch, rows) * length,
+                   f"the positions and one batch ({min(batch, rows)} rows of length {length})")
+    free = as_free_positions(region, (rows, length))
     return SamplerPlan(rows, length, np.ascontiguousarray(free), _as_block_length(block_length), batch, _as_seed(seed))
 
 
@@ -397,6 +425,7 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
         if default is None:
             raise ValueError("n is needed: the model does not say its length")
         length = as_count(default, "n")
+        require_memory(16 * count * length, "the samples")  # before the placeholder row of that length
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     require_memory(16 * count * length, "the samples")
     free = as_free_positions(region, (1, length))

@@ -14,6 +14,7 @@ draws and scores (``sample`` / ``score``, no ``score_states``) runs rules that i
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -60,12 +61,23 @@ class DrawScoreStates:
 class RuleRun:
     """What a rule-driven run did, per row: ``tokens`` (B x length: the generated rows, or the true rows under teacher
     forcing), ``nll`` (B,) the teacher-forced sum of ``-log q`` in nats (None when sampling), ``nfe`` (B,) forward
-    passes spent on the row, and ``counts`` (B x max NFE) the positions revealed at each of them (zero padded)."""
+    passes spent on the row, ``counts`` (B x max NFE) the positions revealed at each of them (zero padded), and
+    ``model_calls`` the ``score_states`` calls made (None where a caller built the run without counting them)."""
 
     tokens: NDArray[np.int64] = field(repr=False)
     nll: NDArray[np.float64] | None
     nfe: NDArray[np.int64]
     counts: NDArray[np.int64] = field(repr=False)
+    model_calls: int | None = None
+
+
+def accepts_where(model: Any) -> bool:
+    """Whether ``model.score_states`` takes the ``where=`` keyword (reduce only the positions a rule can pick)."""
+    try:
+        parameters = inspect.signature(model.score_states).parameters
+    except (TypeError, ValueError):  # a builtin or C extension: no signature to read
+        return False
+    return "where" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def block_lengths(generated: int, block_length: int | Sequence[int] | None) -> list[int]:
@@ -84,7 +96,8 @@ def block_lengths(generated: int, block_length: int | Sequence[int] | None) -> l
 def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int64],
              block_length: int | Sequence[int] | None,
              rule: SelectionRule | Any, *, teacher: bool, rng: np.random.Generator,
-             row_rngs: Sequence[np.random.Generator] | None = None) -> RuleRun:
+             row_rngs: Sequence[np.random.Generator] | None = None,
+             draw_rngs: Sequence[np.random.Generator] | None = None) -> RuleRun:
     """Run ``rule`` on the rows ``tokens`` (B x length, int64; the true rows when ``teacher``) whose generated
     positions are ``free`` (B x n or 1 x n column indices, in order), cut into blocks of ``block_length`` (an int, or
     the blocks' lengths as a sequence).
@@ -92,8 +105,12 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     ``rng`` drives the model's draws (sampling) and the rule; with ``row_rngs`` (one generator per row) a randomised
     rule (``rule.randomised``, assumed True when absent) draws each row's randomness from the row's own generator
     (through ``rule.select_rows`` when it has one, else one ``select`` call per row), so a row's result does not
-    depend on the rows beside it. At most ``n`` iterations, each one ``score_states`` call plus
-    O(B n log n) here.
+    depend on the rows beside it. With ``draw_rngs`` (one generator per row; sampling only) the model's draws for a
+    row come from that row's generator alone: each pass takes ``length`` uniforms from it per live row and hands them
+    to ``score_states(..., uniforms=)`` in one batched call; a model whose ``score_states`` takes no ``uniforms`` is
+    called once per live row with the row's generator instead (same results for every batch size, more calls). So
+    with ``row_rngs`` and ``draw_rngs`` a row's output depends only on its own generators. At most ``n``
+    iterations, each one ``score_states`` call plus O(B n log n) here.
     """
     if not getattr(model, "scores_known", True) and getattr(rule, "uses_scores", True):
         raise TypeError(f"rule {rule!r} ranks positions by the model's scores, but the model has no score_states() "
@@ -116,14 +133,40 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     nll = np.zeros(batch) if teacher else None
     per_pass: list[NDArray[np.int64]] = []
     per_row = row_rngs is not None and bool(getattr(rule, "randomised", True))
+    narrow = accepts_where(model)
+    row_draws = draw_rngs is not None and not teacher
+    if row_draws and len(draw_rngs) != batch:  # type: ignore[arg-type]
+        raise ValueError(f"draw_rngs must hold one generator per row ({batch}), got {len(draw_rngs)}")  # type: ignore[arg-type]
+    batched_draws = row_draws and accepts_uniforms(model)
+    calls = 0
     for _ in range(n + 1):
         live = np.flatnonzero(current < len(lengths))
         if live.size == 0:
             break
         sub_mask = mask[live]
-        raw = model.score_states(*model_inputs(tokens[live], sub_mask), nll=teacher, rng=None if teacher else rng)
-        scores = check_state_scores(raw, sub_mask, nll=teacher, draws=not teacher)
         candidates = sub_mask & (block_of[live] == current[live, None])
+        # scores are needed at the current block's candidates only (a rule picks there; nll and draws are used there)
+        extra = {"where": candidates.copy()} if narrow else {}
+        if row_draws and not batched_draws:
+            assert draw_rngs is not None
+            scores = _stack_scores([check_state_scores(
+                model.score_states(*model_inputs(tokens[r:r + 1], mask[r:r + 1]), nll=False, rng=draw_rngs[r],
+                                   **({"where": candidates[i:i + 1].copy()} if narrow else {})),
+                mask[r:r + 1], nll=False, draws=True, where=candidates[i:i + 1])
+                for i, r in enumerate(live.tolist())])
+            calls += live.size
+        else:
+            if batched_draws:
+                assert draw_rngs is not None
+                uniforms = np.stack([draw_rngs[r].random(length) for r in live.tolist()])
+                drawing: Any = model  # the optional uniforms= keyword is not part of the StateModel protocol
+                raw = drawing.score_states(*model_inputs(tokens[live], sub_mask), nll=False, uniforms=uniforms,
+                                           **extra)
+            else:
+                raw = model.score_states(*model_inputs(tokens[live], sub_mask), nll=teacher,
+                                         rng=None if teacher else rng, **extra)
+            scores = check_state_scores(raw, sub_mask, nll=teacher, draws=not teacher, where=candidates)
+            calls += 1
         chosen = np.zeros_like(candidates)
         for block in np.unique(current[live]).tolist():
             group = np.flatnonzero(current[live] == block)
@@ -162,7 +205,24 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     if (current < len(lengths)).any():  # unreachable: every pass reveals >= 1 position of every live row
         raise RuntimeError("the rule loop did not finish within n passes")
     counts = np.stack(per_pass, axis=1) if per_pass else np.zeros((batch, 0), dtype=np.int64)
-    return RuleRun(tokens, nll, nfe, counts)
+    return RuleRun(tokens, nll, nfe, counts, calls)
+
+
+def accepts_uniforms(model: Any) -> bool:
+    """Whether ``model.score_states`` takes ``uniforms=`` (per-position uniforms for its draws)."""
+    try:
+        params = inspect.signature(model.score_states).parameters
+    except (TypeError, ValueError):
+        return False
+    return "uniforms" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+def _stack_scores(parts: list[StateScores]) -> StateScores:
+    """Row-wise concatenation of one-row scores (the per-row calls of a model without ``uniforms``)."""
+    def cat(name: str) -> Any:
+        values = [getattr(p, name) for p in parts]
+        return None if values[0] is None else np.concatenate(values)
+    return StateScores(cat("max_prob"), cat("margin"), cat("entropy"), cat("nll"), cat("draws"))
 
 
 def _checked(chosen: object, candidates: NDArray[np.bool_], rule: Any) -> NDArray[np.bool_]:
@@ -177,4 +237,4 @@ def _checked(chosen: object, candidates: NDArray[np.bool_], rule: Any) -> NDArra
     return arr
 
 
-__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "block_lengths", "run_rule"]
+__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "accepts_uniforms", "block_lengths", "run_rule"]

@@ -114,6 +114,33 @@ def _first(ranks: NDArray[np.int64], counts: NDArray[np.int64], candidates: NDAr
     return out
 
 
+def _smallest(key: NDArray[np.float64], counts: NDArray[np.int64], candidates: NDArray[np.bool_],
+              ordered: NDArray[np.float64] | None = None) -> NDArray[np.bool_]:
+    """The ``counts[r]`` candidates of smallest ``key`` in each row (at least one where a row has candidates; ties:
+    the lower position first) -- the same set as ranking every position, without the argsort and rank scatter.
+
+    The ``take``-th smallest candidate key ``v`` of each row comes from one ``np.partition`` when every row takes the
+    same count (O(n)), else from ``ordered`` (each row's candidate keys ascending, ``+inf`` after; sorted here when not
+    given: O(n log n) values only); then ``key < v`` plus the first ``take - #{key < v}`` positions with ``key == v``.
+    """
+    available = candidates.sum(axis=1)
+    take = np.minimum(np.maximum(counts, 1), available)
+    masked = np.where(candidates, key, np.inf)
+    index = np.maximum(take - 1, 0)
+    if ordered is None and take.size and (take == take[0]).all():
+        kth = np.partition(masked, int(index[0]), axis=1)[:, int(index[0])][:, None]
+    else:
+        if ordered is None:
+            ordered = np.sort(masked, axis=1)
+        kth = np.take_along_axis(ordered, index[:, None], axis=1)
+    below = candidates & (masked < kth)
+    tied = candidates & (masked == kth)
+    room = (take - below.sum(axis=1))[:, None]
+    out: NDArray[np.bool_] = below | (tied & (np.cumsum(tied, axis=1) <= room))
+    out[take == 0] = False
+    return out
+
+
 def _checked_state(scores: object, candidates: object, step: object,
                    block: object) -> tuple[NDArray[np.bool_], NDArray[np.int64], int]:
     """``select``'s inputs, validated: candidates (B, n) bool of the scores' shape, one step >= 0 per row, block >= 0."""
@@ -207,7 +234,7 @@ class RandomOrder(Rule):
                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del scores  # the theorem's sampler ignores the model's outputs
         keys = uniforms(candidates.shape)
-        return _first(_ranks(keys, candidates), self.counts.at(step, block), candidates)
+        return _smallest(keys, self.counts.at(step, block), candidates)
 
 
 class TopK(Rule):
@@ -248,8 +275,9 @@ class TopK(Rule):
                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         value = {"max_prob": scores.max_prob, "margin": scores.margin, "neg_entropy": -scores.entropy}[self.score]
         if self.temperature is not None:  # Gumbel-top-k = sequential draws without replacement from the softmax
-            value = value / self.temperature - np.log(-np.log(uniforms(candidates.shape)))
-        return _first(_ranks(-value, candidates), self.counts.at(step, block), candidates)
+            # score + T * Gumbel ranks like score / T + Gumbel (T > 0) without overflowing for tiny T (issue 28.7)
+            value = value - self.temperature * np.log(-np.log(uniforms(candidates.shape)))
+        return _smallest(-value, self.counts.at(step, block), candidates)
 
 
 class Threshold(Rule):
@@ -271,9 +299,8 @@ class Threshold(Rule):
     def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del step, block, uniforms  # a state rule: the scores alone decide
-        ranks = _ranks(-scores.max_prob, candidates)
         counts = ((scores.max_prob >= self.tau) & candidates).sum(axis=1)
-        return _first(ranks, counts, candidates)
+        return _smallest(-scores.max_prob, counts, candidates)
 
 
 class Factor(Rule):
@@ -303,7 +330,7 @@ class Factor(Rule):
         fails = (descending < thresholds) & (i < available[:, None])
         first_fail = np.where(fails.any(axis=1), fails.argmax(axis=1), available)
         counts = np.where(first_fail >= available - 1, available, first_fail)
-        return _first(_ranks(-scores.max_prob, candidates), counts, candidates)
+        return _smallest(-scores.max_prob, counts, candidates, ordered=-descending)
 
 
 class EntropyBounded(Rule):
@@ -329,7 +356,7 @@ class EntropyBounded(Rule):
         finite = np.where(np.isfinite(ascending), ascending, 0.0)
         before = np.cumsum(finite, axis=1) - finite  # entropy of the strictly earlier positions: non-decreasing
         counts = ((before <= self.gamma) & np.isfinite(ascending)).sum(axis=1)
-        return _first(_ranks(scores.entropy, candidates), counts, candidates)
+        return _smallest(scores.entropy, counts, candidates, ordered=ascending)
 
 
 class FloorThreshold(Rule):
@@ -359,7 +386,7 @@ class FloorThreshold(Rule):
         del uniforms  # deterministic
         confident = ((scores.max_prob > self.tau) & candidates).sum(axis=1)
         counts = np.maximum(self.counts.at(step, block), confident)
-        return _first(_ranks(-scores.max_prob, candidates), counts, candidates)
+        return _smallest(-scores.max_prob, counts, candidates)
 
 
 __all__ = ["SCORES", "EntropyBounded", "Factor", "FloorThreshold", "RandomOrder", "Rule", "Score", "Threshold", "TopK"]

@@ -88,7 +88,9 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
     batch_size = as_count(batch_size, "batch_size", 1)
     if prompts is not None:
         prompt_rows = np.asarray(prompts)
-        if prompt_rows.dtype.kind not in "iu" or prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
+        if prompt_rows.dtype.kind not in "iu":
+            raise TypeError(f"prompts must be integer token ids, got dtype {prompt_rows.dtype}")
+        if prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
             raise ValueError(f"prompts must be a non-empty 2-D integer array, got {prompt_rows.dtype} {prompt_rows.shape}")
         prompt_rows = as_tokens(prompt_rows, "prompts")  # uint64 ids >= 2**63 refused, never wrapped
         length = int(prompt_rows.shape[1])
