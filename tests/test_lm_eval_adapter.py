@@ -6,6 +6,7 @@ loglikelihood is the ELBO (exact where the continuation's tokens are independent
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
@@ -96,9 +97,10 @@ CASES = [
 
 @pytest.mark.parametrize(("args", "rule", "block_length"), CASES, ids=[c[0]["rule"] for c in CASES])
 def test_simple_evaluate_matches_evaluate_task(tasks: TaskManager, args: dict[str, Any], rule: Any,
-                                               block_length: int | None) -> None:
+                                               block_length: int | None, caplog: pytest.LogCaptureFixture) -> None:
     model = TinyMDM(seed=1)
-    results = _run(tasks, model, seed=7, batch_size=3, **args)
+    with caplog.at_level(logging.INFO, logger="lm_eval.mdmsched"):
+        results = _run(tasks, model, seed=7, batch_size=3, **args)
     est, texts = _reference(model, rule, block_length, seed=7)
     accuracy = results["results"]["mdmsched_tiny"]["acc,none"]
     samples = sorted(results["samples"]["mdmsched_tiny"], key=lambda s: s["doc_id"])
@@ -107,6 +109,7 @@ def test_simple_evaluate_matches_evaluate_task(tasks: TaskManager, args: dict[st
     info = results["config"]["mdmsched"]
     assert info["nfe_per_request"] == est.nfe_rows.tolist()
     assert info["mean_nfe"] == pytest.approx(est.nfe, rel=1e-12)
+    assert f"mdmsched: {PROMPTS} requests, mean NFE {est.nfe:.3f}" in caplog.text  # and logged
     assert all(1 <= v <= GEN_LENGTH for v in info["nfe_per_request"])
     assert 0.0 < accuracy < 1.0  # the fixture is informative: neither always right nor always wrong
     if args["rule"] == "top_k":

@@ -50,7 +50,8 @@ from .sampler_args import arg_count, sampler_from_args
 
 __all__ = ["MdmschedLM", "cut_at_stops"]
 
-logger = logging.getLogger(__name__)
+# a child of lm-eval's logger, so its command line shows the NFE lines with its own (INFO) handler
+logger = logging.getLogger("lm_eval.mdmsched")
 
 _DTYPES = ("auto", "bfloat16", "float16", "float32")
 
