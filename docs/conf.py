@@ -84,7 +84,7 @@ nitpick_ignore_regex = [
     ("py:class", r"_?T|_P"),                          # type variables
     ("py:class", r"os\.PathLike|pathlib\..*|Path"),   # standard library (no Python inventory offline)
     ("py:class", r"concurrent\.futures.*|Executor"),  # standard library executors (no Python inventory offline)
-    ("py:class", r"Target|Score|RuleKind|Method|Estimator|Objective"),  # Literal[...] aliases of option names
+    ("py:class", r"Target|Score|RuleKind|Method|Estimator|Objective|Gap"),  # Literal[...] aliases of option names
 ]
 
 

@@ -46,6 +46,7 @@ from .models import (
     run_shard,
 )
 from .samplers import (
+    EarlyCommit,
     EntropyBounded,
     Factor,
     FloorThreshold,
@@ -87,6 +88,7 @@ __all__ = [
     "ComparisonTable",
     "CurveEstimate",
     "Distribution",
+    "EarlyCommit",
     "EntropyBounded",
     "EntropyEstimate",
     "ErrorEstimate",

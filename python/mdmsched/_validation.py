@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
 
-from ._memory import available_memory_bytes
+from ._memory import available_memory_bytes as available_memory_bytes  # noqa: PLC0414  explicit re-export (tests patch it here)
 
 #: Relative tolerance for ``Z_1 = 0`` and for non-monotonicity of a curve (scaled by ``max(1, max|Z|)``).
 CURVE_RTOL = 1e-9

@@ -21,12 +21,12 @@ from numpy.typing import NDArray
 
 from ._schedule import Schedule
 from ._validation import METHODS, as_curve
+from .adapters.serving import build_table
 from .compare import compare
 from .curves.exact import average_entropies, dual_total_correlation, information_curve, total_correlation
 from .curves.examples import EXAMPLES, demo_distribution, example_curve
 from .curves.hygiene import curve_from_entropies, fit_curve
 from .io import load_curve, load_curve_family, load_distribution, save_curve, strict_json
-from .schedules import blockwise
 from .solve import error_frontier, min_steps, optimal_schedule
 
 JSON_KEYS = """JSON output (--json), one object on stdout:
@@ -146,27 +146,6 @@ def _int_list(text: str, what: str) -> list[int]:
     return sorted(set(values))
 
 
-def _table_entry(z: NDArray[np.float64], block: int | None, steps: int, fit: str) -> dict[str, Any] | None:
-    n = z.size
-    if block is None or block >= n:
-        if steps > n:
-            return None
-        sched = optimal_schedule(z, steps)
-        blocks = [sched.tolist()]
-        error = sched.error
-    else:
-        lengths = [min(block, n - start) for start in range(0, n, block)]
-        if not len(lengths) <= steps <= n:
-            return None
-        curves = [fit_curve(z, length, fit) for length in lengths]
-        bs = blockwise(n, block, total_steps=steps, curves=curves)
-        blocks = [b.tolist() for b in bs.blocks]
-        error = bs.error
-    width = max(len(b) for b in blocks)
-    return {"k": steps, "error": error, "sizes": [s for b in blocks for s in b], "blocks": blocks,
-            "num_transfer_tokens": [b + [0] * (width - len(b)) for b in blocks]}
-
-
 def _cmd_table(args: argparse.Namespace) -> None:
     lengths = _int_list(args.lengths, "--lengths")
     steps = _int_list(args.steps, "--steps")
@@ -183,24 +162,12 @@ def _cmd_table(args: argparse.Namespace) -> None:
     else:
         z, source = _curve_from_args(args)
         per_length = {n: fit_curve(z, n, args.fit) for n in lengths}
-    schedules: dict[str, dict[str, dict[str, Any]]] = {}
-    skipped: list[list[Any]] = []
     for n in lengths:
-        curve = as_curve(per_length[n], f"curve for length {n}")
-        by_block = schedules.setdefault(str(n), {})
-        for block in block_lengths:
-            key = "full" if block is None else str(block)
-            for k in steps:
-                entry = _table_entry(curve, block, k, args.fit)
-                if entry is None:
-                    skipped.append([n, key, k])
-                else:
-                    by_block.setdefault(key, {})[str(k)] = entry
+        as_curve(per_length[n], f"curve for length {n}")  # the CLI's message names the length before any solving
+    built = build_table(per_length, steps, block_lengths, fit=args.fit)
+    schedules, skipped = built["schedules"], built["skipped"]
     count = sum(len(v) for b in schedules.values() for v in b.values())
-    payload = {"command": "table", "format": "mdmsched-table/1", "source": source,
-               "fit": None if args.family is not None else args.fit, "units": "nats", "lengths": lengths,
-               "steps": steps, "block_lengths": [b for b in block_lengths if b is not None], "skipped": skipped,
-               "schedules": schedules}
+    payload = {"command": "table", "source": source, **built, "fit": None if args.family is not None else args.fit}
     text = (f"curve: {source}; {count} optimal schedules for lengths {lengths}, steps {steps}"
             + (f", block lengths {payload['block_lengths']}" if args.block_lengths else "")
             + (f"; skipped {len(skipped)} infeasible (n, B, k)" if skipped else ""))

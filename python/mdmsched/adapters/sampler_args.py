@@ -34,6 +34,8 @@ __all__ = ["COUNTED_RULES", "RULES", "SamplerChoice", "arg_count", "sampler_from
 
 #: Rules whose per-step counts come from ``steps=``, ``schedule=`` or ``table=``.
 COUNTED_RULES = ("random", "top_k", "floor_threshold")
+#: The largest schedule or table file read (bytes): schedules and tables are JSON of a few MiB at most.
+MAX_FILE_BYTES = 64 * 2**20
 #: Every rule name ``rule=`` takes.
 RULES = (*COUNTED_RULES, "threshold", "entropy_bounded", "factor")
 
@@ -71,12 +73,16 @@ def _read_json(path: Any, name: str) -> Any:
     if not isinstance(path, (str, Path)):
         raise TypeError(f"{name}={path!r} must be a path to a JSON file")
     try:
-        with Path(path).open(encoding="utf-8") as f:
-            return json.load(f)
+        with Path(path).open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # bounded: a huge file or a device is never read to the end
     except OSError as err:
         raise ValueError(f"{name}={str(path)!r}: cannot read the file ({err.strerror or err})") from None
-    except (ValueError, RecursionError) as err:  # json.JSONDecodeError is a ValueError
-        raise ValueError(f"{name}={str(path)!r}: not valid JSON ({err})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValueError(f"{name}={str(path)!r}: larger than {MAX_FILE_BYTES} bytes, not a schedule or table")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{name}={str(path)!r}: not valid JSON ({str(err)[:200]})") from None
 
 
 def _schedule_counts(path: Any, gen_length: int, block_length: int | None) -> tuple[list[Any], list[int]]:

@@ -10,6 +10,9 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   KL against a known law).
 * :mod:`~mdmsched.samplers.rules` -- :class:`RandomOrder`, :class:`TopK`, :class:`Threshold`, :class:`Factor`,
   :class:`EntropyBounded`, :class:`FloorThreshold` over the base :class:`Rule`.
+* :mod:`~mdmsched.samplers.early_commit` -- :class:`EarlyCommit`, Prophet's early commit (finish the block once the
+  top-1/top-2 gap passes a threshold at every candidate). KLASS (KL-stable reveals) is not a rule here: it needs the
+  full conditionals of past passes, which the loop does not give rules (docs: samplers guide).
 * :mod:`~mdmsched.samplers.evaluate` -- :func:`evaluate_sampler`, :func:`compare_samplers` (plan -> run -> merge),
   :func:`sample_with_rule`.
 * :mod:`~mdmsched.samplers.task` -- :func:`evaluate_task`, :func:`compare_tasks`: task accuracy by real generation with
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 from .calibrate import Calibration, calibrate
 from .counts import CountProposal, confidence_cost_tables, optimal_counts, optimise_counts
+from .early_commit import EarlyCommit
 from .evaluate import (
     METHODS,
     RESAMPLES,
@@ -70,6 +74,7 @@ __all__ = [
     "SCORES",
     "Calibration",
     "CountProposal",
+    "EarlyCommit",
     "EntropyBounded",
     "Factor",
     "Family",

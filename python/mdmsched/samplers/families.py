@@ -15,12 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..schedules.practice import equal
+from .early_commit import EarlyCommit
 from .rules import EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Threshold, TopK
 
 #: Threshold of the floor + threshold family (diffusers' ``BlockRefinementScheduler`` default is 0.95).
 FLOOR_TAU = 0.9
 #: The names :func:`default_family` knows, in the order the map draws them.
-FAMILY_NAMES: tuple[str, ...] = ("random", "top_k", "floor_threshold", "threshold", "factor", "entropy_bounded")
+FAMILY_NAMES: tuple[str, ...] = ("random", "top_k", "floor_threshold", "threshold", "factor", "entropy_bounded",
+                                 "early_commit")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
     ``"random"``: :class:`RandomOrder` with equal counts, ``k`` passes per block; ``"top_k"``: :class:`TopK` by max
     probability (LLaDA ``low_confidence``) with the same counts; ``"floor_threshold"``: :class:`FloorThreshold` with
     those counts as floors and ``tau = 0.9``; ``"threshold"``: :class:`Threshold` ``tau``; ``"factor"``:
-    :class:`Factor` ``f``; ``"entropy_bounded"``: :class:`EntropyBounded` ``gamma`` (nats).
+    :class:`Factor` ``f``; ``"entropy_bounded"``: :class:`EntropyBounded` ``gamma`` (nats); ``"early_commit"``:
+    :class:`EarlyCommit` over the logit-gap ``threshold`` (nats) with LLaDA ``low_confidence`` one token per pass as
+    its base (Prophet's setting, ``steps = gen_length``).
     """
     if not isinstance(name, str):
         raise TypeError(f"family must be a Family or one of {FAMILY_NAMES}, got {type(name).__name__} {name!r}")
@@ -69,6 +73,8 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
         "threshold": ("tau", (0.5, 0.7, 0.8, 0.9, 0.95, 0.99), lambda v, _: Threshold(v)),
         "factor": ("f", (0.25, 0.5, 1.0, 2.0, 4.0), lambda v, _: Factor(v)),
         "entropy_bounded": ("gamma", (0.01, 0.1, 0.3, 1.0, 3.0), lambda v, _: EntropyBounded(v)),
+        "early_commit": ("threshold", (0.25, 0.5, 1.0, 2.5, 5.0, 7.5),
+                         lambda v, b: EarlyCommit(equal_counts(max(b), b), threshold=v)),
     }
     if name not in sweeps:
         raise ValueError(f"family must be a Family or one of {FAMILY_NAMES}, got {name!r}")

@@ -243,7 +243,7 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
     """Score every rule of every family on ``model`` and the data rows ``data`` (N x length tokens) by teacher forcing,
     and the optimal random-order frontier of the same model and rows (see :class:`SamplerMap`).
 
-    ``families``: names from ``FAMILY_NAMES`` (default: all six, each with its default sweep; see
+    ``families``: names from ``FAMILY_NAMES`` (default: all seven, each with its default sweep; see
     :func:`~mdmsched.samplers.families.default_family`) and/or :class:`~mdmsched.samplers.families.Family` objects. ``region`` /
     ``block_length`` / ``seed`` / ``batch_size`` / ``executor`` go to every :func:`evaluate_sampler` call, so all rows
     are paired (same data, same per-row seeds). ``entropy``: ``H(mu)`` in nats (for prompts: the answer's entropy given
