@@ -72,11 +72,12 @@ def test_schedule_files_in_every_format(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_table_lookup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "table.json"
-    cli_main(["table", "--example", "demo", "--lengths", "16", "--steps", "4,8", "--block-lengths", "8",
+    cli_main(["table", "--example", "demo", "--lengths", "16", "--steps", "3,8", "--block-lengths", "8",
               "--out", str(out)])
     capsys.readouterr()
-    entry = json.loads(out.read_text())["schedules"]["16"]["8"]["4"]
-    got = sampler_from_args("top_k", gen_length=16, block_length=8, table=str(out), steps=4)
+    entry = json.loads(out.read_text())["schedules"]["16"]["8"]["3"]
+    assert entry["blocks"][0] != entry["blocks"][1]  # 3 steps over 2 blocks: the blocks differ, so order matters
+    got = sampler_from_args("top_k", gen_length=16, block_length=8, table=str(out), steps=3)
     assert got.block_lengths == [8, 8]
     for b, sizes in enumerate(entry["blocks"]):
         assert _counts(got.rule, b, len(sizes)) == sizes
