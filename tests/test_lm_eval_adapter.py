@@ -294,3 +294,18 @@ def test_rolling_is_refused_clearly() -> None:
     lm = plugin.MdmschedLM(model=TinyMDM(), tokenizer=CharTokenizer(), mask_id=MASK_ID, gen_length=4, rule="threshold")
     with pytest.raises(NotImplementedError, match="loglikelihood_rolling"):
         lm.loglikelihood_rolling([Instance("loglikelihood_rolling", {}, ("text",), 0)])
+
+
+def test_temperature_divides_the_logits() -> None:
+    """temperature=T: the plug-in's model scores with logits / T (checked against softmax(logits / T) directly)."""
+    model = TinyMDM(seed=5)
+    lm = plugin.MdmschedLM(model=model, tokenizer=CharTokenizer(), mask_id=MASK_ID, gen_length=4, rule="threshold",
+                           temperature=2.5)
+    tokens = np.array([[81, 58, 32, 49, 10]])
+    mask = np.array([[False, False, True, True, True]])
+    got = lm.scorer.score(tokens, mask, "cross_entropy")
+    with torch.no_grad():
+        logits = model(input_ids=torch.from_numpy(np.where(mask, MASK_ID, tokens))).logits[0].double() / 2.5
+    logits[:, MASK_ID] = -torch.inf
+    want = -torch.log_softmax(logits, dim=-1)[torch.arange(5), torch.from_numpy(tokens[0])].numpy()
+    np.testing.assert_allclose(got[0, 2:], want[2:], rtol=1e-5)
