@@ -31,7 +31,7 @@ def _uniform(tokens: Any, mask: Any) -> Any:
 
 
 MODEL = mdmsched.ProbabilityModel(_uniform)
-PLAN = mdmsched.plan_estimate((4, 3), seed=0)
+PLAN = mdmsched.models.plan_estimate((4, 3), seed=0)
 
 
 class Case(NamedTuple):
@@ -52,8 +52,16 @@ CASES = [
     Case("certified_frontier", lambda: mdmsched.certified_frontier([1.0, 0.5], [1.0, 0.5], k_max="2"), T, "k_max"),
     Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], -1.0), V, "eps"),
     Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], "1"), T, "eps"),
-    Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length=0), V, "block_length"),
-    Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length="2"), T, "block_length"),
+    Case("plan_block_estimate", lambda: mdmsched.models.plan_block_estimate((4, 6), block_length=0), V, "block_length"),
+    Case("plan_block_estimate", lambda: mdmsched.models.plan_block_estimate((4, 6), block_length="2"), T, "block_length"),
+    # ---- closed-loop policies (issue 26, SPEC §5.4) ----
+    Case("closed_loop_policy", lambda: mdmsched.closed_loop_policy(Z, 5), V, "k"),
+    Case("closed_loop_policy", lambda: mdmsched.closed_loop_policy(Z, "2"), T, "k"),
+    Case("ClosedLoopPolicy", lambda: mdmsched.ClosedLoopPolicy(np.zeros((3, 3)), np.zeros((3, 3))), T, "table"),
+    Case("ClosedLoopPolicy", lambda: mdmsched.ClosedLoopPolicy(np.zeros((3, 3), np.int32), np.zeros((3, 2))), V,
+         "errors"),
+    Case("block_policies", lambda: mdmsched.block_policies([Z], 3), T, "budgets"),
+    Case("block_policies", lambda: mdmsched.block_policies([Z], [1, 2]), V, "budgets"),
     # ---- mdmsched.samplers (issue 17) ----
     Case("RandomOrder", lambda: mdmsched.RandomOrder("12"), T, "schedule"),
     Case("RandomOrder", lambda: mdmsched.RandomOrder([1, 0]), V, "schedule"),
@@ -69,6 +77,15 @@ CASES = [
     Case("EntropyBounded", lambda: mdmsched.EntropyBounded(-0.1), V, "gamma"),
     Case("FloorThreshold", lambda: mdmsched.FloorThreshold([1, 2], "x"), T, "tau"),
     Case("FloorThreshold", lambda: mdmsched.FloorThreshold([1, 2], float("nan")), V, "tau"),
+    Case("evaluate_task", lambda: mdmsched.evaluate_task(MODEL, DATA, "rule", "exact", references=DATA), T, "rule"),
+    Case("evaluate_task", lambda: mdmsched.evaluate_task(MODEL, DATA, mdmsched.Threshold(0.9), "exact",
+                                                         references=DATA, samples_per_prompt=0), V, "samples_per_prompt"),
+    Case("compare_tasks", lambda: mdmsched.compare_tasks(MODEL, DATA, mdmsched.Threshold(0.9), "rule", "exact",
+                                                         references=DATA), T, "rule"),
+    Case("compare_tasks", lambda: mdmsched.compare_tasks(MODEL, DATA, mdmsched.Threshold(0.9), mdmsched.Threshold(0.5),
+                                                         "exact", references=DATA, seed=-1), V, "seed"),
+    Case("sampler_map", lambda: mdmsched.sampler_map(MODEL, DATA, families=3), T, "families"),
+    Case("sampler_map", lambda: mdmsched.sampler_map(MODEL, DATA, batch_size=0), V, "batch_size"),
     Case("evaluate_sampler", lambda: mdmsched.evaluate_sampler(MODEL, DATA, "rule"), T, "rule"),
     Case("evaluate_sampler", lambda: mdmsched.evaluate_sampler(MODEL, DATA, mdmsched.Threshold(0.9), block_length=0),
          V, "block_length"),
@@ -143,12 +160,12 @@ CASES = [
     Case("project_monotone", lambda: mdmsched.project_monotone([0.0, np.nan]), V, "Z"),
     Case("example_curve", lambda: mdmsched.example_curve(3), T, "name"),
     Case("example_curve", lambda: mdmsched.example_curve("nope"), V, "name"),
-    Case("plan_estimate", lambda: mdmsched.plan_estimate((4, 3), reps=1.5), T, "reps"),
-    Case("plan_estimate", lambda: mdmsched.plan_estimate((4, 3), reps=0), V, "reps"),
-    Case("run_shard", lambda: mdmsched.run_shard(MODEL, DATA, "plan"), T, "plan"),
-    Case("run_shard", lambda: mdmsched.run_shard(MODEL, DATA[:3], PLAN), V, "data"),
-    Case("merge_shards", lambda: mdmsched.merge_shards("plan", []), T, "plan"),
-    Case("merge_shards", lambda: mdmsched.merge_shards(PLAN, []), V, "shard"),
+    Case("plan_estimate", lambda: mdmsched.models.plan_estimate((4, 3), reps=1.5), T, "reps"),
+    Case("plan_estimate", lambda: mdmsched.models.plan_estimate((4, 3), reps=0), V, "reps"),
+    Case("run_shard", lambda: mdmsched.models.run_shard(MODEL, DATA, "plan"), T, "plan"),
+    Case("run_shard", lambda: mdmsched.models.run_shard(MODEL, DATA[:3], PLAN), V, "data"),
+    Case("merge_shards", lambda: mdmsched.models.merge_shards("plan", []), T, "plan"),
+    Case("merge_shards", lambda: mdmsched.models.merge_shards(PLAN, []), V, "shard"),
     Case("estimate_curve", lambda: mdmsched.estimate_curve(MODEL, DATA.astype(float)), T, "data"),
     Case("estimate_curve", lambda: mdmsched.estimate_curve(MODEL, DATA, target="logits"), V, "target"),
     Case("estimate_curve", lambda: mdmsched.estimate_curve(MODEL, DATA.astype(np.uint64) + np.uint64(2**63)), V,

@@ -295,12 +295,12 @@ def test_sharded_runs_are_bit_identical():
         np.testing.assert_array_equal(est.Z, single.Z)
         np.testing.assert_array_equal(est.stderr, single.stderr)
     # the documented manual path: plan, run shards anywhere, merge
-    plan = mdmsched.plan_estimate(data.shape, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
-    parts = [mdmsched.run_shard(model, data, plan, shard) for shard in plan.shards(4)]
-    merged = mdmsched.merge_shards(plan, parts[::-1])
+    plan = mdmsched.models.plan_estimate(data.shape, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
+    parts = [mdmsched.models.run_shard(model, data, plan, shard) for shard in plan.shards(4)]
+    merged = mdmsched.models.merge_shards(plan, parts[::-1])
     np.testing.assert_array_equal(merged.Z, single.Z)
     with pytest.raises(ValueError, match="exactly once"):
-        mdmsched.merge_shards(plan, parts[:-1])
+        mdmsched.models.merge_shards(plan, parts[:-1])
 
 
 def test_dask_local_cluster_is_bit_identical():
@@ -361,7 +361,7 @@ def test_per_row_region_equals_shared_region_when_rows_agree():
 
 def test_plan_reports_its_forward_passes_before_running(capsys):
     model, data = _markov_setup()
-    plan = mdmsched.plan_estimate(data.shape, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
+    plan = mdmsched.models.plan_estimate(data.shape, grid=[0, 5, 10, 19], reps=2, batch_size=16, seed=7)
     assert plan.model_calls == math.ceil(4 * 60 / 8)  # 8 jobs (16 model rows) per call
     assert f"{plan.model_calls} model calls" in plan.cost()
     seen = []
@@ -371,7 +371,7 @@ def test_plan_reports_its_forward_passes_before_running(capsys):
     mdmsched.estimate_curve(model, data, grid=[0, 19], seed=7, progress=True)
     err = capsys.readouterr().err
     assert "model calls (forward passes)" in err and "ETA" in err
-    blocks = mdmsched.plan_block_estimate(data.shape, block_length=8, seed=7, batch_size=16)
+    blocks = mdmsched.models.plan_block_estimate(data.shape, block_length=8, seed=7, batch_size=16)
     curves = mdmsched.estimate_block_curves(model, data, block_length=8, seed=7, batch_size=16)
     assert sum(p.model_calls for p in blocks) == sum(c.model_calls for c in curves.curves)
     with pytest.raises(TypeError, match="progress"):
@@ -387,7 +387,7 @@ def test_default_batch_fits_llm_logits():
     assert default_batch_size(512) == 2**30 // (2 * 512 * 32_000)
     assert model_vocab(mdmsched.MarkovPredictor(np.eye(3) * 0.5 + 0.5 / 3, 5)) == 3
     assert model_vocab(object()) is None
-    plan = mdmsched.plan_estimate((4, 1024), seed=0, vocab=126_464)
+    plan = mdmsched.models.plan_estimate((4, 1024), seed=0, vocab=126_464)
     assert plan.jobs_per_batch == 4
 
 

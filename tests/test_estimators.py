@@ -24,7 +24,7 @@ def test_factory_gives_one_subclass_per_name_and_refuses_others():
     with pytest.raises(TypeError, match="estimator"):
         make_estimator(3)
     with pytest.raises(ValueError, match="estimator"):
-        mdmsched.plan_estimate((4, 6), estimator="nestd")
+        mdmsched.models.plan_estimate((4, 6), estimator="nestd")
 
 
 def _runs(model, data, estimator: str, rows: int) -> list[mdmsched.CurveEstimate]:

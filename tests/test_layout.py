@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1] / "python" / "mdmsched"
 
 # Floor of each top-level module or subpackage; a module may import only from floors <= its own.
 FLOORS = {
-    "_core": 0, "_memory": 0, "_validation": 0, "_progress": 0, "_shards": 0, "_schedule": 1, "solve": 2, "reference": 0,
+    "_core": 0, "_memory": 0, "_validation": 0, "_progress": 0, "_shards": 0, "_schedule": 1, "solve": 2,
+    "closed_loop": 2, "reference": 0,
     "curves": 3, "schedules": 3, "models": 4, "samplers": 5,
     "io": 6, "compare": 6, "plot": 6, "adapters": 6, "cli": 7, "__main__": 8, "__init__": 9,
     "practice": 9, "distributions": 9, "torch": 9, "schedule": 9,
@@ -134,3 +135,17 @@ def test_every_executor_submit_goes_through_shards() -> None:
         if "submit" in _calls(path) or "as_completed" in text or "np.linspace(0, self.num_batches" in text:
             bad.append(_module_name(path))
     assert not bad, f"modules that shard or submit work outside mdmsched._shards: {bad}"
+
+
+def test_the_package_face_has_at_most_40_front_doors_and_no_plumbing() -> None:
+    """issue 27.4: ``mdmsched.__all__`` lists the front doors only; plumbing (plan -> run -> merge pieces), the test
+    oracle and the import-path shims stay importable from their modules, not from the package face."""
+    import mdmsched
+
+    names = set(mdmsched.__all__)
+    assert len(mdmsched.__all__) <= 40, len(mdmsched.__all__)
+    assert all(hasattr(mdmsched, name) for name in names)
+    plumbing = {"plan_estimate", "run_shard", "merge_shards", "plan_block_estimate", "reference", "practice",
+                "distributions", "torch", "schedule"}
+    assert not names & plumbing
+    assert not {"plan_estimate", "run_shard", "merge_shards", "plan_block_estimate"} & set(vars(mdmsched))

@@ -161,15 +161,15 @@ def test_a_model_that_clears_the_mask_in_place_gives_the_true_estimate():
 def test_merge_shards_refuses_negative_values():
     model = mdmsched.MarkovPredictor(P, 10)
     data = model.sample(8, np.random.default_rng(0))
-    plan = mdmsched.plan_estimate(data.shape, grid=[0, 4, 9], batch_size=4, seed=3)
-    parts = [mdmsched.run_shard(model, data, plan, shard) for shard in plan.shards(2)]
-    mdmsched.merge_shards(plan, parts)  # the genuine shards merge
+    plan = mdmsched.models.plan_estimate(data.shape, grid=[0, 4, 9], batch_size=4, seed=3)
+    parts = [mdmsched.models.run_shard(model, data, plan, shard) for shard in plan.shards(2)]
+    mdmsched.models.merge_shards(plan, parts)  # the genuine shards merge
     forged = parts[0].values.copy()
     forged[0, 0] = -1.0
     bad = type(parts[0])(parts[0].batches, parts[0].first_job, forged, parts[0].model_calls, parts[0].model_seconds,
                          parts[0].plan)
     with pytest.raises(ValueError, match="negative"):
-        mdmsched.merge_shards(plan, [bad, parts[1]])
+        mdmsched.models.merge_shards(plan, [bad, parts[1]])
 
 
 # ---- 28.5: the count DP against enumeration ------------------------------------------------------------------------------

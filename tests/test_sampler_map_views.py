@@ -39,10 +39,14 @@ def small_map():
 
 
 def test_plot_draws_every_family_and_the_dashed_frontier(small_map):
+    from matplotlib.figure import Figure
+
     from mdmsched.plot import plot_sampler_map
 
     example, result = small_map
-    ax = plot_sampler_map(result)
+    fig = plot_sampler_map(result)
+    assert isinstance(fig, Figure) and callable(fig.savefig)  # the README's flow: fig.savefig(...)
+    ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
     assert set(lines) == {"random", "threshold", "optimal random order"}
     for name in ("random", "threshold"):
@@ -54,7 +58,7 @@ def test_plot_draws_every_family_and_the_dashed_frontier(small_map):
     np.testing.assert_array_equal(frontier.get_xdata(), result.frontier_nfe)
     np.testing.assert_allclose(frontier.get_ydata(), result.frontier_nll - example.entropy)
     assert ax.get_xscale() == "log" and "KL" in ax.get_ylabel()
-    ax_nll = plot_sampler_map(result, kl=False)
+    ax_nll = plot_sampler_map(result, kl=False).axes[0]
     np.testing.assert_allclose(ax_nll.get_lines()[0].get_ydata(), [r.nll for r in result.family("random")])
     with pytest.raises(TypeError, match="SamplerMap"):
         plot_sampler_map("map")
@@ -100,3 +104,17 @@ def test_cli_map_bad_input_is_one_line_and_exit_2(args, message):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_cli_map_says_the_kl_is_an_estimate_against_h():
+    # Issue 28.13: a negative "KL" with no note; the note names H(mu) and sampling noise.
+    result = run("map", "--n", "6", "--rows", "10", "--families", "top_k")
+    assert result.returncode == 0, result.stderr
+    assert "minus H(mu)" in result.stdout and "sampling noise" in result.stdout
+
+
+def test_cli_solve_method_has_help_text():
+    result = run("solve", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--method" in text and "lagrangian (penalty search" in text and "auto (default" in text

@@ -317,6 +317,15 @@ def as_int_array(value: Any, name: str) -> NDArray[np.int64]:
     return np.asarray(integral_array(value, name), dtype=np.int64)
 
 
+def as_counts(value: Any, name: str, minimum: int = 0, maximum: int | None = None) -> NDArray[np.int64]:
+    """An integer array (any shape) with every entry in ``minimum..maximum``: :func:`as_count`'s rule, vectorised."""
+    out = as_int_array(value, name)
+    if out.size and (int(out.min()) < minimum or (maximum is not None and int(out.max()) > maximum)):
+        upper = "" if maximum is None else f" and <= {maximum}"
+        raise ValueError(f"{name} must be >= {minimum}{upper}, got {int(out.min())}..{int(out.max())}")
+    return out
+
+
 def as_tokens(value: Any, name: str) -> NDArray[np.int64]:
     """Token ids as a C-contiguous int64 array: integer dtype (floats are refused: ids are never rounded), values
     ``< 2**63`` (a uint64 id above would wrap to a negative id on the way to the model). O(size)."""

@@ -267,6 +267,9 @@ def _cmd_map(args: argparse.Namespace) -> None:
     for row in result.rows:
         lines.append(f"{row.family:16s} {row.parameter:>6s} {row.value:8.4g} {row.nfe:8.3f} "
                      f"{row.tokens_per_forward:8.3f} {row.nll - example.entropy:10.4f} {row.stderr:7.3f}")
+    lines.append(f"KL = mean NLL sum over the {example.rows.shape[0]} rows minus H(mu) (exact here): an estimate, "
+                 "so a KL within about 2 standard errors (+-) of 0, even a negative one, is sampling noise; "
+                 "without H(mu) a map's numbers are the KL up to that constant")
     lines.append("optimal random order (frontier): " + ", ".join(
         f"NFE {k}: {v - example.entropy:.4f}" for k, v in zip(result.frontier_nfe.tolist(), result.frontier_nll)
         if k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) or k == result.frontier_nfe[-1]))
@@ -297,12 +300,13 @@ def _cmd_map(args: argparse.Namespace) -> None:
     _emit(args, payload, text)
 
 
-def _save_plot(ax: Any, path: str) -> str:
-    """Save the figure holding ``ax`` as a PNG and close it."""
+def _save_plot(drawn: Any, path: str) -> str:
+    """Save ``drawn`` (a Figure, or an Axes: its figure) as a PNG and close it."""
     import matplotlib.pyplot as plt
 
-    ax.figure.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(ax.figure)
+    figure = drawn if hasattr(drawn, "savefig") else drawn.figure
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
     return path
 
 
@@ -351,7 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     budget = solve.add_mutually_exclusive_group()
     budget.add_argument("--steps", "-k", type=int, help="exact number of steps (default 16)")
     budget.add_argument("--eps", type=float, help="fewest steps with expected KL <= EPS nats")
-    solve.add_argument("--method", default="auto", choices=METHODS)
+    solve.add_argument("--method", default="auto", choices=METHODS,
+                       help="solver (all exact): auto (default; hull for k <= 8, else lagrangian), naive (plain DP, "
+                            "O(k n^2)), hull (convex-hull-trick DP, O(k n) time and memory), lagrangian (penalty "
+                            "search with an exact-k splice, O(n) memory)")
     solve.add_argument("--plot", metavar="PNG", help="draw the curve with the schedule's staircase to this PNG file")
     solve.set_defaults(func=_cmd_solve)
 

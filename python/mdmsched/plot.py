@@ -18,6 +18,7 @@ from .solve import error_frontier, schedule_error
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _new_axes() -> Axes:
@@ -89,7 +90,7 @@ def plot_frontier(z: ArrayLike, k_max: int | None = None,
     return ax
 
 
-def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: bool | None = None) -> Axes:
+def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: bool | None = None) -> Figure:
     """Draw a :class:`~mdmsched.samplers.map.SamplerMap`: expected KL (or NLL sum, nats) against mean NFE, one line per
     family (in sweep order, a marker per hyperparameter) and the optimal random-order frontier dashed. ``kl``: plot
     the absolute KL (default: when the map knows ``H(mu)``); otherwise the expected NLL sum, which is the KL up to
@@ -98,7 +99,10 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     A map with a task (``sampler_map(..., task=)``) gets a second panel beside the first (a new figure when ``ax`` is
     None, else ``ax.figure`` gains it): task accuracy with its interval against tokens per forward, one line per
     family, and the upper frontier (the best accuracy at that speed or faster) dashed; the title states the rank
-    agreement (:meth:`~mdmsched.samplers.map.SamplerMap.kl_predicts_accuracy`). Returns the KL panel."""
+    agreement (:meth:`~mdmsched.samplers.map.SamplerMap.kl_predicts_accuracy`).
+
+    Returns the matplotlib **Figure** (``fig.savefig("map.png")`` works; the KL drawing is on ``fig.axes[0]``, or on
+    ``ax`` when given, whose figure is returned)."""
     if not isinstance(sampler_map, SamplerMap):
         raise TypeError(f"sampler_map must be a SamplerMap (from mdmsched.samplers.sampler_map), got "
                         f"{type(sampler_map).__name__}")
@@ -115,6 +119,8 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     if absolute and sampler_map.entropy is None:
         raise ValueError("kl=True needs a map made with entropy= (H(mu) in nats)")
     shift = sampler_map.entropy if absolute and sampler_map.entropy is not None else 0.0
+    from matplotlib.figure import Figure
+
     if ax is None:
         ax = _new_axes()
     for name in sampler_map.families:
@@ -128,7 +134,9 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     ax.set_ylabel("expected KL (nats)" if absolute else "expected NLL sum (nats) = KL + H")
     ax.set_title(f"which sampler, at which speed? (n = {sampler_map.n})")
     ax.legend(fontsize=8)
-    return ax
+    holder = ax.figure  # a Figure, or a SubFigure whose .figure is the root Figure
+    figure: Figure = holder if isinstance(holder, Figure) else holder.figure
+    return figure
 
 
 def accuracy_frontier(tokens_per_forward: ArrayLike, accuracy: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -17,9 +17,10 @@ the same rules. Built on :mod:`mdmsched.models`; nothing below this floor import
   :func:`sample_with_rule`.
 * :mod:`~mdmsched.samplers.task` -- :func:`evaluate_task`, :func:`compare_tasks`: task accuracy by real generation with
   an interval clustered by prompt (SPEC §5.5); :class:`Task` for the map's accuracy axis.
-* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps.
+* :mod:`~mdmsched.samplers.families` -- :class:`~mdmsched.samplers.families.Family` (a rule family over one hyperparameter), the default sweeps, and the closed-loop families (``closed_loop_family``).
 * :mod:`~mdmsched.samplers.map` -- :func:`~mdmsched.samplers.map.sampler_map` -> :class:`~mdmsched.samplers.map.SamplerMap`: every family on one KL-vs-NFE map with
   the optimal random-order frontier.
+* :mod:`~mdmsched.samplers.sweep` -- :func:`~mdmsched.samplers.sweep.evaluate_sweep`: many rules on the same rows, each distinct state scored once (:class:`~mdmsched.samplers.sweep.StateCache`).
 * :mod:`~mdmsched.samplers.calibrate` -- :func:`~mdmsched.samplers.calibrate.calibrate`: the hyperparameter whose mean NFE is closest to a budget.
 * :mod:`~mdmsched.samplers.counts` -- :func:`~mdmsched.samplers.counts.optimise_counts`: per-step counts for confidence order, proposed on some
   rows and verified on held-out rows against LLaDA's equal split.
@@ -47,12 +48,14 @@ from .evaluate import (
     run_sampler_shard,
     sample_with_rule,
 )
-from .families import FAMILY_NAMES, Family, default_family
+from .families import CLOSED_LOOP_NAMES, FAMILY_NAMES, Family, closed_loop_family, default_family
 from .generate import generate, generate_with_rule
 from .loop import RuleRun, SelectionRule, run_rule
-from .map import MapRow, SamplerMap, sampler_map
+from .map import MapRow, MapVerdict, SamplerMap, sampler_map
+from .power import rows_for_stderr, rows_to_detect
 from .rules import SCORES, EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Score, Threshold, TopK
 from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
+from .sweep import StateCache, SweepPlan, SweepResult, evaluate_sweep, plan_sweep
 from .task import (
     Task,
     TaskComparison,
@@ -68,6 +71,7 @@ from .task import (
 )
 
 __all__ = [
+    "CLOSED_LOOP_NAMES",
     "FAMILY_NAMES",
     "METHODS",
     "RESAMPLES",
@@ -82,6 +86,7 @@ __all__ = [
     "Interval",
     "KLEstimate",
     "MapRow",
+    "MapVerdict",
     "Method",
     "RandomOrder",
     "Rule",
@@ -93,6 +98,9 @@ __all__ = [
     "SamplerShard",
     "Score",
     "SelectionRule",
+    "StateCache",
+    "SweepPlan",
+    "SweepResult",
     "Task",
     "TaskComparison",
     "TaskEstimate",
@@ -102,12 +110,14 @@ __all__ = [
     "TopK",
     "accuracy_interval",
     "calibrate",
+    "closed_loop_family",
     "compare_samplers",
     "compare_tasks",
     "confidence_cost_tables",
     "default_family",
     "empirical_kl",
     "evaluate_sampler",
+    "evaluate_sweep",
     "evaluate_task",
     "expected_kl",
     "generate",
@@ -118,7 +128,10 @@ __all__ = [
     "optimal_counts",
     "optimise_counts",
     "plan_sampler",
+    "plan_sweep",
     "plan_task",
+    "rows_for_stderr",
+    "rows_to_detect",
     "run_rule",
     "run_sampler_shard",
     "run_task_shard",

@@ -35,8 +35,10 @@ from .._validation import (
 )
 from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
-from .loop import RuleRun, run_rule
-from .rules import Rule
+from .eos import as_eos
+from .loop import RuleRun, block_lengths, run_rule
+from .power import rows_for_stderr, rows_to_detect
+from .rules import RandomOrder, Rule, TopK
 
 Method = Literal["bootstrap-t", "normal"]
 #: Interval constructions for a mean over rows: the studentised row bootstrap (default) or the normal approximation.
@@ -164,6 +166,11 @@ class SamplerEstimate:
         return mean_interval(self.nll_rows, offset=as_tolerance(entropy, "entropy"), confidence=confidence,
                              method=interval)
 
+    def rows_for(self, stderr: float) -> int:
+        """Rows this sampler needs for :attr:`nll` to have standard error ``stderr`` nats, with this run as the pilot
+        (:func:`~mdmsched.samplers.power.rows_for_stderr`); about ``rows_for(se) * nfe`` row-forwards. O(N)."""
+        return rows_for_stderr(self.nll_rows, stderr)
+
     def __repr__(self) -> str:
         return (f"SamplerEstimate({self.rule}: nll = {self.nll:.6g} +- {self.stderr:.3g} nats, "
                 f"NFE = {self.nfe:.4g}, {self.tokens_per_forward:.3g} tokens/forward, N = {self.nll_rows.size})")
@@ -186,11 +193,18 @@ class SamplerComparison:
     first: SamplerEstimate = field(repr=False)
     second: SamplerEstimate = field(repr=False)
 
+    def rows_to_detect(self, gain: float, *, power: float = 0.8, confidence: float = 0.95) -> int:
+        """Rows for this paired comparison to detect a true difference of ``gain`` nats with probability ``power``
+        (two-sided at ``confidence``), with this run as the pilot (:func:`~mdmsched.samplers.power.rows_to_detect`).
+        O(N)."""
+        return rows_to_detect(self.first.nll_rows - self.second.nll_rows, gain, power=power, confidence=confidence)
+
 
 @dataclass(frozen=True)
 class SamplerPlan:
     """What to run, picklable: ``rows`` x ``length`` data, generated positions ``free`` (N x n, or 1 x n when shared),
-    blocks of ``block_length`` (None: one block), batches of ``batch_size`` rows, and the ``seed``."""
+    blocks of ``block_length`` (None: one block), batches of ``batch_size`` rows, the ``seed``, and the EOS option
+    (``eos_id``, ``pad_after_eos``: see :func:`~mdmsched.samplers.loop.run_rule`)."""
 
     rows: int
     length: int
@@ -198,6 +212,8 @@ class SamplerPlan:
     block_length: int | None
     batch_size: int
     seed: int
+    eos_id: int | None = None
+    pad_after_eos: bool = True
 
     @property
     def n(self) -> int:
@@ -212,7 +228,8 @@ class SamplerPlan:
     @property
     def fingerprint(self) -> str:
         """A digest of everything in the plan that decides the per-row results (layout, blocks, batches, seed)."""
-        return fingerprint("sampler", self.rows, self.length, self.block_length, self.batch_size, self.seed, self.free)
+        return fingerprint("sampler", self.rows, self.length, self.block_length, self.batch_size, self.seed, self.free,
+                           self.eos_id, self.pad_after_eos)
 
     def rule_fingerprint(self, rule: Any) -> str:
         """The digest a shard of ``rule`` under this plan carries: the plan's and the rule's (its ``repr``)."""
@@ -252,9 +269,27 @@ def _as_rule(rule: Any) -> Rule:
     return rule
 
 
+def fixed_passes(rule: Rule, lengths: Sequence[int]) -> int | None:
+    """Forward passes per row of a rule whose counts fix them (:class:`RandomOrder`, :class:`TopK` with a schedule:
+    one pass per step of its schedule in every block), else None (adaptive rules, closed-loop counts, subclasses:
+    at most ``n``). O(blocks)."""
+    if not isinstance(rule, (RandomOrder, TopK)) or type(rule) not in (RandomOrder, TopK):  # subclasses may adapt
+        return None
+    counts = rule.counts
+    shared = getattr(counts, "shared", None)
+    per_block = getattr(counts, "per_block", None)  # a schedule's counts; closed-loop counts have neither
+    if isinstance(shared, np.ndarray):
+        return int(shared.size) * len(lengths)
+    if isinstance(per_block, list) and per_block:
+        return int(sum(np.size(sizes) for sizes in per_block))
+    return None
+
+
 def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None, block_length: int | None = None,
-                 seed: int = 0, batch_size: int = 64) -> SamplerPlan:
+                 seed: int = 0, batch_size: int = 64, eos_id: int | None = None,
+                 pad_after_eos: bool = True) -> SamplerPlan:
     """The row batches of :func:`evaluate_sampler` for data of shape ``(N, length)`` (see :class:`SamplerPlan`)."""
+    eos = as_eos(eos_id, pad_after_eos)
     if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
         raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
     rows, length = as_count(data_shape[0], "data rows", 2), as_count(data_shape[1], "data length")
@@ -263,7 +298,8 @@ def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None
     require_memory(8 * length * (1 if region is None or np.ndim(region) == 1 else rows) + 64 * min(batch, rows) * length,
                    f"the positions and one batch ({min(batch, rows)} rows of length {length})")
     free = as_free_positions(region, (rows, length))
-    return SamplerPlan(rows, length, np.ascontiguousarray(free), _as_block_length(block_length), batch, _as_seed(seed))
+    return SamplerPlan(rows, length, np.ascontiguousarray(free), _as_block_length(block_length), batch, _as_seed(seed),
+                       None if eos is None else eos.eos_id, True if eos is None else eos.pad_after_eos)
 
 
 def run_sampler_shard(model: StateModel | Any, data: ArrayLike, rule: Rule, plan: SamplerPlan,
@@ -288,7 +324,8 @@ def run_sampler_shard(model: StateModel | Any, data: ArrayLike, rule: Rule, plan
         free = plan.free[lo:hi] if plan.free.shape[0] > 1 else plan.free
         row_rngs = [np.random.default_rng([plan.seed, r]) for r in range(lo, hi)]
         run = run_rule(scorer, rows[lo:hi], free, plan.block_length, rule, teacher=True,
-                       rng=np.random.default_rng([plan.seed, plan.rows, b]), row_rngs=row_rngs)
+                       rng=np.random.default_rng([plan.seed, plan.rows, b]), row_rngs=row_rngs, eos_id=plan.eos_id,
+                       pad_after_eos=plan.pad_after_eos)
         assert run.nll is not None
         nll[lo - first:hi - first], nfe[lo - first:hi - first] = run.nll, run.nfe
         calls += int(run.counts.shape[1])
@@ -345,7 +382,8 @@ def _check_sampler_shard(plan: SamplerPlan, result: object, expected: str) -> No
 def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, region: ArrayLike | None = None,
                      block_length: int | None = None, seed: int = 0, batch_size: int = 64,
                      executor: Executor | None = None, shards: int | None = None,
-                     progress: bool | Any = False, plan: SamplerPlan | None = None) -> SamplerEstimate:
+                     progress: bool | Any = False, plan: SamplerPlan | None = None, eos_id: int | None = None,
+                     pad_after_eos: bool = True) -> SamplerEstimate:
     """Score ``rule`` on ``model`` by teacher forcing on the data rows ``data`` (N x length integer tokens, N >= 2).
 
     Each row's generated positions (``region``: bools ``(length,)`` or ``(N, length)``, True = generated, default all;
@@ -359,23 +397,29 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
     (``shards`` pieces, default 8; ``model``, ``data`` and ``rule`` must pickle for process pools). ``progress``: True
     for the plan's forward passes and a stderr bar with ETA, or a callable ``(done, total)`` in batches. ``plan``: a :class:`SamplerPlan` made once
     (:func:`plan_sampler`) and reused across rules (a sweep plans once; ``region``/``block_length`` then come from it,
-    and ``seed``/``batch_size`` are ignored). Cost: at most ``n`` model calls per batch of
+    and ``seed``/``batch_size`` are ignored). ``eos_id``/``pad_after_eos``: variable-length answers (the tail after a
+    committed EOS is settled without forward passes; data rows must be EOS-padded; see
+    :mod:`mdmsched.samplers.eos`). Cost: at most ``n`` model calls per batch of
     ``batch_size`` rows (about NFE calls), O(batch n log n) per call here.
     """
     start = time.perf_counter()
     rows = as_data_rows(data)
     rule = _as_rule(rule)
     if plan is None:
-        plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
+        plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size,
+                            eos_id=eos_id, pad_after_eos=pad_after_eos)
     elif not isinstance(plan, SamplerPlan):
         raise TypeError(f"plan must be a SamplerPlan (from plan_sampler), got {type(plan).__name__}")
-    elif region is not None or block_length is not None:
-        raise ValueError("pass region and block_length to plan_sampler, not beside plan= (the plan decides them)")
+    elif region is not None or block_length is not None or eos_id is not None:
+        raise ValueError("pass region, block_length and eos_id to plan_sampler, not beside plan= (the plan decides "
+                         "them)")
     elif rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
+    passes = fixed_passes(rule, block_lengths(plan.n, plan.block_length))
+    per_row = f"at most {plan.n}" if passes is None else f"exactly {passes}"
     report = as_report(progress, "teacher-forcing the sampler",
-                       f"at most {plan.rows * plan.n} row-forwards ({plan.num_batches} batches of up to "
-                       f"{plan.batch_size} rows x at most {plan.n} passes)")
+                       f"{'at most ' if passes is None else ''}{plan.rows * (plan.n if passes is None else passes)} "
+                       f"row-forwards ({plan.num_batches} batches of up to {plan.batch_size} rows x {per_row} passes)")
     count = DEFAULT_SHARDS if shards is None else as_count(shards, "shards")
     parts = plan.shards(plan.num_batches if executor is None else count)
     results = run_shards(run_sampler_shard, (model, rows, rule, plan), parts, executor=executor, report=report,
@@ -398,7 +442,8 @@ def compare_samplers(model: StateModel | Any, data: ArrayLike, first: Rule, seco
 
 def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n: int | None = None,
                      prompts: ArrayLike | None = None, region: ArrayLike | None = None,
-                     block_length: int | None = None, seed: int | None = None, batch_size: int = 256) -> RuleRun:
+                     block_length: int | None = None, seed: int | None = None, batch_size: int = 256,
+                     eos_id: int | None = None, pad_after_eos: bool = True) -> RuleRun:
     """Draw ``num_samples`` sequences with ``rule`` choosing the positions and ``model`` filling them, each chosen
     position drawn independently from ``q(. | x_R)`` (one ``score_states`` call per step gives scores and draws).
 
@@ -406,8 +451,10 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
     fix the prompt; without them every position of length ``n`` (default: the model's ``n``) is generated. Returns a
     :class:`~mdmsched.models.RuleRun`: ``tokens`` (the samples), ``nfe`` and ``counts`` per row. Reproducible for a
     given ``seed`` and ``batch_size`` (the rule and the draws share one generator per run). At most ``n`` model calls
-    per batch.
+    per batch. ``eos_id``/``pad_after_eos``: the tail after a drawn EOS is filled with EOS without forward passes
+    (see :func:`~mdmsched.samplers.loop.run_rule`).
     """
+    as_eos(eos_id, pad_after_eos)
     rule = _as_rule(rule)
     scorer = as_state_model(model)
     count = as_count(num_samples, "num_samples")
@@ -435,7 +482,8 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
         hi = min(lo + batch_size, count)
         tokens = prompt_rows[np.arange(lo, hi) % prompt_rows.shape[0]].astype(np.int64)
         np.put_along_axis(tokens, np.broadcast_to(free, (hi - lo, free.shape[1])), 0, axis=1)  # placeholders
-        runs.append(run_rule(scorer, tokens, free, _as_block_length(block_length), rule, teacher=False, rng=rng))
+        runs.append(run_rule(scorer, tokens, free, _as_block_length(block_length), rule, teacher=False, rng=rng,
+                             eos_id=eos_id, pad_after_eos=pad_after_eos))
     width = max(r.counts.shape[1] for r in runs)
     counts = np.zeros((count, width), dtype=np.int64)
     for lo, r in zip(range(0, count, batch_size), runs):
@@ -444,4 +492,4 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
 
 
 __all__ = ["METHODS", "RESAMPLES", "Interval", "Method", "SamplerComparison", "SamplerEstimate", "SamplerPlan", "SamplerShard", "compare_samplers",
-           "evaluate_sampler", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]
+           "evaluate_sampler", "fixed_passes", "mean_interval", "merge_sampler_shards", "plan_sampler", "run_sampler_shard", "sample_with_rule"]

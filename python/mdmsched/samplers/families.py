@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ..closed_loop import ClosedLoopPolicy, block_policies
 from ..schedules.practice import equal
 from .early_commit import EarlyCommit
 from .rules import EntropyBounded, Factor, FloorThreshold, RandomOrder, Rule, Threshold, TopK
@@ -87,4 +89,58 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
     return Family(name, parameter, chosen, make)
 
 
-__all__ = ["FAMILY_NAMES", "FLOOR_TAU", "Family", "count_budgets", "default_family", "equal_counts"]
+#: The closed-loop families :func:`closed_loop_family` builds (they need the curve the policy is planned on).
+CLOSED_LOOP_NAMES: tuple[str, ...] = ("closed_loop_random", "closed_loop_top_k", "closed_loop_floor_threshold")
+
+
+def _block_curves(curves: object) -> list[Any]:
+    """One curve per block: a BlockCurveEstimate's estimates, one estimate or 1-D curve, or a sequence of curves."""
+    if hasattr(curves, "curves"):
+        return list(curves.curves)
+    if hasattr(curves, "Z") or (isinstance(curves, np.ndarray) and curves.ndim == 1):
+        return [curves]
+    if not isinstance(curves, (list, tuple)) or not curves:
+        raise TypeError(f"curves must be a curve, an estimate or a non-empty sequence of them, got "
+                        f"{type(curves).__name__}")
+    return [curves] if all(np.ndim(c) == 0 for c in curves) else list(curves)
+
+
+def closed_loop_family(name: str, curves: object, values: Sequence[float] | None = None, *,
+                       tau: float = FLOOR_TAU) -> Family:
+    """A closed-loop family (SPEC §5.4) over ``k`` = passes per block: each block's rule looks its count up in a
+    :class:`~mdmsched.ClosedLoopPolicy` of that block's curve with budget ``min(k, length)``, at the state reached.
+
+    ``curves``: one curve per block (arrays, :class:`~mdmsched.CurveEstimate` s, or a ``BlockCurveEstimate``; a single
+    curve or estimate for one block), e.g. the map's own ``SamplerMap.curve``. ``"closed_loop_random"``:
+    :class:`RandomOrder`; ``"closed_loop_top_k"``: :class:`TopK` by max probability; ``"closed_loop_floor_threshold"``:
+    :class:`FloorThreshold` at ``tau`` with the floor re-planned after every commit. Default sweep: as the open-loop
+    count families. Policies are built once per ``(k, blocks)``: O(k n log n) each.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be one of {CLOSED_LOOP_NAMES}, got {type(name).__name__}")
+    if name not in CLOSED_LOOP_NAMES:
+        raise ValueError(f"name must be one of {CLOSED_LOOP_NAMES}, got {name!r}")
+    block_curves = _block_curves(curves)
+    lengths = [int(np.size(getattr(c, "Z", c))) for c in block_curves]
+    cache: dict[int, tuple[ClosedLoopPolicy, ...]] = {}
+
+    def policies(k: int, block_lengths: Sequence[int]) -> list[ClosedLoopPolicy]:
+        if list(block_lengths) != lengths:
+            raise ValueError(f"the curves' block lengths {lengths} differ from the sampler's {list(block_lengths)}")
+        if k not in cache:
+            cache[k] = block_policies(block_curves, [min(k, length) for length in lengths])
+        return list(cache[k])
+
+    makers: dict[str, Callable[[float, Sequence[int]], Rule]] = {
+        "closed_loop_random": lambda v, b: RandomOrder(policies(int(v), b)),
+        "closed_loop_top_k": lambda v, b: TopK(policies(int(v), b)),
+        "closed_loop_floor_threshold": lambda v, b: FloorThreshold(policies(int(v), b), tau=tau),
+    }
+    chosen = count_budgets(max(lengths)) if values is None else tuple(float(v) for v in values)
+    if not chosen or any(v < 1 or v != int(v) for v in chosen):
+        raise ValueError(f"family {name!r} sweeps passes per block k: integers >= 1, got {list(chosen)}")
+    return Family(name, "k", chosen, makers[name])
+
+
+__all__ = ["CLOSED_LOOP_NAMES", "FAMILY_NAMES", "FLOOR_TAU", "Family", "closed_loop_family", "count_budgets",
+           "default_family", "equal_counts"]

@@ -100,7 +100,7 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
 
 def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike | None,
              block_length: int | None, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
-             rule: SelectionRule | None = None) -> Any:
+             rule: SelectionRule | None = None, eos_id: int | None = None, pad_after_eos: bool = True) -> Any:
     """LLaDA-style semi-autoregressive generation with random remasking, driven by a ``num_transfer_tokens`` table.
 
     ``rows`` (``B x n`` token ids) supply the prompt: every position outside ``region`` stays revealed throughout.
@@ -128,11 +128,15 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
     chooses the positions and their number at each step instead of the table (pass ``num_transfer_tokens=None``; a
     schedule-driven rule carries its own counts): see :func:`generate_with_rule`, which this calls. It returns a
     :class:`~mdmsched.samplers.loop.RuleRun` with the rows, ``nfe`` and per-step ``counts`` (and ``nll`` with ``teacher``).
+
+    ``eos_id`` / ``pad_after_eos``: once a row commits EOS, its still-masked generated positions after it are filled
+    with EOS without forward passes (:mod:`mdmsched.samplers.eos`).
     """
     if rule is not None:
         if num_transfer_tokens is not None:
             raise ValueError("num_transfer_tokens must be None with rule= (the rule decides how many to reveal)")
-        return generate_with_rule(model, rows, region, block_length, rule, rng=rng, teacher=teacher)
+        return generate_with_rule(model, rows, region, block_length, rule, rng=rng, teacher=teacher, eos_id=eos_id,
+                                  pad_after_eos=pad_after_eos)
     if num_transfer_tokens is None:
         raise ValueError("num_transfer_tokens is needed without rule= (the counts of each block's steps)")
     if block_length is None:
@@ -165,7 +169,8 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
         # and a teacher run with equally seeded rng follow the same positions whatever the model draws.
         row_rngs = [np.random.default_rng(seed) for seed in rng.integers(0, 2**63, size=rows_in.size).tolist()]
         run = run_rule(scorer, tokens[rows_in], free[rows_in], block_length, RandomOrder(sizes),
-                       teacher=teacher is not None, rng=rng, row_rngs=row_rngs)
+                       teacher=teacher is not None, rng=rng, row_rngs=row_rngs, eos_id=eos_id,
+                       pad_after_eos=pad_after_eos)
         tokens[rows_in] = run.tokens
         if run.nll is not None:
             nll[rows_in] = run.nll
@@ -173,7 +178,8 @@ def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_
 
 
 def generate_with_rule(model: Any, rows: ArrayLike, region: ArrayLike | int, block_length: int | None,
-                       rule: Any, *, rng: np.random.Generator, teacher: ArrayLike | None = None) -> RuleRun:
+                       rule: Any, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
+                       eos_id: int | None = None, pad_after_eos: bool = True) -> RuleRun:
     """Semi-autoregressive generation where ``rule`` (any :class:`mdmsched.samplers.Rule`, or an object with its
     ``select``) chooses the positions at each step -- the sampler :func:`mdmsched.samplers.evaluate_sampler` scores.
 
@@ -182,6 +188,8 @@ def generate_with_rule(model: Any, rows: ArrayLike, region: ArrayLike | int, blo
     chosen positions are drawn independently from ``q(. | revealed)`` (or, with ``teacher=x``, revealed from the true
     rows while ``-log q`` is summed). Returns a :class:`~mdmsched.samplers.loop.RuleRun`: ``tokens``, ``nll`` (teacher only),
     ``nfe`` and per-step ``counts`` per row. At most ``n`` forward passes, ``O(B n log n)`` host work per pass.
+    ``eos_id``/``pad_after_eos``: the tail after a committed EOS is settled without forward passes (see
+    :func:`~mdmsched.samplers.loop.run_rule`).
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
@@ -196,7 +204,8 @@ def generate_with_rule(model: Any, rows: ArrayLike, region: ArrayLike | int, blo
     if teacher is not None:
         tokens = _teacher_rows(teacher, tokens, gen_mask)
     free = np.nonzero(gen_mask)[1].reshape(batch, -1)
-    return run_rule(model, tokens, free, length, rule, teacher=teacher is not None, rng=rng)
+    return run_rule(model, tokens, free, length, rule, teacher=teacher is not None, rng=rng, eos_id=eos_id,
+                    pad_after_eos=pad_after_eos)
 
 
 __all__ = ["generate", "generate_with_rule"]

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from ..models.interface import StateModel, check_samples, check_scores, model_inputs
 from ..models.state_scores import StateScores, check_state_scores
+from .eos import as_eos
 
 
 @runtime_checkable
@@ -71,13 +72,14 @@ class RuleRun:
     model_calls: int | None = None
 
 
-def accepts_where(model: Any) -> bool:
-    """Whether ``model.score_states`` takes the ``where=`` keyword (reduce only the positions a rule can pick)."""
+def accepts_keyword(model: Any, name: str) -> bool:
+    """Whether ``model.score_states`` takes the optional keyword ``name`` (``where``: reduce only the positions a rule
+    can pick; ``uniforms``: per-position uniforms for its draws)."""
     try:
         parameters = inspect.signature(model.score_states).parameters
     except (TypeError, ValueError):  # a builtin or C extension: no signature to read
         return False
-    return "where" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def block_lengths(generated: int, block_length: int | Sequence[int] | None) -> list[int]:
@@ -97,7 +99,8 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
              block_length: int | Sequence[int] | None,
              rule: SelectionRule | Any, *, teacher: bool, rng: np.random.Generator,
              row_rngs: Sequence[np.random.Generator] | None = None,
-             draw_rngs: Sequence[np.random.Generator] | None = None) -> RuleRun:
+             draw_rngs: Sequence[np.random.Generator] | None = None, eos_id: int | None = None,
+             pad_after_eos: bool = True) -> RuleRun:
     """Run ``rule`` on the rows ``tokens`` (B x length, int64; the true rows when ``teacher``) whose generated
     positions are ``free`` (B x n or 1 x n column indices, in order), cut into blocks of ``block_length`` (an int, or
     the blocks' lengths as a sequence).
@@ -111,7 +114,14 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     called once per live row with the row's generator instead (same results for every batch size, more calls). So
     with ``row_rngs`` and ``draw_rngs`` a row's output depends only on its own generators. At most ``n``
     iterations, each one ``score_states`` call plus O(B n log n) here.
+
+    ``eos_id``: once a row commits that token at a generated position ``e``, its still-masked generated positions
+    after ``e`` (all blocks) are settled at once without a forward pass (:mod:`mdmsched.samplers.eos`): filled with
+    EOS and counted as revealed in that pass's ``counts`` (``pad_after_eos=True``, LLaDA's convention; under teacher
+    forcing they add 0 to the NLL and the data must be EOS-padded), or dropped (``pad_after_eos=False``). Blocks left
+    with nothing masked are skipped, and a closed-loop rule re-plans from the state reached.
     """
+    eos = as_eos(eos_id, pad_after_eos)
     if not getattr(model, "scores_known", True) and getattr(rule, "uses_scores", True):
         raise TypeError(f"rule {rule!r} ranks positions by the model's scores, but the model has no score_states() "
                         "(only sample/score): use a model with score_states (TorchModel, a predictor) or RandomOrder")
@@ -133,11 +143,11 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
     nll = np.zeros(batch) if teacher else None
     per_pass: list[NDArray[np.int64]] = []
     per_row = row_rngs is not None and bool(getattr(rule, "randomised", True))
-    narrow = accepts_where(model)
+    narrow = accepts_keyword(model, "where")
     row_draws = draw_rngs is not None and not teacher
     if row_draws and len(draw_rngs) != batch:  # type: ignore[arg-type]
         raise ValueError(f"draw_rngs must hold one generator per row ({batch}), got {len(draw_rngs)}")  # type: ignore[arg-type]
-    batched_draws = row_draws and accepts_uniforms(model)
+    batched_draws = row_draws and accepts_keyword(model, "uniforms")
     calls = 0
     for _ in range(n + 1):
         live = np.flatnonzero(current < len(lengths))
@@ -196,25 +206,26 @@ def run_rule(model: StateModel, tokens: NDArray[np.int64], free: NDArray[np.int6
         mask[live] = sub_mask & ~chosen
         revealed = np.zeros(batch, dtype=np.int64)
         revealed[live] = chosen.sum(axis=1)
+        if eos is not None:
+            rows, row_mask = tokens[live], mask[live]
+            settled = eos.settle(rows, row_mask, free[live], teacher)
+            tokens[live], mask[live] = rows, row_mask
+            if eos.pad_after_eos:
+                revealed[live] += settled.sum(axis=1)
         per_pass.append(revealed)
         nfe[live] += 1
         step[live] += 1
-        done = ~(mask[live] & (block_of[live] == current[live, None])).any(axis=1)
-        current[live[done]] += 1
-        step[live[done]] = 0
+        for _ in range(len(lengths)):  # move on past every block with nothing masked (an EOS may empty several)
+            going = np.flatnonzero(current < len(lengths))
+            done = ~(mask[going] & (block_of[going] == current[going, None])).any(axis=1)
+            if not done.any():
+                break
+            current[going[done]] += 1
+            step[going[done]] = 0
     if (current < len(lengths)).any():  # unreachable: every pass reveals >= 1 position of every live row
         raise RuntimeError("the rule loop did not finish within n passes")
     counts = np.stack(per_pass, axis=1) if per_pass else np.zeros((batch, 0), dtype=np.int64)
     return RuleRun(tokens, nll, nfe, counts, calls)
-
-
-def accepts_uniforms(model: Any) -> bool:
-    """Whether ``model.score_states`` takes ``uniforms=`` (per-position uniforms for its draws)."""
-    try:
-        params = inspect.signature(model.score_states).parameters
-    except (TypeError, ValueError):
-        return False
-    return "uniforms" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def _stack_scores(parts: list[StateScores]) -> StateScores:
@@ -237,4 +248,4 @@ def _checked(chosen: object, candidates: NDArray[np.bool_], rule: Any) -> NDArra
     return arr
 
 
-__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "accepts_uniforms", "block_lengths", "run_rule"]
+__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "accepts_keyword", "block_lengths", "run_rule"]

@@ -25,15 +25,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._progress import progress_callback
-from .._validation import as_data_rows, as_tolerance
+from .._validation import as_confidence, as_data_rows, as_tolerance
 from ..models.estimate import BlockCurveEstimate, CurveEstimate, estimate_block_curves, estimate_curve
 from ..models.interface import StateModel
 from ..solve import error_frontier
 from .agreement import AGREEMENT_RESAMPLES, RankAgreement, accuracy_tpf_area, rank_agreement
-from .evaluate import SamplerEstimate, evaluate_sampler, plan_sampler
+from .evaluate import SamplerEstimate, mean_interval, plan_sampler
 from .families import FAMILY_NAMES, Family, default_family
 from .loop import block_lengths
+from .sweep import evaluate_sweep
 from .task import Task, TaskEstimate, TaskPlan, evaluate_task, plan_task
 
 
@@ -73,6 +73,18 @@ class MapRow:
 
 
 @dataclass(frozen=True)
+class MapVerdict:
+    """:meth:`SamplerMap.verdict`: the observed ``best`` row within the budget, the rows ``tied`` with it (not
+    separable at ``confidence``, paired), the ``recommended`` one (the simplest of the tied) and the ``reason``."""
+
+    best: MapRow
+    tied: tuple[MapRow, ...]
+    recommended: MapRow
+    reason: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class SamplerMap:
     """The map: ``rows`` (one :class:`MapRow` per family and hyperparameter, in sweep order) and the optimal
     random-order frontier ``frontier_nll[j]`` (nats) at ``frontier_nfe[j]`` forward passes, on the same axis.
@@ -83,7 +95,9 @@ class SamplerMap:
     projected curve, so ``frontier_nll`` at one pass is ``n g_0`` (reveal all at once) and at ``n`` passes ``C`` (one
     token per pass). With blocks the ``K`` passes are split optimally across blocks (``K`` from the number of blocks to
     ``n``). ``entropy``: ``H(mu)`` if given (then ``kl = nll - entropy`` everywhere). ``curve``: the estimate the
-    frontier came from (None when ``frontier=False``).
+    frontier came from (None when ``frontier=False``). ``row_forwards``: rows the model scored for the rules (the
+    shared sweep's distinct states); ``separate_row_forwards``: the planned count (bound, for adaptive rules) had
+    each rule been evaluated alone.
 
     Every KL here is the forward ``KL(mu || nu)``: data law against the sampler's output law, averaged over the
     sampler's randomness (mass-covering; the reverse KL of factorised parallel decoding can be arbitrarily larger,
@@ -99,6 +113,8 @@ class SamplerMap:
     frontier_offset: float
     entropy: float | None = None
     curve: CurveEstimate | BlockCurveEstimate | None = field(default=None, repr=False)
+    row_forwards: int = 0
+    separate_row_forwards: int = 0
 
     @property
     def families(self) -> list[str]:
@@ -158,6 +174,39 @@ class SamplerMap:
             tasks = [r.task for r in self.family(name) if r.task is not None]
             out[name] = accuracy_tpf_area([t.tokens_per_forward for t in tasks], [t.accuracy for t in tasks])
         return out
+
+    def verdict(self, nfe: float, *, confidence: float = 0.95) -> MapVerdict:
+        """Which samplers within ``nfe`` mean passes the data can tell apart. ``best`` is :meth:`best`; ``tied`` the
+        rows (best included) whose paired difference to it (same rows, same seeds; normal interval at
+        ``confidence``) does not exclude 0 -- statistically indistinguishable from the best; ``recommended`` the
+        simplest of them: the equal split with random positions (family ``"random"``) if tied, else the cheapest
+        (lowest NFE); ``reason`` says which and why. Ties are judged against the observed best, itself the minimum
+        of noisy estimates (SPEC §5.3): more rows separate them (how many:
+        :meth:`~mdmsched.samplers.evaluate.SamplerComparison.rows_to_detect`). O(rows N)."""
+        best = self.best(nfe)
+        level = as_confidence(confidence)
+        tied = []
+        for row in self.rows:
+            if row.nfe > as_tolerance(nfe, "nfe") * (1 + 1e-12):
+                continue
+            if row is best:
+                tied.append(row)
+                continue
+            diff = mean_interval(row.estimate.nll_rows - best.estimate.nll_rows, confidence=level, method="normal")
+            if diff.lower <= 0.0:
+                tied.append(row)
+        equal = [row for row in tied if row.family == "random"]
+        if len(tied) == 1:
+            pick, why = best, "the only sampler the data separate from every other within the budget"
+        elif equal:
+            pick = min(equal, key=lambda row: (row.nfe, row.nll))
+            why = (f"{len(tied)} samplers are indistinguishable from the best at {level:.0%} (paired, same rows); "
+                   "the equal split with random positions is among them and is the simplest")
+        else:
+            pick = min(tied, key=lambda row: (row.nfe, row.nll))
+            why = (f"{len(tied)} samplers are indistinguishable from the best at {level:.0%} (paired, same rows); "
+                   f"the cheapest of them (mean NFE {pick.nfe:.3g}) is recommended")
+        return MapVerdict(best, tuple(tied), pick, why, level)
 
     def to_dict(self) -> dict[str, Any]:
         """Rows and frontier as plain JSON-ready values (and, with a task, the rank agreement and areas)."""
@@ -235,11 +284,19 @@ def _frontier(model: Any, rows: NDArray[np.int64], region: ArrayLike | None, blo
     return passes, errors + offset, offset, estimate
 
 
+def frontier_of(model: Any, rows: NDArray[np.int64], region: ArrayLike | None, block_length: int | None, seed: int,
+                executor: Executor | None = None) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The optimal random-order frontier of ``model`` on ``rows``: passes ``K`` and the expected NLL sum (nats) at
+    each, as :func:`sampler_map` draws it (default grid, one rep). Cost: the curve estimate."""
+    passes, nll, _, _ = _frontier(model, rows, region, block_length, seed, None, 1, executor)
+    return passes, nll
+
+
 def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str | Family] | str | Family | None = None,
                 *, region: ArrayLike | None = None, block_length: int | None = None, seed: int = 0,
                 entropy: float | None = None, frontier: bool = True, grid: ArrayLike | None = None, reps: int = 1,
                 batch_size: int = 64, executor: Executor | None = None, progress: bool | Any = False,
-                task: Task | None = None) -> SamplerMap:
+                task: Task | None = None, cache_bytes: int | None = None) -> SamplerMap:
     """Score every rule of every family on ``model`` and the data rows ``data`` (N x length tokens) by teacher forcing,
     and the optimal random-order frontier of the same model and rows (see :class:`SamplerMap`).
 
@@ -257,47 +314,43 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
     randomness; SPEC §5.2 "Which KL"); teacher-forced scoring is DUEL's exact per-sequence likelihood (arXiv
     2603.01367) in expectation over the sampler's randomness.
 
-    Cost: one evaluation per (family, value), each about its NFE model calls per batch of rows, plus the curve
-    estimate (``ceil(G N reps / 256)`` calls per block).
+    The rules run as one shared sweep (:func:`~mdmsched.samplers.sweep.evaluate_sweep`): every distinct
+    teacher-forced state of a batch is scored once for all (family, value) points, within ``cache_bytes`` (default
+    1 GiB); each row equals evaluating its rule alone, bit for bit. ``progress``: True prints the sweep's planned
+    row-forwards and a bar over batches ("teacher-forcing N rules"), a callable gets ``(done, total)`` batches; the
+    frontier's curve estimate runs after it. Cost: the distinct states, at most ``rows x n`` per rule (the map's
+    defaults on the Markov example at n = 256, 64 rows: 5.5x fewer row-forwards than rule by rule, see
+    BENCHMARKS.md), plus the curve estimate (``ceil(G N reps / 256)`` calls per block).
     """
     rows = as_data_rows(data)
     plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
     lengths = block_lengths(plan.n, plan.block_length)
     chosen = _families(families, lengths)
     h = None if entropy is None else as_tolerance(entropy, "entropy")
-    report = progress_callback(progress)
     if task is not None and not isinstance(task, Task):
         raise TypeError(f"task must be a mdmsched.samplers.Task, got {type(task).__name__}")
     task_plan = None if task is None else _task_plan(task, block_length, seed, batch_size)
     if task_plan is not None and task_plan.n != plan.n:
         raise ValueError(f"the task generates {task_plan.n} positions per prompt but the data rows {plan.n}: the "
                          "rules are built for one block layout, so give the task the data's region size")
-    total = sum(len(f.values) for f in chosen) + (1 if frontier else 0)
-    done = 0
-    out: list[MapRow] = []
-    for family in chosen:
-        for value in family.values:
-            rule = family.rule(value, lengths)
-            est = evaluate_sampler(model, rows, rule, region=region, block_length=block_length, seed=seed,
-                                   batch_size=batch_size, executor=executor)
-            row = MapRow(family.name, family.parameter, float(value), repr(rule), est.nfe, est.tokens_per_forward,
-                         est.nll, est.stderr, None if h is None else est.nll - h, est)
-            if task is not None:
-                got = evaluate_task(model, task.prompts, rule, task.score, references=task.references,
-                                    decode=task.decode, executor=executor, plan=task_plan)
-                row = replace(row, accuracy=got.accuracy, lower=got.lower, upper=got.upper, task_nfe=got.nfe,
-                              task_tokens_per_forward=got.tokens_per_forward, task=got)
-            out.append(row)
-            done += 1
-            if report:
-                report(done / total)
+    points = [(family, value, family.rule(value, lengths)) for family in chosen for value in family.values]
+    sweep = evaluate_sweep(model, rows, [rule for _, _, rule in points], plan=plan, cache_bytes=cache_bytes,
+                           executor=executor, progress=progress)
+    out = [MapRow(family.name, family.parameter, float(value), repr(rule), est.nfe, est.tokens_per_forward, est.nll,
+                  est.stderr, None if h is None else est.nll - h, est)
+           for (family, value, rule), est in zip(points, sweep.estimates)]
+    if task is not None:  # real generation for the accuracy axis: one evaluate_task per rule, the task's own plan
+        for i, (_, _, rule) in enumerate(points):
+            got = evaluate_task(model, task.prompts, rule, task.score, references=task.references,
+                                decode=task.decode, executor=executor, plan=task_plan)
+            out[i] = replace(out[i], accuracy=got.accuracy, lower=got.lower, upper=got.upper, task_nfe=got.nfe,
+                             task_tokens_per_forward=got.tokens_per_forward, task=got)
     if frontier:
         passes, nll, offset, curve = _frontier(model, rows, region, plan.block_length, seed, grid, reps, executor)
-        if report:
-            report(1.0)
     else:
         passes, nll, offset, curve = np.zeros(0, dtype=np.int64), np.zeros(0), math.nan, None
-    return SamplerMap(tuple(out), plan.n, plan.block_length, passes, nll, offset, h, curve)
+    return SamplerMap(tuple(out), plan.n, plan.block_length, passes, nll, offset, h, curve, sweep.row_forwards,
+                      sweep.plan.separate)
 
 
 def _task_plan(task: Task, block_length: int | None, seed: int, batch_size: int) -> TaskPlan:
@@ -308,4 +361,4 @@ def _task_plan(task: Task, block_length: int | None, seed: int, batch_size: int)
                      block_length=block_length, seed=seed, batch_size=batch_size)
 
 
-__all__ = ["MapRow", "SamplerMap", "combined_frontier", "sampler_map"]
+__all__ = ["MapRow", "MapVerdict", "SamplerMap", "combined_frontier", "frontier_of", "sampler_map"]

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import as_count, as_sizes
+from ..closed_loop import ClosedLoopPolicy
 from ..models.interface import StateScores
 
 Score = Literal["max_prob", "margin", "neg_entropy"]
@@ -76,8 +77,9 @@ class _Counts:
             if int(sizes.sum()) != length:
                 raise ValueError(f"schedule block {b} covers {int(sizes.sum())} positions, the block has {length}")
 
-    def at(self, step: NDArray[np.int64], block: int) -> NDArray[np.int64]:
+    def at(self, step: NDArray[np.int64], block: int, candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Counts for each row's step (past the last step: the last count, as diffusers clamps)."""
+        del candidates  # open loop: the plan does not look at the state
         if self.shared is not None:
             sizes = self.shared
         else:
@@ -90,6 +92,52 @@ class _Counts:
         if self.shared is not None:
             return f"[{', '.join(map(str, self.shared[:6].tolist()))}{', ...' if self.shared.size > 6 else ''}]"
         return f"<{len(self.per_block)} blocks>"
+
+
+class _PolicyCounts:
+    """Closed-loop counts (SPEC §5.4): one :class:`~mdmsched.ClosedLoopPolicy` used in every block, or one per block.
+
+    At each pass the count is ``policy.count(revealed, passes_left)`` with ``revealed = n_block - #candidates`` (the
+    block's positions no longer masked: revealed by earlier passes, by a threshold, or filled after an EOS) and
+    ``passes_left = k - step`` (the block's budget less the passes spent in it); once the budget is spent
+    (``passes_left <= 0``) the pass reveals every remaining candidate. O(B) per pass (a table lookup).
+    """
+
+    def __init__(self, policy: Any) -> None:
+        policies = [policy] if isinstance(policy, ClosedLoopPolicy) else list(policy)
+        if not policies or not all(isinstance(p, ClosedLoopPolicy) for p in policies):
+            raise TypeError("policy must be a ClosedLoopPolicy or a non-empty sequence of them (one per block)")
+        self.policies = policies
+
+    def _policy(self, block: int) -> ClosedLoopPolicy:
+        if len(self.policies) == 1:
+            return self.policies[0]
+        if not 0 <= block < len(self.policies):
+            raise ValueError(f"block must be in 0..{len(self.policies) - 1} for these policies, got {block}")
+        return self.policies[block]
+
+    def validate(self, block_lengths: Sequence[int]) -> None:
+        if len(self.policies) > 1 and len(self.policies) != len(block_lengths):
+            raise ValueError(f"policy has {len(self.policies)} blocks, the sampler {len(block_lengths)}")
+        for b, length in enumerate(block_lengths):
+            n = self._policy(b).n
+            if n != length:
+                raise ValueError(f"policy for block {b} covers {n} positions, the block has {length}")
+
+    def at(self, step: NDArray[np.int64], block: int, candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
+        return self._policy(block).step_counts(candidates.sum(axis=1), step)
+
+    def __repr__(self) -> str:
+        return repr(self.policies[0]) if len(self.policies) == 1 else f"<{len(self.policies)} policies: " \
+            + ", ".join(p.fingerprint for p in self.policies) + ">"
+
+
+def _count_source(schedule: Any) -> _Counts | _PolicyCounts:
+    """A closed-loop policy (or one per block) re-plans after every pass; anything else is a fixed schedule."""
+    if isinstance(schedule, ClosedLoopPolicy) or (
+            isinstance(schedule, (list, tuple)) and any(isinstance(p, ClosedLoopPolicy) for p in schedule)):
+        return _PolicyCounts(schedule)
+    return _Counts(schedule)
 
 
 def _ranks(key: NDArray[np.float64], candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
@@ -216,13 +264,17 @@ class RandomOrder(Rule):
     steps; defaults ``steps=128, gen_length=128, block_length=128``). ``schedule``: a ``Schedule``, a list of sizes
     (used in every block, as LLaDA's ``steps // num_blocks`` per block) or a ``BlockSchedule`` / one size list per
     block. Randomised: its exact KL is ``err(Z^g, s) + L_n`` in expectation.
+
+    ``schedule`` may instead be a :class:`~mdmsched.ClosedLoopPolicy` (or one per block): the count of each pass is
+    then ``policy.count(revealed_in_block, passes_left_in_block)`` at the state reached (closed loop, SPEC §5.4;
+    exactly optimal for random positions), and when the block's budget is spent the pass reveals the rest.
     """
 
     randomised = True
     uses_scores = False
 
     def __init__(self, schedule: Any) -> None:
-        self.counts = _Counts(schedule)
+        self.counts = _count_source(schedule)
 
     def __repr__(self) -> str:
         return f"RandomOrder({self.counts!r})"
@@ -234,7 +286,7 @@ class RandomOrder(Rule):
                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del scores  # the theorem's sampler ignores the model's outputs
         keys = uniforms(candidates.shape)
-        return _smallest(keys, self.counts.at(step, block), candidates)
+        return _smallest(keys, self.counts.at(step, block, candidates), candidates)
 
 
 class TopK(Rule):
@@ -250,11 +302,12 @@ class TopK(Rule):
     ``steps=512``, ``eps=1e-3``): pass those counts as ``schedule`` (zero-count steps, which Dream still spends a
     forward pass on, are dropped here). ``temperature``: Dream's ``alg_temp`` (default None = deterministic top-k);
     when set, positions are drawn without replacement with probabilities ``softmax(score / temperature)``
-    (``torch.multinomial`` there, Gumbel-top-k here: the same law), and the rule is randomised.
+    (``torch.multinomial`` there, Gumbel-top-k here: the same law), and the rule is randomised. ``schedule`` may be a
+    :class:`~mdmsched.ClosedLoopPolicy` (counts re-planned from the state reached, as in :class:`RandomOrder`).
     """
 
     def __init__(self, schedule: Any, score: Score = "max_prob", *, temperature: float | None = None) -> None:
-        self.counts = _Counts(schedule)
+        self.counts = _count_source(schedule)
         if not isinstance(score, str):
             raise TypeError(f"score must be one of {SCORES}, got {type(score).__name__} {score!r}")
         if score not in SCORES:
@@ -277,7 +330,7 @@ class TopK(Rule):
         if self.temperature is not None:  # Gumbel-top-k = sequential draws without replacement from the softmax
             # score + T * Gumbel ranks like score / T + Gumbel (T > 0) without overflowing for tiny T (issue 28.7)
             value = value - self.temperature * np.log(-np.log(uniforms(candidates.shape)))
-        return _smallest(-value, self.counts.at(step, block), candidates)
+        return _smallest(-value, self.counts.at(step, block, candidates), candidates)
 
 
 class Threshold(Rule):
@@ -369,10 +422,14 @@ class FloorThreshold(Rule):
     split of the block (step index clamped to the last). The LLaDA2 / SDAR ``low_confidence_dynamic`` decoders use the
     same floor + threshold rule. The peer's confidence is the sampled token's probability; this is the state-only
     variant (max probability). ``tau >= 0``; ``tau >= 1`` is the pure schedule (a :class:`TopK` by max probability).
+
+    Closed loop: with a :class:`~mdmsched.ClosedLoopPolicy` as ``schedule`` the floor is re-planned after every
+    commit from the state actually reached, ``count = policy.count(revealed_in_block, passes_left_in_block)``: a
+    threshold pass that revealed extra positions lowers the later floors instead of spending the original plan.
     """
 
     def __init__(self, schedule: Any, tau: float = 0.95) -> None:
-        self.counts = _Counts(schedule)
+        self.counts = _count_source(schedule)
         self.tau = _as_bound(tau, "tau", low=0.0)
 
     def __repr__(self) -> str:
@@ -385,7 +442,7 @@ class FloorThreshold(Rule):
                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del uniforms  # deterministic
         confident = ((scores.max_prob > self.tau) & candidates).sum(axis=1)
-        counts = np.maximum(self.counts.at(step, block), confident)
+        counts = np.maximum(self.counts.at(step, block, candidates), confident)
         return _smallest(-scores.max_prob, counts, candidates)
 
 
