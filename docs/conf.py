@@ -75,7 +75,7 @@ nitpick_ignore_regex = [
     ("py:class", r"ArrayLike|NDArray|npt\..*"),       # NumPy typing names as written in signatures
     ("py:class", r"(typing|collections\.abc)\..*"),   # Callable, Sequence, Mapping, Iterator (no Python inventory)
     ("py:class", r"Callable|Sequence|Mapping|Iterable|Iterator|Literal|Any|Protocol"),
-    ("py:class", r"(torch|dit|diffusers)\..*"),       # optional third-party types named in docstrings
+    ("py:class", r"(torch|dit|diffusers|lm_eval|transformers)\..*"),  # optional third-party types named in docstrings
     ("py:class", r"mdmsched\._core\..*"),             # the private extension (documented through the Python API)
     ("py:obj", r"(numpy|np)\..*"),
     ("py:class", r"_?[A-Z][A-Za-z]*\[.*\]"),          # subscripted generics as written, e.g. tuple[float, float]

@@ -113,6 +113,24 @@ def _as_batch(tokens: ArrayLike, mask: ArrayLike) -> tuple[NDArray[np.int64], ND
     return np.ascontiguousarray(t, dtype=np.int64), np.ascontiguousarray(m)
 
 
+def _check_dream(module: Any, forward: Any) -> None:
+    """Refuse a Dream model (``config.model_type == "Dream"``) called without a forward that chose its logits shift:
+    Dream's logits at ``i`` predict token ``i + 1`` (its sampler shifts them right), so unshifted scores are wrong.
+    A custom ``forward`` without a ``shift`` attribute gets a warning (it may shift by itself)."""
+    model_type = getattr(getattr(module, "config", None), "model_type", None)
+    if not (isinstance(model_type, str) and model_type.lower() == "dream"):
+        return
+    if forward is None:
+        raise ValueError("module: the config says Dream (model_type 'Dream'), whose logits at position i predict "
+                         "token i + 1; pass forward=mdmsched.adapters.hf_forward(module, shift='dream')")
+    if getattr(forward, "shift", None) is None:
+        import warnings
+
+        warnings.warn("module is a Dream model (logits at i predict token i + 1) and forward= does not say whether it "
+                      "shifts them; use mdmsched.adapters.hf_forward(module, shift='dream')", UserWarning,
+                      stacklevel=3)
+
+
 class TorchModel:
     """A torch masked diffusion model as a per-position :class:`~mdmsched.models.SamplingModel`.
 
@@ -145,7 +163,9 @@ class TorchModel:
     scores); every submodule's ``training`` flag is restored afterwards, so a training loop around the model is
     unaffected. ``device="meta"`` and a device this machine lacks (``"cuda"`` on CPU-only torch) are ``ValueError``.
     Models whose forward takes keywords (``input_ids=``, ``attention_mask=``, as HuggingFace models do) go through
-    ``forward=``, e.g. :func:`mdmsched.adapters.hf_forward`. Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)``
+    ``forward=``, e.g. :func:`mdmsched.adapters.hf_forward`; a Dream model (``config.model_type == "Dream"``) must go
+    through ``hf_forward(module, shift="dream")`` (its logits at ``i`` predict token ``i + 1``): without ``forward=`` it
+    is refused (``ValueError``), with a forward that does not state its ``shift`` it warns. Every call costs one forward pass plus ``O(B n q)`` reduction work on the device, and ``O(B n)``
     host memory.
     """
 
@@ -156,6 +176,7 @@ class TorchModel:
             raise TypeError(f"module must be callable (a torch.nn.Module), got {type(module).__name__}")
         if forward is not None and not callable(forward):
             raise TypeError(f"forward must be callable, got {type(forward).__name__}")
+        _check_dream(module, forward)
         self.module = module
         self.mask_id = as_int(mask_id, "mask_id")
         if not 0 <= self.mask_id < 2**63:
@@ -205,6 +226,10 @@ class TorchModel:
     def _logits(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
                 score_all: bool = False) -> tuple[torch.Tensor, int, int]:
         """One forward pass: the alphabet's logits (a view, ``(B, n, q)``), and the alphabet ``[start, stop)``."""
+        if getattr(self._forward, "shift", None) == "dream" and mask.shape[1] and mask[:, 0].any():
+            # Dream's shifted logits at position 0 are its own output there, not a prediction of token 0
+            raise ValueError("a Dream model (shift='dream') needs position 0 revealed (Dream's sampler asserts it); "
+                             "put at least one prompt token first")
         x = torch.from_numpy(np.where(mask, self.mask_id, tokens)).to(self.device)
         with _EvalMode(self.module):
             out = self._forward(x) if self._forward is not None else self.module(x)
