@@ -84,7 +84,8 @@ nitpick_ignore_regex = [
     ("py:class", r"_?T|_P"),                          # type variables
     ("py:class", r"os\.PathLike|pathlib\..*|Path"),   # standard library (no Python inventory offline)
     ("py:class", r"concurrent\.futures.*|Executor"),  # standard library executors (no Python inventory offline)
-    ("py:class", r"Target|Score|RuleKind|Method|Estimator|Objective|Gap"),  # Literal[...] aliases of option names
+    ("py:class", r"Target|Score|RuleKind|Method|IntervalMethod|Estimator|EstimatorName|Objective|Gap|BandCalibration"),
+    ("py:class", r"abc\..*"),                          # the standard library's ABC base (no Python inventory offline)
 ]
 
 
@@ -92,12 +93,9 @@ nitpick_ignore_regex = [
 # their defining module so that cross-references to them resolve.
 HELPERS = [
     ("mdmsched.compare", "ComparisonRow"),
-    ("mdmsched.models.estimate", "default_batch_size"),
+    ("mdmsched.compare", "ComparisonTable"),
     ("mdmsched._shards", "progress_bar"),
     ("mdmsched.compare", "default_schedules"),
-    ("mdmsched.models.estimate", "default_grid"),
-    ("mdmsched.models.estimate", "EstimatePlan"),
-    ("mdmsched.models.estimate", "ShardResult"),
     ("mdmsched._schedule", "MaskRatioFunction"),
 ]
 PUBLIC = sorted(
@@ -159,16 +157,33 @@ def _defining_path(target: str) -> str:
     return ""
 
 
+def _defined_in_package(short: str) -> str:
+    """A bare name (``SamplerPlan``) written in a docstring whose object is documented under ``mdmsched.X``: the module
+    of the package that defines it (``mdmsched.samplers.evaluate.SamplerPlan``), or "" when none does."""
+    for module_name, module in sorted(sys.modules.items()):
+        if not module_name.startswith("mdmsched") or module is None:
+            continue
+        obj = getattr(module, short, None)
+        if obj is not None and getattr(obj, "__module__", None) == module_name and hasattr(obj, "__qualname__"):
+            return f"{module_name}.{obj.__qualname__}"
+    return ""
+
+
 def _resolve_public(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     """missing-reference: ``Schedule`` or ``mdmsched.schedule.Schedule`` -> the documented ``mdmsched.Schedule``."""
     if node.get("refdomain") != "py":
         return None
     target = node["reftarget"]
     short = target.rsplit(".", 1)[-1]
+    head = target.split(".", 1)[0]
+    if "." in target and head in PUBLIC:  # ``CurveEstimate.schedule_error``: a member of a front door
+        return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                                  f"mdmsched.{target}", node, contnode)
     if short in PUBLIC:
         full = f"mdmsched.{short}"
     else:
-        full = next((f"{module}.{name}" for module, name in HELPERS if name == short), "") or _defining_path(target)
+        full = (next((f"{module}.{name}" for module, name in HELPERS if name == short), "") or _defining_path(target)
+                or (_defined_in_package(short) if target == short else ""))
     if not full or full == target or not (target == short or target.startswith("mdmsched.")):
         return None
     return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"], full, node, contnode)

@@ -105,7 +105,7 @@ ESTIMATORS: tuple[EstimatorName, ...] = ("nested", "independent")
 
 
 def make_estimator(name: object) -> Estimator:
-    """The estimator called ``name`` (one of :data:`ESTIMATORS`; ``TypeError``/``ValueError`` naming ``estimator``)."""
+    """The estimator called ``name`` (one of ``ESTIMATORS``; ``TypeError``/``ValueError`` naming ``estimator``)."""
     return _REGISTRY[as_choice(name, "estimator", ESTIMATORS)]()
 
 

@@ -206,7 +206,7 @@ def _checked_state(scores: object, candidates: object, step: object,
 
 
 class Rule(ABC):
-    """Base of the position-choosing rules (optuna's ``BaseSampler`` style): subclass it and implement :meth:`choose`;
+    """Base of the position-choosing rules (optuna's ``BaseSampler`` style): subclass it and implement :meth:`Rule.choose`;
     ``select`` validates the loop's inputs and calls it.
 
     ``randomised`` says whether the rule draws randomness (the teacher-forced evaluation then gives each row its own

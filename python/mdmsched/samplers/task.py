@@ -5,7 +5,7 @@
 ``"regex:<pattern>"``) and reports the mean with an interval that treats the samples of one prompt as one cluster.
 :func:`compare_tasks` is the paired difference of two rules on the same prompts and seeds.
 
-Plan -> run -> merge through :mod:`mdmsched._shards`: row ``r = prompt * samples_per_prompt + sample`` draws the rule's
+Plan -> run -> merge through ``mdmsched._shards``: row ``r = prompt * samples_per_prompt + sample`` draws the rule's
 randomness from ``default_rng([seed, r])`` and the model's draws from ``default_rng([seed, r, 1])`` (handed to the model
 as per-position uniforms), so results are bit-identical for every batch size, shard count and executor.
 """
