@@ -195,6 +195,21 @@ void bind_riemann(py::module_& m) {
         "Certified-optimal k-step schedule: (U, breakpoints N_0..N_k).");
 
     m.def(
+        "penalized_pass",
+        [band_size](DoubleArray h, DoubleArray l, double lam, bool checked) {
+            const auto n = band_size(h, l);
+            std::vector<std::int64_t> bp;
+            {
+                py::gil_scoped_release release;
+                bp = mdmsched::penalized_pass(h.data(), l.data(), n, lam, checked);
+            }
+            return to_numpy(std::move(bp));
+        },
+        py::arg("heights"), py::arg("prefix"), py::arg("lam"), py::arg("checked"),
+        "Test hook: breakpoints of one penalized DP layer (argmin U + lam * steps) in double with the near-tie check "
+        "(empty if it flagged one) or in long double.");
+
+    m.def(
         "certified_frontier",
         [band_size](DoubleArray h, DoubleArray l, std::int64_t k_max, const std::string& method) {
             const auto n = band_size(h, l);

@@ -17,6 +17,7 @@ Solution solve_hull(const double* h, const double* l, std::size_t n, std::size_t
 Solution solve_lagrangian(const double* h, const double* l, std::size_t n, std::size_t k);
 Solution min_steps_lagrangian(const double* h, const double* l, std::size_t n, double eps);
 std::vector<double> frontier_hull(const double* h, const double* l, std::size_t n, std::size_t k_max);
+std::vector<std::int64_t> penalized_pass(const double* h, const double* l, std::size_t n, double lambda, bool checked);
 }  // namespace detail
 
 void check_curve(const double* z, std::size_t n) {
@@ -106,6 +107,12 @@ std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method) {
     const std::size_t rows = (n + 1) * (3 * sizeof(detail::Value) + sizeof(std::size_t) + 3 * sizeof(detail::Value));
     if (method == Method::Lagrangian) return rows + 2 * (n + 1) * sizeof(std::int64_t);
     return rows + k * (n + 1) * sizeof(std::int32_t);
+}
+
+std::vector<std::int64_t> penalized_pass(const double* h, const double* l, std::size_t n, double lambda, bool checked) {
+    check_band(h, l, n);
+    if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw std::invalid_argument("lambda must be finite and >= 0");
+    return detail::penalized_pass(h, l, n, lambda, checked);
 }
 
 static Solution solve_naive(const double* h, const double* l, std::size_t n, std::size_t k) {
