@@ -125,12 +125,20 @@ def fastdllm_blocks(gen_length: int, block_length: int, steps: int) -> BlockSche
 def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     """MaskGIT ``decode``'s per-pass counts for mask ratios ``r_j`` (float32) at ``t = j / num_iter``,
     ``j = 1..num_iter-1``: ``mask_len = max(1, min(unknown - 1, floor(float32(n * clip(r_j, 1e-6, 1)))))`` stay
-    masked after pass ``j``; the last pass reveals the rest (infinite ratios clip as in MaskGIT; NaN raises
-    ``ValueError``). O(num_iter)."""
+    masked after pass ``j``; the last pass reveals the rest. Ratios must be finite (``ValueError`` otherwise: a
+    ratio is a fraction of the sequence, and an infinite one is an upstream error). O(num_iter)."""
     n = _count(n, "n")
     raw = np.asarray(ratios)
     if raw.dtype.kind not in "iuf" or raw.ndim != 1:
         raise TypeError(f"ratios must be a 1-D array of real numbers, got {raw.dtype} of shape {raw.shape}")
+    if np.isinf(raw).any():
+        raise ValueError("ratios must be finite, got an infinite mask ratio")
+    return _maskgit_counts(n, raw)  # NaN: ValueError there
+
+
+def _maskgit_counts(n: int, raw: NDArray[np.generic]) -> NDArray[np.int64]:
+    """The count recursion itself. MaskGIT's own ratios can be infinite (``log`` at n = 1: log2(n) = 0); they clip
+    to the ends, as ``jnp.clip`` does. NaN raises ``ValueError``."""
     if np.isnan(raw).any():
         raise ValueError("ratios must not be NaN (MaskGIT's arithmetic gave NaN)")
     r = np.clip(raw.astype(_F32), _F32(1e-6), _F32(1))  # +-inf clip to the ends, as jnp.clip does (log at n = 1)
@@ -206,7 +214,7 @@ def maskgit(n: int, k: int, method: str = "cosine") -> Schedule:
     """
     n = _count(n, "n")
     k = _steps(k)
-    return _peer(maskgit_counts(n, maskgit_ratios(n, k, method)), f"MaskGIT {method} (k={k})")
+    return _peer(_maskgit_counts(n, maskgit_ratios(n, k, method)), f"MaskGIT {method} (k={k})")
 
 
 def cosine(n: int, k: int) -> Schedule:
