@@ -20,7 +20,7 @@ import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension
 
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_count, as_tolerance
-from ._float32 import cos32
+from ._float32 import cos32, xla_log32
 
 _F32 = np.float32
 MASKGIT_METHODS = ("cosine", "uniform", "pow2", "pow3", "log", "exp")
@@ -153,8 +153,10 @@ def _maskgit_counts(n: int, raw: NDArray[np.generic]) -> NDArray[np.int64]:
 
 
 def _log32(x: NDArray[np.float32] | np.float32) -> NDArray[np.float32]:
-    """float32 natural log, correctly rounded (XLA's own differs from it by one ulp for about 1% of arguments)."""
-    return np.asarray(np.log(np.asarray(x, dtype=np.float64)).astype(_F32), dtype=_F32)
+    """float32 natural log as XLA computes it on CPU (:func:`~mdmsched.schedules._float32.xla_log32`): the correctly
+    rounded log differs from it by one ulp for ~14% of arguments in (0, 1), which moved a count (n = 100, 30 passes,
+    issue 28)."""
+    return xla_log32(x)
 
 
 def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32]:
