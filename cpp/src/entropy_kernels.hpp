@@ -65,7 +65,8 @@ inline std::size_t popcount64(std::uint64_t mask) {
 template <std::size_t Inner>
 inline void sum_binary_axis(const double* in, double* out, std::size_t outer) {
     for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t i = 0; i < Inner; ++i) out[o * Inner + i] = in[o * 2 * Inner + i] + in[o * 2 * Inner + Inner + i];
+        for (std::size_t i = 0; i < Inner; ++i)
+            out[o * Inner + i] = in[o * 2 * Inner + i] + in[o * 2 * Inner + Inner + i];
 }
 
 template <std::size_t Inner>

@@ -38,10 +38,11 @@ public:
     // The pass runs on W(b) = V(b) - P_b, where the prefix sums cancel: W(b) = min_a I_a - b h_a + lambda with the
     // line intercept I_a = W(a) + a h_a + (h_a - l_a), slope s_a = -h_a. Same argmins as V, no prefix sums.
     //
-    // Error bound. Let u = 2^-53 (and each rounding also err by up to 2^-1075 absolute, in the subnormal range) and M = 2 P_n + |lambda| + 2 (n + 1) max l, which bounds every intermediate below
-    // (l >= 0, so 0 <= P_b <= P_n; 0 <= V(b) <= c(0, b) + lambda <= P_n + lambda; |a h_a|, |s x| <= n max l). Each step
-    // adds 7 roundings (5 for I_a, 2 for I_a + s x), each <= u M, to the error of the value it extends, so every computed
-    // intercept and line value errs by at most 7 (n + 1) (u M + 2^-1075) <= E = 16 (n + 2) (u M + 2^-1022) (generous). Comparisons: two values
+    // Error bound. Let u = 2^-53 (each rounding also errs by up to 2^-1075 absolute, in the subnormal range) and
+    // M = 2 P_n + |lambda| + 2 (n + 1) max l, which bounds every intermediate below (l >= 0, so 0 <= P_b <= P_n;
+    // 0 <= V(b) <= c(0, b) + lambda <= P_n + lambda; |a h_a|, |s x| <= n max l). Each step adds 7 roundings (5 for I_a,
+    // 2 for I_a + s x), each <= u M, to the error of the value it extends, so every computed intercept and line value
+    // errs by at most 7 (n + 1) (u M + 2^-1075) <= E = 16 (n + 2) (u M + 2^-1022) (generous). Comparisons: two values
     // or intercepts (bound 2E, plus the subtraction's rounding: tie = 2.5E), and the hull's cross products
     // (I3 - I1)(s1 - s2) vs (I2 - I1)(s1 - s3), whose slopes are exact and whose slope differences are rounded once
     // (bound 2.5E (|s1 - s2| + |s1 - s3|) + 6u (|lhs| + |rhs|) + 2^-1022 for products in the subnormal range).
