@@ -12,6 +12,7 @@ from math import comb
 
 import numpy as np
 import pytest
+from _sizes import size
 
 from mdmsched import _core, reference
 from mdmsched.schedules import practice as P
@@ -80,4 +81,26 @@ def test_dense_lattice_by_kernel(benchmark, kernel, p12_reference):
     averages = sums / np.array([comb(12, m) for m in range(13)])
     np.testing.assert_allclose(averages, p12_reference, rtol=1e-11, atol=1e-12)
     assert np.array_equal(_core.dense_lattice(P12, False, 2)[1], sums)  # bit-identical for any thread count
+    benchmark.extra_info["kernel"] = kernel
+
+
+# ---- issue 28: the walk against its own floor, the same number of logarithms, side by side --------------------------
+
+WALK_N = size(12, 18)
+P_WALK = np.random.default_rng(7).dirichlet(np.ones(2**WALK_N)).reshape((2,) * WALK_N)
+FLOOR_X = np.random.default_rng(8).random(FLOOR_CELLS) / FLOOR_CELLS
+
+
+@pytest.mark.benchmark(group=f"lattice vs its floor: binary n = {WALK_N}, 1 thread, 3^{WALK_N} cells each")
+@pytest.mark.parametrize("what", ["walk", "floor"])
+def test_lattice_against_floor(benchmark, kernel, what):
+    cells = 3**WALK_N  # marginal cells of the walk: one logarithm each
+    if what == "walk":
+        _, sums = benchmark.pedantic(_core.dense_lattice, args=(P_WALK, False, 1), rounds=5)
+        assert sums[0] == 0.0 and sums[-1] == pytest.approx(float(-np.sum(P_WALK * np.log(P_WALK))), rel=1e-12)
+    else:
+        repeats = max(1, cells // FLOOR_CELLS)
+        h = benchmark.pedantic(_core.plogp_floor, args=(FLOOR_X, repeats), rounds=5)
+        # the mean of ~10^5 repeats: accumulated rounding ~1e-12 relative
+        assert h == pytest.approx(float(-np.sum(FLOOR_X * np.log(FLOOR_X))), rel=1e-9)
     benchmark.extra_info["kernel"] = kernel

@@ -137,3 +137,28 @@ def test_request_sized_solve(benchmark, impl):
         error = benchmark(mdmsched.optimal_schedule, z, 32).error
         expected = reference.optimal_schedule(z, 32)[0]
     assert error == pytest.approx(expected, rel=1e-9)
+
+
+# ---- issue 28: the core solve against one schedule_error, side by side ----------------------------------------------
+
+REQUEST_CURVES = {"smooth": smooth_curve(256), "random": random_curve(256)}
+REQUEST_SIZES = np.full(32, 8, dtype=np.int64)
+
+
+@pytest.mark.benchmark(group="request size n=256 k=32, C++ via _core: solve vs one schedule_error")
+@pytest.mark.parametrize("curve", ["smooth", "random"])
+@pytest.mark.parametrize("call", ["solve", "certified_solve", "schedule_error"])
+def test_request_core_vs_schedule_error(benchmark, curve, call):
+    from mdmsched import _core
+
+    z = REQUEST_CURVES[curve]
+    if call == "schedule_error":
+        error = benchmark(_core.schedule_error, z, REQUEST_SIZES)
+        assert error == pytest.approx(reference.schedule_error(z, REQUEST_SIZES), rel=1e-12)
+        return
+    if call == "solve":
+        error, breakpoints = benchmark(_core.solve, z, 32, "auto")
+    else:
+        error, breakpoints = benchmark(_core.certified_solve, z, z, 32, "auto")
+    assert breakpoints.size == 33
+    assert error == pytest.approx(reference.optimal_schedule(z, 32)[0], rel=1e-9)  # the NumPy reference DP

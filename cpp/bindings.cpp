@@ -196,6 +196,21 @@ void bind_riemann(py::module_& m) {
         "Certified-optimal k-step schedule: (U, breakpoints N_0..N_k).");
 
     m.def(
+        "penalized_pass",
+        [band_size](DoubleArray h, DoubleArray l, double lam, bool checked) {
+            const auto n = band_size(h, l);
+            std::vector<std::int64_t> bp;
+            {
+                py::gil_scoped_release release;
+                bp = mdmsched::penalized_pass(h.data(), l.data(), n, lam, checked);
+            }
+            return to_numpy(std::move(bp));
+        },
+        py::arg("heights"), py::arg("prefix"), py::arg("lam"), py::arg("checked"),
+        "Test hook: breakpoints of one penalized DP layer (argmin U + lam * steps) in double with the near-tie check "
+        "(empty if it flagged one) or in long double.");
+
+    m.def(
         "certified_frontier",
         [band_size](DoubleArray h, DoubleArray l, std::int64_t k_max, const std::string& method) {
             const auto n = band_size(h, l);
@@ -284,6 +299,38 @@ mdmsched::Monitor python_monitor(const py::object& progress) {
         }
         return true;
     };
+}
+
+// Support rows as int64 without a silent cast: a forcecast would truncate 0.5 to 0 and wrap 2^64 - 1 to -1, making
+// an outcome outside the integers (or outside int64) into another symbol (issue 28).
+Int64Array as_outcomes(const py::array& rows) {
+    const char kind = rows.dtype().kind();
+    if (kind != 'i' && kind != 'u' && kind != 'b')
+        throw py::type_error("outcomes must be integers, got dtype " + py::str(rows.dtype()).cast<std::string>());
+    if (kind == 'u' && rows.dtype().itemsize() == 8) {
+        const auto wide = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(rows);
+        const std::uint64_t* v = wide.data();
+        for (py::ssize_t i = 0; i < wide.size(); ++i)
+            if (v[i] > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+                throw std::invalid_argument("outcomes must be < 2^63, got " + std::to_string(v[i]));
+    }
+    return Int64Array::ensure(rows);
+}
+
+// Subset masks: one 0/1 entry per coordinate; any other value (2, -1, 0.5, 256, which uint8 would wrap to 0) is an
+// error, not a truthy or wrapped byte.
+ByteArray as_masks(const py::array& masks) {
+    const char kind = masks.dtype().kind();
+    if (kind != 'b' && kind != 'i' && kind != 'u' && kind != 'f')
+        throw py::type_error("masks must be booleans or 0/1 numbers, got dtype " +
+                             py::str(masks.dtype()).cast<std::string>());
+    if (kind != 'b') {
+        const auto values = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(masks);
+        const double* v = values.data();
+        for (py::ssize_t i = 0; i < values.size(); ++i)
+            if (v[i] != 0.0 && v[i] != 1.0) throw std::invalid_argument("masks must hold only 0 and 1");
+    }
+    return ByteArray::ensure(masks);
 }
 
 std::size_t check_support(const Int64Array& outcomes, const DoubleArray& probs) {
@@ -390,8 +437,9 @@ void bind_entropy(py::module_& m) {
 
     m.def(
         "sparse_lattice",
-        [](Int64Array outcomes, DoubleArray probs, bool keep_subsets, std::int64_t threads,
+        [](const py::array& support, DoubleArray probs, bool keep_subsets, std::int64_t threads,
            const py::object& progress) {
+            const Int64Array outcomes = as_outcomes(support);
             const std::size_t n = check_support(outcomes, probs);
             check_lattice_n(n);
             const unsigned workers = thread_count(threads);
@@ -405,7 +453,9 @@ void bind_entropy(py::module_& m) {
 
     m.def(
         "sparse_subset_entropies",
-        [](Int64Array outcomes, DoubleArray probs, ByteArray masks) {
+        [](const py::array& rows, DoubleArray probs, const py::array& mask_rows) {
+            const Int64Array outcomes = as_outcomes(rows);
+            const ByteArray masks = as_masks(mask_rows);
             const std::size_t n = check_support(outcomes, probs);
             if (masks.ndim() != 2 || static_cast<std::size_t>(masks.shape(1)) != n)
                 throw std::invalid_argument("masks must be 2-D with one column per coordinate");
@@ -459,7 +509,8 @@ void bind_entropy(py::module_& m) {
 
     m.def(
         "sparse_marginal_entropies",
-        [](Int64Array outcomes, DoubleArray probs) {
+        [](const py::array& rows, DoubleArray probs) {
+            const Int64Array outcomes = as_outcomes(rows);
             const std::size_t n = check_support(outcomes, probs);
             mdmsched::MarginalEntropies h;
             {

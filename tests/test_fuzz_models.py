@@ -476,8 +476,11 @@ def test_peer_count_functions_validate_their_inputs() -> None:
         practice.maskgit_counts(0, np.array([0.5], np.float32))  # gave a count of -1
     with pytest.raises(ValueError, match="ratios must not be NaN"):
         practice.maskgit_counts(10, np.array([np.nan], np.float32))
-    # infinite ratios clip to [1e-6, 1] as jnp.clip does (MaskGIT's log schedule at n = 1 divides by log2(1) = 0)
-    assert practice.maskgit_counts(10, np.array([np.inf, -np.inf], np.float32)).tolist() == [1, 8, 1]
+    # a user's infinite ratio is refused (issue 28); MaskGIT's own log schedule at n = 1 (log2(1) = 0 divides) still
+    # clips its infinite ratios inside maskgit(), as jnp.clip does
+    with pytest.raises(ValueError, match="ratios must be finite"):
+        practice.maskgit_counts(10, np.array([0.5, np.inf], np.float32))
+    assert practice.maskgit(1, 3, "log").passes.tolist() == [0, 0, 1]
     with pytest.raises(ValueError, match="k must be >= 1"):
         practice.maskgit_ratios(10, 0)
     with pytest.raises(ValueError, match="alpha = 1 at t = 0"):

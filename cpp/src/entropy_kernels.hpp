@@ -60,9 +60,29 @@ inline std::size_t popcount64(std::uint64_t mask) {
 #endif
 }
 
+// Binary axis with a small compile-time inner size: out[o, i] = in[o, 0, i] + in[o, 1, i] as one flat loop over o
+// (the generic loop pays its setup per o, which dominates when inner is 2..16: most removals deep in the walk).
+template <std::size_t Inner>
+inline void sum_binary_axis(const double* in, double* out, std::size_t outer) {
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t i = 0; i < Inner; ++i)
+            out[o * Inner + i] = in[o * 2 * Inner + i] + in[o * 2 * Inner + Inner + i];
+}
+
+template <std::size_t Inner>
+inline void sum_binary_axis_scaled(const double* in, double* out, std::size_t outer, double divisor) {
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t i = 0; i < Inner; ++i)
+            out[o * Inner + i] = in[o * 2 * Inner + i] / divisor + in[o * 2 * Inner + Inner + i] / divisor;
+}
+
 // out[o, i] = sum_t in[o, t, i] for a tensor viewed as (outer, d, inner): sums out one axis. The first two slabs are
 // added in one pass (no copy-then-add), and the common binary last-axis case gets its own pairwise loop.
 inline void sum_axis(const double* in, double* out, std::size_t outer, std::size_t d, std::size_t inner) {
+    if (d == 2 && inner == 2) return sum_binary_axis<2>(in, out, outer);
+    if (d == 2 && inner == 4) return sum_binary_axis<4>(in, out, outer);
+    if (d == 2 && inner == 8) return sum_binary_axis<8>(in, out, outer);
+    if (d == 2 && inner == 16) return sum_binary_axis<16>(in, out, outer);
     if (inner == 1) {
         if (d == 2) {
             for (std::size_t o = 0; o < outer; ++o) out[o] = in[2 * o] + in[2 * o + 1];
@@ -97,6 +117,10 @@ inline void sum_axis(const double* in, double* out, std::size_t outer, std::size
 inline void sum_axis_scaled(const double* in, double* out, std::size_t outer, std::size_t d, std::size_t inner,
                             double divisor) {
     if (divisor == 1.0) return sum_axis(in, out, outer, d, inner);
+    if (d == 2 && inner == 2) return sum_binary_axis_scaled<2>(in, out, outer, divisor);
+    if (d == 2 && inner == 4) return sum_binary_axis_scaled<4>(in, out, outer, divisor);
+    if (d == 2 && inner == 8) return sum_binary_axis_scaled<8>(in, out, outer, divisor);
+    if (d == 2 && inner == 16) return sum_binary_axis_scaled<16>(in, out, outer, divisor);
     if (inner == 1) {
         if (d == 2) {
             for (std::size_t o = 0; o < outer; ++o) out[o] = in[2 * o] / divisor + in[2 * o + 1] / divisor;

@@ -57,7 +57,8 @@ inline unsigned resolve_threads(unsigned threads) {
 }
 
 // Runs run_task(worker_index, task_index, control) for every task on `threads` workers; the calling thread polls
-// `monitor` with done/total about every 100 ms. Rethrows the first worker exception; throws Cancelled if asked.
+// `monitor` with done/total about every 100 ms and with 1.0 once all tasks are done. Rethrows the first worker
+// exception; throws Cancelled if asked.
 template <typename RunTask>
 void run_tasks(std::size_t task_count, unsigned threads, double total, const Monitor& monitor, RunTask&& run_task) {
     WalkControl control;
@@ -107,6 +108,9 @@ void run_tasks(std::size_t task_count, unsigned threads, double total, const Mon
     }
     for (auto& th : pool) th.join();
     if (error) std::rethrow_exception(error);
+    // A walk shorter than one polling interval never reported; one last report of 1.0 (on the calling thread) means
+    // the monitor always runs, so a progress callable that raises is heard even then (issue 28).
+    if (!cancelled && monitor && !monitor(1.0)) cancelled = true;
     if (cancelled) throw Cancelled();
 }
 

@@ -17,6 +17,7 @@ Solution solve_hull(const double* h, const double* l, std::size_t n, std::size_t
 Solution solve_lagrangian(const double* h, const double* l, std::size_t n, std::size_t k);
 Solution min_steps_lagrangian(const double* h, const double* l, std::size_t n, double eps);
 std::vector<double> frontier_hull(const double* h, const double* l, std::size_t n, std::size_t k_max);
+std::vector<std::int64_t> penalized_pass(const double* h, const double* l, std::size_t n, double lambda, bool checked);
 }  // namespace detail
 
 void check_curve(const double* z, std::size_t n) {
@@ -100,12 +101,33 @@ Method resolve_method(std::size_t n, std::size_t k, Method method) {
     return (k <= 8 && k * (n + 1) <= (std::size_t{1} << 26)) ? Method::Hull : Method::Lagrangian;
 }
 
+// Saturating products and sums: a request for 2^62 positions must read as "too much", not wrap to a small number.
+static std::size_t saturating_mul(std::size_t a, std::size_t b) {
+    constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
+    return (a != 0 && b > kMax / a) ? kMax : a * b;
+}
+
+static std::size_t saturating_add(std::size_t a, std::size_t b) {
+    constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
+    return b > kMax - a ? kMax : a + b;
+}
+
 std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method) {
     method = resolve_method(n, k, method);
+    const std::size_t positions = saturating_add(n, 1);
     // Per position: long-double prefix sums and two DP layers, and a hull line (index + three long doubles).
-    const std::size_t rows = (n + 1) * (3 * sizeof(detail::Value) + sizeof(std::size_t) + 3 * sizeof(detail::Value));
-    if (method == Method::Lagrangian) return rows + 2 * (n + 1) * sizeof(std::int64_t);
-    return rows + k * (n + 1) * sizeof(std::int32_t);
+    const std::size_t per_position = 3 * sizeof(detail::Value) + sizeof(std::size_t) + 3 * sizeof(detail::Value);
+    const std::size_t rows = saturating_mul(positions, per_position);
+    // The penalty search adds its checked double layer (four arrays) and two breakpoint lists.
+    if (method == Method::Lagrangian)
+        return saturating_add(rows, saturating_mul(positions, 4 * sizeof(double) + 2 * sizeof(std::int64_t)));
+    return saturating_add(rows, saturating_mul(saturating_mul(k, positions), sizeof(std::int32_t)));
+}
+
+std::vector<std::int64_t> penalized_pass(const double* h, const double* l, std::size_t n, double lambda, bool checked) {
+    check_band(h, l, n);
+    if (!(lambda >= 0.0) || !std::isfinite(lambda)) throw std::invalid_argument("lambda must be finite and >= 0");
+    return detail::penalized_pass(h, l, n, lambda, checked);
 }
 
 static Solution solve_naive(const double* h, const double* l, std::size_t n, std::size_t k) {

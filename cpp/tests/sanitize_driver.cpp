@@ -126,7 +126,13 @@ void solver_checks() {
         check(std::fabs(front[k - 1] - naive.error) <= 1e-9 * std::max(1.0, naive.error), "certified frontier");
         const auto fewest = mdmsched::certified_min_steps(h.data(), l.data(), n, naive.error);
         check(fewest.breakpoints.size() <= k + 1, "certified min_steps reaches min U in at most k steps");
+        // The checked double layer, where it does not flag a near tie, is the long-double layer (issue 28).
+        const double lambda = naive.error / static_cast<double>(k);
+        const auto checked = mdmsched::penalized_pass(h.data(), l.data(), n, lambda, true);
+        check(checked.empty() || checked == mdmsched::penalized_pass(h.data(), l.data(), n, lambda, false),
+              "checked penalized layer == long-double layer");
     }
+    expect_invalid([&] { mdmsched::penalized_pass(small.data(), small.data(), 50, -1.0, true); }, "negative lambda");
     const std::vector<double> low = {-1.0, -1.0, -1.0};
     expect_invalid([&] { mdmsched::certified_solve(small.data(), low.data(), 3, 2, Method::Auto); },
                    "prefix < heights");

@@ -90,7 +90,9 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto", objective
     ``"auto"`` picks hull for k <= 8 and lagrangian otherwise.
 
     Exactness in floating point: prefix sums and DP values are long double, so every method returns a schedule whose
-    error is within ~``n 2^-64 TC`` of ``opt_k``; ties down to one ulp of ``Z`` on ordinary curves are resolved, and
+    error is within ~``n 2^-64 TC`` of ``opt_k``. (The Lagrangian's penalized layers run in double first, with an a
+    priori rounding bound on every comparison; a layer with any comparison inside its bound is re-run in long double,
+    so the chosen schedules are the long-double ones.) Ties down to one ulp of ``Z`` on ordinary curves are resolved, and
     the methods then agree on ``opt_k`` exactly. A Lagrangian ``k`` that needs the splice (ties on the frontier) is
     settled by the hull DP when its table has at most 16 Mi entries. ``error`` is the schedule's own error, accumulated
     in extended precision and rounded once.

@@ -7,6 +7,11 @@ reveals, for every mask function mdmsched implements on a wide (n, k) grid.
     python tests/data/make_maskgit_schedules.py --maskgit CHECKOUT --methods cosine uniform pow2 pow3 \
         --grid reduced --out b.json
     python tests/data/make_maskgit_schedules.py --merge a.json b.json --out tests/data/maskgit_schedules.json
+    # the wider grid of issue 28, kept apart (tests/data/maskgit_schedules_wide.json)
+    python tests/data/make_maskgit_schedules.py --maskgit CHECKOUT --methods exp log --grid wide --out c.json
+    python tests/data/make_maskgit_schedules.py --maskgit CHECKOUT --methods cosine uniform pow2 pow3 \
+        --grid wide-reduced --out d.json
+    python tests/data/make_maskgit_schedules.py --merge c.json d.json --out tests/data/maskgit_schedules_wide.json
 
 The counts are what decode realised: where float32 Gumbel confidences tie at the cut-off, decode masks fewer than its
 ``mask_len`` (random; seen at n >= 1000), which ``tests/test_maskgit_peer.py`` lists. Not run by the tests (JAX is
@@ -37,6 +42,10 @@ GRIDS = {
     "full": [([*range(1, 129), *MID_N], [*range(1, 17), 20, 24, 32]), (MID_N, [48, 64, 128, 256]),
              (BIG_N, [2, 3, 4, 7, 12, 16, 32])],
     "reduced": [([*range(1, 129), *MID_N], list(range(1, 17))), (BIG_N, [2, 3, 4, 7])],
+    # issue 28 (maskgit_schedules_wide.json): every k the grids above skip up to 48 (log and exp) or 32 (the rest),
+    # for every n <= 128; n = 100, k = 30 is where XLA's float32 log moved a count
+    "wide": [(list(range(1, 129)), [k for k in range(17, 49) if k not in (20, 24, 32)])],
+    "wide-reduced": [(list(range(1, 129)), [k for k in range(17, 33) if k not in (20, 24, 32)])],
 }
 
 
@@ -99,6 +108,11 @@ def _cpu_model() -> str:
     return "unknown CPU"
 
 
+WIDE_COMMAND = ("python tests/data/make_maskgit_schedules.py --maskgit <checkout> --commit <sha> --methods log exp "
+                "--grid wide --out c.json; ... --methods cosine uniform pow2 pow3 --grid wide-reduced --out d.json; "
+                "... --merge c.json d.json --out tests/data/maskgit_schedules_wide.json")
+
+
 def _provenance(commit: str, grids: dict[str, str]) -> dict[str, Any]:
     import jax
     import jaxlib
@@ -110,9 +124,10 @@ def _provenance(commit: str, grids: dict[str, str]) -> dict[str, Any]:
         "jax": jax.__version__, "jaxlib": jaxlib.__version__,
         "platform": f"{_cpu_model()}, XLA CPU, float32 (JAX defaults)",
         "grids": grids,
-        "command": "python tests/data/make_maskgit_schedules.py --maskgit <checkout> --methods exp log --grid full "
-                   "--out a.json; ... --methods cosine uniform pow2 pow3 --grid reduced --out b.json; "
-                   "... --merge a.json b.json --out tests/data/maskgit_schedules.json",
+        "command": (WIDE_COMMAND if any(g.startswith("wide") for g in grids.values()) else
+                    "python tests/data/make_maskgit_schedules.py --maskgit <checkout> --methods exp log --grid full "
+                    "--out a.json; ... --methods cosine uniform pow2 pow3 --grid reduced --out b.json; "
+                    "... --merge a.json b.json --out tests/data/maskgit_schedules.json"),
         "how": "MaskGIT's decode() run as written with num_iter = k and mask_scheduling_method = method on a batch of "
                "rows with n masked positions each; a dummy model records the masked count before each pass. "
                "counts[i][j] = positions revealed at pass j for n[i]; zeros are passes MaskGIT runs that reveal nothing.",

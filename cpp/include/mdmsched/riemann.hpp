@@ -64,6 +64,12 @@ std::vector<double> error_frontier(const double* z, std::size_t n, std::size_t k
 // The solver Auto stands for at this size (Hull for few steps and a small table, else Lagrangian).
 Method resolve_method(std::size_t n, std::size_t k, Method method);
 
+// Test hook (issue 28): the breakpoints of one penalized layer, argmin over schedules of U + lambda * steps, as the
+// Lagrangian solver computes it: in double precision with its near-tie check (`checked`; empty when the check flagged
+// a near tie) or in long double (`checked` false). Throws std::invalid_argument unless (h, l) is a band and lambda is
+// finite and >= 0. O(n).
+std::vector<std::int64_t> penalized_pass(const double* h, const double* l, std::size_t n, double lambda, bool checked);
+
 // Bytes of scratch memory solve() needs for this method (argmin tables dominate); lets callers refuse early.
 std::size_t solve_memory_bytes(std::size_t n, std::size_t k, Method method);
 

@@ -28,8 +28,11 @@ class Distribution:
 
     def __post_init__(self) -> None:
         rows = np.asarray(self.outcomes)
-        if rows.dtype.kind not in "iu" or rows.dtype == np.uint64:
+        if rows.dtype.kind not in "iu":
             raise TypeError(f"outcomes must be integers, got dtype {rows.dtype}")
+        if rows.dtype == np.uint64 and rows.size and int(rows.max()) > np.iinfo(np.int64).max:
+            # uint64 is fine as long as every symbol fits the int64 copy (small values from np.unique etc.)
+            raise ValueError(f"outcomes must be < 2^63 (they are stored as int64), got {int(rows.max())}")
         if rows.ndim != 2 or rows.shape[0] == 0 or rows.shape[1] == 0:
             raise ValueError(f"outcomes must be a non-empty 2-D array (M x n), got shape {rows.shape}")
         if rows.shape[1] > 62:

@@ -11,10 +11,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._schedule import BlockSchedule
-from .._validation import as_count, as_curve, as_int
+from .._validation import as_count, as_curve, as_int, require_memory
 from ..solve import optimal_block_split, optimal_schedule
 from .practice import equal
 from .shapes import _positive_n
+
+# Peak bytes per block of building a BlockSchedule without curves (tracemalloc: ~600 B at B = 1, n = 1e5), rounded up.
+_BYTES_PER_BLOCK = 1024
 
 
 def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int] | None = None,
@@ -32,8 +35,10 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
     """
     n = _positive_n(n)
     block_length = as_count(block_length, "block_length")
+    blocks = -(-n // block_length)
+    # One Schedule per block: refuse before building a billion of them (issue 28).
+    require_memory(blocks * _BYTES_PER_BLOCK, f"{blocks} block schedules")
     lengths = [min(block_length, n - start) for start in range(0, n, block_length)]
-    blocks = len(lengths)
     if (steps_per_block is None) == (total_steps is None):
         raise ValueError("give exactly one of steps_per_block and total_steps")
     if curves is not None:

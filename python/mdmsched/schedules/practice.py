@@ -21,7 +21,7 @@ import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension
 
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_count, as_tolerance
-from ._float32 import cos32
+from ._float32 import cos32, xla_log32
 from .field import FLEXIBLE_SHAPES, ass, ass_blocks, ass_exponent, flexible
 
 _F32 = np.float32
@@ -127,12 +127,20 @@ def fastdllm_blocks(gen_length: int, block_length: int, steps: int) -> BlockSche
 def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     """MaskGIT ``decode``'s per-pass counts for mask ratios ``r_j`` (float32) at ``t = j / num_iter``,
     ``j = 1..num_iter-1``: ``mask_len = max(1, min(unknown - 1, floor(float32(n * clip(r_j, 1e-6, 1)))))`` stay
-    masked after pass ``j``; the last pass reveals the rest (infinite ratios clip as in MaskGIT; NaN raises
-    ``ValueError``). O(num_iter)."""
+    masked after pass ``j``; the last pass reveals the rest. Ratios must be finite (``ValueError`` otherwise: a
+    ratio is a fraction of the sequence, and an infinite one is an upstream error). O(num_iter)."""
     n = _count(n, "n")
     raw = np.asarray(ratios)
     if raw.dtype.kind not in "iuf" or raw.ndim != 1:
         raise TypeError(f"ratios must be a 1-D array of real numbers, got {raw.dtype} of shape {raw.shape}")
+    if np.isinf(raw).any():
+        raise ValueError("ratios must be finite, got an infinite mask ratio")
+    return _maskgit_counts(n, raw)  # NaN: ValueError there
+
+
+def _maskgit_counts(n: int, raw: NDArray[np.generic]) -> NDArray[np.int64]:
+    """The count recursion itself. MaskGIT's own ratios can be infinite (``log`` at n = 1: log2(n) = 0); they clip
+    to the ends, as ``jnp.clip`` does. NaN raises ``ValueError``."""
     if np.isnan(raw).any():
         raise ValueError("ratios must not be NaN (MaskGIT's arithmetic gave NaN)")
     r = np.clip(raw.astype(_F32), _F32(1e-6), _F32(1))  # +-inf clip to the ends, as jnp.clip does (log at n = 1)
@@ -147,8 +155,10 @@ def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
 
 
 def _log32(x: NDArray[np.float32] | np.float32) -> NDArray[np.float32]:
-    """float32 natural log, correctly rounded (XLA's own differs from it by one ulp for about 1% of arguments)."""
-    return np.asarray(np.log(np.asarray(x, dtype=np.float64)).astype(_F32), dtype=_F32)
+    """float32 natural log as XLA computes it on CPU (:func:`~mdmsched.schedules._float32.xla_log32`): the correctly
+    rounded log differs from it by one ulp for ~14% of arguments in (0, 1), which moved a count (n = 100, 30 passes,
+    issue 28)."""
+    return xla_log32(x)
 
 
 def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32]:
@@ -208,7 +218,7 @@ def maskgit(n: int, k: int, method: str = "cosine") -> Schedule:
     """
     n = _count(n, "n")
     k = _steps(k)
-    return _peer(maskgit_counts(n, maskgit_ratios(n, k, method)), f"MaskGIT {method} (k={k})")
+    return _peer(_maskgit_counts(n, maskgit_ratios(n, k, method)), f"MaskGIT {method} (k={k})")
 
 
 def cosine(n: int, k: int) -> Schedule:
