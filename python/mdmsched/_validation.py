@@ -426,48 +426,6 @@ def as_probabilities(p: Any, name: str) -> NDArray[np.float64]:
     return arr
 
 
-def min_steps_target(eps: float) -> float:
-    """The threshold ``min_steps`` compares ``opt_k`` with: ``eps * (1 + MIN_STEPS_RTOL)`` (see the constant)."""
-    return eps * (1.0 + MIN_STEPS_RTOL)
-
-
-def curve_scale(curve: NDArray[np.float64]) -> float:
-    """For a curve validated by :func:`as_curve`: a power of two ``s`` such that ``s * Z`` keeps the solver's sums and products far from overflow/underflow.
-
-    1 for ordinary curves. Near ``DBL_MAX`` (``max|Z| (n+1)^2 > 2^1000``: sums of ``n`` values and penalties times
-    step counts could overflow) the solver runs on ``s * Z`` with ``s * max|Z| (n+1)^2 <= 2^1000``; tiny curves
-    (``max|Z| < 2^-500``) are scaled up by at most ``2^1000``. Scaling by a power of two is exact, except that when
-    scaling down, entries below ``2^-1022 / s`` (over ~2^1000 times smaller than ``max|Z|``) lose bits or round
-    to 0; reported errors are always recomputed on the original curve.
-    """
-    # A validated curve is non-decreasing from Z_1 = 0, so max|Z| = Z_n: O(1).
-    big = abs(float(curve[-1])) if curve.size else 0.0
-    n = curve.size + 1
-    if big == 0.0 or (big * n * n <= 2.0**1000 and big >= 2.0**-500):
-        return 1.0
-    exponent = math.frexp(big)[1] + 2 * math.frexp(float(n))[1]  # 2^exponent >= max|Z| (n+1)^2
-    if big >= 2.0**-500:
-        return math.ldexp(1.0, 1000 - exponent)
-    return math.ldexp(1.0, min(1000, -exponent))  # a denormal curve is scaled up by at most 2^1000 (s finite)
-
-
-def scaled(curve: NDArray[np.float64], scale: float) -> NDArray[np.float64]:
-    """``scale * curve``, without a copy when ``scale == 1`` (the ordinary case)."""
-    return curve if scale == 1.0 else curve * scale
-
-
-def unscale_errors(values: Any, scale: float, what: str) -> NDArray[np.float64]:
-    """Errors computed on ``scale * Z`` (see :func:`curve_scale`) back in the curve's unit; refuses (``ValueError``)
-    a result that does not fit in a double instead of returning ``inf``."""
-    if isinstance(values, float) and scale == 1.0 and math.isfinite(values):
-        return np.asarray(values)  # the common scalar case, without array arithmetic
-    with np.errstate(over="ignore"):  # an overflow is reported below, as a ValueError naming what overflowed
-        out = np.asarray(values, dtype=np.float64) / scale
-    if not np.isfinite(out).all():
-        raise ValueError(f"{what} exceeds the largest double (~1.8e308); rescale the curve (e.g. to bits or a smaller unit)")
-    return out
-
-
 def as_steps(k: Any, n: int, name: str = "k") -> int:
     """A step count ``1 <= k <= n``."""
     steps = as_int(k, name)

@@ -20,6 +20,7 @@ import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension
 from . import _validation
 from ._schedule import BlockSchedule, Schedule
 from ._shards import fingerprint
+from .solve import curve_scale, scaled, unscale_errors
 
 __all__ = ["ClosedLoopPolicy", "block_policies", "closed_loop_policy"]
 
@@ -133,12 +134,12 @@ def closed_loop_policy(z: ArrayLike, k: int, *, reference: bool = False) -> Clos
     if not isinstance(reference, bool):
         raise TypeError(f"reference must be a bool, got {type(reference).__name__}")
     _validation.require_memory(int(_core.closed_loop_memory_bytes(curve.size, steps)), "the closed-loop policy tables")
-    scale = _validation.curve_scale(curve)
-    table, errors = _core.closed_loop_policy(_validation.scaled(curve, scale), steps, reference)
+    scale = curve_scale(curve)
+    table, errors = _core.closed_loop_policy(scaled(curve, scale), steps, reference)
     if scale != 1.0:  # a power of two: the counts are the same and the errors divide exactly
         finite = np.isfinite(errors)
         errors = np.array(errors, copy=True)
-        errors[finite] = _validation.unscale_errors(errors[finite], scale, "policy error")
+        errors[finite] = unscale_errors(errors[finite], scale, "policy error")
     return ClosedLoopPolicy(table, errors)
 
 

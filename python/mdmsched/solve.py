@@ -5,6 +5,7 @@ Curves ``Z`` are in nats (or whatever unit the caller's entropies use; errors co
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from ._schedule import Schedule
 from ._validation import (
     CURVE_RTOL,
     METHODS,
+    MIN_STEPS_RTOL,
     as_band_lower,
     as_curve,
     as_int,
@@ -28,15 +30,57 @@ from ._validation import (
     as_steps,
     as_tolerance,
     band_curves,
-    curve_scale,
-    min_steps_target,
-    unscale_errors,
 )
 
 Method = Literal["auto", "naive", "hull", "lagrangian"]
 #: ``optimal_schedule(est, k, objective=...)`` on an estimate: optimal on its point estimate, or on its certified bound.
 Objective = Literal["estimate", "certified"]
 OBJECTIVES: tuple[Objective, ...] = ("estimate", "certified")
+
+# ---- exact power-of-two rescaling of curves near DBL_MAX or in the denormals (the solvers' job, not a check) ----
+
+
+def min_steps_target(eps: float) -> float:
+    """The threshold ``min_steps`` compares ``opt_k`` with: ``eps * (1 + MIN_STEPS_RTOL)`` (``_validation.MIN_STEPS_RTOL``)."""
+    return eps * (1.0 + MIN_STEPS_RTOL)
+
+
+def curve_scale(curve: NDArray[np.float64]) -> float:
+    """For a curve validated by :func:`as_curve`: a power of two ``s`` such that ``s * Z`` keeps the solver's sums and products far from overflow/underflow.
+
+    1 for ordinary curves. Near ``DBL_MAX`` (``max|Z| (n+1)^2 > 2^1000``: sums of ``n`` values and penalties times
+    step counts could overflow) the solver runs on ``s * Z`` with ``s * max|Z| (n+1)^2 <= 2^1000``; tiny curves
+    (``max|Z| < 2^-500``) are scaled up by at most ``2^1000``. Scaling by a power of two is exact, except that when
+    scaling down, entries below ``2^-1022 / s`` (over ~2^1000 times smaller than ``max|Z|``) lose bits or round
+    to 0; reported errors are always recomputed on the original curve.
+    """
+    # A validated curve is non-decreasing from Z_1 = 0, so max|Z| = Z_n: O(1).
+    big = abs(float(curve[-1])) if curve.size else 0.0
+    n = curve.size + 1
+    if big == 0.0 or (big * n * n <= 2.0**1000 and big >= 2.0**-500):
+        return 1.0
+    exponent = math.frexp(big)[1] + 2 * math.frexp(float(n))[1]  # 2^exponent >= max|Z| (n+1)^2
+    if big >= 2.0**-500:
+        return math.ldexp(1.0, 1000 - exponent)
+    return math.ldexp(1.0, min(1000, -exponent))  # a denormal curve is scaled up by at most 2^1000 (s finite)
+
+
+def scaled(curve: NDArray[np.float64], scale: float) -> NDArray[np.float64]:
+    """``scale * curve``, without a copy when ``scale == 1`` (the ordinary case)."""
+    return curve if scale == 1.0 else curve * scale
+
+
+def unscale_errors(values: Any, scale: float, what: str) -> NDArray[np.float64]:
+    """Errors computed on ``scale * Z`` (see :func:`curve_scale`) back in the curve's unit; refuses (``ValueError``)
+    a result that does not fit in a double instead of returning ``inf``."""
+    if isinstance(values, float) and scale == 1.0 and math.isfinite(values):
+        return np.asarray(values)  # the common scalar case, without array arithmetic
+    with np.errstate(over="ignore"):  # an overflow is reported below, as a ValueError naming what overflowed
+        out = np.asarray(values, dtype=np.float64) / scale
+    if not np.isfinite(out).all():
+        raise ValueError(f"{what} exceeds the largest double (~1.8e308); rescale the curve (e.g. to bits or a smaller unit)")
+    return out
+
 
 #: Refuse solver scratch allocations above this many bytes (the argmin table of the naive/hull DP is k*(n+1) int32).
 MAX_SOLVER_BYTES = 8 * 2**30
@@ -51,7 +95,7 @@ def schedule_error(z: ArrayLike, sizes: ArrayLike | Schedule) -> float:
     curve = as_curve(z)
     steps = as_sizes(sizes, curve.size)
     scale = curve_scale(curve)  # 1 except near DBL_MAX / for tiny curves: exact power-of-two rescaling
-    error = _core.schedule_error(_validation.scaled(curve, scale), steps)
+    error = _core.schedule_error(scaled(curve, scale), steps)
     return float(unscale_errors(error, scale, "the schedule's error"))
 
 
@@ -113,7 +157,7 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto", objective
     method = _check_method(method)
     _check_memory(curve.size, steps, method)
     scale = curve_scale(curve)
-    error, breakpoints = _core.solve(_validation.scaled(curve, scale), steps, method)
+    error, breakpoints = _core.solve(scaled(curve, scale), steps, method)
     error = _unscaled_error(curve, breakpoints, error, scale)
     return Schedule._trusted(breakpoints[1:] - breakpoints[:-1], breakpoints, error, f"optimal (k={steps})")
 
@@ -154,7 +198,7 @@ def error_frontier(z: ArrayLike, k_max: int | None = None, *, method: Method = "
     method = _check_method(method)
     scale = curve_scale(curve)
     # The core clamps opt_k at 0 (rounding of differences of long-double prefix sums can leave ~-1e-16 max|Z| n).
-    return unscale_errors(_core.error_frontier(_validation.scaled(curve, scale), k_max, method), scale, "opt_1 = sum(Z)")
+    return unscale_errors(_core.error_frontier(scaled(curve, scale), k_max, method), scale, "opt_1 = sum(Z)")
 
 
 def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: float | None = None) -> Schedule:
@@ -182,7 +226,7 @@ def min_steps(z: ArrayLike, eps: float, *, method: Method = "auto", confidence: 
     if method in ("auto", "lagrangian"):
         scale = curve_scale(curve)
         scaled_target = min(target * scale, float(np.finfo(np.float64).max))
-        error, breakpoints = _core.min_steps(_validation.scaled(curve, scale), scaled_target)
+        error, breakpoints = _core.min_steps(scaled(curve, scale), scaled_target)
         error = _unscaled_error(curve, breakpoints, error, scale)
         k = len(breakpoints) - 1
         while error > target and k < n:  # only a rescaled curve (see curve_scale) can land here: one more step
@@ -216,7 +260,7 @@ def _min_steps_with_confidence(estimate: Any, eps: float, confidence: float, met
 
 def _band(g_high: ArrayLike, g_low: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     """Validated band in Z-form ``(L, P)`` (see :func:`_validation.band_curves`) and the power-of-two scale the
-    solver runs it at (:func:`_validation.curve_scale`, taken over both curves)."""
+    solver runs it at (:func:`curve_scale`, taken over both curves)."""
     high = as_level_curve(g_high, "g_high")
     low = as_band_lower(g_low, high)
     heights, prefix = band_curves(high, low)
@@ -241,7 +285,7 @@ def certified_error(g_high: ArrayLike, g_low: ArrayLike, sizes: ArrayLike | Sche
     """
     heights, prefix, scale = _band(g_high, g_low)
     steps = as_sizes(sizes, heights.size)
-    error = _core.certified_schedule_error(_validation.scaled(heights, scale), _validation.scaled(prefix, scale), steps)
+    error = _core.certified_schedule_error(scaled(heights, scale), scaled(prefix, scale), steps)
     return float(unscale_errors(error, scale, "the schedule's certified error"))
 
 
@@ -258,7 +302,7 @@ def certified_schedule(g_high: ArrayLike, g_low: ArrayLike, k: int, *, method: M
     method = _check_method(method)
     _check_memory(heights.size, steps, method)
     error, breakpoints = _core.certified_solve(
-        _validation.scaled(heights, scale), _validation.scaled(prefix, scale), steps, method
+        scaled(heights, scale), scaled(prefix, scale), steps, method
     )
     error = _certified_unscaled(heights, prefix, breakpoints, error, scale)
     return Schedule._trusted(breakpoints[1:] - breakpoints[:-1], breakpoints, error, f"certified optimal (k={steps})")
@@ -276,7 +320,7 @@ def certified_frontier(
     k_max = _frontier_k_max(heights.size, k_max)
     method = _check_method(method)
     values = _core.certified_frontier(
-        _validation.scaled(heights, scale), _validation.scaled(prefix, scale), k_max, method
+        scaled(heights, scale), scaled(prefix, scale), k_max, method
     )
     return unscale_errors(values, scale, "the one-step certified error")
 
@@ -296,7 +340,7 @@ def certified_min_steps(g_high: ArrayLike, g_low: ArrayLike, eps: float, *, meth
     if method in ("auto", "lagrangian"):
         scaled_target = min(target * scale, float(np.finfo(np.float64).max))
         error, breakpoints = _core.certified_min_steps(
-            _validation.scaled(heights, scale), _validation.scaled(prefix, scale), scaled_target
+            scaled(heights, scale), scaled(prefix, scale), scaled_target
         )
         error = _certified_unscaled(heights, prefix, breakpoints, error, scale)
         k = len(breakpoints) - 1
