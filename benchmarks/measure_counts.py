@@ -2,13 +2,13 @@
 confirms a win over LLaDA's equal split, on laws whose every count schedule's exact expected NLL is known.
 
 Run: ``python benchmarks/measure_counts.py [runs] [folds] [problems]`` (300 runs per problem by default; minutes on 2 cores).
-Truths: the exact expected teacher-forced NLL of ``TopK(counts)`` with the exact model, ``sum_x mu(x) nll(x)`` over
-all ``q^n`` sequences (:func:`truths`), so every proposal's true gain is known.
+Truths: ``tests/count_problems.py`` (the exact expected teacher-forced NLL of every ``TopK(counts)``, ``sum_x mu(x)
+nll(x)`` over all ``q^n`` sequences), so every proposal's true gain is known.
 """
 
 from __future__ import annotations
 
-import itertools
+import pathlib
 import sys
 import time
 import warnings
@@ -16,46 +16,13 @@ import warnings
 import numpy as np
 
 from mdmsched.models import ExactPredictor
-from mdmsched.samplers import TopK, compare_samplers, confidence_cost_tables, evaluate_sampler, optimal_counts, \
-    optimise_counts
+from mdmsched.samplers import TopK, compare_samplers, confidence_cost_tables, optimal_counts, optimise_counts
 from mdmsched.samplers.families import equal_counts
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
+from count_problems import problems, truths  # tests/ on the path above
+
 warnings.simplefilter("ignore")
-
-
-def mixed_law(seed: int = 6, concentration: float = 0.3, alpha: float = 0.3) -> np.ndarray:
-    """``(1 - alpha) mu + alpha prod_i mu_i`` for ``mu ~ Dirichlet(concentration)`` on ``3^6``: shrinking toward the
-    product of its marginals shrinks every schedule's gain (0 at ``alpha = 1``). Default: true gain 0.136 nats."""
-    p = np.random.default_rng(seed).dirichlet(np.full(3 ** 6, concentration)).reshape((3,) * 6)
-    product = np.ones(())
-    for i in range(6):
-        product = np.multiply.outer(product, p.sum(axis=tuple(j for j in range(6) if j != i)))
-    return (1 - alpha) * p + alpha * product
-
-
-def problems() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """name -> (data law, model law). ``gain`` / ``hard``: the best split beats (2, 2, 2) by 0.136 / 0.132 nats
-    (paired sd 0.64 / 1.03 per row); ``null``: a 2^6 law with a mismatched model where (2, 2, 2) is truly best
-    (runner-up +0.005 nats, paired sd 0.55)."""
-    hard = np.random.default_rng(10).dirichlet(np.full(3 ** 6, 0.1)).reshape((3,) * 6)
-    rng = np.random.default_rng(1021)
-    p = rng.dirichlet(np.full(64, 0.5)).reshape((2,) * 6)
-    other = rng.dirichlet(np.full(64, 0.5)).reshape((2,) * 6)
-    lam = rng.uniform(0.2, 0.8)
-    law = mixed_law()
-    return {"gain": (law, law), "hard": (hard, hard), "null": (p, lam * p + (1 - lam) * other)}
-
-
-def truths(p: np.ndarray, model_law: np.ndarray, steps: int) -> dict[tuple[int, ...], float]:
-    """Exact expected NLL (nats) of every ``TopK`` count schedule with ``steps`` passes (one block)."""
-    n, q = p.ndim, p.shape[0]
-    model = ExactPredictor(model_law)
-    every = np.array(list(itertools.product(range(q), repeat=n)))
-    out = {}
-    for cuts in itertools.combinations(range(1, n), steps - 1):
-        counts = tuple(int(x) for x in np.diff((0, *cuts, n)))
-        out[counts] = float(p.reshape(-1) @ evaluate_sampler(model, every, TopK([list(counts)])).nll_rows)
-    return out
 
 
 def before(model: ExactPredictor, rows: np.ndarray, steps: int, seed: int) -> tuple[tuple[int, ...], bool]:
@@ -69,7 +36,7 @@ def before(model: ExactPredictor, rows: np.ndarray, steps: int, seed: int) -> tu
     return tuple(counts), bool(cmp.upper < 0)
 
 
-def main(runs: int, folds: int = 2, only: str = "") -> None:
+def main(runs: int, folds: int = 3, only: str = "") -> None:
     steps, size = 3, 200
     for name, (p, model_law) in problems().items():
         if only and name not in only.split(","):
@@ -99,5 +66,5 @@ def main(runs: int, folds: int = 2, only: str = "") -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300, int(sys.argv[2]) if len(sys.argv) > 2 else 2,
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300, int(sys.argv[2]) if len(sys.argv) > 2 else 3,
          sys.argv[3] if len(sys.argv) > 3 else "")

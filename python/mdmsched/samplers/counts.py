@@ -242,7 +242,7 @@ def _fold_ids(count: int, folds: int, fraction: float, seed: int) -> NDArray[np.
 
 
 def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rule: RuleKind = "top_k",
-                    score: Score = "max_prob", tau: float = 0.9, folds: int = 2, proposal_fraction: float = 0.5,
+                    score: Score = "max_prob", tau: float = 0.9, folds: int = 3, proposal_fraction: float = 0.5,
                     region: ArrayLike | None = None, block_length: int | None = None, seed: int = 0,
                     confidence: float = 0.95, batch_size: int = 64) -> CountProposal:
     """Propose per-step counts with ``steps`` passes per block for a :class:`TopK` (``rule="top_k"``, by ``score``)
@@ -252,7 +252,7 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     Proposing (on a set of rows): the DP optimum of the cost table and its versions shrunk toward the equal split
     (:func:`regularised_counts`) are the candidates; the equal split and the candidates are scored by teacher forcing
     on those rows and the best wins (the equal split on ties). Verifying, with ``folds >= 2`` (cross-fitting, default
-    2): each fold's rows score the proposal made on the other folds, paired against the equal split, so every row is
+    3): each fold's rows score the proposal made on the other folds, paired against the equal split, so every row is
     held out once; the win is claimed only when every fold proposed the same counts as all rows together and the
     one-sided upper bound at ``confidence`` of the pooled difference is below 0. ``folds=1``: one random split,
     ``proposal_fraction`` of the rows propose and the rest verify. ``seed`` draws the folds and seeds evaluations.
