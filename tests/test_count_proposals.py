@@ -116,3 +116,22 @@ def test_folds_and_verdict_fields():
         optimise_counts(model, rows, STEPS, folds=31)
     with pytest.raises(ValueError, match="confidence"):
         optimise_counts(model, rows, STEPS, confidence=0.4)
+
+
+def test_a_worse_proposal_is_never_confirmed(monkeypatch):
+    # the verification alone: force every proposal to the truly worst split (1, 1, 4), 0.2 nats worse than the equal
+    # split on the gain problem; the held-out check must refuse it and say to keep the equal split
+    import mdmsched.samplers.counts as counts_module
+
+    p, model_law = problems()["gain"]
+    truth = truths(p, model_law)
+    assert truth[(1, 1, 4)] - truth[EQUAL] > 0.2
+    monkeypatch.setattr(counts_module, "_propose", lambda model, rows, picks, s: (
+        [[1, 1, 4]], counts_module.confidence_cost_tables(model, rows[picks])))
+    model, law = ExactPredictor(model_law), ExactPredictor(p)
+    data_rng = np.random.default_rng(8)
+    for seed in range(5):
+        out = optimise_counts(model, law.sample(60, data_rng), STEPS, seed=seed)
+        assert out.counts == ((1, 1, 4),) and out.heldout_rows.size == 60
+        assert not out.beats and "keep your equal split" in out.verdict, out.verdict
+        assert out.comparison.value > 0
