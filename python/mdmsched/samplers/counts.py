@@ -313,11 +313,15 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     beats = counts != baseline_counts and upper < -scale
     verdict = _verdict(beats, counts == baseline_counts, comparison, upper, level)
     as_tuple = lambda c: tuple(tuple(int(v) for v in block) for block in c)
-    return CountProposal(as_tuple(counts), as_tuple(baseline_counts), proposed, baseline,
+    return CountProposal(_as_tuple(counts), _as_tuple(baseline_counts), proposed, baseline,
                          sum(path_cost(t, c) for t, c in zip(tables, counts)),
                          sum(path_cost(t, c) for t, c in zip(tables, baseline_counts)), comparison, float(upper),
-                         bool(beats), verdict, tuple(as_tuple(c) for c in fold_counts), ids,
+                         bool(beats), verdict, tuple(_as_tuple(c) for c in fold_counts), ids,
                          np.asarray(verifying, dtype=np.int64))
+
+
+def _as_tuple(counts: list[list[int]]) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(int(v) for v in block) for block in counts)
 
 
 def _most_proposed(fold_counts: list[list[list[int]]], full: list[list[int]]) -> list[list[int]]:
