@@ -312,7 +312,6 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     scale = 1e-9 * (1.0 + abs(comparison.second.nll))
     beats = counts != baseline_counts and upper < -scale
     verdict = _verdict(beats, counts == baseline_counts, comparison, upper, level)
-    as_tuple = lambda c: tuple(tuple(int(v) for v in block) for block in c)
     return CountProposal(_as_tuple(counts), _as_tuple(baseline_counts), proposed, baseline,
                          sum(path_cost(t, c) for t, c in zip(tables, counts)),
                          sum(path_cost(t, c) for t, c in zip(tables, baseline_counts)), comparison, float(upper),
