@@ -105,3 +105,39 @@ def test_held_out_compare_covers_the_true_difference():
             hits += diff.lower - 1e-12 <= truth <= diff.upper + 1e-12
         miss = 1 - hits / runs
         assert miss <= 1.5 * (1 - level), f"held-out compare at {level:.0%}: covered {wilson(hits, runs)}"
+
+
+def _block_truth(joint: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Exact curve of positions start..stop-1 given positions < start (later ones marginalised), prefix-averaged."""
+    law = joint.sum(axis=tuple(range(stop, joint.ndim)))
+    marginal = law.sum(axis=tuple(range(start, law.ndim)))
+    exact = np.zeros(law.ndim - start)
+    for c in np.ndindex(*marginal.shape):
+        if marginal[c] > 0:
+            exact += marginal[c] * mdmsched.reference.information_curve(law[c] / marginal[c])
+    return exact
+
+
+@pytest.mark.full
+def test_held_out_split_keeps_its_bound_and_verdict():
+    # optimal_split(holdout=0.5): the blocks' held-out bounds add up to a bound on the split's true error, and the
+    # verdict's held-out interval covers the true difference from LLaDA's equal split (light tails: Markov chain)
+    length, block, runs, rows, total = 8, 4, 300, 60, 4
+    joint = mdmsched.distributions.markov_chain(P, length)
+    model = mdmsched.ExactPredictor(joint)
+    truths = [_block_truth(joint, 0, 4), _block_truth(joint, 4, 8)]
+    big = quiet(lambda: mdmsched.estimate_block_curves(model, model.sample(runs * rows, np.random.default_rng(4)),
+                                                       block_length=block, seed=4))
+    equal = equal_split([4, 4], total)
+    bounded = covered = 0
+    for r in range(runs):
+        index = np.arange(r * rows, (r + 1) * rows)
+        blocks = mdmsched.BlockCurveEstimate(tuple(c.subset(index) for c in big.curves), block)
+        split = blocks.optimal_split(total, holdout=0.5)
+        true = sum(mdmsched.schedule_error(z, s) for z, s in zip(truths, split.blocks))
+        bounded += true <= sum(b.bound for b in split.blocks) + 1e-12
+        diff = blocks.compare(split, equal, holdout=0.5)
+        gap = true - sum(mdmsched.schedule_error(z, mdmsched.Schedule(s)) for z, s in zip(truths, equal))
+        covered += diff.lower - 1e-12 <= gap <= diff.upper + 1e-12
+    assert bounded / runs >= 0.93, f"held-out split bound: {wilson(bounded, runs)}"
+    assert covered / runs >= 0.93, f"held-out verdict interval: {wilson(covered, runs)}"
