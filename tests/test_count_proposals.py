@@ -113,7 +113,11 @@ def test_folds_and_verdict_fields():
     assert out.beats == (out.upper_one_sided < 0 and out.counts != out.baseline_counts)
     assert ("keep your equal split" in out.verdict) != out.beats
     with pytest.raises(ValueError, match="folds"):
-        optimise_counts(model, rows, STEPS, folds=31)
+        optimise_counts(model, rows, STEPS, folds=0)
+    with pytest.raises(TypeError, match="folds"):
+        optimise_counts(model, rows, STEPS, folds=2.5)
+    few = optimise_counts(model, rows[:5], STEPS, folds=30)  # at most N // 2 folds, each with >= 2 rows
+    assert len(few.fold_counts) == 2 and np.bincount(few.folds).min() >= 2
     with pytest.raises(ValueError, match="confidence"):
         optimise_counts(model, rows, STEPS, confidence=0.4)
 
