@@ -589,7 +589,7 @@ class BlockCurveEstimate:
         """The best blockwise schedule with ``total_steps`` model calls in all (SPEC §5.1, §5.3), with the verdict
         against LLaDA's equal split (:func:`.split_verdict.equal_split`; the returned ``verdict`` and
         ``beats_equal_split``, issue 25.6): ``beats_equal_split`` only when the paired difference ``chosen - equal`` is
-        significantly below 0 by a comparison that survives the choice; otherwise the verdict is "keep your equal
+        significantly below 0 (beyond rounding) by a comparison that survives the choice; otherwise the verdict is "keep your equal
         split" (the schedule is still returned, named so).
 
         ``"certified"`` (default): steps split and placed to minimise the simultaneous upper bound
@@ -633,7 +633,8 @@ class BlockCurveEstimate:
             how = "simultaneous band"
             name = (f"certified blockwise B={self.block_length} (k={total}, simultaneous {level:.0%} bound "
                     f"{bound:.4g})")
-        beats = bool(diff.upper < 0.0)
+        rounding = 1e-9 * (1.0 + sum(abs(float(c.h[0])) for c in self.curves))  # a tie's float noise is no win
+        beats = bool(diff.upper < -rounding)
         verdict = verdict_text(beats, diff.value, diff.lower, diff.upper, level, how)
         return BlockSchedule(blocks, name=name if beats else f"{name}; keep your equal split", verdict=verdict,
                              beats_equal_split=beats)
