@@ -112,6 +112,9 @@ def test_folds_and_verdict_fields():
     assert out.comparison.second.nll_rows.size == len(held)
     assert out.beats == (out.upper_one_sided < 0 and out.counts != out.baseline_counts)
     assert ("keep your equal split" in out.verdict) != out.beats
+    one = optimise_counts(model, rows, STEPS, folds=1, proposal_fraction=0.25, seed=2)  # one split, as before
+    assert one.proposal_rows.size == 15 and one.heldout_rows.size == 45 and len(one.fold_counts) == 1
+    assert set(one.proposal_rows.tolist()) == set(np.flatnonzero(one.folds < 0).tolist())
     with pytest.raises(ValueError, match="folds"):
         optimise_counts(model, rows, STEPS, folds=0)
     with pytest.raises(TypeError, match="folds"):
