@@ -230,8 +230,18 @@ class BlockSchedule:
 
     blocks: tuple[Schedule, ...]
     name: str = "blockwise"
+    #: What to do with this split, in words ("" when nobody compared it): a split chosen on data against LLaDA's equal
+    #: split says "keep your equal split" unless it is significantly better (``optimal_split``).
+    verdict: str = ""
+    #: True / False: the paired comparison with LLaDA's equal split showed / did not show this split better; ``None``:
+    #: not compared.
+    beats_equal_split: bool | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.verdict, str):
+            raise TypeError(f"verdict must be a string, got {type(self.verdict).__name__}")
+        if self.beats_equal_split is not None and not isinstance(self.beats_equal_split, bool):
+            raise TypeError(f"beats_equal_split must be a bool or None, got {type(self.beats_equal_split).__name__}")
         if isinstance(self.blocks, (str, bytes)) or not hasattr(self.blocks, "__iter__"):
             raise TypeError(f"blocks must be a non-empty sequence of Schedule, got {type(self.blocks).__name__}")
         blocks = tuple(self.blocks)
@@ -306,8 +316,11 @@ class BlockSchedule:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict: ``name``, ``n``, ``k``, ``error``, ``blocks`` (each a :meth:`Schedule.to_dict`)."""
-        return {"name": self.name, "n": self.n, "k": self.k, "error": self.error,
-                "blocks": [b.to_dict() for b in self.blocks]}
+        out = {"name": self.name, "n": self.n, "k": self.k, "error": self.error,
+               "blocks": [b.to_dict() for b in self.blocks]}
+        if self.verdict or self.beats_equal_split is not None:
+            out.update(verdict=self.verdict, beats_equal_split=self.beats_equal_split)
+        return out
 
     def to_json(self) -> str:
         """JSON of :meth:`to_dict`; ``BlockSchedule.from_json(b.to_json()) == b``."""
@@ -319,7 +332,8 @@ class BlockSchedule:
         data = _load_json(text) if isinstance(text, (str, bytes, bytearray)) else text
         if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
             raise TypeError("a block schedule's JSON must be an object with a list 'blocks'")
-        out = cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=data.get("name", "blockwise"))
+        out = cls(tuple(Schedule.from_json(b) for b in data["blocks"]), name=data.get("name", "blockwise"),
+                  verdict=data.get("verdict", ""), beats_equal_split=data.get("beats_equal_split"))
         _check_json_counts(data, out, "block schedule")
         stated = data.get("error")
         if stated is not None and (out.error is None or as_nats_label(stated, "error") != out.error):
@@ -339,6 +353,8 @@ class BlockSchedule:
                  f"block_lengths={self.block_lengths if len(self.blocks) <= 8 else '...'}"]
         if self.error is not None:
             parts.append(f"error={self.error:.6g}")
+        if self.verdict:
+            parts.append(f"verdict={self.verdict!r}")
         return f"BlockSchedule({', '.join(parts)})"
 
 

@@ -32,6 +32,7 @@ from ..curves.hygiene import project_monotone
 from ..solve import OBJECTIVES, Objective
 from .bands import CALIBRATIONS, DEFAULT_CALIBRATION, BandCalibration, Sides, band, band_stderr, student_t_quantile
 from .interface import Target
+from .split_verdict import equal_split, verdict_text
 from .two_curve import band_error, band_frontier, band_min_steps, band_schedule
 
 #: ``min_steps(holdout="auto")`` certifies on half the rows from this many rows on (else on the band).
@@ -218,13 +219,20 @@ class CurveEstimate:
                             "one-sided", calibration)
 
     def compare(self, first: ArrayLike | Any, second: ArrayLike | Any, *, confidence: float = 0.95,
-                simultaneous: bool = True, calibration: BandCalibration = DEFAULT_CALIBRATION) -> ErrorEstimate:
+                simultaneous: bool = True, calibration: BandCalibration = DEFAULT_CALIBRATION,
+                holdout: Any = None) -> ErrorEstimate:
         """``err(first) - err(second)`` (nats) with a paired standard error and bounds: negative means ``first`` is better.
 
         Simultaneous (default): both bounds from one two-sided band, valid for every pair at once; ``[lower, upper]``
-        is then a ``confidence`` interval, and ``upper < 0`` a claim that survives having chosen ``first`` on this data."""
+        is then a ``confidence`` interval, and ``upper < 0`` a claim that survives having chosen ``first`` on this data.
+        ``holdout`` (a fraction, or ``(choose_rows, certify_rows)``; the split :meth:`certified_schedule` makes with
+        the same argument): the paired difference on the certifying rows only, ``mean +- t se`` with Student's ``t``
+        at ``(1 + confidence) / 2`` (:func:`held_out_difference`): valid when ``first`` was chosen on the other rows,
+        and narrower than the band when only a few pairs matter."""
         a = schedule_coefficients(as_sizes(first, self.n, "first"), self.n, True)
         b = schedule_coefficients(as_sizes(second, self.n, "second"), self.n, True)
+        if holdout is not None:
+            return held_out_difference([(self._split(holdout)[1], a - b)], as_confidence(confidence))
         return linear_bound([(self, a - b)], confidence, 0.0, False, _as_flag(simultaneous, "simultaneous"),
                             "two-sided", calibration)
 
@@ -416,6 +424,26 @@ def held_out_upper(certify: CurveEstimate, sizes: NDArray[np.int64], confidence:
     return float(per_row.mean()) + student_t_quantile(1.0 - (1.0 - confidence) / 2, rows - 1) * se
 
 
+def held_out_difference(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], confidence: float) -> ErrorEstimate:
+    """A paired difference ``sum over parts of sum_m c_m g_m`` (nats) on rows that played no part in choosing it:
+    ``[mean_lower - t se_lower, mean_upper + t se_upper]`` of the per-row bracketed values, ``t`` Student's quantile at
+    ``(1 + confidence) / 2`` (``rows - 1`` dof; the heavy-tail margin of :func:`held_out_upper`), so each side alone
+    holds at ``1 - (1 - confidence) / 2``. O(G N)."""
+    rows = parts[0][0].rows
+    per_row = {"value": np.zeros(rows), "upper": np.zeros(rows), "lower": np.zeros(rows)}
+    for est, c in parts:
+        per_row["value"] += (c @ interpolation_matrix(est.grid, est.n)) @ est.samples
+        per_row["upper"] += bracket_weights(c, est.grid, upper=True) @ est.samples
+        per_row["lower"] += bracket_weights(c, est.grid, upper=False) @ est.samples
+    t = student_t_quantile(1.0 - (1.0 - confidence) / 2, rows - 1)
+    se = {key: float(v.std(ddof=1)) / math.sqrt(rows) for key, v in per_row.items()}
+    high = float(per_row["upper"].mean()) + t * se["upper"]
+    low = float(per_row["lower"].mean()) - t * se["lower"]
+    monotone = all(est.monotone_on_grid for est, _ in parts)
+    return ErrorEstimate(float(per_row["value"].mean()), se["value"], high, low, confidence, False, monotone, False,
+                         confidence)
+
+
 # ---- linear functionals: per-schedule and simultaneous ------------------------------------------------------------------
 
 
@@ -555,26 +583,64 @@ class BlockCurveEstimate:
         """Generated positions per row."""
         return sum(self.block_lengths)
 
-    def optimal_split(self, total_steps: int, *, objective: Objective = "certified",
-                      confidence: float = 0.95) -> BlockSchedule:
-        """The best blockwise schedule with ``total_steps`` model calls in all (SPEC §5.1, §5.3).
+    def optimal_split(self, total_steps: int, *, objective: Objective = "certified", confidence: float = 0.95,
+                      holdout: Any = None) -> BlockSchedule:
+        """The best blockwise schedule with ``total_steps`` model calls in all (SPEC §5.1, §5.3), with the verdict
+        against LLaDA's equal split (:func:`.split_verdict.equal_split`; the returned ``verdict`` and
+        ``beats_equal_split``, issue 25.6): ``beats_equal_split`` only when the paired difference ``chosen - equal`` is
+        significantly below 0 (beyond rounding) by a comparison that survives the choice; otherwise the verdict is "keep your equal
+        split" (the schedule is still returned, named so).
 
         ``"certified"`` (default): steps split and placed to minimise the simultaneous upper bound
         ``sum_b U_b(s^(b))`` (each certified frontier is convex, so the greedy split is exact); each block's ``bound``
-        is its share of that bound (their sum holds for all blocks at once), its ``error`` the point estimate. ``"estimate"``: minimises the estimated ``sum_b opt_{k_b}(Z^(b))`` (biased low when reported: check it
-        with :meth:`schedule_error`, simultaneous by default). O(L k n_b) (+ the two-curve solver on coarse grids)."""
+        is its share of that bound (their sum holds for all blocks at once), its ``error`` the point estimate.
+        ``"estimate"``: minimises the estimated ``sum_b opt_{k_b}(Z^(b))`` (biased low when reported). The verdict of
+        both: :meth:`compare` on the same simultaneous two-sided band. ``holdout`` (a fraction of the rows, or
+        ``(choose_rows, certify_rows)``): the estimate-optimal split of the choosing rows; each block's ``bound`` is
+        :func:`held_out_upper` at ``1 - (1 - confidence) / blocks`` on the certifying rows (so their sum holds
+        jointly), the verdict the held-out paired comparison (:meth:`compare` with the same ``holdout``).
+        O(L k n_b) (+ the two-curve solver on coarse grids)."""
         choice = as_choice(objective, "objective", OBJECTIVES)
-        if choice == "estimate":
-            curves = [c.Z for c in self.curves]
-            counts = solve.optimal_block_split(curves, total_steps)
-            blocks = tuple(solve.optimal_schedule(z, k) for z, k in zip(curves, counts))
-            return BlockSchedule(blocks, name=f"blockwise B={self.block_length} (k={sum(counts)}), optimal on the "
-                                 "estimate")
+        level = as_confidence(confidence)
         total = as_int(total_steps, "total_steps")
         if not len(self.curves) <= total <= self.n:
             raise ValueError(f"total_steps must be between the number of blocks ({len(self.curves)}) and n = {self.n}, "
                              f"got {total}")
-        pairs = certified_curves(self.curves, confidence)
+        equal = equal_split(self.block_lengths, total)
+        if holdout is not None:
+            rows = self.curves[0].rows
+            choose_rows, certify_rows = holdout_rows(holdout, rows, self.curves[0].seed)
+            choose = BlockCurveEstimate(tuple(c.subset(choose_rows) for c in self.curves), self.block_length)
+            certify = BlockCurveEstimate(tuple(c.subset(certify_rows) for c in self.curves), self.block_length)
+            picked = choose.optimal_split(total, objective="estimate", confidence=level)
+            share = 1.0 - (1.0 - level) / len(self.curves)
+            blocks = tuple(Schedule(b.sizes, error=c._value(b.sizes), bound=max(held_out_upper(h, b.sizes, share), 0.0))
+                           for b, c, h in zip(picked.blocks, self.curves, certify.curves))
+            diff = self.compare(picked, equal, confidence=level, holdout=(choose_rows, certify_rows))
+            how = f"paired on {certify_rows.size} held-out rows, chosen on {choose_rows.size}"
+            name = f"blockwise B={self.block_length} (k={total}), optimal on {choose_rows.size} rows"
+        elif choice == "estimate":
+            curves = [c.Z for c in self.curves]
+            counts = solve.optimal_block_split(curves, total)
+            blocks = tuple(solve.optimal_schedule(z, k) for z, k in zip(curves, counts))
+            diff = self.compare(blocks, equal, confidence=level)
+            how, name = "simultaneous band", f"blockwise B={self.block_length} (k={total}), optimal on the estimate"
+        else:
+            blocks = self._certified_blocks(total, level)
+            diff = self.compare(blocks, equal, confidence=level)
+            bound = float(sum(b.bound or 0.0 for b in blocks))
+            how = "simultaneous band"
+            name = (f"certified blockwise B={self.block_length} (k={total}, simultaneous {level:.0%} bound "
+                    f"{bound:.4g})")
+        rounding = 1e-9 * (1.0 + sum(abs(float(c.h[0])) for c in self.curves))  # a tie's float noise is no win
+        beats = bool(diff.upper < -rounding)
+        verdict = verdict_text(beats, diff.value, diff.lower, diff.upper, level, how)
+        return BlockSchedule(blocks, name=name if beats else f"{name}; keep your equal split", verdict=verdict,
+                             beats_equal_split=beats)
+
+    def _certified_blocks(self, total: int, level: float) -> tuple[Schedule, ...]:
+        """Per block the schedule of the certified split (greedy over the convex certified frontiers)."""
+        pairs = certified_curves(self.curves, level)
         top = total - len(self.curves) + 1
         frontiers = [band_frontier(high, low, min(top, c.n)) for c, (high, low) in zip(self.curves, pairs)]
         counts = [1] * len(frontiers)
@@ -585,9 +651,7 @@ class BlockCurveEstimate:
         for curve, (high, low), k in zip(self.curves, pairs, counts):
             found = band_schedule(high, low, k)
             chosen.append(Schedule(found.sizes, error=curve._value(found.sizes), bound=band_error(high, low, found.sizes)))
-        bound = float(sum(b.bound or 0.0 for b in chosen))
-        return BlockSchedule(tuple(chosen), name=f"certified blockwise B={self.block_length} (k={total}, simultaneous "
-                             f"{confidence:.0%} bound {bound:.4g})")
+        return tuple(chosen)
 
     def schedule_error(self, schedule: Any, *, confidence: float = 0.95, entropy: float | None = None,
                        simultaneous: bool = True) -> ErrorEstimate:
@@ -600,13 +664,22 @@ class BlockCurveEstimate:
         parts = [(c, schedule_coefficients(sizes, c.n, absolute)) for c, sizes in zip(self.curves, per_block)]
         return linear_bound(parts, confidence, offset, absolute, _as_flag(simultaneous, "simultaneous"), "one-sided")
 
-    def compare(self, first: Any, second: Any, *, confidence: float = 0.95, simultaneous: bool = True) -> ErrorEstimate:
+    def compare(self, first: Any, second: Any, *, confidence: float = 0.95, simultaneous: bool = True,
+                holdout: Any = None) -> ErrorEstimate:
         """Paired ``err(first) - err(second)`` of two blockwise schedules (nats); negative means ``first`` is better.
-        Simultaneous by default (both bounds from one two-sided band over all blocks: valid for a chosen ``first``)."""
+        Simultaneous by default (both bounds from one two-sided band over all blocks: valid for a chosen ``first``).
+        ``holdout``: on the certifying rows only (see :meth:`CurveEstimate.compare`; the split :meth:`optimal_split`
+        makes with the same argument)."""
         a = _block_sizes(first, self.block_lengths)
         b = _block_sizes(second, self.block_lengths)
+        curves = self.curves
+        if holdout is not None:
+            certify = holdout_rows(holdout, curves[0].rows, curves[0].seed)[1]
+            curves = tuple(c.subset(certify) for c in curves)
         parts = [(c, schedule_coefficients(x, c.n, True) - schedule_coefficients(y, c.n, True))
-                 for c, x, y in zip(self.curves, a, b)]
+                 for c, x, y in zip(curves, a, b)]
+        if holdout is not None:
+            return held_out_difference(parts, as_confidence(confidence))
         return linear_bound(parts, confidence, 0.0, False, _as_flag(simultaneous, "simultaneous"), "two-sided")
 
 
@@ -621,5 +694,6 @@ def _block_sizes(schedule: Any, lengths: Sequence[int]) -> list[NDArray[np.int64
 
 
 __all__ = ["BlockCurveEstimate", "CurveEstimate", "ErrorEstimate", "FlatCurveWarning",
-           "NonMonotoneWarning", "certified_curves", "curve_from_samples", "held_out_upper", "holdout_rows",
+           "NonMonotoneWarning", "certified_curves", "curve_from_samples", "held_out_difference",
+           "held_out_upper", "holdout_rows",
            "linear_bound"]
