@@ -31,8 +31,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stdlib_data import load_corpus, sample_windows  # noqa: E402
-from stdlib_model import (  # noqa: E402
+from stdlib_data import load_corpus, sample_windows
+from stdlib_model import (
     ByteMDM,
     ModelConfig,
     cosine_lr,
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if args.out is not None:
         save_checkpoint(net.cpu(), args.out, result)
         (args.out / "curve.json").write_text(json.dumps(curve, indent=1))
-        with open(args.out / "curve.csv", "w", newline="") as f:
+        with (args.out / "curve.csv").open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(curve[0]))
             writer.writeheader()
             writer.writerows(curve)

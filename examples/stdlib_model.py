@@ -85,7 +85,7 @@ def masked_cross_entropy(net: Any, windows: np.ndarray, ratio: float, seed: int,
     if not 0 < ratio <= 1:
         raise ValueError(f"ratio must be in (0, 1], got {ratio!r}")
     rows, n = windows.shape
-    m = max(1, int(round(ratio * n)))
+    m = max(1, round(ratio * n))
     rng = np.random.default_rng(seed)
     order = np.argsort(rng.random((rows, n)), axis=1)
     mask = np.zeros((rows, n), dtype=bool)

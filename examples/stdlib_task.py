@@ -3,10 +3,13 @@
 An item is a row of ``n`` bytes of one test-split file: context before, a source line, context after, with a
 contiguous span of ``span`` bytes inside the line's non-indentation text set to :data:`MASK_ID`. The span sits at the
 same place in every row (positions ``(n - span) // 2`` onwards), so one ``region`` of length ``n`` serves every item
-and every sampler entry point (``sample_with_rule``, ``evaluate_sampler``, ``sampler_map``, ``calibrate``) takes it. Lines qualify when they are ``20..60`` bytes long (without the newline), hold at least one letter and
-one of ``=().[]:,``, are not comments, tokenize on their own (``stdlib_scorers.tokenizes``), and have ``n`` bytes of
-their file on either side. Items are drawn without replacement from all qualifying lines of the split with
-``numpy.random.default_rng(seed)``; the span's start is uniform over the line's text.
+and every sampler entry point (``sample_with_rule``, ``evaluate_sampler``, ``sampler_map``, ``calibrate``).
+
+Lines qualify when they are ``20..60`` bytes long (without the newline), hold at least one letter and one of
+``=().[]:,``, are not comments, tokenize on their own (``stdlib_scorers.tokenizes``) and have ``n`` bytes of their
+file on either side. Items are drawn without replacement from all qualifying lines of the split with
+``numpy.random.default_rng(seed)``; the span's start is then uniform over the places that keep the span inside the
+line's text and the whole line inside the row (so the scorers see all of it).
 
 JSONL (:func:`write_jsonl` / :func:`read_jsonl`), one object per item::
 
@@ -25,7 +28,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
 from stdlib_data import MASK_ID, Corpus
 from stdlib_scorers import tokenizes
 
@@ -66,15 +68,24 @@ def _qualifies(line: bytes, span: int) -> bool:
             and tokenizes(line))
 
 
-def candidate_lines(corpus: Corpus, split: str, n: int, span: int) -> list[tuple[int, int, int, int]]:
-    """Every qualifying line as ``(file index, line number, byte offset of the line in the file, indent width)``."""
+def _span_starts(offset: int, length: int, indent: int, n: int, span: int) -> tuple[int, int]:
+    """Inclusive range of file offsets where the span may start: inside the line's text, and with the row (the span
+    at position ``(n - span) // 2``) holding the whole line, so the scorers see all of it."""
+    at = (n - span) // 2
+    return max(offset + indent, offset + length - n + at), min(offset + length - span, offset + at)
+
+
+def candidate_lines(corpus: Corpus, split: str, n: int, span: int) -> list[tuple[int, int, int, int, int]]:
+    """Every qualifying line as ``(file index, line number, byte offset in the file, length, indent width)``."""
     out = []
     for index in range(len(corpus.files[split])):
         blob = corpus.file_bytes(split, index)
         offset = 0
         for number, line in enumerate(blob.split(b"\n"), start=1):
-            if _qualifies(line, span) and offset - n >= 0 and offset + len(line) + n <= len(blob):
-                out.append((index, number, offset, len(line) - len(line.lstrip(b" \t"))))
+            indent = len(line) - len(line.lstrip(b" \t"))
+            lo, hi = _span_starts(offset, len(line), indent, n, span)
+            if _qualifies(line, span) and lo <= hi and offset - n >= 0 and offset + len(line) + n <= len(blob):
+                out.append((index, number, offset, len(line), indent))
             offset += len(line) + 1
     return out
 
@@ -91,10 +102,10 @@ def make_items(corpus: Corpus, count: int, *, n: int = 128, span: int = 8, split
     picks = np.sort(rng.choice(len(candidates), size=count, replace=False))
     prompts, references, spans, files, lines = [], [], [], [], []
     for pick in picks:
-        index, number, offset, indent = candidates[pick]
+        index, number, offset, length, indent = candidates[pick]
         blob = corpus.file_bytes(split, index)
-        length = blob.index(b"\n", offset) - offset if b"\n" in blob[offset:] else len(blob) - offset
-        at = offset + indent + int(rng.integers(0, length - indent - span + 1))  # span start in the file
+        lo, hi = _span_starts(offset, length, indent, n, span)
+        at = int(rng.integers(lo, hi + 1))  # span start in the file
         start = (n - span) // 2
         row = np.frombuffer(blob[at - start:at - start + n], dtype=np.uint8).astype(np.int64)
         prompt = row.copy()
@@ -110,11 +121,10 @@ def make_items(corpus: Corpus, count: int, *, n: int = 128, span: int = 8, split
 
 def write_jsonl(items: TaskItems, path: str | Path) -> None:
     """One JSON object per item (format in the module docstring)."""
-    with open(path, "w") as f:
-        for k in range(len(items)):
-            f.write(json.dumps({"prompt": items.prompts[k].tolist(), "reference": items.references[k].tolist(),
+    with Path(path).open("w") as f:
+        f.writelines(json.dumps({"prompt": items.prompts[k].tolist(), "reference": items.references[k].tolist(),
                                 "region": items.spans[k].tolist(), "file": items.files[k],
-                                "line": items.lines[k]}) + "\n")
+                                "line": items.lines[k]}) + "\n" for k in range(len(items)))
 
 
 def read_jsonl(path: str | Path) -> TaskItems:
