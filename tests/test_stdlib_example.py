@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,7 +137,8 @@ def test_scorer_module_imports_neither_torch_nor_the_model():
 
 
 def _fake_lines_corpus(tmp_path: Path) -> stdlib_data.Corpus:
-    lines = [f"    value_{i} = compute(alpha, beta_{i})" for i in range(60)] + ["# a comment line that is long enough"]
+    lines = [f"    value_{i} = compute(alpha, beta_{i})" if i % 2 else f"    # old = compute(alpha, gamma_{i})"
+             for i in range(60)]  # half the lines are comments holding code characters: never chosen
     blob = ("\n".join(lines) + "\n").encode()
     for name in ("m1.py", "m2.py", "m3.py", "m4.py", "m5.py", "m6.py", "m7.py", "m8.py", "m9.py", "m10.py"):
         (tmp_path / name).write_bytes(blob)
@@ -147,9 +149,9 @@ def test_task_items_mask_a_span_of_a_real_line_and_round_trip_jsonl(tmp_path):
     (tmp_path / "lib").mkdir()
     corpus = _fake_lines_corpus(tmp_path / "lib")
     split = next(s for s in stdlib_data.SPLITS if corpus.files[s])
-    items = stdlib_task.make_items(corpus, 20, n=64, span=6, split=split, seed=3)
-    assert items.prompts.shape == (20, 64) and items.region.sum() == 6
-    start = (64 - 6) // 2
+    items = stdlib_task.make_items(corpus, 20, n=48, span=6, split=split, seed=3)  # rows barely longer than lines
+    assert items.prompts.shape == (20, 48) and items.region.sum() == 6
+    start = (48 - 6) // 2
     assert np.array_equal(np.flatnonzero(items.region), np.arange(start, start + 6))
     whole = corpus.data[split].tobytes()
     for p, r in zip(items.prompts, items.references):
@@ -158,7 +160,7 @@ def test_task_items_mask_a_span_of_a_real_line_and_round_trip_jsonl(tmp_path):
         assert text in whole  # the reference is real file content
         s, e = sc.line_bounds(p)
         line = text[s:e]
-        assert line.startswith(b"    value_") and b"#" not in line and sc.tokenizes(line)
+        assert re.fullmatch(rb"    value_\d+ = compute\(alpha, beta_\d+\)", line), line  # whole, code, no comment
         assert start - s >= 4  # the span starts in the line's text, after its 4-space indentation
         assert sc.exact_span(p, r, r) == 1.0
     stdlib_task.write_jsonl(items, tmp_path / "task.jsonl")
@@ -166,7 +168,7 @@ def test_task_items_mask_a_span_of_a_real_line_and_round_trip_jsonl(tmp_path):
     assert np.array_equal(back.prompts, items.prompts) and np.array_equal(back.references, items.references)
     assert np.array_equal(back.spans, items.spans) and back.files == items.files and back.lines == items.lines
     with pytest.raises(ValueError, match="count"):
-        stdlib_task.make_items(corpus, 10**6, n=64, span=6, split=split)
+        stdlib_task.make_items(corpus, 10**6, n=48, span=6, split=split)
 
 
 def _mask_fraction_model():
