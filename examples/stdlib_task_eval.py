@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from mdmsched.samplers import Rule, mean_interval, sample_with_rule
 
 __all__ = ["TaskComparison", "TaskEstimate", "compare_tasks", "evaluate_task", "kendall_tau", "kendall_tau_interval",
-           "wilson"]
+           "pooled_tau", "rescore", "wilson"]
 
 Score = Callable[[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]], float]
 
@@ -63,6 +63,15 @@ def evaluate_task(model: Any, prompts: ArrayLike, rule: Rule, score: Score, *, r
     # sample_with_rule reuses prompts cyclically: generated row j belongs to prompt j % count.
     scores = np.array([score(rows[j % count], run.tokens[j], refs[j % count]) for j in range(run.tokens.shape[0])])
     values = scores.reshape(samples_per_prompt, count).mean(axis=0)
+    mean, lower, upper = _summary(values, confidence)
+    nfe = float(run.nfe.mean())
+    generated = int(np.asarray(region).sum()) if region is not None else rows.shape[1]
+    return TaskEstimate(mean, lower, upper, nfe, generated / nfe, values, run.nfe, run.tokens)
+
+
+def _summary(values: NDArray[np.float64], confidence: float) -> tuple[float, float, float]:
+    """Mean over prompts and its interval: Wilson when every value is 0 or 1, else normal."""
+    count = values.size
     mean = float(values.mean())
     if np.isin(values, (0.0, 1.0)).all():
         lower, upper = wilson(float(values.sum()), count, confidence)
@@ -70,9 +79,20 @@ def evaluate_task(model: Any, prompts: ArrayLike, rule: Rule, score: Score, *, r
         z = NormalDist().inv_cdf(0.5 + confidence / 2)
         se = float(values.std(ddof=1) / math.sqrt(count))
         lower, upper = mean - z * se, mean + z * se
-    nfe = float(run.nfe.mean())
-    generated = int(np.asarray(region).sum()) if region is not None else rows.shape[1]
-    return TaskEstimate(mean, lower, upper, nfe, generated / nfe, values, run.nfe, run.tokens)
+    return mean, lower, upper
+
+
+def rescore(estimate: TaskEstimate, prompts: ArrayLike, references: ArrayLike, score: Score, *,
+            confidence: float = 0.95) -> TaskEstimate:
+    """The same completed rows scored with another ``score`` (no generation)."""
+    rows, refs = np.asarray(prompts, dtype=np.int64), np.asarray(references, dtype=np.int64)
+    count = rows.shape[0]
+    scores = np.array([score(rows[j % count], estimate.outputs[j], refs[j % count])
+                       for j in range(estimate.outputs.shape[0])])
+    values = scores.reshape(-1, count).mean(axis=0)
+    mean, lower, upper = _summary(values, confidence)
+    return TaskEstimate(mean, lower, upper, estimate.nfe, estimate.tokens_per_forward, values, estimate.nfe_rows,
+                        estimate.outputs)
 
 
 @dataclass(frozen=True)

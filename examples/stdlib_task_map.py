@@ -60,6 +60,7 @@ from stdlib_task import make_items, write_jsonl
 
 evaluate_task = getattr(mdmsched.samplers, "evaluate_task", None) or standin.evaluate_task
 compare_tasks = getattr(mdmsched.samplers, "compare_tasks", None) or standin.compare_tasks
+BATCH = 256  # rows per forward pass
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -96,8 +97,24 @@ def rules_for(budget: int, span: int, curve: Any, model: Any, calib: Any, region
                                ("entropy bounded", "entropy_bounded", EntropyBounded),
                                ("floor+threshold", "floor_threshold",
                                 lambda v: FloorThreshold(equal_counts(int(v), [span]), tau=FLOOR_TAU))):
-        cal = calibrate(model, calib.references, family, budget, region=region, seed=seed)
+        cal = calibrate(model, calib.references, family, budget, region=region, seed=seed, iterations=8,
+                        batch_size=BATCH)
         out[name] = (make(cal.value), {cal.parameter: cal.value, "validation_nfe": cal.nfe})
+    return out
+
+
+def task_scores(model: Any, items: Any, rule: Any, samples: int, seed: int) -> dict[str, Any]:
+    """Every metric of :data:`SCORERS` for one rule, from the same samples: the stand-in returns its completed rows,
+    so one generation serves all metrics; otherwise one ``evaluate_task`` call per metric with the same seed."""
+    same = {"references": items.references, "region": items.region, "samples_per_prompt": samples, "seed": seed}
+    first = evaluate_task(model, items.prompts, rule, SCORERS["exact"], **same)
+    outputs = getattr(first, "outputs", None)
+    out = {"exact": first}
+    for metric, score in list(SCORERS.items())[1:]:
+        if outputs is None:
+            out[metric] = evaluate_task(model, items.prompts, rule, score, **same)
+        else:
+            out[metric] = standin.rescore(first, items.prompts, items.references, score)
     return out
 
 
@@ -123,10 +140,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     per_rule: list[dict[str, Any]] = []
     for budget in args.budgets:
         for name, (rule, setting) in rules_for(budget, args.span, curve, model, calib, region, args.seed).items():
-            kl = evaluate_sampler(model, test.references, rule, region=region, seed=args.seed)
-            scores = {metric: evaluate_task(model, test.prompts, rule, score, references=test.references,
-                                            region=region, samples_per_prompt=args.samples, seed=args.seed)
-                      for metric, score in SCORERS.items()}
+            kl = evaluate_sampler(model, test.references, rule, region=region, seed=args.seed, batch_size=BATCH)
+            scores = task_scores(model, test, rule, args.samples, args.seed)
             row = {"budget": budget, "rule": name, "repr": repr(rule), "setting": setting,
                    "nll": kl.nll, "nll_stderr": kl.stderr, "teacher_nfe": kl.nfe,
                    "sample_nfe": scores["exact"].nfe,
@@ -155,7 +170,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         acc = compare_tasks(model, test.prompts, optimal, RandomOrder(counts), SCORERS["exact"],
                             references=test.references, region=region, samples_per_prompt=args.samples,
                             seed=args.seed)
-        kl = compare_samplers(model, test.references, optimal, RandomOrder(counts), region=region, seed=args.seed)
+        kl = compare_samplers(model, test.references, optimal, RandomOrder(counts), region=region, seed=args.seed,
+                              batch_size=BATCH)
         paired.append({"budget": budget, "accuracy_diff": acc.value, "accuracy_lower": acc.lower,
                        "accuracy_upper": acc.upper, "kl_diff": kl.value, "kl_lower": kl.lower, "kl_upper": kl.upper})
         print(f"  k={budget} optimal - equal split: exact {acc.value:+.3f} [{acc.lower:+.3f}, {acc.upper:+.3f}],"
