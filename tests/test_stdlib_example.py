@@ -187,6 +187,10 @@ def test_kendall_tau_b_against_scipy_and_pairs_within_groups_only():
     acc = np.array([[0, 0, 0, 1], [0, 1, 0, 1], [1, 1, 0, 1]], dtype=float)  # lower KL, higher accuracy
     tau, low, high = ev.kendall_tau_interval(kl, acc, [2, 2, 2], resamples=200)
     assert tau == 1.0 and low <= tau <= high
+    # two budgets: concordant within each, discordant across them; only the within-budget pairs count
+    kl2 = np.array([[3.0] * 4, [2.0] * 4, [1.0] * 4, [0.5] * 4])
+    acc2 = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0], [1, 0, 0, 0]], dtype=float)
+    assert ev.kendall_tau_interval(kl2, acc2, [2, 2, 4, 4], resamples=50)[0] == 1.0
 
 
 def test_wilson_interval_closed_form_and_coverage():
