@@ -67,7 +67,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--checkpoint", type=Path, required=True, help="directory written by stdlib_mdm.py --out")
     p.add_argument("--items", type=int, default=512, help="scored test-split items")
-    p.add_argument("--calibration-items", type=int, default=256, help="validation-split items (curve, calibration)")
+    p.add_argument("--calibration-items", type=int, default=128, help="validation-split items (curve, calibration)")
     p.add_argument("--span", type=int, default=8, help="masked bytes per item")
     p.add_argument("--budgets", type=int, nargs="+", default=[2, 3, 4], help="NFE budgets for the span")
     p.add_argument("--samples", type=int, default=1, help="samples per prompt for the accuracy")
@@ -149,15 +149,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                    **{f"{m}_lower": s.lower for m, s in scores.items()},
                    **{f"{m}_upper": s.upper for m, s in scores.items()}}
             rows.append(row)
-            per_rule.append({"kl": kl.nll_rows, "exact": scores["exact"].values,
-                             "tokenizes": scores["tokenizes"].values, "budget": budget})
+            per_rule.append({"kl": kl.nll_rows, "budget": budget, **{m: s.values for m, s in scores.items()}})
             print(f"  k={budget} {name:16s} NLL {kl.nll:7.3f} +- {kl.stderr:.3f}  NFE {kl.nfe:.2f}/{row['sample_nfe']:.2f}"
                   f"  exact {row['exact']:.3f} [{row['exact_lower']:.3f}, {row['exact_upper']:.3f}]"
                   f"  tokenizes {row['tokenizes']:.3f}  bytes {row['byte_accuracy']:.3f}", flush=True)
 
     groups = [r["budget"] for r in per_rule]
     taus = {}
-    for metric in ("exact", "tokenizes"):
+    for metric in SCORERS:
         tau, low, high = standin.kendall_tau_interval([r["kl"] for r in per_rule], [r[metric] for r in per_rule],
                                                       groups, seed=args.seed)
         taus[metric] = {"tau": tau, "lower": low, "upper": high}
