@@ -1,6 +1,8 @@
 """The record's figure for the standard-library example: training curve and accuracy against KL per rule.
 
-    python examples/stdlib_plot.py runs/stdlib/curve.json runs/stdlib/task_map.json docs/stdlib-realdata.png
+    python examples/stdlib_plot.py runs/stdlib/curve.json runs/stdlib/task_map.json docs/stdlib-realdata.png [metric]
+
+``metric``: the accuracy axis, ``tokenizes`` (default), ``exact`` or ``byte_accuracy``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ mpl.use("Agg")
 import matplotlib.pyplot as plt
 
 
-def main(curve_path: str, task_path: str, out: str) -> None:
+def main(curve_path: str, task_path: str, out: str, metric: str = "tokenizes") -> None:
     curve = json.loads(Path(curve_path).read_text())
     task = json.loads(Path(task_path).read_text())
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=90)
@@ -27,14 +29,14 @@ def main(curve_path: str, task_path: str, out: str) -> None:
     markers = dict(zip(sorted({r["rule"] for r in task["rows"]}), "os^vDP*X"))
     colours = dict(zip(task["budgets"], ["C0", "C1", "C2", "C3", "C4"]))
     for row in task["rows"]:
-        right.errorbar(row["nll"], row["exact"], xerr=row["nll_stderr"],
-                       yerr=[[row["exact"] - row["exact_lower"]], [row["exact_upper"] - row["exact"]]],
+        right.errorbar(row["nll"], row[metric], xerr=row["nll_stderr"],
+                       yerr=[[row[metric] - row[f"{metric}_lower"]], [row[f"{metric}_upper"] - row[metric]]],
                        fmt=markers[row["rule"]], color=colours[row["budget"]], ms=5, lw=0.7)
     for rule, m in markers.items():
         right.plot([], [], m, color="grey", label=rule)
     for budget, c in colours.items():
         right.plot([], [], "-", color=c, label=f"{budget} passes")
-    right.set(xlabel=f"NLL of the {task['span']}-byte span (nats) = KL + const", ylabel="exact match",
+    right.set(xlabel=f"NLL of the {task['span']}-byte span (nats) = KL + const", ylabel={"tokenizes": "restored line tokenizes", "exact": "exact match"}.get(metric, metric),
               title=f"{task['items']} held-out spans")
     right.legend(fontsize=6, ncol=2)
     fig.tight_layout()
@@ -42,4 +44,4 @@ def main(curve_path: str, task_path: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -79,17 +79,24 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def optimal_for(curve: Any, budget: int) -> tuple[Any, list[str]]:
+    """The optimal schedule of the estimated curve in ``budget`` steps, and the warnings it gave (a curve
+    indistinguishable from flat gets the certified schedule instead, with a ``FlatCurveWarning``)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        schedule = curve.optimal_schedule(budget)
+    return schedule, [str(w.message) for w in caught]
+
+
 def rules_for(budget: int, span: int, curve: Any, model: Any, calib: Any, region: np.ndarray,
               seed: int) -> dict[str, tuple[Any, dict[str, Any]]]:
     """Every rule at one budget, with how it was set (calibrated values and their validation NFE)."""
     counts = equal_counts(budget, [span])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        optimal = curve.optimal_schedule(budget)
+    optimal, caught = optimal_for(curve, budget)
     out: dict[str, tuple[Any, dict[str, Any]]] = {
         "random equal": (RandomOrder(counts), {"sizes": counts[0]}),
         "random optimal": (RandomOrder(optimal), {"sizes": [int(s) for s in optimal.sizes],
-                                                  "warnings": [str(w.message) for w in caught]}),
+                                                  "warnings": caught}),
         "top-k max_prob": (TopK(counts, "max_prob"), {"sizes": counts[0]}),
         "top-k margin": (TopK(counts, "margin"), {"sizes": counts[0]}),
     }
@@ -165,16 +172,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     paired = []
     for budget in args.budgets:
         counts = equal_counts(budget, [args.span])
-        optimal = RandomOrder(curve.optimal_schedule(budget))
-        acc = compare_tasks(model, test.prompts, optimal, RandomOrder(counts), SCORERS["exact"],
-                            references=test.references, region=region, samples_per_prompt=args.samples,
-                            seed=args.seed)
+        schedule, _ = optimal_for(curve, budget)
+        optimal = RandomOrder(schedule)
         kl = compare_samplers(model, test.references, optimal, RandomOrder(counts), region=region, seed=args.seed,
                               batch_size=BATCH)
-        paired.append({"budget": budget, "accuracy_diff": acc.value, "accuracy_lower": acc.lower,
-                       "accuracy_upper": acc.upper, "kl_diff": kl.value, "kl_lower": kl.lower, "kl_upper": kl.upper})
-        print(f"  k={budget} optimal - equal split: exact {acc.value:+.3f} [{acc.lower:+.3f}, {acc.upper:+.3f}],"
-              f" KL {kl.value:+.3f} [{kl.lower:+.3f}, {kl.upper:+.3f}] nats", flush=True)
+        entry = {"budget": budget, "optimal": [int(v) for v in schedule.sizes], "equal": counts[0],
+                 "kl_diff": kl.value, "kl_lower": kl.lower, "kl_upper": kl.upper}
+        line = f"  k={budget} optimal - equal split: KL {kl.value:+.3f} [{kl.lower:+.3f}, {kl.upper:+.3f}] nats"
+        for metric in ("exact", "tokenizes"):
+            acc = compare_tasks(model, test.prompts, optimal, RandomOrder(counts), SCORERS[metric],
+                                references=test.references, region=region, samples_per_prompt=args.samples,
+                                seed=args.seed)
+            entry.update({f"{metric}_diff": acc.value, f"{metric}_lower": acc.lower, f"{metric}_upper": acc.upper})
+            line += f", {metric} {acc.value:+.3f} [{acc.lower:+.3f}, {acc.upper:+.3f}]"
+        paired.append(entry)
+        print(line, flush=True)
 
     result: dict[str, Any] = {"checkpoint": str(args.checkpoint), "model": meta["model"], "items": len(test),
                               "calibration_items": len(calib), "span": args.span, "budgets": args.budgets,
