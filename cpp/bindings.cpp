@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "mdmsched/closed_loop.hpp"
 #include "mdmsched/entropy.hpp"
 #include "mdmsched/markov.hpp"
 #include "mdmsched/practice.hpp"
@@ -312,6 +313,35 @@ py::tuple marginal_tuple(mdmsched::MarginalEntropies&& h) {
     return py::make_tuple(to_numpy(std::move(h.singles)), to_numpy(std::move(h.leave_one_outs)), h.joint);
 }
 
+// Closed-loop policy tables (SPEC §5.4): count (int32) and error (float64), both (n + 1) x (k + 1).
+void bind_closed_loop(py::module_& m) {
+    m.def(
+        "closed_loop_policy",
+        [](DoubleArray z, std::int64_t k, bool naive) {
+            require_1d(z, "Z");
+            const auto n = static_cast<std::size_t>(z.size());
+            const auto steps = as_count(k, "k");
+            mdmsched::ClosedLoopPolicy policy;
+            {
+                py::gil_scoped_release release;
+                policy = naive ? mdmsched::closed_loop_policy_naive(z.data(), n, steps)
+                               : mdmsched::closed_loop_policy(z.data(), n, steps);
+            }
+            const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(n + 1), static_cast<py::ssize_t>(steps + 1)};
+            auto count = to_numpy(std::move(policy.count)).reshape(shape);
+            auto error = to_numpy(std::move(policy.error)).reshape(shape);
+            return py::make_tuple(count, error);
+        },
+        py::arg("z"), py::arg("k"), py::arg("naive") = false,
+        "Closed-loop policy tables (count, error), shape (n + 1, k + 1); naive: the O(k n^2) reference DP.");
+    m.def(
+        "closed_loop_memory_bytes",
+        [](std::int64_t n, std::int64_t k) {
+            return mdmsched::closed_loop_memory_bytes(as_count(n, "n"), as_count(k, "k"));
+        },
+        py::arg("n"), py::arg("k"), "Bytes closed_loop_policy allocates.");
+}
+
 void bind_entropy(py::module_& m) {
     m.def(
         "dense_lattice",
@@ -511,6 +541,7 @@ PYBIND11_MODULE(_core, m) {
     m.attr("MAX_LATTICE_N") = py::int_(kMaxLatticeN);
     m.attr("__version__") = MDMSCHED_VERSION;  // from pyproject.toml, via CMake (SKBUILD_PROJECT_VERSION)
     bind_riemann(m);
+    bind_closed_loop(m);
     bind_entropy(m);
     bind_markov(m);
     bind_practice(m);

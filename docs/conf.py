@@ -43,7 +43,9 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "gallery",  # docs/_ext/gallery.py: runs examples/plot_*.py and embeds their figures
+    "myst_parser",  # the guide's Markdown pages (moved from the README; their snippets run as tests)
 ]
+myst_heading_anchors = 3
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
@@ -82,7 +84,7 @@ nitpick_ignore_regex = [
     ("py:class", r"_?T|_P"),                          # type variables
     ("py:class", r"os\.PathLike|pathlib\..*|Path"),   # standard library (no Python inventory offline)
     ("py:class", r"concurrent\.futures.*|Executor"),  # standard library executors (no Python inventory offline)
-    ("py:class", r"Target|Score|RuleKind|Method|Estimator|Objective"),  # Literal[...] aliases of option names
+    ("py:class", r"Target|Score|RuleKind|Method|Estimator|Objective|Gap"),  # Literal[...] aliases of option names
 ]
 
 
@@ -91,7 +93,7 @@ nitpick_ignore_regex = [
 HELPERS = [
     ("mdmsched.compare", "ComparisonRow"),
     ("mdmsched.models.estimate", "default_batch_size"),
-    ("mdmsched.models.estimate", "progress_bar"),
+    ("mdmsched._shards", "progress_bar"),
     ("mdmsched.compare", "default_schedules"),
     ("mdmsched.models.estimate", "default_grid"),
     ("mdmsched.models.estimate", "EstimatePlan"),

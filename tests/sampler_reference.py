@@ -65,8 +65,8 @@ class Walk:
     alphabet ``q``; ``prompt`` positions are revealed from the row, the rest cut into blocks of ``block``."""
 
     def __init__(self, model: Any, n: int, q: int, chooser: Chooser, *, block: int | None = None,
-                 prompt: tuple[int, ...] = ()) -> None:
-        self.model, self.n, self.q, self.chooser = model, n, q, chooser
+                 prompt: tuple[int, ...] = (), eos: int | None = None) -> None:
+        self.model, self.n, self.q, self.chooser, self.eos = model, n, q, chooser, eos
         self.generated = [i for i in range(n) if i not in prompt]
         size = len(self.generated) if block is None else block
         self.block_of = {i: k // size for k, i in enumerate(self.generated)}
@@ -76,6 +76,15 @@ class Walk:
         tokens = np.array([[0 if v is None else v for v in state]])
         mask = np.array([[v is None for v in state]])
         return np.asarray(self.model(tokens, mask))[0]
+
+    def tail_after_eos(self, state: tuple[int | None, ...]) -> list[int]:
+        """Generated positions still masked after the first generated position holding EOS (none without ``eos``)."""
+        if self.eos is None:
+            return []
+        holding = [k for k, i in enumerate(self.generated) if state[i] == self.eos]
+        if not holding:
+            return []
+        return [i for i in self.generated[holding[0] + 1:] if state[i] is None]
 
     def _candidates(self, state: tuple[int | None, ...], block: int) -> NDArray[np.bool_]:
         return np.array([state[i] is None and self.block_of.get(i, -1) == block for i in range(self.n)])
@@ -101,6 +110,8 @@ class Walk:
                     new = list(state)
                     for i, v in zip(where, values):
                         new[i] = v
+                    for i in self.tail_after_eos(tuple(new)):
+                        new[i] = self.eos  # filled with probability 1, no forward pass
                     recurse(tuple(new), block, step + 1, weight * p)
 
         recurse(start, 0, 0, 1.0)
@@ -119,6 +130,10 @@ class Walk:
                 where = np.flatnonzero(chosen).tolist()
                 cost = sum(-math.log(float(probs[i, x[i]])) for i in where)
                 new = tuple(x[i] if i in where else v for i, v in enumerate(state))
+                tail = self.tail_after_eos(new)
+                if any(x[i] != self.eos for i in tail):  # the sampler pads with EOS: this row has probability 0
+                    return math.inf, math.inf
+                new = tuple(x[i] if i in tail else v for i, v in enumerate(new))  # -log 1 = 0 each
                 rest, rest_nfe = recurse(new, block, step + 1)
                 total += p_choice * (cost + rest)
                 nfe += p_choice * (1.0 + rest_nfe)
@@ -162,6 +177,23 @@ def teacher_formula(p: NDArray[np.float64], walk: Walk) -> float:
     prompt = [i for i in range(walk.n) if i not in walk.block_of]
     total = sum(p[x] * walk.teacher_nll(x)[0] for x in itertools.product(range(walk.q), repeat=walk.n) if p[x] > 0)
     return total - conditional_entropy(p, prompt)
+
+
+def closed_loop_floor_threshold(table: NDArray[np.int32], budget: int, block_length: int, tau: float) -> Chooser:
+    """Closed-loop floor + threshold written out: revealed = block length - masked candidates, passes left = budget -
+    step; floor = table[revealed, passes left] (all the rest once no pass is left); reveal max(floor, #(max prob >
+    tau)) positions by max probability, ties to the lower position. ``tau > 1``: the closed-loop top-k."""
+    def choose(probs: NDArray[np.float64], candidates: NDArray[np.bool_], step: int, block: int) -> NDArray[np.bool_]:
+        cand = [int(i) for i in np.flatnonzero(candidates)]
+        left = budget - step
+        floor = int(table[block_length - len(cand), left]) if left > 0 else len(cand)
+        confident = sum(1 for i in cand if probs[i].max() > tau)
+        size = min(max(floor, confident, 1), len(cand))
+        order = sorted(cand, key=lambda i: (-float(probs[i].max()), i))
+        chosen = np.zeros(candidates.size, dtype=bool)
+        chosen[order[:size]] = True
+        return chosen
+    return choose
 
 
 def plackett_luce(counts: list[int], temperature: float) -> Chooser:

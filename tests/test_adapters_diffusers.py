@@ -38,8 +38,9 @@ def _model(confident: bool = False) -> Any:
 class Run:
     """One pipeline run: model calls and the pipeline's committed tokens per call and row."""
 
-    def __init__(self, scheduler: PlannedBlockScheduler, ids: Any, confident: bool = False, **kwargs: Any) -> None:
-        model = _model(confident)
+    def __init__(self, scheduler: PlannedBlockScheduler, ids: Any, confident: bool = False, model: Any = None,
+                 **kwargs: Any) -> None:
+        model = _model(confident) if model is None else model
         self.calls = 0
 
         def count(*_: Any) -> None:
@@ -200,3 +201,38 @@ def test_block_layout_matches_the_pipeline() -> None:
         Run(spy, _ids(1, prompt) if prompt else torch.zeros((1, 0), dtype=torch.long),
             gen_length=gen, block_length=block, num_inference_steps=1, threshold=2.0, editing_threshold=None)
         assert spy.seen == block_layout(prompt, gen, block), (prompt, gen, block)
+
+
+def _peaked_model(scale: float) -> Any:
+    """The tiny random model with sharpened predictions: some tokens clear a 0.9 threshold, others not."""
+    model = _model()
+    with torch.no_grad():
+        model.lm_head.weight.mul_(scale)
+    return model
+
+
+def test_closed_loop_floor_is_replanned_per_row_from_the_state_reached() -> None:
+    z = np.concatenate(([0.0], np.cumsum(np.linspace(0.1, 1.0, 15) ** 2)))
+    policy = mdmsched.closed_loop_policy(z, 6)
+    plan = policy.schedule().sizes.tolist()
+    scheduler = PlannedBlockScheduler(policy, threshold=0.9)
+    ids = _ids(4, 16)
+    run = Run(scheduler, ids, model=_peaked_model(600.0), **scheduler.call_kwargs(prompt_length=16, gen_length=16))
+    commits = np.array(run.commits)  # (calls, rows)
+    assert run.calls <= policy.k and (commits.sum(axis=0) == 16).all()
+    masked = 16 - np.vstack([np.zeros((1, 4), dtype=int), np.cumsum(commits, axis=0)[:-1]])
+    lowered = False
+    for j in range(commits.shape[0]):
+        floors = np.minimum(policy.step_counts(masked[j], j), masked[j])
+        assert (commits[j] >= floors).all(), (j, commits[j], floors)  # at least the re-planned floor
+        # Below the open-loop plan's count (and below what is left): only a re-planned floor does that.
+        lowered |= bool(((commits[j] < np.minimum(plan[j], masked[j])) & (masked[j] > 0)).any())
+    assert lowered, commits.tolist()
+    assert len({tuple(c) for c in commits.T.tolist()}) > 1  # rows took different paths: the grouped step ran
+    # Each row alone (batch of 1, temperature 0) gives the same tokens and commits: grouping keeps rows apart.
+    for r in range(4):
+        alone = PlannedBlockScheduler(policy, threshold=0.9)
+        one = Run(alone, ids[r:r + 1], model=_peaked_model(600.0),
+                  **alone.call_kwargs(prompt_length=16, gen_length=16))
+        assert torch.equal(one.sequences[0], run.sequences[r])
+        assert [c[0] for c in one.commits] == [int(c) for c in commits[:len(one.commits), r]]

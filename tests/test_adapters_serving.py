@@ -4,12 +4,15 @@ be imported, its answers equal the optimal schedules mdmsched computes for the s
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from closed_loop_reference import bellman_policy
 
 import mdmsched
 from mdmsched.adapters import serving
@@ -85,3 +88,110 @@ def test_budgets_and_misses(tables: dict[str, Path]) -> None:
         t.counts(24, 4, 4)
     with pytest.raises(ValueError, match="not an mdmsched table"):
         serving.ScheduleTable({"schedules": {}})
+
+
+# ---- one home: build, validate, save, load; issue 28 item 10 regressions ----------------------------------------
+
+
+def test_build_save_load_round_trip_with_a_policy(tmp_path: Path) -> None:
+    z = fit_curve(example_curve("markov"), 12, "interp")
+    count, value = bellman_policy(z, 5)
+    built = serving.build_table({12: z}, [3, 5], [None, 4], policies={12: count})
+    path = tmp_path / "t.json"
+    serving.save_table(built, path)
+    table = serving.ScheduleTable.load(path)
+    assert table.counts(12, 5) == [mdmsched.optimal_schedule(z, 5).tolist()]
+    policy = table.policy(12)
+    assert policy.k == 5 and policy.count(0, 5) == count[0, 4] and policy.count(11, 1) == 1
+    # replaying the stored policy from (0, k) costs opt_k: the table keeps the DP's answer
+    revealed, cost = 0, 0.0
+    for left in range(5, 0, -1):
+        c = policy.count(revealed, left)
+        cost += float(sum(z[i] - z[revealed] for i in range(revealed, revealed + c)))
+        revealed += c
+    assert revealed == 12 and cost == pytest.approx(mdmsched.optimal_schedule(z, 5).error, abs=1e-12)
+    assert cost == pytest.approx(value[5, 0], abs=1e-12)
+    with pytest.raises(ValueError, match=r"passes_left must be in 1\.\.5"):
+        policy.count(0, 6)
+    with pytest.raises(ValueError, match=r"revealed must be in 0\.\.11"):
+        policy.count(-1, 1)
+    with pytest.raises(serving.TableMiss, match=r"policies for n in \[12\]"):
+        table.policy(24)
+
+
+def test_cli_writes_what_build_table_builds(tables: dict[str, Path]) -> None:
+    written = json.loads(tables["8"].read_text())
+    z = example_curve("markov")
+    built = serving.build_table({n: fit_curve(z, n, "interp") for n in LENGTHS}, STEPS, [8])
+    assert written["schedules"] == json.loads(json.dumps(built["schedules"]))
+    assert written["skipped"] == built["skipped"] and written["format"] == serving.FORMAT
+
+
+def test_commit_refuses_another_blocks_index(tables: dict[str, Path]) -> None:
+    t = serving.ScheduleTable.load(tables["8"])
+    blocks = len(t.counts(24, 8, 8))
+    with pytest.raises(ValueError, match=rf"block must be in 0\.\.{blocks - 1}, got -1"):
+        t.commit(24, 8, 8, -1, 0)  # used to return the last block's count
+    with pytest.raises(ValueError, match="block must be in"):
+        t.commit(24, 8, 8, blocks, 0)
+    with pytest.raises(ValueError, match="step must be in"):
+        t.commit(24, 8, 8, 0, -1)
+    with pytest.raises(TypeError, match="block must be an integer"):
+        t.commit(24, 8, 8, True, 0)
+
+
+@pytest.mark.parametrize("payload", [
+    {"format": serving.FORMAT},  # used to be KeyError('schedules')
+    {"format": serving.FORMAT, "schedules": []},
+    {"format": serving.FORMAT, "schedules": {"12": {"full": {"3": {"k": 3, "num_transfer_tokens": "abc"}}}}},
+    {"format": serving.FORMAT, "schedules": {"12": {"full": {"3": {"k": 3, "num_transfer_tokens": [[4, 4, 3]]}}}}},
+    {"format": serving.FORMAT, "schedules": {"12": {"full": {"3": {"k": 3, "num_transfer_tokens": [[4, 4, 2, 2]]}}}}},
+    {"format": serving.FORMAT, "schedules": {"x": {}}},
+    {"format": serving.FORMAT, "schedules": {}, "policies": {"3": {"k": 2, "count": [[2, 1], [2, 1], [1, 0]]}}},
+    {"format": serving.FORMAT, "schedules": {}, "policies": {"3": {"k": 2, "count": [[3, 3], [2, 1], [1, 0]]}}},
+])
+def test_malformed_tables_are_one_value_error(tmp_path: Path, payload: dict) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match="malformed mdmsched table"):
+        serving.ScheduleTable.load(path)
+
+
+def test_unreadable_files_are_one_value_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)  # used to raise RecursionError
+    with pytest.raises(ValueError, match="not a JSON table"):
+        serving.ScheduleTable.load(deep)
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe{")
+    with pytest.raises(ValueError, match="not a JSON table"):
+        serving.ScheduleTable.load(binary)
+
+
+def test_a_device_is_not_read_to_the_end(tmp_path: Path) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    link = tmp_path / "table.json"
+    link.symlink_to("/dev/zero")  # used to be read until memory ran out
+    with pytest.raises(ValueError, match="larger than max_bytes = 4096"):
+        serving.ScheduleTable.load(link, max_bytes=4096)
+    with pytest.raises(ValueError, match="larger than max_bytes"):
+        serving.ScheduleTable.load(link)  # the default cap, 64 MiB
+
+
+def test_untabulated_length_names_the_table_and_nearest_rescales(tables: dict[str, Path]) -> None:
+    t = serving.ScheduleTable.load(tables["None"])
+    with pytest.raises(serving.TableMiss, match=r"the table has n in \[12, 24\]; nearest=True"):
+        t.counts(13, 4)
+    assert isinstance(serving.TableMiss("x"), KeyError)
+    # 22 is nearest to 24: breakpoints N_j of the n = 24 optimum scaled by 22/24, rounded half up (exact fractions)
+    source = t.counts(24, 8)[0]
+    got = t.entry(22, 8, nearest=True)
+    want = [math.floor(Fraction(sum(source[:j]) * 22, 24) + Fraction(1, 2)) for j in range(1, 8)]
+    assert want == sorted(set(want)) and want[0] > 0 and want[-1] < 22  # no clamp needed here
+    assert got["rescaled_from"] == 24 and [sum(got["sizes"][:j]) for j in range(1, 8)] == want
+    assert sum(got["sizes"]) == 22
+    tiny = t.entry(3, 8, nearest=True)  # more steps than tokens: one token per step
+    assert tiny["sizes"] == [1, 1, 1]
+    with pytest.raises(serving.TableMiss, match="no schedules for n = 13"):
+        serving.ScheduleTable.load(tables["8"]).counts(13, 4, 8, nearest=True)  # blocks: no rescaling

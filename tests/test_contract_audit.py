@@ -54,6 +54,14 @@ CASES = [
     Case("certified_min_steps", lambda: mdmsched.certified_min_steps([1.0, 0.5], [1.0, 0.5], "1"), T, "eps"),
     Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length=0), V, "block_length"),
     Case("plan_block_estimate", lambda: mdmsched.plan_block_estimate((4, 6), block_length="2"), T, "block_length"),
+    # ---- closed-loop policies (issue 26, SPEC §5.4) ----
+    Case("closed_loop_policy", lambda: mdmsched.closed_loop_policy(Z, 5), V, "k"),
+    Case("closed_loop_policy", lambda: mdmsched.closed_loop_policy(Z, "2"), T, "k"),
+    Case("ClosedLoopPolicy", lambda: mdmsched.ClosedLoopPolicy(np.zeros((3, 3)), np.zeros((3, 3))), T, "table"),
+    Case("ClosedLoopPolicy", lambda: mdmsched.ClosedLoopPolicy(np.zeros((3, 3), np.int32), np.zeros((3, 2))), V,
+         "errors"),
+    Case("block_policies", lambda: mdmsched.block_policies([Z], 3), T, "budgets"),
+    Case("block_policies", lambda: mdmsched.block_policies([Z], [1, 2]), V, "budgets"),
     # ---- mdmsched.samplers (issue 17) ----
     Case("RandomOrder", lambda: mdmsched.RandomOrder("12"), T, "schedule"),
     Case("RandomOrder", lambda: mdmsched.RandomOrder([1, 0]), V, "schedule"),
@@ -64,6 +72,8 @@ CASES = [
     Case("Factor", lambda: mdmsched.Factor("1"), T, "f"),
     Case("Factor", lambda: mdmsched.Factor(-1.0), V, "f"),
     Case("EntropyBounded", lambda: mdmsched.EntropyBounded("a"), T, "gamma"),
+    Case("EarlyCommit", lambda: mdmsched.EarlyCommit([1, 1], threshold="5"), T, "threshold"),
+    Case("EarlyCommit", lambda: mdmsched.EarlyCommit([1, 1], gap="ratio"), V, "gap"),
     Case("EntropyBounded", lambda: mdmsched.EntropyBounded(-0.1), V, "gamma"),
     Case("FloorThreshold", lambda: mdmsched.FloorThreshold([1, 2], "x"), T, "tau"),
     Case("FloorThreshold", lambda: mdmsched.FloorThreshold([1, 2], float("nan")), V, "tau"),
@@ -215,6 +225,14 @@ CASES = [
     Case("maskgit_counts", lambda: P.maskgit_counts(8, np.array([np.nan], np.float32)), V, "ratios"),
     Case("maskgit_ratios", lambda: P.maskgit_ratios(8, "2"), T, "k"),
     Case("maskgit_ratios", lambda: P.maskgit_ratios(8, 0), V, "k"),
+    Case("ass", lambda: P.ass(8, "2"), T, "k"),
+    Case("ass", lambda: P.ass(8, 4), V, "k"),
+    Case("ass_blocks", lambda: P.ass_blocks(128, 7, "2"), T, "block_num"),
+    Case("ass_blocks", lambda: P.ass_blocks(128, 7, 8), V, "block_num"),
+    Case("ass_exponent", lambda: P.ass_exponent(2.0), T, "n"),
+    Case("ass_exponent", lambda: P.ass_exponent(0), V, "n"),
+    Case("flexible", lambda: P.flexible(8, 2, shape=1), T, "shape"),
+    Case("flexible", lambda: P.flexible(8, 2, exp_k=0.0, shape="exponential"), V, "exp_k"),
     # ---- mdmsched.distributions ----
     Case("ising_chain", lambda: D.ising_chain("1"), T, "coupling"),
     Case("ising_chain", lambda: D.ising_chain(np.inf), V, "coupling"),
@@ -252,6 +270,8 @@ CASES = [
     Case("save_curve", lambda: IO.save_curve(Z, 5), T, "path"),  # type: ignore[arg-type]
     Case("save_curve", lambda: IO.save_curve(Z[::-1], "/tmp/never-written-19.json"), V, "Z"),
     Case("strict_json", lambda: IO.strict_json({"a": object()}), T, "object"),
+    Case("load_task_jsonl", lambda: IO.load_task_jsonl(None), T, "path"),  # type: ignore[arg-type]
+    Case("load_task_jsonl", lambda: IO.load_task_jsonl("/nonexistent/t.jsonl"), V, "t.jsonl"),
 ]
 
 #: Public names that take no caller input of their own, with the reason.

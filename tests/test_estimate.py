@@ -439,4 +439,7 @@ def test_holdout_splits_are_validated():
         est.min_steps(0.5, holdout=0.01)
     chosen = est.certified_schedule(3, holdout=(np.arange(30), np.arange(30, 60)))
     certify = est.subset(np.arange(30, 60))
-    assert chosen.bound == pytest.approx(max(certify.schedule_error(chosen, simultaneous=False).upper, 0.0))
+    plain = certify.schedule_error(chosen, simultaneous=False)  # full grid: the bracketed error is the estimate
+    # the held-out bound is Student-t at the two-sided level (a heavy-tail margin, issue 28.1): 2.045 for 29 dof
+    assert chosen.bound == pytest.approx(max(plain.value + 2.0452 * plain.stderr, 0.0), rel=1e-3)
+    assert chosen.bound >= plain.upper

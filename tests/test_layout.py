@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parents[1] / "python" / "mdmsched"
 
 # Floor of each top-level module or subpackage; a module may import only from floors <= its own.
 FLOORS = {
-    "_core": 0, "_validation": 0, "_progress": 0, "_schedule": 1, "solve": 2, "reference": 0,
+    "_core": 0, "_memory": 0, "_validation": 0, "_progress": 0, "_shards": 0, "_schedule": 1, "solve": 2,
+    "closed_loop": 2, "reference": 0,
     "curves": 3, "schedules": 3, "models": 4, "samplers": 5,
     "io": 6, "compare": 6, "plot": 6, "adapters": 6, "cli": 7, "__main__": 8, "__init__": 9,
     "practice": 9, "distributions": 9, "torch": 9, "schedule": 9,
@@ -99,3 +100,38 @@ def test_public_modules_declare_all() -> None:
         if "__all__" not in path.read_text(encoding="utf-8") and path.name != "__main__.py"
     ]
     assert not missing, f"public modules without __all__: {missing}"
+
+
+def _calls(path: Path) -> set[str]:
+    """Attribute and function names called anywhere in a module (``x.submit(...)`` -> ``submit``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            found.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    return found
+
+
+def test_no_generation_or_rule_loop_in_models() -> None:
+    """How a model is run (rules choosing positions, drawing tokens step by step) lives in samplers/, not models/."""
+    loop_calls = {"select", "select_rows", "run_rule", "sample_with_rule", "generate", "generate_with_rule", "simulate"}
+    bad = {}
+    for path in (ROOT / "models").rglob("*.py"):
+        defined = {node.name for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                   if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        hits = (_calls(path) | defined) & loop_calls
+        if hits:
+            bad[_module_name(path)] = sorted(hits)
+    assert not bad, f"generation or rule loops in models/: {bad}"
+
+
+def test_every_executor_submit_goes_through_shards() -> None:
+    """One plan -> run -> merge mechanism: only _shards.py hands work to an executor or cuts shard ranges."""
+    bad = []
+    for path in ROOT.rglob("*.py"):
+        if path.name == "_shards.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "submit" in _calls(path) or "as_completed" in text or "np.linspace(0, self.num_batches" in text:
+            bad.append(_module_name(path))
+    assert not bad, f"modules that shard or submit work outside mdmsched._shards: {bad}"

@@ -21,7 +21,16 @@ from sampler_reference import (
     uniform_subsets,
 )
 
-from mdmsched.samplers import EntropyBounded, Factor, FloorThreshold, RandomOrder, Threshold, TopK, evaluate_sampler
+from mdmsched.samplers import (
+    EarlyCommit,
+    EntropyBounded,
+    Factor,
+    FloorThreshold,
+    RandomOrder,
+    Threshold,
+    TopK,
+    evaluate_sampler,
+)
 
 
 def _law(n: int, q: int, seed: int) -> np.ndarray:
@@ -48,6 +57,9 @@ CASES = [
     (5, 2, (0,), 2, EntropyBounded(0.4)),
     (5, 2, (0,), 2, Threshold(0.6)),
     (5, 2, (2,), 3, Factor(1.0)),
+    (4, 3, (), None, EarlyCommit([1, 1, 1, 1], threshold=0.4)),
+    (4, 3, (), None, EarlyCommit(TopK([2, 1, 1], "margin"), threshold=0.3, gap="prob")),
+    (5, 2, (0,), 2, EarlyCommit([[1, 1], [1, 1]], threshold=1.0)),
 ]
 
 

@@ -258,7 +258,9 @@ def test_a_true_token_of_probability_zero_is_refused() -> None:
 
 def test_estimate_reports_its_numbers(markov) -> None:
     law, rows = markov
-    est = evaluate_sampler(law, rows, TopK([4] * 6), progress=lambda f: None)
+    seen: list[tuple[int, int]] = []
+    est = evaluate_sampler(law, rows, TopK([4] * 6), progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (1, 1)  # one batch of 30 rows: (done, total) in batches
     assert est.nfe == 6.0 and est.tokens_per_forward == 4.0 and est.n == 24
     assert math.isclose(est.nll, float(est.nll_rows.mean())) and est.stderr > 0
     assert math.isclose(est.kl(1.5).value, est.nll - 1.5)
@@ -323,8 +325,8 @@ class _Broken(Threshold):
         super().__init__(0.5)
         self.how = how
 
-    def _choose(self, scores, candidates, step, block, uniforms):
-        chosen = super()._choose(scores, candidates, step, block, uniforms)
+    def choose(self, scores, candidates, step, block, uniforms):
+        chosen = super().choose(scores, candidates, step, block, uniforms)
         if self.how == "empty":
             return np.zeros_like(chosen)
         if self.how == "outside":

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 
 from torch_models import MarkovMDM, TinyTransformer
 
-from mdmsched.models import ProbabilityModel, run_rule
+from mdmsched.models import ProbabilityModel
 from mdmsched.samplers import (
     EntropyBounded,
     Factor,
@@ -19,6 +19,7 @@ from mdmsched.samplers import (
     Threshold,
     TopK,
     evaluate_sampler,
+    run_rule,
 )
 from mdmsched.torch import TorchModel, generate
 
@@ -115,3 +116,29 @@ def test_generate_with_a_rule_checks_its_arguments(models) -> None:
         generate(torch_model, rows, PROMPT, None, BLOCK, rng=rng, rule=TopK([2, 2]))
     with pytest.raises(TypeError, match="rng"):
         generate(torch_model, rows, PROMPT, None, BLOCK, rng=0, rule=Threshold())
+
+
+def test_uniform_draws_match_the_numpy_inverse_cdf_and_evaluate_task_is_batch_free(models) -> None:
+    """``score_states(uniforms=)``: TorchModel draws the inverse CDF at the given uniforms exactly as the NumPy path
+    (away from CDF boundaries), so evaluate_task on a torch model is bit-identical across batch sizes."""
+    from mdmsched.samplers import evaluate_task
+
+    torch_model, numpy_model = models
+    rng = np.random.default_rng(5)
+    tokens = rng.integers(0, 3, (6, N))
+    mask = rng.random((6, N)) < 0.6
+    u = rng.random((6, N))
+    a = torch_model.score_states(tokens, mask, nll=False, uniforms=u)
+    b = numpy_model.score_states(tokens, mask, nll=False, uniforms=u)
+    np.testing.assert_array_equal(a.draws[mask], b.draws[mask])
+    c = torch_model.score_states(tokens, mask, nll=False, uniforms=1 - u + 0.0)
+    assert (c.draws[mask] != a.draws[mask]).any()  # the draws follow the uniforms
+    with pytest.raises(ValueError, match="uniforms"):
+        torch_model.score_states(tokens, mask, nll=False, uniforms=u + 1.0)
+    prompts = rng.integers(0, 3, (5, N))
+    region = np.arange(N) >= 1
+    runs = [evaluate_task(torch_model, prompts, Threshold(0.5), "exact", references=list(prompts), region=region,
+                          samples_per_prompt=3, seed=2, batch_size=size) for size in (1, 4, 15)]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.outputs, runs[0].outputs)
+        np.testing.assert_array_equal(other.nfe_rows, runs[0].nfe_rows)

@@ -440,11 +440,13 @@ def test_generate_per_row_table():
     table = np.array([[[4, 0, 0], [1, 1, 2]], [[0, 2, 2], [2, 2, 0]]])
     out = generate(model, rows, 0, table, block, rng=np.random.default_rng(0))
     assert out.shape == rows.shape
-    assert len(model.masks) == 6  # a step is skipped only when no row reveals anything
-    masks = [*model.masks, np.zeros_like(model.masks[0])]
-    revealed = [(masks[t] & ~masks[t + 1]).sum(axis=1).tolist() for t in range(6)]
-    assert revealed == [[4, 1], [0, 1], [0, 2], [0, 2], [2, 2], [2, 0]]
-    assert masks[3][:, :block].sum() == 0 and masks[3][:, block:].all()  # block 1 starts with block 0 done
+    # Rows whose tables differ run as separate groups through the one rule loop (zero entries cost no pass): row 0
+    # takes 1 + 2 passes, row 1 takes 3 + 2.
+    assert len(model.masks) == 8 and all(m.shape == (1, n) for m in model.masks)
+    masks = [*model.masks[:3], np.zeros((1, n), dtype=bool), *model.masks[3:], np.zeros((1, n), dtype=bool)]
+    revealed = [int((masks[t] & ~masks[t + 1]).sum()) for t in (0, 1, 2, 4, 5, 6, 7, 8)]
+    assert revealed == [4, 2, 2, 1, 1, 2, 2, 2]
+    assert masks[1][0, :block].sum() == 0 and masks[1][0, block:].all()  # block 1 starts with block 0 done
 
 
 def test_generate_bad_inputs():

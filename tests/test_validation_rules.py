@@ -116,7 +116,7 @@ def _region_calls(region):
         import torch  # noqa: F401
     except ImportError:
         return calls
-    from mdmsched.models.torch import generate
+    from mdmsched.samplers.generate import generate
 
     class Sampler:
         def sample(self, tokens, mask, rng):
@@ -213,7 +213,7 @@ def test_both_sampler_loops_check_samples_alike():
     with pytest.raises(ValueError, match="negative token ids at masked positions"):
         mdmsched.simulate(Negative(), [2], 2, n=2, seed=0)
     try:
-        from mdmsched.models.torch import generate
+        from mdmsched.samplers.generate import generate
     except ImportError:
         return
     with pytest.raises(ValueError, match="negative token ids at masked positions"):

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mdmsched/closed_loop.hpp"
 #include "mdmsched/entropy.hpp"
 #include "mdmsched/markov.hpp"
 #include "mdmsched/practice.hpp"
@@ -258,10 +259,33 @@ void markov_checks() {
     expect_invalid([&] { mdmsched::markov_gap_sums(one.data(), 1, 5, -1.0); }, "markov tol < 0");
 }
 
+void closed_loop_checks() {
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    for (std::size_t n : {1, 2, 7, 40}) {
+        std::vector<double> z(n, 0.0);
+        for (std::size_t i = 1; i < n; ++i) z[i] = z[i - 1] + (unit(rng) < 0.3 ? 0.0 : unit(rng));
+        for (std::size_t k : {std::size_t{1}, (n + 1) / 2, n}) {
+            const auto fast = mdmsched::closed_loop_policy(z.data(), n, k);
+            const auto slow = mdmsched::closed_loop_policy_naive(z.data(), n, k);
+            check(fast.count == slow.count && fast.error == slow.error, "closed loop fast == naive");
+            const auto best = mdmsched::solve(z.data(), n, k, mdmsched::Method::Naive);
+            const double error = fast.error[k];  // state (0, k)
+            check(std::fabs(error - best.error) <= 1e-9 * std::max(1.0, best.error), "closed loop V_k(0) == opt_k");
+        }
+    }
+    const std::vector<double> z = {0.0, 1.0, 2.0};
+    expect_invalid([&] { mdmsched::closed_loop_policy(z.data(), 3, 0); }, "closed loop k = 0");
+    expect_invalid([&] { mdmsched::closed_loop_policy(z.data(), 3, 4); }, "closed loop k > n");
+    const std::vector<double> bad = {0.0, 1.0, 0.5};
+    expect_invalid([&] { mdmsched::closed_loop_policy(bad.data(), 3, 2); }, "closed loop non-monotone");
+}
+
 }  // namespace
 
 int main() {
     solver_checks();
+    closed_loop_checks();
     entropy_checks();
     markov_checks();
     std::printf("%d passed, %d failed\n", passed, failed);

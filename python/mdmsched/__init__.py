@@ -13,6 +13,7 @@ from typing import Any
 
 from . import curves, distributions, models, practice, samplers, schedules
 from ._schedule import BlockSchedule, Schedule
+from .closed_loop import ClosedLoopPolicy, block_policies, closed_loop_policy
 from .compare import ComparisonTable, compare
 from .curves import (
     EXAMPLES,
@@ -33,26 +34,24 @@ from .models import (
     ErrorEstimate,
     ExactPredictor,
     FlatCurveWarning,
-    KLEstimate,
     MarkovPredictor,
     MaskedModel,
     NonMonotoneWarning,
     Predictor,
     ProbabilityModel,
-    empirical_kl,
     estimate_block_curves,
     estimate_curve,
-    expected_kl,
     merge_shards,
     plan_block_estimate,
     plan_estimate,
     run_shard,
-    simulate,
 )
 from .samplers import (
+    EarlyCommit,
     EntropyBounded,
     Factor,
     FloorThreshold,
+    KLEstimate,
     RandomOrder,
     Rule,
     SamplerComparison,
@@ -60,8 +59,11 @@ from .samplers import (
     Threshold,
     TopK,
     compare_samplers,
+    empirical_kl,
     evaluate_sampler,
+    expected_kl,
     sample_with_rule,
+    simulate,
 )
 from .solve import (
     certified_error,
@@ -84,9 +86,11 @@ __all__ = [
     "EXAMPLES",
     "BlockCurveEstimate",
     "BlockSchedule",
+    "ClosedLoopPolicy",
     "ComparisonTable",
     "CurveEstimate",
     "Distribution",
+    "EarlyCommit",
     "EntropyBounded",
     "EntropyEstimate",
     "ErrorEstimate",
@@ -109,10 +113,12 @@ __all__ = [
     "TopK",
     "__version__",
     "average_entropies",
+    "block_policies",
     "certified_error",
     "certified_frontier",
     "certified_min_steps",
     "certified_schedule",
+    "closed_loop_policy",
     "compare",
     "compare_samplers",
     "curves",

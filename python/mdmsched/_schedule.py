@@ -235,8 +235,10 @@ class BlockSchedule:
         if isinstance(self.blocks, (str, bytes)) or not hasattr(self.blocks, "__iter__"):
             raise TypeError(f"blocks must be a non-empty sequence of Schedule, got {type(self.blocks).__name__}")
         blocks = tuple(self.blocks)
-        if not blocks or not all(isinstance(b, Schedule) for b in blocks):
+        if not all(isinstance(b, Schedule) for b in blocks):
             raise TypeError("blocks must be a non-empty sequence of Schedule")
+        if not blocks:
+            raise ValueError("blocks must be a non-empty sequence of Schedule (a block schedule has at least one block)")
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a string, got {type(self.name).__name__} {self.name!r}")
         object.__setattr__(self, "blocks", blocks)
@@ -341,7 +343,11 @@ class BlockSchedule:
 
 
 def _json_array(value: Any, name: str) -> NDArray[Any]:
-    """A JSON list of counts as an array: a nested or ragged list is a ``ValueError`` naming ``name``, not numpy's."""
+    """A JSON list of counts as an array: a nested or ragged list, or integers past int64 (``2**70``: JSON has no
+    limit), is a ``ValueError`` naming ``name``, not numpy's."""
+    if isinstance(value, list) and any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**63 - 1
+                                       for v in value):
+        raise ValueError(f"schedule JSON's {name} must be integers within int64 (|x| <= 2**63 - 1)")
     try:
         return np.asarray(value)
     except (ValueError, TypeError) as err:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
+
+from ._memory import available_memory_bytes as available_memory_bytes  # noqa: PLC0414  explicit re-export (tests patch it here)
 
 #: Relative tolerance for ``Z_1 = 0`` and for non-monotonicity of a curve (scaled by ``max(1, max|Z|)``).
 CURVE_RTOL = 1e-9
@@ -227,6 +227,28 @@ def as_region(region: Any, length: int, rows: int | None = None, name: str = "re
     return np.ascontiguousarray(marks)
 
 
+def as_data_rows(data: Any, name: str = "data", minimum: int = 2) -> NDArray[np.int64]:
+    """Data rows ``N x length`` of integer token ids (int64, ids below ``2**63``), ``N >= minimum`` (a standard error
+    needs two rows). Wrong dtype: ``TypeError``; wrong shape: ``ValueError``. O(N length)."""
+    rows = np.asarray(data)
+    if rows.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be integer token sequences, got dtype {rows.dtype}")
+    if rows.ndim != 2 or rows.shape[0] < minimum or rows.shape[1] < 1:
+        raise ValueError(f"{name} must be N x length with N >= {minimum}"
+                         f"{' (a standard error needs two rows)' if minimum == 2 else ''}, got shape {rows.shape}")
+    return as_tokens(rows, name)
+
+
+def as_free_positions(region: Any, shape: tuple[int, int]) -> NDArray[np.int64]:
+    """Generated positions per row (``N x n``; ``1 x n`` when shared by all rows), in order, from ``region`` (None: all
+    positions; bools per position or per row, as :func:`as_region`). O(N length)."""
+    count, length = shape
+    if region is None:
+        return np.arange(length, dtype=np.int64)[None, :]
+    marks = as_region(region, length, count)
+    return np.nonzero(marks)[1].reshape(marks.shape[0], -1).astype(np.int64)
+
+
 def _real_number(value: Any, name: str, what: str = "a real number") -> float:
     """``float(value)`` for a ``numbers.Real`` (Python and numpy floats/ints); bools and strings are ``TypeError``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -293,6 +315,15 @@ def _python_ints(values: list[Any] | tuple[Any, ...]) -> bool:
 def as_int_array(value: Any, name: str) -> NDArray[np.int64]:
     """An integer array as int64 under the :func:`integral_array` rule."""
     return np.asarray(integral_array(value, name), dtype=np.int64)
+
+
+def as_counts(value: Any, name: str, minimum: int = 0, maximum: int | None = None) -> NDArray[np.int64]:
+    """An integer array (any shape) with every entry in ``minimum..maximum``: :func:`as_count`'s rule, vectorised."""
+    out = as_int_array(value, name)
+    if out.size and (int(out.min()) < minimum or (maximum is not None and int(out.max()) > maximum)):
+        upper = "" if maximum is None else f" and <= {maximum}"
+        raise ValueError(f"{name} must be >= {minimum}{upper}, got {int(out.min())}..{int(out.max())}")
+    return out
 
 
 def as_tokens(value: Any, name: str) -> NDArray[np.int64]:
@@ -477,33 +508,6 @@ def as_tolerance(eps: Any, name: str = "eps") -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
     return value
-
-
-def available_memory_bytes() -> int:
-    """Memory the OS reports as available now (falls back to 8 GiB where it cannot tell), capped by what this
-    process's address-space limit (``ulimit -v``, ``RLIMIT_AS``) still allows: past that limit an allocation is a
-    ``MemoryError`` however much memory the machine has."""
-    try:
-        free = int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        free = 8 * 2**30
-    return min(free, _address_space_left())
-
-
-def _address_space_left() -> int:
-    """Bytes of address space left under ``RLIMIT_AS`` (a very large number when unlimited or unknown)."""
-    unlimited = 2**62
-    try:
-        import resource
-
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if limit == resource.RLIM_INFINITY or limit < 0:
-            return unlimited
-        # first field of statm: the process's virtual size in pages
-        used = int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        return max(0, int(limit) - used)
-    except (ImportError, OSError, ValueError, AttributeError):
-        return unlimited
 
 
 def require_memory(need: int, what: str) -> None:

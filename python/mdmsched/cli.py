@@ -12,6 +12,7 @@ import os
 import sys
 import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,12 +21,12 @@ from numpy.typing import NDArray
 
 from ._schedule import Schedule
 from ._validation import METHODS, as_curve
+from .adapters.serving import build_table
 from .compare import compare
 from .curves.exact import average_entropies, dual_total_correlation, information_curve, total_correlation
 from .curves.examples import EXAMPLES, demo_distribution, example_curve
 from .curves.hygiene import curve_from_entropies, fit_curve
 from .io import load_curve, load_curve_family, load_distribution, save_curve, strict_json
-from .schedules import blockwise
 from .solve import error_frontier, min_steps, optimal_schedule
 
 JSON_KEYS = """JSON output (--json), one object on stdout:
@@ -40,7 +41,9 @@ JSON_KEYS = """JSON output (--json), one object on stdout:
             tokens to commit at step i of block b, zero-padded: a LLaDA-style loop indexes it directly)
   map:      command, model, rows_used, seed, n, block_length, entropy, units, rows[{family, parameter, value, rule, nfe,
             tokens_per_forward, nll, stderr, kl}], frontier{nfe, nll, kl, offset}, calibrated{family, parameter,
-            value, budget, nfe, nll, stderr, kl} (with --budget)
+            value, budget, nfe, nll, stderr, kl} (with --budget); with --task each row adds accuracy, lower, upper,
+            task_nfe, task_tokens_per_forward, and the object adds kl_predicts_accuracy{tau, lower, upper,
+            confidence, summary} and accuracy_tpf_area{family: area}
 All entropies and errors are in nats."""
 
 
@@ -143,27 +146,6 @@ def _int_list(text: str, what: str) -> list[int]:
     return sorted(set(values))
 
 
-def _table_entry(z: NDArray[np.float64], block: int | None, steps: int, fit: str) -> dict[str, Any] | None:
-    n = z.size
-    if block is None or block >= n:
-        if steps > n:
-            return None
-        sched = optimal_schedule(z, steps)
-        blocks = [sched.tolist()]
-        error = sched.error
-    else:
-        lengths = [min(block, n - start) for start in range(0, n, block)]
-        if not len(lengths) <= steps <= n:
-            return None
-        curves = [fit_curve(z, length, fit) for length in lengths]
-        bs = blockwise(n, block, total_steps=steps, curves=curves)
-        blocks = [b.tolist() for b in bs.blocks]
-        error = bs.error
-    width = max(len(b) for b in blocks)
-    return {"k": steps, "error": error, "sizes": [s for b in blocks for s in b], "blocks": blocks,
-            "num_transfer_tokens": [b + [0] * (width - len(b)) for b in blocks]}
-
-
 def _cmd_table(args: argparse.Namespace) -> None:
     lengths = _int_list(args.lengths, "--lengths")
     steps = _int_list(args.steps, "--steps")
@@ -180,24 +162,12 @@ def _cmd_table(args: argparse.Namespace) -> None:
     else:
         z, source = _curve_from_args(args)
         per_length = {n: fit_curve(z, n, args.fit) for n in lengths}
-    schedules: dict[str, dict[str, dict[str, Any]]] = {}
-    skipped: list[list[Any]] = []
     for n in lengths:
-        curve = as_curve(per_length[n], f"curve for length {n}")
-        by_block = schedules.setdefault(str(n), {})
-        for block in block_lengths:
-            key = "full" if block is None else str(block)
-            for k in steps:
-                entry = _table_entry(curve, block, k, args.fit)
-                if entry is None:
-                    skipped.append([n, key, k])
-                else:
-                    by_block.setdefault(key, {})[str(k)] = entry
+        as_curve(per_length[n], f"curve for length {n}")  # the CLI's message names the length before any solving
+    built = build_table(per_length, steps, block_lengths, fit=args.fit)
+    schedules, skipped = built["schedules"], built["skipped"]
     count = sum(len(v) for b in schedules.values() for v in b.values())
-    payload = {"command": "table", "format": "mdmsched-table/1", "source": source,
-               "fit": None if args.family is not None else args.fit, "units": "nats", "lengths": lengths,
-               "steps": steps, "block_lengths": [b for b in block_lengths if b is not None], "skipped": skipped,
-               "schedules": schedules}
+    payload = {"command": "table", "source": source, **built, "fit": None if args.family is not None else args.fit}
     text = (f"curve: {source}; {count} optimal schedules for lengths {lengths}, steps {steps}"
             + (f", block lengths {payload['block_lengths']}" if args.block_lengths else "")
             + (f"; skipped {len(skipped)} infeasible (n, B, k)" if skipped else ""))
@@ -258,9 +228,19 @@ def _real_list(text: str, what: str) -> list[float]:
 
 def _cmd_map(args: argparse.Namespace) -> None:
     from .samplers import calibrate, default_family, sampler_map
-    from .samplers.example import markov_example
+    from .samplers.example import STICKY_CHAIN, markov_example, markov_region_entropy
     from .samplers.families import FAMILY_NAMES
 
+    task = None
+    if args.task is not None:
+        from .io import load_task_jsonl
+
+        task = load_task_jsonl(args.task, args.score, args.samples,
+                               decode=lambda tokens: " ".join(str(int(t)) for t in tokens))
+        if args.n is not None and args.n != task.prompts.shape[1]:
+            raise CliError(f"--n {args.n} differs from the --task prompts' length {task.prompts.shape[1]}")
+        args.n = int(task.prompts.shape[1])
+    args.n = 32 if args.n is None else args.n
     example = markov_example(args.n, args.rows, args.seed)
     names = FAMILY_NAMES if args.families is None else tuple(p.strip() for p in args.families.split(",") if p.strip())
     unknown = [name for name in names if name not in FAMILY_NAMES]
@@ -269,8 +249,14 @@ def _cmd_map(args: argparse.Namespace) -> None:
     lengths = [min(args.block_length or args.n, args.n - s) for s in range(0, args.n, args.block_length or args.n)]
     families = [default_family(name, lengths, _real_list(args.taus, "--taus") if name == "threshold" and args.taus
                                else None) for name in names]
+    entropy = example.entropy
+    if task is not None:  # the data rows generate the first line's span given the rest: H(X_span | X_rest)
+        span = np.flatnonzero(task.region[0])
+        entropy = markov_region_entropy(STICKY_CHAIN, args.n, int(span[0]), int(span[-1]) + 1)
+        example = replace(example, entropy=entropy)
     result = sampler_map(example.model, example.rows, families, block_length=args.block_length, seed=args.seed,
-                         entropy=example.entropy, progress=_wants_progress(args))
+                         entropy=example.entropy, progress=_wants_progress(args), task=task,
+                         region=None if task is None else task.region[0])
     payload: dict[str, Any] = {"command": "map", "model": "sticky 3-state Markov chain (exact conditionals)",
                                "rows_used": int(example.rows.shape[0]), "seed": args.seed, **result.to_dict()}
     header = (f"model: sticky 3-state Markov chain, n = {result.n}, {example.rows.shape[0]} rows, "
@@ -284,6 +270,15 @@ def _cmd_map(args: argparse.Namespace) -> None:
     lines.append("optimal random order (frontier): " + ", ".join(
         f"NFE {k}: {v - example.entropy:.4f}" for k, v in zip(result.frontier_nfe.tolist(), result.frontier_nll)
         if k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024) or k == result.frontier_nfe[-1]))
+    if result.has_task:
+        lines.append(f"task {args.task}: {task.prompts.shape[0]} prompts x {args.samples} samples, score "  # type: ignore[union-attr]
+                     f"{args.score}")
+        for row in result.rows:
+            lines.append(f"{row.family:16s} {row.value:8.4g} accuracy {row.accuracy:.3f} [{row.lower:.3f}, "
+                         f"{row.upper:.3f}] at {row.task_tokens_per_forward:.3f} tokens/forward")
+        lines.append(str(result.kl_predicts_accuracy()))
+        lines.append("area under accuracy vs tokens/forward (trapezoid): " + ", ".join(
+            f"{name} {area:.3f}" for name, area in result.accuracy_tpf_area().items()))
     if args.budget is not None:
         tuned = calibrate(example.model, example.rows, args.calibrate, args.budget, block_length=args.block_length,
                           seed=args.seed)
@@ -397,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scores every sampler family (random order, top-k, floor + threshold, threshold, factor, entropy "
                     "bound) by teacher forcing on rows of a sticky 3-state Markov chain with its exact conditionals "
                     "as the model, next to the optimal random-order frontier (SPEC 5.2). KL in nats.")
-    smap.add_argument("--n", type=int, default=32, help="sequence length (default 32)")
+    smap.add_argument("--n", type=int, help="sequence length (default 32, or the --task prompts' length)")
     smap.add_argument("--rows", type=int, default=200, help="data rows sampled from the chain (default 200)")
     smap.add_argument("--seed", type=int, default=0, help="seed of the rows and the rules (default 0)")
     smap.add_argument("--block-length", type=int, help="semi-autoregressive block length (default: one block)")
@@ -407,6 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
     smap.add_argument("--calibrate", default="threshold",
                       choices=["threshold", "factor", "entropy_bounded", "random", "top_k", "floor_threshold"],
                       help="family to calibrate with --budget (default threshold)")
+    smap.add_argument("--task", metavar="FILE.jsonl",
+                      help='also score every sampler by real generation on a task: one JSON object per line, '
+                           '{"prompt": [ints, the full row], "reference": [ints] or "text", "region": [start, stop]} '
+                           "(generated positions prompt[start:stop]; reference: the full true row, its generated "
+                           "tokens, or a string for --score regex:...; other keys ignored). Prompts are rows of "
+                           "the built-in chain (tokens 0..2, length --n); the chain's data rows are scored on the first line's region. Adds accuracy with a prompt-clustered "
+                           "interval to every row and says whether KL ranks the samplers as accuracy does")
+    smap.add_argument("--score", default="exact",
+                      help="task score: exact (default; generated tokens equal the reference's) or regex:PATTERN "
+                           "(first capture group on the generated tokens written as space-separated ids)")
+    smap.add_argument("--samples", type=int, default=1, help="samples per task prompt (default 1)")
     smap.add_argument("--plot", metavar="PNG", help="draw the map to this PNG file")
     smap.add_argument("--progress", action="store_true", help="progress bar on stderr")
     smap.add_argument("--json", action="store_true", help="machine-readable output")

@@ -65,7 +65,9 @@ class ComparisonTable:
 
 def default_schedules(z: ArrayLike, k: int) -> list[Schedule]:
     """The baselines compared by default: equal (LLaDA), cosine (MaskGIT), cos^2, geometric, the continuum
-    approximation, and the TC/DTC budget schedules when the budget allows (``zeta >= 2``)."""
+    approximation, the TC/DTC budget schedules when the budget allows (``zeta >= 2``), ASS (doubling steps, when
+    ``2^k <= n``) and OpenDLM's seven mask-ratio shapes at their default parameters, all with ``k`` model calls
+    (a peer pass that reveals nothing is a call: such a row shows fewer non-empty steps)."""
     curve = as_curve(z)
     n = curve.size
     out = [sch.equal(n, k), sch.cosine(n, k), sch.cosine_squared(n, k), sch.geometric_growth(n, k),
@@ -73,6 +75,9 @@ def default_schedules(z: ArrayLike, k: int) -> list[Schedule]:
     for kind in ("tc", "dtc"):
         with contextlib.suppress(ValueError):  # budget too small for a proven construction
             out.append(sch.budget_schedule(n, k, kind))
+    if k < n.bit_length():  # 2^k <= n: ASS's own assert
+        out.append(sch.practice.ass(n, k))
+    out.extend(sch.practice.flexible(n, k, shape) for shape in sch.practice.FLEXIBLE_SHAPES)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Reading and writing curves, distributions and curve families; strict JSON (no NaN/Infinity).
+"""Reading and writing curves, distributions and curve families, task files (JSONL); strict JSON (no NaN/Infinity).
 
 Every reader names the file in its error and raises :class:`FileFormatError` (a ``ValueError``) for a missing or
 malformed file, whatever numpy or the json module raised underneath.
@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from ._validation import as_curve
 from .curves.distribution import Distribution
+from .samplers.task import Task
 
 
 class FileFormatError(ValueError):
@@ -156,4 +157,64 @@ def load_curve_family(path: str) -> dict[int, NDArray[np.float64]]:
     return family
 
 
-__all__ = ["FileFormatError", "load_curve", "load_curve_family", "load_distribution", "save_curve", "strict_json"]
+#: Largest task file read (bytes): one JSON object per line, prompts of at most a few thousand tokens.
+MAX_TASK_BYTES = 1 << 30
+
+
+def load_task_jsonl(path: str, score: Any = "exact", samples_per_prompt: int = 1, decode: Any = None) -> Task:
+    """A :class:`~mdmsched.samplers.Task` from a JSONL file, one object per line (blank lines skipped, other keys
+    ignored)::
+
+        {"prompt": [ints, the full row], "reference": [ints] or "text", "region": [start, stop]}
+
+    ``region`` is the half-open span of generated positions ``prompt[start:stop]`` (the prompt's tokens there are
+    placeholders); ``reference`` is the full true row, just its generated tokens, or a string (``regex:`` scores).
+    Every prompt must have the same length and the same number of generated positions; at least 2 lines.
+    :class:`FileFormatError` names the file and line. O(file size)."""
+    file = _existing_file(path, "task")
+    if file.stat().st_size > MAX_TASK_BYTES:
+        raise FileFormatError(f"{path} is larger than {MAX_TASK_BYTES} bytes")
+    prompts: list[list[int]] = []
+    references: list[Any] = []
+    regions: list[tuple[int, int]] = []
+    with file.open("r", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {number}"
+            try:
+                item = json.loads(line)
+            except ValueError as err:
+                raise FileFormatError(f"{where}: not JSON ({err})") from None
+            if not isinstance(item, dict) or not {"prompt", "reference", "region"} <= item.keys():
+                raise FileFormatError(f'{where}: expected an object with "prompt", "reference" and "region"')
+            prompt, reference, region = item["prompt"], item["reference"], item["region"]
+            if not isinstance(prompt, list) or not prompt or not all(_is_token(v) for v in prompt):
+                raise FileFormatError(f'{where}: "prompt" must be a non-empty list of token ids >= 0')
+            if not (isinstance(reference, str) or (isinstance(reference, list) and reference
+                                                   and all(_is_token(v) for v in reference))):
+                raise FileFormatError(f'{where}: "reference" must be a list of token ids >= 0 or a string')
+            if not (isinstance(region, list) and len(region) == 2 and all(_is_token(v) for v in region)
+                    and region[0] < region[1] <= len(prompt)):
+                raise FileFormatError(f'{where}: "region" must be [start, stop] with 0 <= start < stop <= '
+                                      f"{len(prompt)} (the prompt's length)")
+            if prompts and (len(prompt) != len(prompts[0]) or region[1] - region[0] != regions[0][1] - regions[0][0]):
+                raise FileFormatError(f"{where}: every prompt must have the length ({len(prompts[0])}) and the "
+                                      f"generated span ({regions[0][1] - regions[0][0]}) of the first")
+            prompts.append(prompt)
+            references.append(reference if isinstance(reference, str) else np.array(reference, dtype=np.int64))
+            regions.append((region[0], region[1]))
+    if len(prompts) < 2:
+        raise FileFormatError(f"{path} must hold at least 2 task lines, got {len(prompts)}")
+    rows = np.array(prompts, dtype=np.int64)
+    marks = np.zeros(rows.shape, dtype=bool)
+    for r, (start, stop) in enumerate(regions):
+        marks[r, start:stop] = True
+    return Task(rows, score, references, marks, samples_per_prompt, decode)
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
+
+
+__all__ = ["MAX_TASK_BYTES", "FileFormatError", "load_curve", "load_curve_family", "load_distribution", "load_task_jsonl", "save_curve", "strict_json"]

@@ -93,10 +93,24 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     """Draw a :class:`~mdmsched.samplers.map.SamplerMap`: expected KL (or NLL sum, nats) against mean NFE, one line per
     family (in sweep order, a marker per hyperparameter) and the optimal random-order frontier dashed. ``kl``: plot
     the absolute KL (default: when the map knows ``H(mu)``); otherwise the expected NLL sum, which is the KL up to
-    the constant ``H(mu)``. Log-scaled NFE."""
+    the constant ``H(mu)``. Log-scaled NFE. The KL is the forward ``KL(data || sampler)``.
+
+    A map with a task (``sampler_map(..., task=)``) gets a second panel beside the first (a new figure when ``ax`` is
+    None, else ``ax.figure`` gains it): task accuracy with its interval against tokens per forward, one line per
+    family, and the upper frontier (the best accuracy at that speed or faster) dashed; the title states the rank
+    agreement (:meth:`~mdmsched.samplers.map.SamplerMap.kl_predicts_accuracy`). Returns the KL panel."""
     if not isinstance(sampler_map, SamplerMap):
         raise TypeError(f"sampler_map must be a SamplerMap (from mdmsched.samplers.sampler_map), got "
                         f"{type(sampler_map).__name__}")
+    if sampler_map.has_task:
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            ax, right = plt.subplots(1, 2, figsize=(13, 4))[1]
+        else:
+            right = ax.figure.add_subplot(1, 2, 2)
+            ax.set_subplotspec(ax.figure.add_gridspec(1, 2)[0])
+        _accuracy_panel(sampler_map, right)
     absolute = sampler_map.entropy is not None if kl is None else bool(kl)
     if absolute and sampler_map.entropy is None:
         raise ValueError("kl=True needs a map made with entropy= (H(mu) in nats)")
@@ -117,4 +131,35 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     return ax
 
 
-__all__ = ["plot_curve", "plot_frontier", "plot_sampler_map", "staircase"]
+def accuracy_frontier(tokens_per_forward: ArrayLike, accuracy: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The upper-right frontier of (tokens per forward, accuracy) points: sorted by speed, fastest first, the points
+    no faster point beats in accuracy. O(m log m)."""
+    x, y = np.asarray(tokens_per_forward, dtype=np.float64), np.asarray(accuracy, dtype=np.float64)
+    order = np.lexsort((-y, -x))
+    keep, best = [], -np.inf
+    for i in order.tolist():
+        if y[i] > best:
+            keep.append(i)
+            best = y[i]
+    return x[keep], y[keep]
+
+
+def _accuracy_panel(sampler_map: SamplerMap, ax: Axes) -> None:
+    for name in sampler_map.families:
+        tasks = [r.task for r in sampler_map.family(name) if r.task is not None]
+        y = np.array([t.accuracy for t in tasks], dtype=np.float64)
+        err = np.array([[t.accuracy - t.lower, t.upper - t.accuracy] for t in tasks]).T
+        ax.errorbar([t.tokens_per_forward for t in tasks], y, yerr=err, marker="o", ms=3, lw=1.2, capsize=2,
+                    label=name)
+    every = [r.task for r in sampler_map.rows if r.task is not None]
+    fx, fy = accuracy_frontier([t.tokens_per_forward for t in every], [t.accuracy for t in every])
+    ax.plot(fx, fy, "k--", lw=1.5, label="frontier")
+    agree = sampler_map.kl_predicts_accuracy()
+    ax.set_xlabel("tokens per forward (task)")
+    ax.set_ylabel("task accuracy")
+    ax.set_title(f"KL vs accuracy rank agreement at equal NFE: tau = {agree.tau:.2f} [{agree.lower:.2f}, "
+                 f"{agree.upper:.2f}]", fontsize=9)
+    ax.legend(fontsize=8)
+
+
+__all__ = ["accuracy_frontier", "plot_curve", "plot_frontier", "plot_sampler_map", "staircase"]

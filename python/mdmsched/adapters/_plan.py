@@ -6,8 +6,21 @@ from typing import Any
 
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_count
+from ..closed_loop import ClosedLoopPolicy
 
-__all__ = ["block_layout", "plan_blocks"]
+__all__ = ["block_layout", "plan_blocks", "plan_policies"]
+
+
+def plan_policies(plan: Any, name: str = "plan") -> list[ClosedLoopPolicy] | None:
+    """``plan`` as closed-loop policies (one, or one per block), or None when it is an open-loop plan. The counts a
+    closed-loop sampler commits come from :meth:`ClosedLoopPolicy.step_counts` at the state reached. O(blocks)."""
+    if isinstance(plan, ClosedLoopPolicy):
+        return [plan]
+    if isinstance(plan, (list, tuple)) and plan and any(isinstance(p, ClosedLoopPolicy) for p in plan):
+        if not all(isinstance(p, ClosedLoopPolicy) for p in plan):
+            raise TypeError(f"{name} mixes ClosedLoopPolicy and other objects: give one policy per block")
+        return list(plan)
+    return None
 
 
 def plan_blocks(plan: Any, name: str = "plan") -> list[list[int]]:

@@ -15,7 +15,11 @@ positions differ from the plan's block (a prompt length or ``gen_length`` laid o
 :func:`~mdmsched.adapters.block_layout`) or a block past the plan's last. A ``gen_length`` shorter than the plan by
 whole blocks is invisible to a scheduler: :attr:`PlannedBlockScheduler.complete` says whether the plan ran to its
 end. **Floor mode** (``PlannedBlockScheduler(plan, threshold=0.9)``) keeps the pipeline's confidence rule: call ``j`` commits ``max(passes[j], #tokens above threshold)``, a block ends as soon as it
-is fully revealed, so it costs at most the plan's calls.
+is fully revealed, so it costs at most the plan's calls. **Closed loop** (``PlannedBlockScheduler(policy,
+threshold=0.9)`` with a :class:`~mdmsched.ClosedLoopPolicy`, or one per block): call ``j`` commits at least
+``policy.count(revealed, k - j)`` per row, the floor re-planned from the state the threshold commits reached (SPEC
+§5.4); rows whose counts differ are stepped in groups (one ``BlockRefinementScheduler.step`` per distinct count: with
+``temperature > 0`` a generator's draws then come in another order than one batched call).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from diffusers import BlockRefinementScheduler
 
 from .._schedule import Schedule
 from .._validation import as_count, as_real
-from ._plan import block_layout, plan_blocks
+from ..closed_loop import ClosedLoopPolicy
+from ._plan import block_layout, plan_blocks, plan_policies
 
 __all__ = ["PlannedBlockScheduler"]
 
@@ -45,7 +50,9 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
     plan:
         A :class:`~mdmsched.Schedule` (every block runs it; its ``n`` is the block length) or a
         :class:`~mdmsched.BlockSchedule` (block ``b`` of the pipeline runs ``plan.blocks[b]``; budgets may differ
-        per block). Zeros in ``passes`` are model calls that commit nothing, run as the plan says.
+        per block). Zeros in ``passes`` are model calls that commit nothing, run as the plan says. Or a
+        :class:`~mdmsched.ClosedLoopPolicy` (every block; its ``n`` is the block length, its ``k`` the block's
+        calls) or a list of them (one per block): closed loop, the count of each call looked up at the state reached.
     block_length:
         The pipeline's block length; default the plan's longest block (give it when the only block is shorter).
     threshold:
@@ -58,13 +65,16 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
     """
 
     def __init__(self, plan: Any, *, threshold: float | None = None, block_length: int | None = None) -> None:
-        blocks = plan_blocks(plan)
+        self._policies = plan_policies(plan)
+        # A policy's replay from (0, k) has its calls and block length: every layout check below holds as for a plan.
+        blocks = plan_blocks(plan) if self._policies is None else [
+            [int(c) for c in p.schedule().sizes] for p in self._policies]
         lengths = [sum(b) for b in blocks]
         width = max(lengths) if block_length is None else as_count(block_length, "block_length")
         if any(length != width for length in lengths[1:]) or lengths[0] > width:
             raise ValueError(f"the pipeline's blocks all have block_length={width} positions (only the first may be "
                              f"shorter: it shares positions with the prompt); the plan's blocks have {lengths}")
-        if isinstance(plan, Schedule) and width != lengths[0]:
+        if isinstance(plan, (Schedule, ClosedLoopPolicy)) and width != lengths[0]:
             raise ValueError(f"a Schedule runs in every block: block_length must be its n = {lengths[0]}, got {width}")
         floor = None if threshold is None else as_real(threshold, "threshold")
         if floor is not None and not 0.0 <= floor <= 1.0:
@@ -74,7 +84,7 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         self.plan = plan
         self.floor_threshold = floor
         self._blocks = blocks
-        self._repeat = isinstance(plan, Schedule)  # every block runs it
+        self._repeat = isinstance(plan, (Schedule, ClosedLoopPolicy))  # every block runs it
         self.trace: list[list[list[int]]] = []
         self._left: torch.Tensor | None = None
 
@@ -182,15 +192,52 @@ class PlannedBlockScheduler(BlockRefinementScheduler):  # type: ignore[misc]  # 
         block = len(self.trace) - 1
         passes = self._passes(block)
         call = len(self.trace[block])
-        count = passes[call] if call < len(passes) else 0
-        # The parent commits _transfer_schedule[timestep]: give it this call's count alone.
-        self._transfer_schedule = torch.tensor([count], dtype=torch.long)
-        out = super().step(model_output, 0, sample, mask_token_id=mask_token_id, threshold=commit_above,
-                           editing_threshold=None, **kwargs)
+        if self._policies is not None:
+            policy = self._policies[0 if self._repeat else block]
+            counts = policy.step_counts(masked.sum(dim=-1).cpu().numpy(), call).tolist()
+            out = self._step_groups(counts, model_output, sample, mask_token_id, commit_above, kwargs)
+        else:
+            count = passes[call] if call < len(passes) else 0
+            # The parent commits _transfer_schedule[timestep]: give it this call's count alone.
+            self._transfer_schedule = torch.tensor([count], dtype=torch.long)
+            out = super().step(model_output, 0, sample, mask_token_id=mask_token_id, threshold=commit_above,
+                               editing_threshold=None, **kwargs)
         transfer = out.transfer_index if kwargs.get("return_dict", True) else out[1]
         self.trace[block].append([int(c) for c in transfer.sum(dim=-1)])
         self._left = (masked & ~transfer).sum(dim=-1)
         return out
+
+    def _step_groups(self, counts: list[int], model_output: torch.Tensor, sample: torch.LongTensor,
+                     mask_token_id: int, commit_above: float, kwargs: dict[str, Any]) -> Any:
+        """The parent's step once per distinct count (it takes one count for the whole batch), rows reassembled."""
+        return_dict = kwargs.pop("return_dict", True)
+        groups = sorted(set(counts))
+        parts = []
+        for count in groups:
+            rows = torch.tensor([r for r, c in enumerate(counts) if c == count], dtype=torch.long,
+                                device=sample.device)
+            self._transfer_schedule = torch.tensor([count], dtype=torch.long)
+            one = super().step(model_output if len(groups) == 1 else model_output[rows], 0,
+                               sample if len(groups) == 1 else sample[rows], mask_token_id=mask_token_id,
+                               threshold=commit_above, editing_threshold=None, return_dict=True, **kwargs)
+            parts.append((rows, one))
+        if len(parts) == 1:
+            out = parts[0][1]
+        else:
+            fields = ("prev_sample", "transfer_index", "editing_transfer_index", "sampled_tokens", "sampled_probs",
+                      "pred_logits")
+            merged = {}
+            for name in fields:
+                first = getattr(parts[0][1], name)
+                whole = first.new_empty((sample.shape[0], *first.shape[1:]))
+                for rows, one in parts:
+                    whole[rows] = getattr(one, name)
+                merged[name] = whole
+            out = type(parts[0][1])(**merged)
+        if return_dict:
+            return out
+        return (out.prev_sample, out.transfer_index, out.editing_transfer_index, out.sampled_tokens,
+                out.sampled_probs, out.pred_logits)
 
     def check_block_should_continue(self, step_idx: int, masks_remaining: bool, editing_enabled: bool,
                                     editing_transfer_index: torch.BoolTensor, post_steps: int, max_post_steps: int,

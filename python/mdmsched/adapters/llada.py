@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .._validation import as_count
+from .._validation import as_count, require_memory
 from ._plan import plan_blocks
 
 __all__ = ["block_transfer_tokens", "transfer_tokens"]
@@ -31,6 +31,7 @@ def _table(passes: list[int], mask_index: Any, steps: Any, where: str) -> Any:
             else type(mask_index).__name__
         raise TypeError(f"mask_index must be a 2-D bool torch tensor (batch, block positions), got {kind}")
     width = as_count(steps, "steps")
+    require_memory(8 * width * max(1, int(mask_index.shape[0])), f"the ({mask_index.shape[0]}, {width}) transfer table")
     if width < len(passes):
         raise ValueError(f"steps={width}, but {where} runs {len(passes)} passes: the loop must run at least that many "
                          "(extra passes commit 0)")

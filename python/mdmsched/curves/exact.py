@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -22,6 +22,7 @@ import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension
 
 from .. import _validation
 from .._progress import progress_callback
+from .._shards import run_shards
 from .._validation import as_int, as_log_scale, as_progress, require_memory
 from .distribution import Distribution, Source, as_dense, as_dense_unnormalised
 from .hygiene import curve_from_entropies, project_monotone
@@ -70,12 +71,12 @@ def _shard_count(shards: int | None, n: int) -> int:
     return count
 
 
-def _run_shard(source: str | NDArray[np.float64], lead: int, pattern: int, keep_subsets: bool,
-               threads: int, total: float = 1.0) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
-    """One shard, in a worker: the tensor (``total`` times a law) is a memory-mapped ``.npy`` path (process/cluster
-    executors) or the array."""
+def _run_shard(source: str | NDArray[np.float64], lead: int, keep_subsets: bool, threads: int, total: float,
+               patterns: range) -> tuple[NDArray[np.float64] | None, NDArray[np.float64]]:
+    """One shard (one membership pattern, ``patterns`` of length 1), in a worker: the tensor (``total`` times a law)
+    is a memory-mapped ``.npy`` path (process/cluster executors) or the array."""
     tensor = np.load(source, mmap_mode="r") if isinstance(source, str) else source
-    return _core.dense_lattice_shard(tensor, lead, pattern, keep_subsets, threads, None, total)
+    return _core.dense_lattice_shard(tensor, lead, patterns.start, keep_subsets, threads, None, total)
 
 
 def _sharded_lattice(tensor: NDArray[np.float64], total: float, keep_subsets: bool, threads: int, executor: Executor,
@@ -101,19 +102,16 @@ def _sharded_lattice(tensor: NDArray[np.float64], total: float, keep_subsets: bo
             scratch = tempfile.mkdtemp(prefix="mdmsched-lattice-")
             source = str(Path(scratch) / "p.npy")
             np.save(source, tensor)
-        futures = {executor.submit(_run_shard, source, lead, pattern, keep_subsets, threads, total): pattern
-                   for pattern in range(count)}
+        report = None if callback is None else (lambda done, total_units: callback(done / total_units))
+        results = run_shards(_run_shard, (source, lead, keep_subsets, threads, total),
+                             [range(p, p + 1) for p in range(count)], executor=executor, report=report, total=count)
         subsets = np.empty(2**n) if keep_subsets else None
         unit_sums = np.empty((units, n + 1))
-        for done, future in enumerate(as_completed(futures), start=1):
-            pattern = futures[future]
-            part, sums = future.result()
+        for pattern, (part, sums) in enumerate(results):
             unit_sums[pattern::count] = sums  # unit u = pattern + v * 2^j
             if subsets is not None:
                 assert part is not None
                 subsets[pattern::count] = part  # mask = pattern + t * 2^j
-            if callback is not None:
-                callback(done / count)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -4,11 +4,14 @@
   position, nats), :class:`~mdmsched.ProbabilityModel` over ``(B, n, q)`` predictors, ``check_scores``.
 * :mod:`~mdmsched.models.exact` -- :class:`~mdmsched.ExactPredictor`, :class:`~mdmsched.MarkovPredictor`.
 * :mod:`~mdmsched.models.estimate` -- the model's curve with error bars (plan -> run -> merge, any executor).
-* :mod:`~mdmsched.models.state_scores`, :mod:`~mdmsched.models.rule_loop` -- ``score_states`` (one forward pass:
-  max probability, margin, entropy, teacher-forced ``-log q``, draws) and the one loop that runs a position-choosing rule.
-* :mod:`~mdmsched.models.simulate` -- the sampler itself and Monte Carlo KL against a known target.
-* ``mdmsched.models.torch`` -- :class:`TorchModel` and ``generate`` (needs torch; also ``mdmsched.torch``; not imported
-  here, so ``import mdmsched`` never imports torch).
+* :mod:`~mdmsched.models.state_scores` -- :class:`StateScores`, what one forward pass (``score_states``) tells a rule:
+  max probability, margin, entropy, teacher-forced ``-log q``, draws.
+* ``mdmsched.models.torch`` -- :class:`TorchModel`, the torch backend (needs torch; also ``mdmsched.torch``; not
+  imported here, so ``import mdmsched`` never imports torch).
+
+How a model is *run* (the rule loop, generation, simulation, Monte Carlo KL) lives one floor up in
+:mod:`mdmsched.samplers`; the old names here (``run_rule``, ``RuleRun``, ``SelectionRule``, ``simulate``,
+``expected_kl``, ``empirical_kl``, ``KLEstimate``) still resolve, with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
@@ -37,15 +40,12 @@ from .interface import (
     Predictor,
     ProbabilityModel,
     SamplingModel,
-    SelectionRule,
     StateModel,
     StateScores,
     Target,
     check_scores,
     check_state_scores,
 )
-from .rule_loop import RuleRun, run_rule
-from .simulate import KLEstimate, empirical_kl, expected_kl, simulate
 
 __all__ = [
     "MAX_SCORE",
@@ -57,29 +57,37 @@ __all__ = [
     "ExactModel",
     "ExactPredictor",
     "FlatCurveWarning",
-    "KLEstimate",
     "MarkovPredictor",
     "MaskedModel",
     "NonMonotoneWarning",
     "Predictor",
     "ProbabilityModel",
-    "RuleRun",
     "SamplingModel",
-    "SelectionRule",
     "ShardResult",
     "StateModel",
     "StateScores",
     "Target",
     "check_scores",
     "check_state_scores",
-    "empirical_kl",
     "estimate_block_curves",
     "estimate_curve",
-    "expected_kl",
     "merge_shards",
     "plan_block_estimate",
     "plan_estimate",
-    "run_rule",
     "run_shard",
-    "simulate",
 ]
+
+#: Names that moved up to :mod:`mdmsched.samplers` (the loops live with the samplers), forwarded with a warning.
+_MOVED = {"run_rule": "loop", "RuleRun": "loop", "SelectionRule": "loop", "simulate": "simulate",
+          "expected_kl": "simulate", "empirical_kl": "simulate", "KLEstimate": "simulate"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        import importlib
+        import warnings
+
+        target = f"mdmsched.samplers.{_MOVED[name]}"
+        warnings.warn(f"mdmsched.models.{name} moved to {target}.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(target), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,8 +16,11 @@ k = 14 vs 15 (2-state Markov, n = 40, N = 1000, 40 runs, both 100% valid), and o
 symbol of 3% mass at probability 1e-6) a fixed schedule's simultaneous bound is 0.30 vs 0.43 nats above the estimate
 with coverage 99.0% vs 99.7% over 300 runs. It needs no resampling, so it is the default.
 
-Statistics whose rows are all equal (``se = 0``, e.g. an increment that is exactly 0 for every row) get zero width and do
-not enter the maximum.
+Statistics whose rows are all equal (``se = 0``, e.g. an increment that is exactly 0 on every row) are **not** known
+exactly: a rare event (two masked neighbours at the last grid step, probability ~5% per row) may simply not have occurred
+in ``N`` rows. They borrow the largest standard error of the other statistics (:func:`band_stderr`) and count in the
+Bonferroni level; only when every statistic is constant on every row is the band of zero width (nothing to borrow; the
+rows then carry no information about any spread). Issue 28.2: the old zero width certified an error of 0 that was 0.0038.
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ def student_t_quantile(p: float, dof: int) -> float:
             + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4))
 
 
+def band_stderr(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Standard error per column of ``x`` (``N x L``), a constant column (``se = 0``) taking the largest ``se`` of the
+    others (see the module doc). O(N L)."""
+    se = x.std(axis=0, ddof=1) / math.sqrt(x.shape[0])
+    live = se > 0
+    if live.any():
+        se = np.where(live, se, se[live].max())
+    return np.asarray(se, dtype=np.float64)
+
+
 def band_multiplier(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: Calibration,
                     seed: int) -> float:
     """The multiplier ``c`` of the band ``mean +- c se`` over the columns of ``x`` (``N x L``); see the module doc.
@@ -61,13 +74,12 @@ def band_multiplier(x: NDArray[np.float64], confidence: float, sides: Sides, cal
     rows = x.shape[0]
     se = x.std(axis=0, ddof=1) / math.sqrt(rows)
     live = se > 0
-    count = int(live.sum())
-    if count == 0:
+    if not live.any():
         return 0.0
-    if calibration == "bonferroni":
-        alpha = (1.0 - confidence) / count / (2 if sides == "two" else 1)
+    if calibration == "bonferroni":  # constant columns count too: they borrow a standard error (band_stderr)
+        alpha = (1.0 - confidence) / se.size / (2 if sides == "two" else 1)
         return student_t_quantile(1.0 - alpha, rows - 1)
-    x = x[:, live]
+    x = x[:, live]  # a constant column's resampled t is 0: it cannot raise the maximum
     mean = x.mean(axis=0)
     rng = np.random.default_rng([seed, 0x5EED_BA2D])
     picks = rng.integers(0, rows, (BOOTSTRAP_RESAMPLES, rows))
@@ -92,13 +104,13 @@ def band_multiplier(x: NDArray[np.float64], confidence: float, sides: Sides, cal
 def band(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: Calibration,
          seed: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(low, high)`` per column of ``x``, holding for every column at once (``-inf``/``+inf`` on an unbounded side)."""
-    rows = x.shape[0]
     mean = x.mean(axis=0)
-    se = x.std(axis=0, ddof=1) / math.sqrt(rows)
+    se = band_stderr(x)
     c = band_multiplier(x, confidence, sides, calibration, seed)
     high = mean + c * se if sides != "lower" else np.full_like(mean, np.inf)
     low = mean - c * se if sides != "upper" else np.full_like(mean, -np.inf)
     return low, high
 
 
-__all__ = ["BOOTSTRAP_RESAMPLES", "CALIBRATIONS", "DEFAULT_CALIBRATION", "Calibration", "Sides", "band", "band_multiplier", "student_t_quantile"]
+__all__ = ["BOOTSTRAP_RESAMPLES", "CALIBRATIONS", "DEFAULT_CALIBRATION", "Calibration", "Sides", "band", "band_multiplier",
+           "band_stderr", "student_t_quantile"]

@@ -22,27 +22,34 @@ single-process result; a shard carries its plan's fingerprint and is refused by 
 
 from __future__ import annotations
 
-import hashlib
 import math
-import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._shards import (
+    DEFAULT_SHARDS,
+    Progress,
+    as_report,
+    check_coverage,
+    fingerprint,
+    progress_bar,
+    run_shards,
+    shard_ranges,
+)
 from .._validation import (
     as_choice,
     as_count,
-    as_executor,
+    as_data_rows,
+    as_free_positions,
     as_int,
-    as_region,
     as_seed,
-    as_tokens,
     require_memory,
 )
 from .curve_estimate import (
@@ -53,10 +60,9 @@ from .curve_estimate import (
     NonMonotoneWarning,
     curve_from_samples,
 )
+from .estimators import ESTIMATORS, Estimator, EstimatorName, make_estimator
 from .interface import MaskedModel, Target, as_masked_model, as_target, check_scores, model_inputs
 
-Estimator = Literal["nested", "independent"]
-ESTIMATORS: tuple[Estimator, ...] = ("nested", "independent")
 #: Default batch: one call's logits (rows x length x vocab, 2-byte bf16) within this many bytes, 1..256 rows.
 LOGITS_BUDGET_BYTES = 2**30
 #: Vocabulary assumed for the default batch when the model does not say (a typical LLM tokenizer).
@@ -111,7 +117,7 @@ class EstimatePlan:
     seed: int
     target: Target
     stream: int = 0
-    estimator: Estimator = "nested"
+    estimator: EstimatorName = "nested"
 
     def __post_init__(self) -> None:
         _check_plan(self)
@@ -139,13 +145,8 @@ class EstimatePlan:
     @property
     def fingerprint(self) -> str:
         """A digest of everything that decides the job values (grid, target, region, reps, seed, estimator, ...)."""
-        digest = hashlib.sha256()
-        for part in (self.length, self.rows, self.reps, self.jobs_per_batch, self.seed, self.target, self.stream,
-                     self.estimator):
-            digest.update(repr(part).encode() + b"|")
-        for array in (self.free, self.grid, self.hidden):
-            digest.update(b"none" if array is None else np.ascontiguousarray(array).tobytes() + repr(array.shape).encode())
-        return digest.hexdigest()[:32]
+        return fingerprint("estimate", self.length, self.rows, self.reps, self.jobs_per_batch, self.seed, self.target,
+                           self.stream, self.estimator, self.free, self.grid, self.hidden)
 
     def cost(self) -> str:
         """One line: forward passes, rows per pass and what they are made of (before anything runs)."""
@@ -155,9 +156,7 @@ class EstimatePlan:
 
     def shards(self, count: int) -> list[range]:
         """``count`` contiguous, near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
-        parts = as_count(count, "shards")
-        bounds = np.linspace(0, self.num_batches, min(parts, self.num_batches) + 1).round().astype(int)
-        return [range(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        return shard_ranges(self.num_batches, count)
 
 
 @dataclass(frozen=True)
@@ -204,24 +203,6 @@ def _check_plan(plan: EstimatePlan) -> None:
         raise ValueError(f"plan.hidden must be None or booleans of shape (1 or {plan.rows}, {plan.length})")
 
 
-def _as_rows(data: ArrayLike) -> NDArray[np.int64]:
-    rows = np.asarray(data)
-    if rows.dtype.kind not in "iu":
-        raise TypeError(f"data must be integer token sequences, got dtype {rows.dtype}")
-    if rows.ndim != 2 or rows.shape[0] < 2 or rows.shape[1] < 1:
-        raise ValueError(f"data must be N x length with N >= 2 (a standard error needs two rows), got shape {rows.shape}")
-    return as_tokens(rows, "data")
-
-
-def _free_positions(region: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.int64]:
-    """Generated positions per row (N x n; 1 x n when shared by all rows), from ``region`` (per position or per row)."""
-    count, length = shape
-    if region is None:
-        return np.arange(length, dtype=np.int64)[None, :]
-    marks = as_region(region, length, count)
-    return np.nonzero(marks)[1].reshape(marks.shape[0], -1).astype(np.int64)
-
-
 def _as_grid(grid: ArrayLike | None, n: int) -> NDArray[np.int64]:
     """Sorted unique revealed counts, always including 0 and ``n - 1`` (they anchor ``Z`` and the brackets)."""
     if grid is None:
@@ -261,7 +242,7 @@ def model_vocab(model: Any) -> int | None:
 def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = None, grid: ArrayLike | None = None,
                   reps: int = 1, batch_size: int | None = None, seed: int | None = None,
                   target: Target = "cross_entropy", hidden: NDArray[np.bool_] | None = None,
-                  stream: int = 0, estimator: Estimator = "nested", vocab: int | None = None) -> EstimatePlan:
+                  stream: int = 0, estimator: EstimatorName = "nested", vocab: int | None = None) -> EstimatePlan:
     """The job list of :func:`estimate_curve` for data of shape ``(N, length)`` (see :class:`EstimatePlan`).
 
     ``seed=None`` draws a fresh seed once; the plan records it, so every shard agrees. ``batch_size=None``:
@@ -273,7 +254,7 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     if shape[0] < 2 or shape[1] < 1:
         raise ValueError(f"data must be N x length with N >= 2, got shape {shape}")
     require_memory(16 * shape[1], "the generated positions")  # before the first array of length ``length``
-    free = _free_positions(region, shape)
+    free = as_free_positions(region, shape)
     n = free.shape[1]
     points = _as_grid(grid, n)
     chosen = as_choice(estimator, "estimator", ESTIMATORS)
@@ -303,8 +284,6 @@ def _as_hidden(hidden: ArrayLike | None, shape: tuple[int, int]) -> NDArray[np.b
     return np.ascontiguousarray(marks.reshape(-1, shape[1]))
 
 
-Progress = Callable[[int, int], object]
-
 
 def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, batches: range | None = None, *,
               progress: Progress | None = None) -> ShardResult:
@@ -314,7 +293,7 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
     if not isinstance(plan, EstimatePlan):
         raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     scorer = as_masked_model(model)
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     if rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
     batches = range(plan.num_batches) if batches is None else batches
@@ -324,8 +303,8 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         raise ValueError(f"batches must be a contiguous range within 0..{plan.num_batches}, got {batches}")
     first = batches.start * plan.jobs_per_batch
     last = min(batches.stop * plan.jobs_per_batch, plan.num_jobs)
-    nested = plan.estimator == "nested"
-    values = np.empty((max(0, last - first), 2) if nested else max(0, last - first))
+    strategy = make_estimator(plan.estimator)
+    values = np.empty(strategy.values_shape(max(0, last - first)))
     calls, model_seconds = 0, 0.0
     reps = plan.reps
     # the next grid point's count per grid point (the last one: its own, so both averages agree)
@@ -353,13 +332,8 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
         if mask is not masked_free:
             scores = np.take_along_axis(scores, free, axis=1)
         scores = np.where(masked_free, scores, 0.0)
-        level = (scores.sum(axis=1) / masked_free.sum(axis=1)).reshape(jobs.size, reps).mean(axis=1)
-        if nested:  # the same forward pass, averaged over the positions still masked at the next grid point
-            still = ranks >= np.repeat(following[g_index], reps)[:, None]
-            nxt = (np.where(still, scores, 0.0).sum(axis=1) / still.sum(axis=1)).reshape(jobs.size, reps).mean(axis=1)
-            values[jobs[0] - first:jobs[-1] + 1 - first] = np.stack((level, nxt), axis=1)
-        else:
-            values[jobs[0] - first:jobs[-1] + 1 - first] = level
+        values[jobs[0] - first:jobs[-1] + 1 - first] = strategy.job_values(
+            scores, ranks, np.repeat(plan.grid[g_index], reps), np.repeat(following[g_index], reps), reps)
         if progress is not None:
             progress(b - batches.start + 1, len(batches))
     return ShardResult(batches, first, values, calls, model_seconds, plan.fingerprint)
@@ -368,31 +342,14 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
 def _ranks(plan: EstimatePlan, g_index: NDArray[np.int64], row_index: NDArray[np.int64]) -> NDArray[np.int64]:
     """Each model row's random order (rank per generated position): a pure function of the plan and the job."""
     n, reps = plan.n, plan.reps
+    strategy = make_estimator(plan.estimator)
     ranks = np.empty((g_index.size * reps, n), dtype=np.int64)
     for j, (g, r) in enumerate(zip(g_index.tolist(), row_index.tolist())):
         # nested: one stream per row, shared by its grid points; independent: one stream per job
-        rng = np.random.default_rng([plan.seed, plan.stream, r] if plan.estimator == "nested"
-                                    else [plan.seed, plan.stream, g, r])
+        rng = np.random.default_rng(strategy.order_key(plan.seed, plan.stream, g, r))
         for rep in range(reps):  # a uniformly random permutation is a uniformly random rank per position
             ranks[j * reps + rep] = rng.permutation(n)
     return ranks
-
-
-def progress_bar(label: str = "mdmsched: estimating") -> Progress:
-    """A one-line stderr progress bar with the elapsed time and an ETA, for ``progress=`` of :func:`run_shard`."""
-    start = time.perf_counter()
-
-    def show(done: int, total: int) -> None:
-        elapsed = time.perf_counter() - start
-        eta = elapsed / done * (total - done) if done else float("nan")
-        filled = int(30 * done / max(total, 1))
-        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} calls, "
-                         f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show
 
 
 def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_seconds: float = 0.0) -> CurveEstimate:
@@ -402,23 +359,15 @@ def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_se
         raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     if isinstance(results, (ShardResult, str, bytes)) or not isinstance(results, Sequence):
         raise TypeError(f"results must be a sequence of ShardResults, got {type(results).__name__}")
-    nested = plan.estimator == "nested"
-    values = np.full((plan.num_jobs, 2) if nested else plan.num_jobs, np.nan)
+    strategy = make_estimator(plan.estimator)
+    values = np.full(strategy.values_shape(plan.num_jobs), np.nan)
     covered = np.zeros(plan.num_batches, dtype=np.int64)
     for result in results:
         _check_shard(plan, result)
         covered[result.batches.start:result.batches.stop] += 1
         values[result.first_job:result.first_job + result.values.shape[0]] = result.values
-    if covered.size and (covered != 1).any():
-        bad = int(np.flatnonzero(covered != 1)[0])
-        raise ValueError(f"shards must cover every batch exactly once; batch {bad} is covered {covered[bad]} times")
-    if nested:
-        per_job = values.reshape(plan.grid.size, plan.rows, 2)
-        # row r's increment from grid point g to g+1: its positions masked at both, scored at g minus scored at g+1
-        increments = per_job[:-1, :, 1] - per_job[1:, :, 0]
-        samples = per_job[0, :, 0][None, :] - np.concatenate((np.zeros((1, plan.rows)), np.cumsum(increments, axis=0)))
-    else:
-        samples = values.reshape(plan.grid.size, plan.rows)
+    check_coverage(covered)
+    samples = strategy.level_samples(values.reshape((plan.grid.size, plan.rows, *values.shape[1:])))
     calls = sum(r.model_calls for r in results)
     seconds = math.fsum(r.model_seconds for r in results)
     estimate = curve_from_samples(samples, plan.grid, plan.target, calls, seconds, total_seconds, plan.seed,
@@ -450,49 +399,34 @@ def _check_shard(plan: EstimatePlan, result: object) -> None:
     first = batches.start * plan.jobs_per_batch
     count = min(batches.stop * plan.jobs_per_batch, plan.num_jobs) - first
     values = result.values
-    shape = (count, 2) if plan.estimator == "nested" else (count,)
+    shape = make_estimator(plan.estimator).values_shape(count)
     if result.first_job != first or not isinstance(values, np.ndarray) or values.shape != shape:
         raise ValueError(f"a shard of batches {batches} must start at job {first} and hold {count} values {shape}, got "
                          f"job {result.first_job!r} and {np.shape(values)}: was it run with another plan?")
     if values.dtype.kind != "f" or not np.isfinite(values).all():
         raise ValueError(f"a shard of batches {batches} holds non-finite or non-float values")
+    if values.size and float(values.min()) < 0.0:  # averages of per-position nats, each clamped to >= 0 by the run
+        raise ValueError(f"a shard of batches {batches} holds negative values (min {float(values.min())!r}); a run "
+                         "only produces averages of non-negative nats: was it edited by hand?")
 
 
 def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, executor: Executor | None,
          shards: int | None, progress: bool | Progress) -> tuple[list[ShardResult], float]:
+    """The plan's shards through the one mechanism (:func:`mdmsched._shards.run_shards`): in this process one batch at a
+    time (so the bar moves per forward pass), on ``executor`` in ``shards`` pieces (default 8)."""
     start = time.perf_counter()
-    parts_count = None if shards is None else as_count(shards, "shards")  # checked with or without an executor
-    report = _as_progress(progress, plan)
-    if executor is None:
-        results = [run_shard(model, rows, plan, progress=report)]
-    else:
-        as_executor(executor)
-        parts = plan.shards(8 if parts_count is None else parts_count)
-        futures = [executor.submit(run_shard, model, rows, plan, part) for part in parts]
-        results = []
-        for future in futures:
-            results.append(future.result())
-            if report is not None:
-                report(sum(len(r.batches) for r in results), plan.num_batches)
+    parts_count = DEFAULT_SHARDS if shards is None else as_count(shards, "shards")  # checked with or without executor
+    report = as_report(progress, "estimating", plan.cost())
+    parts = plan.shards(plan.num_batches if executor is None else parts_count)
+    results = run_shards(run_shard, (model, rows, plan), parts, executor=executor, report=report,
+                         total=plan.num_batches)
     return results, time.perf_counter() - start
-
-
-def _as_progress(progress: bool | Progress, plan: EstimatePlan) -> Progress | None:
-    """``True``: print :meth:`EstimatePlan.cost` and a stderr bar with ETA; a callable gets ``(done, total)``."""
-    if callable(progress):
-        return progress
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True, False or a callable(done, total), got {type(progress).__name__}")
-    if not progress:
-        return None
-    sys.stderr.write(f"mdmsched: {plan.cost()}\n")
-    return progress_bar()
 
 
 def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target = "cross_entropy",
                    region: ArrayLike | None = None, grid: ArrayLike | None = None, reps: int = 1,
                    batch_size: int | None = None, seed: int | None = None, executor: Executor | None = None,
-                   shards: int | None = None, estimator: Estimator = "nested",
+                   shards: int | None = None, estimator: EstimatorName = "nested",
                    progress: bool | Progress = False) -> CurveEstimate:
     """Estimate a model's curve from data rows ``data`` (N x length integer tokens).
 
@@ -518,7 +452,7 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
     and ``data`` must pickle for process pools. ``progress=True`` prints the cost line first, then a bar with ETA.
     Cost: ``plan_estimate(...).model_calls = ceil(G N / (batch_size // reps))`` forward passes plus O(G N reps n) here.
     """
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     plan = plan_estimate(rows.shape, region=region, grid=grid, reps=reps, batch_size=batch_size, seed=seed,
                          target=target, estimator=estimator, vocab=model_vocab(model))
     results, seconds = _run(model, rows, plan, executor, shards, progress)
@@ -530,7 +464,7 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
 
 def plan_block_estimate(data_shape: tuple[int, int], *, block_length: int, region: ArrayLike | None = None,
                         target: Target = "cross_entropy", grid: ArrayLike | None = None, reps: int = 1,
-                        batch_size: int | None = None, seed: int | None = None, estimator: Estimator = "nested",
+                        batch_size: int | None = None, seed: int | None = None, estimator: EstimatorName = "nested",
                         vocab: int | None = None) -> list[EstimatePlan]:
     """One plan per block (what :func:`estimate_block_curves` runs): ``sum(p.model_calls for p in plans)`` forward
     passes in all, known before anything runs. Block ``b`` has the prompt and blocks ``< b`` revealed, blocks ``> b``
@@ -561,14 +495,14 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
                           region: ArrayLike | None = None, target: Target = "cross_entropy",
                           grid: ArrayLike | None = None, reps: int = 1, batch_size: int | None = None,
                           seed: int | None = None, executor: Executor | None = None, shards: int | None = None,
-                          estimator: Estimator = "nested", progress: bool | Progress = False) -> BlockCurveEstimate:
+                          estimator: EstimatorName = "nested", progress: bool | Progress = False) -> BlockCurveEstimate:
     """Per-block curves for semi-autoregressive generation: the generated positions of each row (``region``, default
     all) are cut into blocks of ``block_length`` in order; block ``b`` is estimated as :func:`estimate_curve` does, with
     the prompt and earlier blocks revealed from the data and later blocks masked (so the model predicts their
     marginal). ``grid`` applies within each block (clipped to its length). Same seed rules; the plans and their cost:
     :func:`plan_block_estimate`. The blocks share the data rows, so their bands are calibrated jointly
     (:class:`BlockCurveEstimate`)."""
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     plans = plan_block_estimate(rows.shape, block_length=block_length, region=region, target=target, grid=grid,
                                 reps=reps, batch_size=batch_size, seed=seed, estimator=estimator,
                                 vocab=model_vocab(model))
@@ -586,6 +520,7 @@ __all__ = [
     "ErrorEstimate",
     "EstimatePlan",
     "Estimator",
+    "EstimatorName",
     "FlatCurveWarning",
     "NonMonotoneWarning",
     "ShardResult",

@@ -53,10 +53,12 @@ class ExactPredictor:
         return out
 
     def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
+                     rng: np.random.Generator | None = None,
+                     uniforms: NDArray[np.float64] | None = None,
+                     where: NDArray[np.bool_] | None = None) -> StateScores:
         """State scores, teacher-forced ``-log q`` and draws from one call of the exact conditionals (SPEC §5.2); see
         :meth:`ProbabilityModel.score_states`. O(B n q^n)."""
-        return ProbabilityModel(self).score_states(tokens, mask, nll=nll, rng=rng)
+        return ProbabilityModel(self).score_states(tokens, mask, nll=nll, rng=rng, uniforms=uniforms, where=where)
 
     def sample(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]:
         cells = rng.choice(self._flat.size, size=count, p=self._flat)
@@ -119,10 +121,12 @@ class MarkovPredictor:
         return np.asarray(probs, dtype=np.float64)
 
     def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
+                     rng: np.random.Generator | None = None,
+                     uniforms: NDArray[np.float64] | None = None,
+                     where: NDArray[np.bool_] | None = None) -> StateScores:
         """State scores, teacher-forced ``-log q`` and draws from one call of the exact conditionals (SPEC §5.2); see
         :meth:`ProbabilityModel.score_states`. O(B n q)."""
-        return ProbabilityModel(self).score_states(tokens, mask, nll=nll, rng=rng)
+        return ProbabilityModel(self).score_states(tokens, mask, nll=nll, rng=rng, uniforms=uniforms, where=where)
 
     def sample(self, count: int, rng: np.random.Generator) -> NDArray[np.int64]:
         out = np.empty((count, self.n), dtype=np.int64)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_choice, as_count, as_generator, as_tokens, probability_tolerance, require_memory
-from .state_scores import SelectionRule, StateModel, StateScores, check_state_scores, scores_from_probabilities
+from .state_scores import StateScores, check_state_scores, scores_from_probabilities
 
 Target = Literal["cross_entropy", "entropy"]
 #: The per-position quantities a model can return (one name per idea: ``target=`` everywhere).
@@ -48,6 +48,37 @@ class SamplingModel(MaskedModel, Protocol):
                rng: np.random.Generator) -> NDArray[np.int64]: ...
 
 
+@runtime_checkable
+class StateModel(Protocol):
+    """``score_states(tokens (B x n int), mask (B x n bool, True = masked), *, nll, rng[, where][, uniforms]) ->
+    StateScores``: one forward pass giving every score a position-choosing rule and the teacher-forced log-loss need
+    (SPEC §5.2).
+
+    Two optional keywords: ``where`` (bools ``(B, n)``, a subset of ``mask``) names the positions whose scores are
+    wanted (the current block's candidates): a model that accepts it reduces its outputs there only (zeros elsewhere),
+    which keeps a step's cost near the peers' own; ``uniforms`` (B x n floats in [0, 1), one per position: the draw at
+    a scored position is the inverse CDF there) lets the sampling loop give every row its own random stream in one
+    batched call. A model without ``where`` is scored at every masked position; one without ``uniforms`` is called one
+    row at a time when per-row streams are asked for."""
+
+    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
+                     rng: np.random.Generator | None = None) -> StateScores: ...
+
+
+def check_uniforms(uniforms: Any, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Per-position uniforms for draws: a float array of the mask's shape with values in [0, 1) at masked positions
+    (``TypeError`` for a non-real array, ``ValueError`` naming ``uniforms`` otherwise). O(B n)."""
+    arr = np.asarray(uniforms)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"uniforms must be a float array, got dtype {arr.dtype}")
+    if arr.shape != np.shape(mask):
+        raise ValueError(f"uniforms must have the mask's shape {np.shape(mask)}, got {arr.shape}")
+    picked = arr[mask]
+    if picked.size and not (np.isfinite(picked).all() and picked.min() >= 0.0 and picked.max() < 1.0):
+        raise ValueError("uniforms must lie in [0, 1) at masked positions")
+    return np.asarray(arr, dtype=np.float64)
+
+
 def model_inputs(tokens: NDArray[np.int64], mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Fresh, writable copies of a batch to hand a model or predictor: the one place every loop (estimates, the
     sampler, :class:`ProbabilityModel`) passes its inputs through. A model may overwrite them in place (the common
@@ -65,6 +96,16 @@ def as_batch(tokens: Any, mask: Any) -> tuple[NDArray[np.int64], NDArray[np.bool
     if ids.ndim != 2 or marks.shape != ids.shape:
         raise ValueError(f"tokens and mask must be (B, n) arrays of one shape, got {ids.shape} and {marks.shape}")
     return ids, marks
+
+
+def as_where(where: object, shape: tuple[int, ...]) -> NDArray[np.bool_]:
+    """The positions to score: bools of the mask's ``shape`` (``TypeError`` / ``ValueError`` otherwise). O(B n)."""
+    marks = np.asarray(where)
+    if marks.dtype != np.bool_:
+        raise TypeError(f"where must be a bool array (True = score this position), got dtype {marks.dtype}")
+    if marks.shape != tuple(shape):
+        raise ValueError(f"where must have the mask's shape {tuple(shape)}, got {marks.shape}")
+    return marks
 
 
 def as_target(target: object) -> Target:
@@ -102,11 +143,14 @@ class ProbabilityModel:
             require_memory(batch * n * self.vocab_size * 8, f"the predictor's (B={batch}, n={n}, q) output")
         probs = _as_array(self.predict(*model_inputs(tokens, mask)), "predictor")
         if probs.dtype.kind not in "iuf":
-            raise ValueError(f"predictor returned dtype {probs.dtype}; expected real probabilities")
+            raise TypeError(f"predictor returned dtype {probs.dtype}; expected real probabilities")
         if probs.ndim != 3 or probs.shape[:2] != (batch, n) or probs.shape[2] < 1:
             raise ValueError(f"predictor returned shape {probs.shape}; expected ({batch}, {n}, q)")
-        if self.vocab_size is None:  # from now on the memory check can run before each call
+        if self.vocab_size is None:  # from now on the memory check can run before each call, and q is fixed
             self.vocab_size = int(probs.shape[2])
+        elif probs.shape[2] != self.vocab_size:  # a vocabulary that changes between calls, or contradicts vocab_size=
+            raise ValueError(f"predictor returned {probs.shape[2]} probabilities per position; expected vocab_size = "
+                             f"{self.vocab_size} (given, or seen on an earlier call)")
         return probs
 
     def score(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_],
@@ -145,33 +189,42 @@ class ProbabilityModel:
         return out
 
     def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
-        """One predictor call: the state scores (max probability, margin, entropy; SPEC §5.2) at every masked position,
-        with ``-log q(x_i | revealed)`` at the row's tokens when ``nll`` and one independent draw per masked position
-        when ``rng`` is given. Chunked like :meth:`score`: each chunk of at most ``CHUNK_CELLS`` cells is copied to
-        float64 on its own (never the whole ``(B, n, q)`` array). O(masked * q)."""
+                     rng: np.random.Generator | None = None, uniforms: NDArray[np.float64] | None = None,
+                     where: NDArray[np.bool_] | None = None) -> StateScores:
+        """One predictor call: the state scores (max probability, margin, entropy; SPEC §5.2) at every masked position
+        of ``where`` (default: every masked position), with ``-log q(x_i | revealed)`` at the row's tokens when
+        ``nll`` and one independent draw per such position when ``rng`` or ``uniforms`` is given (zeros elsewhere).
+        ``uniforms`` (B x n float64 in [0, 1), read at scored positions): the draw at ``(b, i)`` is the inverse CDF at
+        ``uniforms[b, i]``, so a caller can give each row its own stream (:func:`~mdmsched.samplers.loop.run_rule`'s
+        ``draw_rngs``); it replaces ``rng``. Chunked like :meth:`score`: each chunk of at most ``CHUNK_CELLS`` cells is
+        copied to float64 on its own (never the whole ``(B, n, q)`` array). O(scored * q)."""
         if rng is not None:
             rng = as_generator(rng)
         tokens, mask = as_batch(tokens, mask)
+        given = None if uniforms is None else check_uniforms(uniforms, mask)
+        scored = mask if where is None else mask & as_where(where, mask.shape)
         probs = self._probabilities(tokens, mask)
-        rows, cols = np.nonzero(mask)
+        rows, cols = np.nonzero(scored)
         q = probs.shape[2]
         truth = None
         if nll:
             truth = np.asarray(tokens)[rows, cols]
             if truth.size and ((truth < 0).any() or (truth >= q).any()):
                 raise ValueError(f"tokens at masked positions must be symbols 0..{q - 1} of the predictor's alphabet")
-        uniforms = None if rng is None else rng.random(rows.size)  # one per masked position, row-major order
+        if given is not None:
+            draws_u: NDArray[np.float64] | None = given[rows, cols]
+        else:  # one per scored position, row-major order
+            draws_u = None if rng is None else rng.random(rows.size)
         tol = probability_tolerance(probs.dtype, q)
         step = max(1, CHUNK_CELLS // q)
-        out = StateScores.zeros(mask.shape, nll=nll, draws=rng is not None)
+        out = StateScores.zeros(mask.shape, nll=nll, draws=draws_u is not None)
         for lo in range(0, rows.size, step):
             r, c = rows[lo:lo + step], cols[lo:lo + step]
             chunk = np.asarray(probs[r, c], dtype=np.float64)  # (chunk, q): the only float64 copy, chunk-sized
             _check_values(chunk)
             sums = _check_sums(chunk, tol)
             scores_from_probabilities(chunk, sums, out, r, c, None if truth is None else truth[lo:lo + step],
-                                      None if uniforms is None else uniforms[lo:lo + step])
+                                      None if draws_u is None else draws_u[lo:lo + step])
         return out
 
     def sample(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], rng: np.random.Generator) -> NDArray[np.int64]:
@@ -266,8 +319,8 @@ def check_scores(values: object, mask: NDArray[np.bool_]) -> NDArray[np.float64]
     if mask.dtype != np.bool_:
         raise TypeError(f"mask must be a bool array (True = masked), got dtype {mask.dtype}")
     arr = _as_array(values, "model.score")
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
+    if arr.dtype.kind not in "iuf":  # a wrong kind of output (bool, complex, strings, objects, dates)
+        raise TypeError(f"model.score returned dtype {arr.dtype}; expected real numbers (nats)")
     if arr.shape != mask.shape:
         raise ValueError(f"model.score returned shape {arr.shape}; expected {mask.shape} (one number per position)")
     out = np.where(mask, arr, 0.0)
@@ -331,7 +384,6 @@ __all__ = [
     "Predictor",
     "ProbabilityModel",
     "SamplingModel",
-    "SelectionRule",
     "StateModel",
     "StateScores",
     "Target",
@@ -339,9 +391,11 @@ __all__ = [
     "as_masked_model",
     "as_state_model",
     "as_target",
+    "as_where",
     "check_batch",
     "check_samples",
     "check_scores",
     "check_state_scores",
+    "check_uniforms",
     "model_inputs",
 ]

@@ -1,15 +1,13 @@
 """What one forward pass tells a sampler that chooses its own positions (SPEC §5.2): per masked position the state
 scores of ``q(. | x_R)`` -- max probability, top-1 minus top-2 margin, entropy (nats) -- and, in the same pass, the
-teacher-forced ``-log q(x_i | x_R)`` at the row's token or one independent draw.
-
-:class:`StateModel` is the protocol (``score_states``); :class:`SelectionRule` is what a generation loop asks of a rule
-(``select``), so :mod:`mdmsched.models` runs the rules of :mod:`mdmsched.samplers` without importing them.
+teacher-forced ``-log q(x_i | x_R)`` at the row's token or one independent draw: the data type and its checks. The
+protocol a model meets to produce it (:class:`~mdmsched.models.interface.StateModel`) lives with the other model
+protocols in :mod:`mdmsched.models.interface`; the loop that runs rules on it is :mod:`mdmsched.samplers.loop`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,24 +46,6 @@ class StateScores:
                            None if self.draws is None else self.draws[index])
 
 
-@runtime_checkable
-class StateModel(Protocol):
-    """``score_states(tokens (B x n int), mask (B x n bool, True = masked), *, nll, rng) -> StateScores``: one forward
-    pass giving every score a position-choosing rule and the teacher-forced log-loss need."""
-
-    def score_states(self, tokens: NDArray[np.int64], mask: NDArray[np.bool_], *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores: ...
-
-
-@runtime_checkable
-class SelectionRule(Protocol):
-    """A rule choosing the positions to reveal (:class:`mdmsched.samplers.Rule` and its subclasses): ``select`` returns
-    a ``(B, n)`` bool array, a non-empty subset of ``candidates`` for every row that still has candidates."""
-
-    def select(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-               rng: np.random.Generator) -> NDArray[np.bool_]: ...
-
-
 def scores_from_probabilities(chunk: NDArray[np.float64], sums: NDArray[np.float64], out: StateScores,
                               rows: NDArray[np.int64], cols: NDArray[np.int64], truth: NDArray[np.int64] | None,
                               uniforms: NDArray[np.float64] | None) -> None:
@@ -95,11 +75,14 @@ def scores_from_probabilities(chunk: NDArray[np.float64], sums: NDArray[np.float
         out.draws[rows, cols] = np.minimum(drawn, q - 1)
 
 
-def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, draws: bool) -> StateScores:
+def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, draws: bool,
+                       where: NDArray[np.bool_] | None = None) -> StateScores:
     """Validate what ``score_states`` returned: a :class:`StateScores` whose arrays have the mask's shape, with, at
     masked positions, ``max_prob`` in [0, 1], ``0 <= margin <= max_prob``, ``entropy`` and ``nll`` finite, ``>= 0`` and
     ``<= 1e100`` nats, ``draws`` integer ids ``>= 0``; ``nll``/``draws`` present when asked. Returns float64/int64
-    copies with zeros at revealed positions (rounding noise of ``1e-9`` below 0 or ``1e-6`` above 1 is clamped).
+    copies with zeros at revealed positions and outside ``where`` when given (the positions that were asked for);
+    rounding noise of ``1e-6`` below 0 or above 1 is clamped (the slack is absolute, so ``-1e80`` beside ``1e99`` is
+    refused, issue 28.7).
     ``ValueError`` names the field. O(B n).
     """
     if not isinstance(scores, StateScores):
@@ -107,6 +90,8 @@ def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, dr
     mask = np.asarray(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"mask must be a bool array (True = masked), got dtype {mask.dtype}")
+    if where is not None:  # only the positions the caller asked scores for (the current block's candidates)
+        mask = mask & where
 
     def real(name: str, values: object, low: float, high: float, cap: float) -> NDArray[np.float64]:
         arr = np.asarray(values)
@@ -120,7 +105,8 @@ def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, dr
             if not (np.isfinite(lowest) and np.isfinite(highest)):
                 raise ValueError(f"model.score_states returned NaN or an infinite {name} at a masked position"
                                  + (" (a true token of probability 0)" if name == "nll" else ""))
-            if lowest < low - 1e-9 * max(1.0, abs(highest)) or highest > high:
+            # absolute slack (float32 rounding of a ~0 entropy or nll); a huge value elsewhere excuses nothing
+            if lowest < low - _PROB_SLACK or highest > high:
                 bad = lowest if lowest < low else highest
                 raise ValueError(f"model.score_states returned {name} = {bad!r} at a masked position, outside "
                                  f"[{low:g}, {high:g}]")
@@ -152,4 +138,4 @@ def check_state_scores(scores: object, mask: NDArray[np.bool_], *, nll: bool, dr
     return StateScores(top, gap, ent, loss, drawn)
 
 
-__all__ = ["SelectionRule", "StateModel", "StateScores", "check_state_scores", "scores_from_probabilities"]
+__all__ = ["StateScores", "check_state_scores", "scores_from_probabilities"]

@@ -1,4 +1,5 @@
-"""PyTorch masked diffusion models as per-position models, and a LLaDA-style blockwise generation loop.
+"""PyTorch masked diffusion models as per-position models (the torch backend; generation lives in
+:mod:`mdmsched.samplers.generate`).
 
 Needs the optional ``torch`` extra (``pip install mdmsched[torch]``); ``import mdmsched`` itself never imports torch.
 
@@ -17,33 +18,30 @@ near-certain tokens keep full relative precision) and the logit of the true toke
 float64 copy or second full-size copy of the logits is ever made. Half-precision logits are reduced in float32,
 float32 and float64 logits in their own dtype.
 
-:func:`generate` is the semi-autoregressive sampler whose expected error the block curves predict (SPEC §5.1), with
-a teacher-forcing mode that returns one unbiased sample of ``sum log-loss`` along the sampler's random path.
+:func:`mdmsched.samplers.generate.generate` (also ``mdmsched.torch.generate``) runs the semi-autoregressive sampler on a
+:class:`TorchModel`; ``mdmsched.models.torch.generate`` still resolves to it, with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, overload
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_count, as_int, as_region
+from .._validation import as_count, as_int
 from .interface import (
-    SamplingModel,
-    SelectionRule,
     StateScores,
     Target,
     as_target,
-    check_samples,
+    as_where,
     check_scores,
-    model_inputs,
+    check_uniforms,
 )
-from .rule_loop import RuleRun, run_rule
 
-__all__ = ["TorchModel", "generate", "generate_with_rule"]
+__all__ = ["TorchModel"]
 
 #: Default chunk: this many logits (float32: 64 MiB) reduced at once.
 _CHUNK_ELEMENTS = 2**24
@@ -219,6 +217,9 @@ class TorchModel:
             raise ValueError(f"the model returned logits of shape {tuple(logits.shape)}; expected ({batch}, {n}, V)")
         if not logits.dtype.is_floating_point:
             raise TypeError(f"the model returned logits of dtype {logits.dtype}; expected floating point")
+        if logits.device.type == "meta":  # shape-only tensors: any score read from them would be made up
+            raise ValueError("the model returned logits on the 'meta' device (no values): load its weights onto a "
+                             "real device")
         width = int(logits.shape[2])
         stop = width if self.vocab_stop is None else self.vocab_stop
         if stop > width or self.vocab_start >= stop:
@@ -357,33 +358,41 @@ class TorchModel:
         return max_prob, margin, entropy, nll, draws
 
     def score_states(self, tokens: ArrayLike, mask: ArrayLike, *, nll: bool = True,
-                     rng: np.random.Generator | None = None) -> StateScores:
-        """One forward pass: max probability, margin, entropy (nats) at every masked position, the teacher-forced
-        ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per masked position when ``rng`` is given
-        (SPEC §5.2). Reduced on the model's device in chunks (``_state_reduce``); only ``(B, n)`` numbers reach
-        the host. A true token of probability 0 raises ``ValueError``. One forward pass plus ``O(B n q)``."""
+                     rng: np.random.Generator | None = None, uniforms: ArrayLike | None = None,
+                     where: ArrayLike | None = None) -> StateScores:
+        """One forward pass: max probability, margin, entropy (nats) at every masked position of ``where`` (default:
+        every masked position; the rule loop passes the current block's candidates, so later blocks cost no
+        reduction), the teacher-forced ``-log q(tokens[b, i] | revealed)`` when ``nll``, and one draw per such
+        position when ``rng`` is given (SPEC §5.2), or at the given ``uniforms`` (B x n floats in [0, 1), read at the
+        scored positions; they replace ``rng``, so each row can carry its own stream). Reduced on the model's device
+        in chunks (``_state_reduce``); only ``(B, n)`` numbers reach the host. A true token of probability 0 raises
+        ``ValueError``. One forward pass plus ``O(scored q)``."""
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
         t, m = self._inputs(tokens, mask, score_all=nll)
-        out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None)
+        given = None if uniforms is None else check_uniforms(uniforms, m)
+        model_mask = m
+        if where is not None:
+            m = m & as_where(where, m.shape)
+        out = StateScores.zeros(t.shape, nll=nll, draws=rng is not None or given is not None)
         if not m.any():
             return out
-        seed = None if rng is None else int(rng.integers(0, 2**63 - 1))
+        seed = None if rng is None or given is not None else int(rng.integers(0, 2**63 - 1))
         with torch.no_grad():
-            logits, start, stop = self._logits(t, m, score_all=nll)
+            logits, start, stop = self._logits(t, model_mask, score_all=nll)
             truth = torch.from_numpy(t).to(self.device) - start if nll else None
-            uniforms = None
+            drawn_u = None if given is None else torch.from_numpy(given[m]).to(self.device)
             if seed is not None:
                 gen = torch.Generator(device=self.device)
                 gen.manual_seed(seed)
-                uniforms = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
+                drawn_u = torch.rand(int(m.sum()), generator=gen, dtype=torch.float64, device=self.device)
             pieces: list[list[torch.Tensor]] = [[], [], [], [], []]
             done = 0
             for r, c in self._chunks(m, stop - start):
                 lg = self._chunk_logits(logits, r, c, start, stop)
                 size = r.shape[0]
                 parts = self._state_reduce(lg, r, c, None if truth is None else truth[r, c],
-                                           None if uniforms is None else uniforms[done:done + size])
+                                           None if drawn_u is None else drawn_u[done:done + size])
                 done += size
                 if parts[3] is not None:
                     bad = ~torch.isfinite(parts[3])
@@ -432,192 +441,17 @@ class TorchModel:
         return out
 
 
-# ---- LLaDA-style blockwise generation ---------------------------------------------------------------------------
+_MOVED = {"generate": "generate", "generate_with_rule": "generate_with_rule"}
 
 
-def _own_rows(rows: ArrayLike) -> NDArray[np.int64]:
-    """The rows to generate into, as our own int64 copy (generated tokens are written into it): 2-D integers."""
-    tokens = np.asarray(rows)
-    if tokens.dtype.kind not in "iu":
-        raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
-    if tokens.ndim != 2 or 0 in tokens.shape:
-        raise ValueError(f"rows must be 2-D (B x n) with B, n >= 1, got shape {tokens.shape}")
-    return np.array(tokens, dtype=np.int64)
+def __getattr__(name: str) -> Any:
+    """``generate`` / ``generate_with_rule`` moved to :mod:`mdmsched.samplers.generate` (the loops live with the
+    samplers); the old path still resolves, with a ``DeprecationWarning``."""
+    if name in _MOVED:
+        import importlib
+        import warnings
 
-
-def _teacher_rows(teacher: ArrayLike, tokens: NDArray[np.int64], gen_mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """The true rows of teacher forcing: integers of the rows' shape that agree with them on the prompt (a copy)."""
-    truth = np.asarray(teacher)
-    if truth.dtype.kind not in "iu":
-        raise TypeError(f"teacher must be an integer array, got dtype {truth.dtype}")
-    if truth.shape != tokens.shape:
-        raise ValueError(f"teacher must have the shape of rows {tokens.shape}, got {truth.shape}")
-    if (truth[~gen_mask] != tokens[~gen_mask]).any():
-        raise ValueError("teacher must equal rows outside the region (the prompt)")
-    return np.array(truth, dtype=np.int64)
-
-
-def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.bool_]:
-    n = shape[1]
-    if isinstance(region, (int, np.integer)) and not isinstance(region, (bool, np.bool_)):
-        prompt_length = int(region)
-        if not 0 <= prompt_length < n:
-            raise ValueError(f"prompt_length (region) must satisfy 0 <= prompt_length < n = {n}, got {prompt_length}")
-        out = np.zeros(shape, dtype=bool)
-        out[:, prompt_length:] = True
-        return out
-    marks = as_region(region, n, shape[0])
-    return np.ascontiguousarray(np.broadcast_to(marks, shape))
-
-
-def _transfer_table(table: ArrayLike, lengths: list[int], batch: int) -> NDArray[np.int64]:
-    """``(num_blocks, B, max_steps)`` counts from a ``(num_blocks, max_steps)`` or per-row ``(num_blocks, B, max_steps)``
-    table; every ``[b, row]`` sums to block ``b``'s length."""
-    arr = np.asarray(table)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"num_transfer_tokens must be an integer array, got dtype {arr.dtype}")
-    if arr.ndim == 2:
-        arr = np.broadcast_to(arr[:, None, :], (arr.shape[0], batch, arr.shape[1]))
-    if arr.ndim != 3 or arr.shape[:2] != (len(lengths), batch):
-        raise ValueError(f"num_transfer_tokens must be ({len(lengths)}, max_steps) (one row per block) or "
-                         f"({len(lengths)}, {batch}, max_steps), got shape {np.shape(table)}")
-    if (arr < 0).any():
-        raise ValueError("num_transfer_tokens must be non-negative")
-    for b, length in enumerate(lengths):  # entries <= the block's length first: the int64 row sums cannot wrap
-        if arr[b].size and int(arr[b].max()) > length:
-            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got an entry "
-                             f"{int(arr[b].max())}")
-    sums = arr.astype(np.int64).sum(axis=2)
-    for b, length in enumerate(lengths):
-        if (sums[b] != length).any():
-            raise ValueError(f"num_transfer_tokens[{b}] must sum to the block's length {length}, got "
-                             f"{int(sums[b][sums[b] != length][0])}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
-
-
-@overload
-def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
-             block_length: int, *, rng: np.random.Generator, teacher: None = None,
-             rule: None = None) -> NDArray[np.int64]: ...
-
-
-@overload
-def generate(model: SamplingModel, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike,
-             block_length: int, *, rng: np.random.Generator,
-             teacher: ArrayLike, rule: None = None) -> tuple[NDArray[np.int64], NDArray[np.float64]]: ...
-
-
-@overload
-def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: None,
-             block_length: int | None, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
-             rule: SelectionRule) -> RuleRun: ...
-
-
-def generate(model: Any, rows: ArrayLike, region: ArrayLike | int, num_transfer_tokens: ArrayLike | None,
-             block_length: int | None, *, rng: np.random.Generator, teacher: ArrayLike | None = None,
-             rule: SelectionRule | None = None) -> Any:
-    """LLaDA-style semi-autoregressive generation with random remasking, driven by a ``num_transfer_tokens`` table.
-
-    ``rows`` (``B x n`` token ids) supply the prompt: every position outside ``region`` stays revealed throughout.
-    ``region`` marks the generated positions -- a bool array ``(n,)`` or ``(B, n)`` (the same count ``G`` per row) or
-    an int prompt length (positions ``prompt_length..n-1``). The generated positions of each row, in order, are cut
-    into blocks of ``block_length`` (the last may be shorter). Block ``b`` is generated left to right: the prompt and
-    blocks ``< b`` are revealed, blocks ``> b`` masked; step ``j`` reveals ``num_transfer_tokens[b, j]`` uniformly
-    random still-masked positions of the block (each row its own), each drawn independently from the model's
-    conditional ``q(. | revealed)``. ``num_transfer_tokens`` is ``(num_blocks, max_steps)`` integers, zero padded, each
-    row summing to its block's length (``BlockSchedule.num_transfer_tokens()``), or ``(num_blocks, B, max_steps)`` with
-    per-row counts (``num_transfer_tokens(batch=B)``). A step whose count is zero in every row reveals nothing and is
-    skipped here without a forward call; a real sampler that loops over every ``j`` spends one there.
-
-    The reveal order is drawn from ``rng`` up front (a uniform random permutation of each block per row), so sampling
-    and teacher runs with equally seeded ``rng`` follow the same positions.
-
-    With ``teacher=x`` (``B x n`` true rows, equal to ``rows`` outside the region) nothing is sampled: each step
-    reveals the true tokens of ``x`` and adds the model's ``-log q(x_i | revealed)`` at those positions, and the call
-    returns ``(x, nll)`` with ``nll`` the per-row sum (nats). For ``x ~ mu``, ``log mu(x_region | x_prompt) + nll`` is
-    an unbiased sample of the sampler's expected KL against ``mu`` (SPEC §5.1). Without a teacher it returns the
-    generated rows. Cost: one ``model`` call per non-zero step, ``O(B n)`` host work per step.
-
-    With ``rule=`` (a :class:`mdmsched.samplers.Rule`: top-k by confidence, thresholds, entropy bounds, ...) the rule
-    chooses the positions and their number at each step instead of the table (pass ``num_transfer_tokens=None``; a
-    schedule-driven rule carries its own counts): see :func:`generate_with_rule`, which this calls. It returns a
-    :class:`~mdmsched.models.RuleRun` with the rows, ``nfe`` and per-step ``counts`` (and ``nll`` with ``teacher``).
-    """
-    if rule is not None:
-        if num_transfer_tokens is not None:
-            raise ValueError("num_transfer_tokens must be None with rule= (the rule decides how many to reveal)")
-        return generate_with_rule(model, rows, region, block_length, rule, rng=rng, teacher=teacher)
-    if num_transfer_tokens is None:
-        raise ValueError("num_transfer_tokens is needed without rule= (the counts of each block's steps)")
-    if block_length is None:
-        raise ValueError("block_length is needed without rule=")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    needed = "sample" if teacher is None else "score"
-    if not callable(getattr(model, needed, None)):
-        raise TypeError(f"model must have a {needed}() method (e.g. a TorchModel), got {type(model).__name__}")
-    tokens = _own_rows(rows)
-    batch, n = tokens.shape
-    gen_mask = _region_mask(region, (batch, n))
-    block_length = as_count(block_length, "block_length")
-    generated = int(gen_mask[0].sum())
-    lengths = [min(block_length, generated - s) for s in range(0, generated, block_length)]
-    table = _transfer_table(num_transfer_tokens, lengths, batch)
-    if teacher is not None:
-        tokens = _teacher_rows(teacher, tokens, gen_mask)
-    # block[r, i]: the block of generated position i (-1 in the prompt); rank[r, i]: its place in the block's reveal
-    # order, a uniform random permutation per row and block drawn up front.
-    positions = np.nonzero(gen_mask)[1].reshape(batch, generated)
-    block = np.full((batch, n), -1, dtype=np.int64)
-    rank = np.zeros((batch, n), dtype=np.int64)
-    row_index = np.arange(batch)[:, None]
-    for b, length in enumerate(lengths):
-        cols = positions[:, b * block_length:b * block_length + length]
-        block[row_index, cols] = b
-        rank[row_index, cols] = np.argsort(np.argsort(rng.random((batch, length)), axis=1), axis=1)
-    mask = gen_mask.copy()
-    nll = np.zeros(batch, dtype=np.float64)
-    for b in range(len(lengths)):
-        done = np.zeros(batch, dtype=np.int64)
-        for j in range(table.shape[2]):
-            count = table[b, :, j]
-            if not count.any():
-                continue
-            chosen = (block == b) & (rank >= done[:, None]) & (rank < (done + count)[:, None])
-            if teacher is None:
-                drawn = check_samples(model.sample(*model_inputs(tokens, mask), rng), tokens, chosen)
-                tokens[chosen] = drawn[chosen]
-            else:
-                # shape (B, n), real, finite and >= 0 at masked positions (a true token of probability 0 is refused)
-                scores = check_scores(model.score(*model_inputs(tokens, mask), "cross_entropy"), mask)
-                nll += np.where(chosen, scores, 0.0).sum(axis=1)
-            mask &= ~chosen
-            done += count
-    return tokens if teacher is None else (tokens, nll)
-
-
-def generate_with_rule(model: TorchModel | Any, rows: ArrayLike, region: ArrayLike | int, block_length: int | None,
-                       rule: Any, *, rng: np.random.Generator, teacher: ArrayLike | None = None) -> RuleRun:
-    """Semi-autoregressive generation where ``rule`` (any :class:`mdmsched.samplers.Rule`, or an object with its
-    ``select``) chooses the positions at each step -- the sampler :func:`mdmsched.samplers.evaluate_sampler` scores.
-
-    ``rows``/``region``/``block_length`` as :func:`generate` (``block_length`` None: one block). Each row moves through
-    its blocks on its own; one ``model.score_states`` forward pass per step serves every row still generating, and the
-    chosen positions are drawn independently from ``q(. | revealed)`` (or, with ``teacher=x``, revealed from the true
-    rows while ``-log q`` is summed). Returns a :class:`~mdmsched.models.RuleRun`: ``tokens``, ``nll`` (teacher only),
-    ``nfe`` and per-step ``counts`` per row. At most ``n`` forward passes, ``O(B n log n)`` host work per pass.
-    """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    if not callable(getattr(model, "score_states", None)):
-        raise TypeError(f"model must have a score_states() method (e.g. a TorchModel), got {type(model).__name__}")
-    if not callable(getattr(rule, "select", None)):
-        raise TypeError(f"rule must have a select() method (a mdmsched.samplers Rule), got {type(rule).__name__}")
-    tokens = _own_rows(rows)
-    batch, n = tokens.shape
-    gen_mask = _region_mask(region, (batch, n))
-    length = None if block_length is None else as_count(block_length, "block_length")
-    if teacher is not None:
-        tokens = _teacher_rows(teacher, tokens, gen_mask)
-    free = np.nonzero(gen_mask)[1].reshape(batch, -1)
-    return run_rule(model, tokens, free, length, rule, teacher=teacher is not None, rng=rng)
+        warnings.warn(f"mdmsched.models.torch.{name} moved to mdmsched.samplers.generate.{name} (also "
+                      f"mdmsched.torch.{name})", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module("mdmsched.samplers.generate"), _MOVED[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

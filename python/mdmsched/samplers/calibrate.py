@@ -18,12 +18,11 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from .._validation import as_count, as_real, as_tolerance
-from ..models.estimate import _as_rows
+from .._validation import as_count, as_data_rows, as_real, as_tolerance
 from ..models.interface import StateModel
-from ..models.rule_loop import block_lengths
 from .evaluate import SamplerEstimate, evaluate_sampler, plan_sampler
 from .families import Family, default_family
+from .loop import block_lengths
 
 #: Lower end of each built-in hyperparameter's search; an upper end only for ``tau`` (others double until they cross).
 _LOW: dict[str, float] = {"tau": 0.0, "f": 1e-3, "gamma": 0.0}
@@ -61,7 +60,7 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
     is two neighbours). ``same`` goes to every :func:`evaluate_sampler` call (``region``, ``block_length``,
     ``seed``, ...). Cost: ``iterations + 2`` evaluations or fewer (plus the doublings).
     """
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     target = as_tolerance(budget, "budget")
     rounds = as_count(iterations, "iterations")
     plan = plan_sampler(rows.shape, region=same.get("region"), block_length=same.get("block_length"))

@@ -22,13 +22,12 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_choice, as_confidence, as_count, as_real, require_memory
-from ..models.estimate import _as_rows
+from .._validation import as_choice, as_confidence, as_count, as_data_rows, as_real, require_memory
 from ..models.interface import StateModel, as_state_model
-from ..models.rule_loop import block_lengths
 from ..models.state_scores import check_state_scores
 from .evaluate import SamplerComparison, compare_samplers, plan_sampler
 from .families import equal_counts
+from .loop import block_lengths
 from .rules import SCORES, FloorThreshold, Rule, Score, TopK
 
 RuleKind = Literal["top_k", "floor_threshold"]
@@ -48,7 +47,7 @@ def confidence_cost_tables(model: StateModel | Any, data: ArrayLike, *, region: 
     blocks masked. Ranking by ``score`` (higher first; ties: lower position first, as :class:`TopK`).
     Cost: ``sum_b B_b = n`` model calls per batch of rows, O(batch n^2) here, O(B_b^2) memory per block."""
     scorer = as_state_model(model)
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     kind = _as_score(score)
     plan = plan_sampler(rows.shape, region=region, block_length=block_length, batch_size=batch_size)
     lengths = block_lengths(plan.n, plan.block_length)
@@ -91,13 +90,18 @@ def _add_block_costs(model: StateModel, tokens: NDArray[np.int64], free: NDArray
 
 
 def optimal_counts(table: ArrayLike, steps: int) -> NDArray[np.int64]:
-    """The ``steps`` sizes minimising ``sum_j c[N_{j-1}, N_j]`` over ``0 = N_0 < ... < N_steps = B`` (the DP of
-    SPEC §4 on a general cost table). O(steps B^2) time, O(steps B) memory."""
+    """The ``steps`` sizes (each ``>= 1``) minimising ``sum_j c[N_{j-1}, N_j]`` over ``0 = N_0 < ... < N_steps = B``
+    (the DP of SPEC §4 on a general cost table; only entries above the diagonal, ``a < e``, are steps and read; they
+    must be finite). Ties go to the smallest previous end. O(steps B^2) time, O(steps B) memory."""
     cost = np.asarray(table, dtype=np.float64)
     if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or cost.shape[0] < 2:
         raise ValueError(f"table must be a square (B+1) x (B+1) array with B >= 1, got shape {cost.shape}")
     size = cost.shape[0] - 1
     k = as_count(steps, "steps", 1, size)
+    forward = np.triu(np.ones(cost.shape, dtype=bool), 1)  # a -> e with a < e: a step reveals at least one token
+    if not np.isfinite(cost[forward]).all():
+        raise ValueError("table must hold finite costs above the diagonal (a step from a to e > a), got NaN or inf")
+    cost = np.where(forward, cost, np.inf)  # the diagonal and below are not steps (issue 28.5: they were taken)
     best = np.full((k + 1, size + 1), np.inf)
     arg = np.zeros((k + 1, size + 1), dtype=np.int64)
     best[0, 0] = 0.0
@@ -158,7 +162,7 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     Cost: ``n`` model calls per batch of proposal rows for the tables, O(steps B^2) per block for the DP, then two
     teacher-forced evaluations of the held-out rows (about ``2 steps`` calls per block per batch).
     """
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     if not isinstance(rule, str) or rule not in RULE_KINDS:
         raise (TypeError if not isinstance(rule, str) else ValueError)(
             f"rule must be one of {RULE_KINDS}, got {rule!r}")

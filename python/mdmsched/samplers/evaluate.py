@@ -23,11 +23,20 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._progress import progress_callback
-from .._validation import as_choice, as_confidence, as_count, as_tolerance, require_memory
-from ..models.estimate import _as_rows, _free_positions
+from .._shards import DEFAULT_SHARDS, as_report, check_coverage, fingerprint, run_shards, shard_ranges
+from .._validation import (
+    as_choice,
+    as_confidence,
+    as_count,
+    as_data_rows,
+    as_free_positions,
+    as_tolerance,
+    require_memory,
+)
+from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
-from ..models.rule_loop import RuleRun, run_rule
+from .eos import as_eos
+from .loop import RuleRun, run_rule
 from .rules import Rule
 
 Method = Literal["bootstrap-t", "normal"]
@@ -65,7 +74,10 @@ def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float =
     resamples from ``default_rng([seed, N])``), ``[mean - t*_hi se, mean - t*_lo se]`` with ``t*`` the quantiles of
     ``(mean* - mean) / se*``: it follows the skew of heavy-tailed per-row losses (a few true tokens of tiny
     probability), where the normal interval undercovers at small N (SPEC §5.3; measured 0.92 vs 0.978 at N = 40,
-    nominal 0.95). O(RESAMPLES N) time, at most ``2**22`` resampled values in memory at once.
+    nominal 0.95). When the bootstrap-t is degenerate (resamples of identical rows reach the tails, so a quantile of
+    ``t*`` is infinite: e.g. ``[0] * 49 + [1e6]``) it falls back to the union of the Student-t and percentile-bootstrap
+    intervals, finite and never narrower than the t interval. O(RESAMPLES N) time, at most ``2**22`` resampled
+    values in memory at once.
     """
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1 or arr.size < 2 or not np.isfinite(arr).all():
@@ -87,9 +99,31 @@ def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float =
         with np.errstate(divide="ignore", invalid="ignore"):  # a constant resample: t = +-inf (or 0)
             t[lo:lo + picks.shape[0]] = np.where(spread > 0, shift / np.where(spread > 0, spread, 1.0),
                                                  np.sign(shift) * np.inf)
-    low_t, high_t = np.quantile(np.nan_to_num(t, nan=0.0), [(1 - level) / 2, (1 + level) / 2])
-    return Interval(mean - offset, se, mean - float(high_t) * se - offset, mean - float(low_t) * se - offset, level,
-                    kind)
+    t = np.nan_to_num(t, nan=0.0, posinf=np.inf, neginf=-np.inf)  # a constant resample equal to the mean: t = 0
+    tails = np.quantile(t, [(1 - level) / 2, (1 + level) / 2], method="inverted_cdf")  # no inf - inf interpolation
+    if not np.isfinite(tails).all():
+        # degenerate: resamples of identical rows (t = +-inf) within the tails, e.g. one nonzero row in 50; the
+        # bootstrap-t then says nothing finite. Honest fallback: the Student-t interval widened to hold the
+        # percentile-bootstrap interval of the resampled means (both finite, both within the data's range +- t se)
+        return _fallback_interval(arr, offset, level, kind, seed)
+    low_t, high_t = float(tails[0]), float(tails[1])
+    return Interval(mean - offset, se, mean - high_t * se - offset, mean - low_t * se - offset, level, kind)
+
+
+def _fallback_interval(arr: NDArray[np.float64], offset: float, level: float, kind: Method, seed: int) -> Interval:
+    """The union of the Student-t interval and the percentile bootstrap of the mean: what :func:`mean_interval`
+    returns when the bootstrap-t is degenerate (issue 28.6). O(RESAMPLES N)."""
+    size = arr.size
+    mean = float(arr.mean())
+    se = float(arr.std(ddof=1) / math.sqrt(size))
+    t = student_t_quantile(0.5 + level / 2, size - 1)
+    rng = np.random.default_rng([_as_seed(seed), size, 1])
+    chunk = max(1, 2**22 // size)
+    means = np.concatenate([arr[rng.integers(0, size, (min(chunk, RESAMPLES - lo), size))].mean(axis=1)
+                            for lo in range(0, RESAMPLES, chunk)])
+    p_low, p_high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    low, high = min(mean - t * se, float(p_low)), max(mean + t * se, float(p_high))
+    return Interval(mean - offset, se, low - offset, high - offset, level, kind)
 
 
 @dataclass(frozen=True)
@@ -157,7 +191,8 @@ class SamplerComparison:
 @dataclass(frozen=True)
 class SamplerPlan:
     """What to run, picklable: ``rows`` x ``length`` data, generated positions ``free`` (N x n, or 1 x n when shared),
-    blocks of ``block_length`` (None: one block), batches of ``batch_size`` rows, and the ``seed``."""
+    blocks of ``block_length`` (None: one block), batches of ``batch_size`` rows, the ``seed``, and the EOS option
+    (``eos_id``, ``pad_after_eos``: see :func:`~mdmsched.samplers.loop.run_rule`)."""
 
     rows: int
     length: int
@@ -165,6 +200,8 @@ class SamplerPlan:
     block_length: int | None
     batch_size: int
     seed: int
+    eos_id: int | None = None
+    pad_after_eos: bool = True
 
     @property
     def n(self) -> int:
@@ -176,22 +213,32 @@ class SamplerPlan:
         """Batches of ``batch_size`` rows (the last may be smaller)."""
         return -(-self.rows // self.batch_size)
 
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything in the plan that decides the per-row results (layout, blocks, batches, seed)."""
+        return fingerprint("sampler", self.rows, self.length, self.block_length, self.batch_size, self.seed, self.free,
+                           self.eos_id, self.pad_after_eos)
+
+    def rule_fingerprint(self, rule: Any) -> str:
+        """The digest a shard of ``rule`` under this plan carries: the plan's and the rule's (its ``repr``)."""
+        return fingerprint(self.fingerprint, type(rule).__qualname__, repr(rule))
+
     def shards(self, count: int) -> list[range]:
         """``count`` contiguous near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
-        parts = as_count(count, "shards")
-        bounds = np.linspace(0, self.num_batches, min(parts, self.num_batches) + 1).round().astype(int)
-        return [range(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        return shard_ranges(self.num_batches, count)
 
 
 @dataclass(frozen=True)
 class SamplerShard:
-    """Per-row results of a contiguous run of batches of a :class:`SamplerPlan`."""
+    """Per-row results of a contiguous run of batches of a :class:`SamplerPlan`; ``plan`` is the digest of the plan and
+    rule it was run under (:meth:`SamplerPlan.rule_fingerprint`)."""
 
     batches: range
     first_row: int
     nll: NDArray[np.float64] = field(repr=False)
     nfe: NDArray[np.int64] = field(repr=False)
     model_calls: int
+    plan: str = ""
 
 
 def _as_seed(seed: Any) -> int:
@@ -211,15 +258,20 @@ def _as_rule(rule: Any) -> Rule:
 
 
 def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None, block_length: int | None = None,
-                 seed: int = 0, batch_size: int = 64) -> SamplerPlan:
+                 seed: int = 0, batch_size: int = 64, eos_id: int | None = None,
+                 pad_after_eos: bool = True) -> SamplerPlan:
     """The row batches of :func:`evaluate_sampler` for data of shape ``(N, length)`` (see :class:`SamplerPlan`)."""
+    eos = as_eos(eos_id, pad_after_eos)
     if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
         raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
     rows, length = as_count(data_shape[0], "data rows", 2), as_count(data_shape[1], "data length")
-    free = _free_positions(region, (rows, length))
     batch = as_count(batch_size, "batch_size")
-    require_memory(64 * min(batch, rows) * length, f"one batch ({min(batch, rows)} rows of length {length})")
-    return SamplerPlan(rows, length, np.ascontiguousarray(free), _as_block_length(block_length), batch, _as_seed(seed))
+    # before any array of the data's length: the positions (8 bytes each, per row when region is per row) and a batch
+    require_memory(8 * length * (1 if region is None or np.ndim(region) == 1 else rows) + 64 * min(batch, rows) * length,
+                   f"the positions and one batch ({min(batch, rows)} rows of length {length})")
+    free = as_free_positions(region, (rows, length))
+    return SamplerPlan(rows, length, np.ascontiguousarray(free), _as_block_length(block_length), batch, _as_seed(seed),
+                       None if eos is None else eos.eos_id, True if eos is None else eos.pad_after_eos)
 
 
 def run_sampler_shard(model: StateModel | Any, data: ArrayLike, rule: Rule, plan: SamplerPlan,
@@ -230,7 +282,7 @@ def run_sampler_shard(model: StateModel | Any, data: ArrayLike, rule: Rule, plan
         raise TypeError(f"plan must be a SamplerPlan (from plan_sampler), got {type(plan).__name__}")
     scorer = as_state_model(model)
     rule = _as_rule(rule)
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     if rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
     batches = range(plan.num_batches) if batches is None else batches
@@ -244,34 +296,66 @@ def run_sampler_shard(model: StateModel | Any, data: ArrayLike, rule: Rule, plan
         free = plan.free[lo:hi] if plan.free.shape[0] > 1 else plan.free
         row_rngs = [np.random.default_rng([plan.seed, r]) for r in range(lo, hi)]
         run = run_rule(scorer, rows[lo:hi], free, plan.block_length, rule, teacher=True,
-                       rng=np.random.default_rng([plan.seed, plan.rows, b]), row_rngs=row_rngs)
+                       rng=np.random.default_rng([plan.seed, plan.rows, b]), row_rngs=row_rngs, eos_id=plan.eos_id,
+                       pad_after_eos=plan.pad_after_eos)
         assert run.nll is not None
         nll[lo - first:hi - first], nfe[lo - first:hi - first] = run.nll, run.nfe
         calls += int(run.counts.shape[1])
-    return SamplerShard(batches, first, nll, nfe, calls)
+    return SamplerShard(batches, first, nll, nfe, calls, plan.rule_fingerprint(rule))
 
 
 def merge_sampler_shards(plan: SamplerPlan, results: Sequence[SamplerShard], rule: Rule, *,
                          total_seconds: float = 0.0) -> SamplerEstimate:
-    """Place every shard's rows; shards must cover every batch exactly once."""
+    """Place every shard's rows; shards must come from this plan and rule (fingerprint), hold finite NLL >= 0 and
+    NFE >= 1 per row, and cover every batch exactly once."""
+    if not isinstance(plan, SamplerPlan):
+        raise TypeError(f"plan must be a SamplerPlan (from plan_sampler), got {type(plan).__name__}")
+    if isinstance(results, (SamplerShard, str, bytes)) or not isinstance(results, Sequence):
+        raise TypeError(f"results must be a sequence of SamplerShards, got {type(results).__name__}")
     nll, nfe = np.full(plan.rows, np.nan), np.full(plan.rows, -1, dtype=np.int64)
     covered = np.zeros(plan.num_batches, dtype=np.int64)
+    expected = plan.rule_fingerprint(rule)
     for result in results:
-        if not isinstance(result, SamplerShard):
-            raise TypeError(f"results must be SamplerShards (from run_sampler_shard), got {type(result).__name__}")
+        _check_sampler_shard(plan, result, expected)
         covered[result.batches.start:result.batches.stop] += 1
         nll[result.first_row:result.first_row + result.nll.size] = result.nll
         nfe[result.first_row:result.first_row + result.nfe.size] = result.nfe
-    if (covered != 1).any():
-        bad = int(np.flatnonzero(covered != 1)[0])
-        raise ValueError(f"shards must cover every batch exactly once; batch {bad} is covered {covered[bad]} times")
+    check_coverage(covered)
     return SamplerEstimate(nll, nfe, plan.n, repr(rule), sum(r.model_calls for r in results), total_seconds)
+
+
+def _check_sampler_shard(plan: SamplerPlan, result: object, expected: str) -> None:
+    """A shard that fits ``plan`` and its rule: same digest, batches in the plan, one finite NLL >= 0 and one NFE in
+    1..n per row of its batches, a sane call count."""
+    if not isinstance(result, SamplerShard):
+        raise TypeError(f"results must be SamplerShards (from run_sampler_shard), got {type(result).__name__}")
+    if result.plan != expected:
+        raise ValueError("a shard was run under another plan or rule (its fingerprint differs: data layout, "
+                         "block_length, batch_size, seed or rule changed); re-run it with this plan and rule")
+    batches = result.batches
+    if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start < batches.stop <= plan.num_batches:
+        raise ValueError(f"a shard's batches must be a non-empty contiguous range within 0..{plan.num_batches}, "
+                         f"got {batches!r}")
+    first = batches.start * plan.batch_size
+    count = min(batches.stop * plan.batch_size, plan.rows) - first
+    nll, nfe = result.nll, result.nfe
+    if result.first_row != first or not isinstance(nll, np.ndarray) or not isinstance(nfe, np.ndarray) \
+            or nll.shape != (count,) or nfe.shape != (count,):
+        raise ValueError(f"a shard of batches {batches} must start at row {first} and hold {count} NLL and NFE values")
+    if nll.dtype.kind != "f" or not np.isfinite(nll).all() or (nll < 0).any():
+        raise ValueError(f"a shard of batches {batches} holds NaN, infinite or negative NLL values")
+    if nfe.dtype.kind not in "iu" or (nfe < 1).any() or (nfe > plan.n).any():
+        raise ValueError(f"a shard of batches {batches} holds NFE values outside 1..{plan.n}")
+    calls = result.model_calls
+    if isinstance(calls, bool) or not isinstance(calls, (int, np.integer)) or calls < 0:
+        raise ValueError(f"a shard's model_calls must be an integer >= 0, got {calls!r}")
 
 
 def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, region: ArrayLike | None = None,
                      block_length: int | None = None, seed: int = 0, batch_size: int = 64,
                      executor: Executor | None = None, shards: int | None = None,
-                     progress: bool | Any = False) -> SamplerEstimate:
+                     progress: bool | Any = False, plan: SamplerPlan | None = None, eos_id: int | None = None,
+                     pad_after_eos: bool = True) -> SamplerEstimate:
     """Score ``rule`` on ``model`` by teacher forcing on the data rows ``data`` (N x length integer tokens, N >= 2).
 
     Each row's generated positions (``region``: bools ``(length,)`` or ``(N, length)``, True = generated, default all;
@@ -283,31 +367,33 @@ def evaluate_sampler(model: StateModel | Any, data: ArrayLike, rule: Rule, *, re
     ``model``: a :class:`~mdmsched.models.StateModel` (``TorchModel``, ``ExactPredictor``, ``MarkovPredictor``,
     ``ProbabilityModel``) or a predictor ``(tokens, mask) -> probs``. ``executor``: any ``concurrent.futures.Executor``
     (``shards`` pieces, default 8; ``model``, ``data`` and ``rule`` must pickle for process pools). ``progress``: True
-    for a stderr bar or a callable taking the fraction done. Cost: at most ``n`` model calls per batch of
+    for the plan's forward passes and a stderr bar with ETA, or a callable ``(done, total)`` in batches. ``plan``: a :class:`SamplerPlan` made once
+    (:func:`plan_sampler`) and reused across rules (a sweep plans once; ``region``/``block_length`` then come from it,
+    and ``seed``/``batch_size`` are ignored). ``eos_id``/``pad_after_eos``: variable-length answers (the tail after a
+    committed EOS is settled without forward passes; data rows must be EOS-padded; see
+    :mod:`mdmsched.samplers.eos`). Cost: at most ``n`` model calls per batch of
     ``batch_size`` rows (about NFE calls), O(batch n log n) per call here.
     """
     start = time.perf_counter()
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     rule = _as_rule(rule)
-    plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
-    report = progress_callback(progress, "teacher-forcing the sampler")
-    parts = [range(plan.num_batches)] if executor is None else plan.shards(8 if shards is None else shards)
-    if executor is None:
-        parts = [range(b, b + 1) for b in range(plan.num_batches)] if report else parts
-        results = []
-        for part in parts:
-            results.append(run_sampler_shard(model, rows, rule, plan, part))
-            if report:
-                report(part.stop / plan.num_batches)
-    else:
-        if not isinstance(executor, Executor):
-            raise TypeError(f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}")
-        futures = [executor.submit(run_sampler_shard, model, rows, rule, plan, part) for part in parts]
-        results = []
-        for done, future in enumerate(futures, start=1):
-            results.append(future.result())
-            if report:
-                report(done / len(futures))
+    if plan is None:
+        plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size,
+                            eos_id=eos_id, pad_after_eos=pad_after_eos)
+    elif not isinstance(plan, SamplerPlan):
+        raise TypeError(f"plan must be a SamplerPlan (from plan_sampler), got {type(plan).__name__}")
+    elif region is not None or block_length is not None or eos_id is not None:
+        raise ValueError("pass region, block_length and eos_id to plan_sampler, not beside plan= (the plan decides "
+                         "them)")
+    elif rows.shape != (plan.rows, plan.length):
+        raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
+    report = as_report(progress, "teacher-forcing the sampler",
+                       f"at most {plan.rows * plan.n} row-forwards ({plan.num_batches} batches of up to "
+                       f"{plan.batch_size} rows x at most {plan.n} passes)")
+    count = DEFAULT_SHARDS if shards is None else as_count(shards, "shards")
+    parts = plan.shards(plan.num_batches if executor is None else count)
+    results = run_shards(run_sampler_shard, (model, rows, rule, plan), parts, executor=executor, report=report,
+                         total=plan.num_batches)
     return merge_sampler_shards(plan, results, rule, total_seconds=time.perf_counter() - start)
 
 
@@ -326,7 +412,8 @@ def compare_samplers(model: StateModel | Any, data: ArrayLike, first: Rule, seco
 
 def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n: int | None = None,
                      prompts: ArrayLike | None = None, region: ArrayLike | None = None,
-                     block_length: int | None = None, seed: int | None = None, batch_size: int = 256) -> RuleRun:
+                     block_length: int | None = None, seed: int | None = None, batch_size: int = 256,
+                     eos_id: int | None = None, pad_after_eos: bool = True) -> RuleRun:
     """Draw ``num_samples`` sequences with ``rule`` choosing the positions and ``model`` filling them, each chosen
     position drawn independently from ``q(. | x_R)`` (one ``score_states`` call per step gives scores and draws).
 
@@ -334,8 +421,10 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
     fix the prompt; without them every position of length ``n`` (default: the model's ``n``) is generated. Returns a
     :class:`~mdmsched.models.RuleRun`: ``tokens`` (the samples), ``nfe`` and ``counts`` per row. Reproducible for a
     given ``seed`` and ``batch_size`` (the rule and the draws share one generator per run). At most ``n`` model calls
-    per batch.
+    per batch. ``eos_id``/``pad_after_eos``: the tail after a drawn EOS is filled with EOS without forward passes
+    (see :func:`~mdmsched.samplers.loop.run_rule`).
     """
+    as_eos(eos_id, pad_after_eos)
     rule = _as_rule(rule)
     scorer = as_state_model(model)
     count = as_count(num_samples, "num_samples")
@@ -353,16 +442,18 @@ def sample_with_rule(model: StateModel | Any, rule: Rule, num_samples: int, *, n
         if default is None:
             raise ValueError("n is needed: the model does not say its length")
         length = as_count(default, "n")
+        require_memory(16 * count * length, "the samples")  # before the placeholder row of that length
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     require_memory(16 * count * length, "the samples")
-    free = _free_positions(region, (1, length))
+    free = as_free_positions(region, (1, length))
     rng = np.random.default_rng(None if seed is None else _as_seed(seed))
     runs = []
     for lo in range(0, count, batch_size):
         hi = min(lo + batch_size, count)
         tokens = prompt_rows[np.arange(lo, hi) % prompt_rows.shape[0]].astype(np.int64)
         np.put_along_axis(tokens, np.broadcast_to(free, (hi - lo, free.shape[1])), 0, axis=1)  # placeholders
-        runs.append(run_rule(scorer, tokens, free, _as_block_length(block_length), rule, teacher=False, rng=rng))
+        runs.append(run_rule(scorer, tokens, free, _as_block_length(block_length), rule, teacher=False, rng=rng,
+                             eos_id=eos_id, pad_after_eos=pad_after_eos))
     width = max(r.counts.shape[1] for r in runs)
     counts = np.zeros((count, width), dtype=np.int64)
     for lo, r in zip(range(0, count, batch_size), runs):

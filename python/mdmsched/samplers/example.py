@@ -34,6 +34,27 @@ def markov_entropy(transition: NDArray[np.float64], n: int) -> float:
     return float(-(pi[pi > 0] * np.log(pi[pi > 0])).sum()) + (as_count(n, "n") - 1) * rate
 
 
+def markov_region_entropy(transition: NDArray[np.float64], n: int, start: int, stop: int) -> float:
+    """``H(X_start..X_stop-1 | the other positions)`` (nats) of the stationary chain at length ``n``: ``H(all)`` minus
+    the entropy of the positions outside ``[start, stop)`` (the chain before, then ``X_stop`` given ``X_start-1``
+    through ``P^(stop - start + 1)``, then the chain after). O(q^3 log n)."""
+    length = as_count(n, "n")
+    if not 0 <= start < stop <= length:
+        raise ValueError(f"region must satisfy 0 <= start < stop <= n = {length}, got [{start}, {stop})")
+    pi = stationary_distribution(transition)
+
+    def row_entropy(matrix: NDArray[np.float64]) -> float:
+        logs = np.log(np.where(matrix > 0, matrix, 1.0))
+        return float(-(pi[:, None] * matrix * logs).sum())
+
+    rest = markov_entropy(transition, start) if start > 0 else 0.0
+    if stop < length:
+        bridge = row_entropy(np.linalg.matrix_power(transition, stop - start + 1)) if start > 0 else \
+            float(-(pi[pi > 0] * np.log(pi[pi > 0])).sum())
+        rest += bridge + (length - 1 - stop) * row_entropy(transition)
+    return markov_entropy(transition, length) - rest
+
+
 def markov_example(n: int = 32, rows: int = 200, seed: int = 0) -> MarkovExample:
     """The sticky chain at length ``n`` with ``rows`` sampled rows (``np.random.default_rng(seed)``). O(rows n + n q^3)."""
     length = as_count(n, "n", 2)
@@ -44,4 +65,4 @@ def markov_example(n: int = 32, rows: int = 200, seed: int = 0) -> MarkovExample
                          markov_entropy(STICKY_CHAIN, length))
 
 
-__all__ = ["STICKY_CHAIN", "MarkovExample", "markov_entropy", "markov_example"]
+__all__ = ["STICKY_CHAIN", "MarkovExample", "markov_entropy", "markov_example", "markov_region_entropy"]

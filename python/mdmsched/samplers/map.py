@@ -4,6 +4,13 @@ set of data rows, next to the optimal random-order frontier of the same model an
 All numbers sit on one axis, the expected NLL sum per row ``E[-log nu(x)]`` (nats), which is the expected KL to the
 data plus the constant ``H(mu)``: differences are exact without knowing ``H(mu)``; with ``entropy = H(mu)`` the absolute
 KL is reported too.
+
+Which KL: the *forward* ``KL(mu || nu)`` of the data's law ``mu`` against the sampler's output law ``nu``, averaged over the
+sampler's own randomness (SPEC §5.2 "Which KL"). It is mass-covering: it punishes a sampler that cannot produce what
+the data produces. Factorised parallel decoding can make the *reverse* KL ``KL(nu || mu)`` (incoherent outputs)
+arbitrarily large while this one stays small (arXiv 2602.00286), so a map made with ``task=`` also puts task accuracy
+of real generations beside it and says whether the KL ranking predicts the accuracy ranking at equal forward passes
+(:meth:`SamplerMap.kl_predicts_accuracy`).
 """
 
 from __future__ import annotations
@@ -12,20 +19,22 @@ import json
 import math
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._progress import progress_callback
-from .._validation import as_tolerance
-from ..models.estimate import BlockCurveEstimate, CurveEstimate, _as_rows, estimate_block_curves, estimate_curve
+from .._validation import as_data_rows, as_tolerance
+from ..models.estimate import BlockCurveEstimate, CurveEstimate, estimate_block_curves, estimate_curve
 from ..models.interface import StateModel
-from ..models.rule_loop import block_lengths
 from ..solve import error_frontier
+from .agreement import AGREEMENT_RESAMPLES, RankAgreement, accuracy_tpf_area, rank_agreement
 from .evaluate import SamplerEstimate, evaluate_sampler, plan_sampler
 from .families import FAMILY_NAMES, Family, default_family
+from .loop import block_lengths
+from .task import Task, TaskEstimate, TaskPlan, evaluate_task, plan_task
 
 
 @dataclass(frozen=True)
@@ -45,12 +54,22 @@ class MapRow:
     stderr: float
     kl: float | None
     estimate: SamplerEstimate = field(repr=False, compare=False)
+    accuracy: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    task_nfe: float | None = None
+    task_tokens_per_forward: float | None = None
+    task: TaskEstimate | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The row as plain JSON-ready values (no estimate)."""
-        return {"family": self.family, "parameter": self.parameter, "value": self.value, "rule": self.rule,
-                "nfe": self.nfe, "tokens_per_forward": self.tokens_per_forward, "nll": self.nll,
-                "stderr": self.stderr, "kl": self.kl}
+        """The row as plain JSON-ready values (no estimate); the task columns when the map has a task."""
+        out = {"family": self.family, "parameter": self.parameter, "value": self.value, "rule": self.rule,
+               "nfe": self.nfe, "tokens_per_forward": self.tokens_per_forward, "nll": self.nll,
+               "stderr": self.stderr, "kl": self.kl}
+        if self.accuracy is not None:
+            out.update(accuracy=self.accuracy, lower=self.lower, upper=self.upper, task_nfe=self.task_nfe,
+                       task_tokens_per_forward=self.task_tokens_per_forward)
+        return out
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,11 @@ class SamplerMap:
     token per pass). With blocks the ``K`` passes are split optimally across blocks (``K`` from the number of blocks to
     ``n``). ``entropy``: ``H(mu)`` if given (then ``kl = nll - entropy`` everywhere). ``curve``: the estimate the
     frontier came from (None when ``frontier=False``).
+
+    Every KL here is the forward ``KL(mu || nu)``: data law against the sampler's output law, averaged over the
+    sampler's randomness (mass-covering; the reverse KL of factorised parallel decoding can be arbitrarily larger,
+    arXiv 2602.00286). With a task (``sampler_map(..., task=)``) every row also holds ``accuracy`` with its clustered
+    interval ``[lower, upper]`` and the task's NFE, from :func:`~mdmsched.samplers.task.evaluate_task`.
     """
 
     rows: tuple[MapRow, ...]
@@ -104,13 +128,52 @@ class SamplerMap:
             raise ValueError(f"no sampler in the map runs in <= {budget:g} forward passes (fastest: {fastest:g})")
         return min(fast, key=lambda row: row.nll)
 
+    @property
+    def has_task(self) -> bool:
+        """Whether the rows carry task accuracy (the map was made with ``task=``)."""
+        return bool(self.rows) and all(row.task is not None for row in self.rows)
+
+    def _task_rows(self) -> list[TaskEstimate]:
+        if not self.has_task:
+            raise ValueError("this map has no task: make it with sampler_map(..., task=Task(...))")
+        return [row.task for row in self.rows if row.task is not None]
+
+    def kl_predicts_accuracy(self, *, budgets: Sequence[float] | None = None, confidence: float = 0.95,
+                             resamples: int = AGREEMENT_RESAMPLES, seed: int = 0) -> RankAgreement:
+        """Whether KL predicts accuracy on this task: Kendall's tau between the rows' KL ranking and accuracy ranking
+        within NFE budgets (``budgets``: NFE edges; default geometric bins of ratio ``BUDGET_RATIO`` over the rows'
+        teacher-forced mean NFE), pooled by number of pairs, with a bootstrap interval over prompts and data rows
+        (:func:`~mdmsched.samplers.agreement.rank_agreement`). ``str()`` of the result says it in words."""
+        tasks = self._task_rows()
+        return rank_agreement([row.nfe for row in self.rows], np.stack([row.estimate.nll_rows for row in self.rows]),
+                              np.stack([t.prompt_accuracies for t in tasks]), budgets=budgets,
+                              confidence=confidence, resamples=resamples, seed=seed)
+
+    def accuracy_tpf_area(self) -> dict[str, float]:
+        """Per family: the trapezoid area under accuracy against the task's tokens per forward (a plain area, not
+        d3LLM's AUP)."""
+        self._task_rows()
+        out = {}
+        for name in self.families:
+            tasks = [r.task for r in self.family(name) if r.task is not None]
+            out[name] = accuracy_tpf_area([t.tokens_per_forward for t in tasks], [t.accuracy for t in tasks])
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """Rows and frontier as plain JSON-ready values."""
+        """Rows and frontier as plain JSON-ready values (and, with a task, the rank agreement and areas)."""
         kl = self.frontier_kl
-        return {"n": self.n, "block_length": self.block_length, "entropy": self.entropy, "units": "nats",
-                "rows": [row.to_dict() for row in self.rows],
-                "frontier": {"nfe": self.frontier_nfe.tolist(), "nll": self.frontier_nll.tolist(),
-                             "kl": None if kl is None else kl.tolist(), "offset": self.frontier_offset}}
+        out: dict[str, Any] = {
+            "n": self.n, "block_length": self.block_length, "entropy": self.entropy, "units": "nats",
+            "kl_direction": "KL(data || sampler), averaged over the sampler's randomness",
+            "rows": [row.to_dict() for row in self.rows],
+            "frontier": {"nfe": self.frontier_nfe.tolist(), "nll": self.frontier_nll.tolist(),
+                         "kl": None if kl is None else kl.tolist(), "offset": self.frontier_offset}}
+        if self.has_task:
+            agree = self.kl_predicts_accuracy()
+            out["kl_predicts_accuracy"] = {"tau": agree.tau, "lower": agree.lower, "upper": agree.upper,
+                                           "confidence": agree.confidence, "summary": str(agree)}
+            out["accuracy_tpf_area"] = self.accuracy_tpf_area()
+        return out
 
     def to_json(self) -> str:
         """Strict JSON of :meth:`to_dict` (no NaN or Infinity: a non-finite number, e.g. the standard error of a
@@ -175,26 +238,40 @@ def _frontier(model: Any, rows: NDArray[np.int64], region: ArrayLike | None, blo
 def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str | Family] | str | Family | None = None,
                 *, region: ArrayLike | None = None, block_length: int | None = None, seed: int = 0,
                 entropy: float | None = None, frontier: bool = True, grid: ArrayLike | None = None, reps: int = 1,
-                batch_size: int = 64, executor: Executor | None = None, progress: bool | Any = False) -> SamplerMap:
+                batch_size: int = 64, executor: Executor | None = None, progress: bool | Any = False,
+                task: Task | None = None) -> SamplerMap:
     """Score every rule of every family on ``model`` and the data rows ``data`` (N x length tokens) by teacher forcing,
     and the optimal random-order frontier of the same model and rows (see :class:`SamplerMap`).
 
-    ``families``: names from ``FAMILY_NAMES`` (default: all six, each with its default sweep; see
+    ``families``: names from ``FAMILY_NAMES`` (default: all seven, each with its default sweep; see
     :func:`~mdmsched.samplers.families.default_family`) and/or :class:`~mdmsched.samplers.families.Family` objects. ``region`` /
     ``block_length`` / ``seed`` / ``batch_size`` / ``executor`` go to every :func:`evaluate_sampler` call, so all rows
     are paired (same data, same per-row seeds). ``entropy``: ``H(mu)`` in nats (for prompts: the answer's entropy given
     the prompt) for absolute KLs. ``frontier=False`` skips the curve (needed when the model only has
-    ``score_states``); ``grid`` / ``reps`` go to :func:`~mdmsched.models.estimate_curve`.
+    ``score_states``); ``grid`` / ``reps`` go to :func:`~mdmsched.models.estimate_curve`. ``task``: a
+    :class:`~mdmsched.samplers.task.Task`; every rule is then also run by real generation on its prompts
+    (:func:`~mdmsched.samplers.task.evaluate_task`, same ``block_length``, ``seed``, ``batch_size``, ``executor``), adding
+    ``accuracy``, ``lower``, ``upper`` and the task's NFE to each row.
+
+    The KL is the forward ``KL(mu || nu)`` (data law against the sampler's output law, averaged over the sampler's
+    randomness; SPEC §5.2 "Which KL"); teacher-forced scoring is DUEL's exact per-sequence likelihood (arXiv
+    2603.01367) in expectation over the sampler's randomness.
 
     Cost: one evaluation per (family, value), each about its NFE model calls per batch of rows, plus the curve
     estimate (``ceil(G N reps / 256)`` calls per block).
     """
-    rows = _as_rows(data)
+    rows = as_data_rows(data)
     plan = plan_sampler(rows.shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
     lengths = block_lengths(plan.n, plan.block_length)
     chosen = _families(families, lengths)
     h = None if entropy is None else as_tolerance(entropy, "entropy")
     report = progress_callback(progress)
+    if task is not None and not isinstance(task, Task):
+        raise TypeError(f"task must be a mdmsched.samplers.Task, got {type(task).__name__}")
+    task_plan = None if task is None else _task_plan(task, block_length, seed, batch_size)
+    if task_plan is not None and task_plan.n != plan.n:
+        raise ValueError(f"the task generates {task_plan.n} positions per prompt but the data rows {plan.n}: the "
+                         "rules are built for one block layout, so give the task the data's region size")
     total = sum(len(f.values) for f in chosen) + (1 if frontier else 0)
     done = 0
     out: list[MapRow] = []
@@ -203,8 +280,14 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
             rule = family.rule(value, lengths)
             est = evaluate_sampler(model, rows, rule, region=region, block_length=block_length, seed=seed,
                                    batch_size=batch_size, executor=executor)
-            out.append(MapRow(family.name, family.parameter, float(value), repr(rule), est.nfe,
-                              est.tokens_per_forward, est.nll, est.stderr, None if h is None else est.nll - h, est))
+            row = MapRow(family.name, family.parameter, float(value), repr(rule), est.nfe, est.tokens_per_forward,
+                         est.nll, est.stderr, None if h is None else est.nll - h, est)
+            if task is not None:
+                got = evaluate_task(model, task.prompts, rule, task.score, references=task.references,
+                                    decode=task.decode, executor=executor, plan=task_plan)
+                row = replace(row, accuracy=got.accuracy, lower=got.lower, upper=got.upper, task_nfe=got.nfe,
+                              task_tokens_per_forward=got.tokens_per_forward, task=got)
+            out.append(row)
             done += 1
             if report:
                 report(done / total)
@@ -215,6 +298,14 @@ def sampler_map(model: StateModel | Any, data: ArrayLike, families: Sequence[str
     else:
         passes, nll, offset, curve = np.zeros(0, dtype=np.int64), np.zeros(0), math.nan, None
     return SamplerMap(tuple(out), plan.n, plan.block_length, passes, nll, offset, h, curve)
+
+
+def _task_plan(task: Task, block_length: int | None, seed: int, batch_size: int) -> TaskPlan:
+    prompts = np.asarray(task.prompts)
+    if prompts.ndim != 2:
+        raise ValueError(f"task.prompts must be a 2-D array (P x length), got shape {prompts.shape}")
+    return plan_task(prompts.shape, samples_per_prompt=task.samples_per_prompt, region=task.region,
+                     block_length=block_length, seed=seed, batch_size=batch_size)
 
 
 __all__ = ["MapRow", "SamplerMap", "combined_frontier", "sampler_map"]

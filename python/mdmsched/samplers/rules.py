@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import as_count, as_sizes
+from ..closed_loop import ClosedLoopPolicy
 from ..models.interface import StateScores
 
 Score = Literal["max_prob", "margin", "neg_entropy"]
@@ -75,8 +77,9 @@ class _Counts:
             if int(sizes.sum()) != length:
                 raise ValueError(f"schedule block {b} covers {int(sizes.sum())} positions, the block has {length}")
 
-    def at(self, step: NDArray[np.int64], block: int) -> NDArray[np.int64]:
+    def at(self, step: NDArray[np.int64], block: int, candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
         """Counts for each row's step (past the last step: the last count, as diffusers clamps)."""
+        del candidates  # open loop: the plan does not look at the state
         if self.shared is not None:
             sizes = self.shared
         else:
@@ -89,6 +92,52 @@ class _Counts:
         if self.shared is not None:
             return f"[{', '.join(map(str, self.shared[:6].tolist()))}{', ...' if self.shared.size > 6 else ''}]"
         return f"<{len(self.per_block)} blocks>"
+
+
+class _PolicyCounts:
+    """Closed-loop counts (SPEC §5.4): one :class:`~mdmsched.ClosedLoopPolicy` used in every block, or one per block.
+
+    At each pass the count is ``policy.count(revealed, passes_left)`` with ``revealed = n_block - #candidates`` (the
+    block's positions no longer masked: revealed by earlier passes, by a threshold, or filled after an EOS) and
+    ``passes_left = k - step`` (the block's budget less the passes spent in it); once the budget is spent
+    (``passes_left <= 0``) the pass reveals every remaining candidate. O(B) per pass (a table lookup).
+    """
+
+    def __init__(self, policy: Any) -> None:
+        policies = [policy] if isinstance(policy, ClosedLoopPolicy) else list(policy)
+        if not policies or not all(isinstance(p, ClosedLoopPolicy) for p in policies):
+            raise TypeError("policy must be a ClosedLoopPolicy or a non-empty sequence of them (one per block)")
+        self.policies = policies
+
+    def _policy(self, block: int) -> ClosedLoopPolicy:
+        if len(self.policies) == 1:
+            return self.policies[0]
+        if not 0 <= block < len(self.policies):
+            raise ValueError(f"block must be in 0..{len(self.policies) - 1} for these policies, got {block}")
+        return self.policies[block]
+
+    def validate(self, block_lengths: Sequence[int]) -> None:
+        if len(self.policies) > 1 and len(self.policies) != len(block_lengths):
+            raise ValueError(f"policy has {len(self.policies)} blocks, the sampler {len(block_lengths)}")
+        for b, length in enumerate(block_lengths):
+            n = self._policy(b).n
+            if n != length:
+                raise ValueError(f"policy for block {b} covers {n} positions, the block has {length}")
+
+    def at(self, step: NDArray[np.int64], block: int, candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
+        return self._policy(block).step_counts(candidates.sum(axis=1), step)
+
+    def __repr__(self) -> str:
+        return repr(self.policies[0]) if len(self.policies) == 1 else f"<{len(self.policies)} policies: " \
+            + ", ".join(p.fingerprint for p in self.policies) + ">"
+
+
+def _count_source(schedule: Any) -> _Counts | _PolicyCounts:
+    """A closed-loop policy (or one per block) re-plans after every pass; anything else is a fixed schedule."""
+    if isinstance(schedule, ClosedLoopPolicy) or (
+            isinstance(schedule, (list, tuple)) and any(isinstance(p, ClosedLoopPolicy) for p in schedule)):
+        return _PolicyCounts(schedule)
+    return _Counts(schedule)
 
 
 def _ranks(key: NDArray[np.float64], candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
@@ -113,6 +162,33 @@ def _first(ranks: NDArray[np.int64], counts: NDArray[np.int64], candidates: NDAr
     return out
 
 
+def _smallest(key: NDArray[np.float64], counts: NDArray[np.int64], candidates: NDArray[np.bool_],
+              ordered: NDArray[np.float64] | None = None) -> NDArray[np.bool_]:
+    """The ``counts[r]`` candidates of smallest ``key`` in each row (at least one where a row has candidates; ties:
+    the lower position first) -- the same set as ranking every position, without the argsort and rank scatter.
+
+    The ``take``-th smallest candidate key ``v`` of each row comes from one ``np.partition`` when every row takes the
+    same count (O(n)), else from ``ordered`` (each row's candidate keys ascending, ``+inf`` after; sorted here when not
+    given: O(n log n) values only); then ``key < v`` plus the first ``take - #{key < v}`` positions with ``key == v``.
+    """
+    available = candidates.sum(axis=1)
+    take = np.minimum(np.maximum(counts, 1), available)
+    masked = np.where(candidates, key, np.inf)
+    index = np.maximum(take - 1, 0)
+    if ordered is None and take.size and (take == take[0]).all():
+        kth = np.partition(masked, int(index[0]), axis=1)[:, int(index[0])][:, None]
+    else:
+        if ordered is None:
+            ordered = np.sort(masked, axis=1)
+        kth = np.take_along_axis(ordered, index[:, None], axis=1)
+    below = candidates & (masked < kth)
+    tied = candidates & (masked == kth)
+    room = (take - below.sum(axis=1))[:, None]
+    out: NDArray[np.bool_] = below | (tied & (np.cumsum(tied, axis=1) <= room))
+    out[take == 0] = False
+    return out
+
+
 def _checked_state(scores: object, candidates: object, step: object,
                    block: object) -> tuple[NDArray[np.bool_], NDArray[np.int64], int]:
     """``select``'s inputs, validated: candidates (B, n) bool of the scores' shape, one step >= 0 per row, block >= 0."""
@@ -129,17 +205,20 @@ def _checked_state(scores: object, candidates: object, step: object,
     return cand, steps.astype(np.int64), index
 
 
-class Rule:
-    """Base of the position-choosing rules: ``select`` validates its inputs and returns the positions to reveal.
+class Rule(ABC):
+    """Base of the position-choosing rules (optuna's ``BaseSampler`` style): subclass it and implement :meth:`choose`;
+    ``select`` validates the loop's inputs and calls it.
 
-    ``randomised`` says whether the rule draws from ``rng`` (the teacher-forced evaluation then gives each row its own
-    generator, so results do not depend on batching). :meth:`validate` checks the rule against the block lengths
-    before a loop starts (a schedule must cover each block).
+    ``randomised`` says whether the rule draws randomness (the teacher-forced evaluation then gives each row its own
+    generator, so results do not depend on batching). ``uses_scores`` says whether it looks at the model's scores
+    (False only for random positions: such a rule also runs on a model that can only draw and score).
+    :meth:`validate` checks the rule against the block lengths before a loop starts (a schedule must cover each block).
     """
 
     randomised: bool = False
+    uses_scores: bool = True
 
-    def validate(self, block_lengths: Sequence[int]) -> None:
+    def validate(self, block_lengths: Sequence[int]) -> None:  # noqa: B027  an optional hook: most rules fit any block
         """Refuse (``ValueError``) a rule that cannot run on blocks of these lengths. O(blocks)."""
 
     def select(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
@@ -152,7 +231,7 @@ class Rule:
         """
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        return self._choose(scores, *_checked_state(scores, candidates, step, block), rng.random)
+        return self.choose(scores, *_checked_state(scores, candidates, step, block), rng.random)
 
     def select_rows(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
                     rngs: Sequence[np.random.Generator]) -> NDArray[np.bool_]:
@@ -165,12 +244,15 @@ class Rule:
         def uniforms(shape: tuple[int, int]) -> NDArray[np.float64]:
             return np.stack([g.random(shape[1]) for g in rngs]) if shape[0] else np.zeros(shape)
 
-        return self._choose(scores, *state, uniforms)
+        return self.choose(scores, *state, uniforms)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
-        """The rule itself; ``uniforms(shape)`` is its only source of randomness (U[0, 1) doubles, row-major)."""
-        raise NotImplementedError
+    @abstractmethod
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+        """The rule itself, on validated inputs: ``scores`` of one forward pass (``(B, n)`` arrays), ``candidates``
+        ``(B, n)`` bool (the current block's masked positions), ``step[r]`` (passes row ``r`` spent in this block),
+        ``block``, and ``uniforms(shape)``, its only source of randomness (U[0, 1) doubles, row-major). Returns
+        ``(B, n)`` bool, a non-empty subset of each row's candidates (the loop refuses anything else)."""
 
 
 class RandomOrder(Rule):
@@ -182,12 +264,17 @@ class RandomOrder(Rule):
     steps; defaults ``steps=128, gen_length=128, block_length=128``). ``schedule``: a ``Schedule``, a list of sizes
     (used in every block, as LLaDA's ``steps // num_blocks`` per block) or a ``BlockSchedule`` / one size list per
     block. Randomised: its exact KL is ``err(Z^g, s) + L_n`` in expectation.
+
+    ``schedule`` may instead be a :class:`~mdmsched.ClosedLoopPolicy` (or one per block): the count of each pass is
+    then ``policy.count(revealed_in_block, passes_left_in_block)`` at the state reached (closed loop, SPEC §5.4;
+    exactly optimal for random positions), and when the block's budget is spent the pass reveals the rest.
     """
 
     randomised = True
+    uses_scores = False
 
     def __init__(self, schedule: Any) -> None:
-        self.counts = _Counts(schedule)
+        self.counts = _count_source(schedule)
 
     def __repr__(self) -> str:
         return f"RandomOrder({self.counts!r})"
@@ -195,11 +282,11 @@ class RandomOrder(Rule):
     def validate(self, block_lengths: Sequence[int]) -> None:
         self.counts.validate(block_lengths)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del scores  # the theorem's sampler ignores the model's outputs
         keys = uniforms(candidates.shape)
-        return _first(_ranks(keys, candidates), self.counts.at(step, block), candidates)
+        return _smallest(keys, self.counts.at(step, block, candidates), candidates)
 
 
 class TopK(Rule):
@@ -215,11 +302,12 @@ class TopK(Rule):
     ``steps=512``, ``eps=1e-3``): pass those counts as ``schedule`` (zero-count steps, which Dream still spends a
     forward pass on, are dropped here). ``temperature``: Dream's ``alg_temp`` (default None = deterministic top-k);
     when set, positions are drawn without replacement with probabilities ``softmax(score / temperature)``
-    (``torch.multinomial`` there, Gumbel-top-k here: the same law), and the rule is randomised.
+    (``torch.multinomial`` there, Gumbel-top-k here: the same law), and the rule is randomised. ``schedule`` may be a
+    :class:`~mdmsched.ClosedLoopPolicy` (counts re-planned from the state reached, as in :class:`RandomOrder`).
     """
 
     def __init__(self, schedule: Any, score: Score = "max_prob", *, temperature: float | None = None) -> None:
-        self.counts = _Counts(schedule)
+        self.counts = _count_source(schedule)
         if not isinstance(score, str):
             raise TypeError(f"score must be one of {SCORES}, got {type(score).__name__} {score!r}")
         if score not in SCORES:
@@ -236,12 +324,13 @@ class TopK(Rule):
     def validate(self, block_lengths: Sequence[int]) -> None:
         self.counts.validate(block_lengths)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         value = {"max_prob": scores.max_prob, "margin": scores.margin, "neg_entropy": -scores.entropy}[self.score]
         if self.temperature is not None:  # Gumbel-top-k = sequential draws without replacement from the softmax
-            value = value / self.temperature - np.log(-np.log(uniforms(candidates.shape)))
-        return _first(_ranks(-value, candidates), self.counts.at(step, block), candidates)
+            # score + T * Gumbel ranks like score / T + Gumbel (T > 0) without overflowing for tiny T (issue 28.7)
+            value = value - self.temperature * np.log(-np.log(uniforms(candidates.shape)))
+        return _smallest(-value, self.counts.at(step, block, candidates), candidates)
 
 
 class Threshold(Rule):
@@ -260,12 +349,11 @@ class Threshold(Rule):
     def __repr__(self) -> str:
         return f"Threshold(tau={self.tau:g})"
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del step, block, uniforms  # a state rule: the scores alone decide
-        ranks = _ranks(-scores.max_prob, candidates)
         counts = ((scores.max_prob >= self.tau) & candidates).sum(axis=1)
-        return _first(ranks, counts, candidates)
+        return _smallest(-scores.max_prob, counts, candidates)
 
 
 class Factor(Rule):
@@ -284,8 +372,8 @@ class Factor(Rule):
     def __repr__(self) -> str:
         return f"Factor(f={self.f:g})"
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del step, block, uniforms  # a state rule: the scores alone decide
         available = candidates.sum(axis=1)
         descending = -_sorted(-scores.max_prob, candidates)  # (B, n): candidates first, then -inf
@@ -295,7 +383,7 @@ class Factor(Rule):
         fails = (descending < thresholds) & (i < available[:, None])
         first_fail = np.where(fails.any(axis=1), fails.argmax(axis=1), available)
         counts = np.where(first_fail >= available - 1, available, first_fail)
-        return _first(_ranks(-scores.max_prob, candidates), counts, candidates)
+        return _smallest(-scores.max_prob, counts, candidates, ordered=-descending)
 
 
 class EntropyBounded(Rule):
@@ -314,14 +402,14 @@ class EntropyBounded(Rule):
     def __repr__(self) -> str:
         return f"EntropyBounded(gamma={self.gamma:g})"
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del step, block, uniforms  # a state rule: the scores alone decide
         ascending = _sorted(scores.entropy, candidates)
         finite = np.where(np.isfinite(ascending), ascending, 0.0)
         before = np.cumsum(finite, axis=1) - finite  # entropy of the strictly earlier positions: non-decreasing
         counts = ((before <= self.gamma) & np.isfinite(ascending)).sum(axis=1)
-        return _first(_ranks(scores.entropy, candidates), counts, candidates)
+        return _smallest(scores.entropy, counts, candidates, ordered=ascending)
 
 
 class FloorThreshold(Rule):
@@ -334,10 +422,14 @@ class FloorThreshold(Rule):
     split of the block (step index clamped to the last). The LLaDA2 / SDAR ``low_confidence_dynamic`` decoders use the
     same floor + threshold rule. The peer's confidence is the sampled token's probability; this is the state-only
     variant (max probability). ``tau >= 0``; ``tau >= 1`` is the pure schedule (a :class:`TopK` by max probability).
+
+    Closed loop: with a :class:`~mdmsched.ClosedLoopPolicy` as ``schedule`` the floor is re-planned after every
+    commit from the state actually reached, ``count = policy.count(revealed_in_block, passes_left_in_block)``: a
+    threshold pass that revealed extra positions lowers the later floors instead of spending the original plan.
     """
 
     def __init__(self, schedule: Any, tau: float = 0.95) -> None:
-        self.counts = _Counts(schedule)
+        self.counts = _count_source(schedule)
         self.tau = _as_bound(tau, "tau", low=0.0)
 
     def __repr__(self) -> str:
@@ -346,12 +438,12 @@ class FloorThreshold(Rule):
     def validate(self, block_lengths: Sequence[int]) -> None:
         self.counts.validate(block_lengths)
 
-    def _choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
-                uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
+    def choose(self, scores: StateScores, candidates: NDArray[np.bool_], step: NDArray[np.int64], block: int,
+               uniforms: Callable[[tuple[int, int]], NDArray[np.float64]]) -> NDArray[np.bool_]:
         del uniforms  # deterministic
         confident = ((scores.max_prob > self.tau) & candidates).sum(axis=1)
-        counts = np.maximum(self.counts.at(step, block), confident)
-        return _first(_ranks(-scores.max_prob, candidates), counts, candidates)
+        counts = np.maximum(self.counts.at(step, block, candidates), confident)
+        return _smallest(-scores.max_prob, counts, candidates)
 
 
 __all__ = ["SCORES", "EntropyBounded", "Factor", "FloorThreshold", "RandomOrder", "Rule", "Score", "Threshold", "TopK"]

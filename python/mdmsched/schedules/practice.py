@@ -1,6 +1,7 @@
 """Peer-exact practice schedules (SPEC §6, issue 11): the per-pass counts real MDM samplers run, count for count.
 
-Each rule is written from the peer's formula (repository, file and commit in the README table), including its float
+ASS and OpenDLM's shapes live in :mod:`~mdmsched.schedules.field` and are re-exported here. Each rule is written
+from the peer's formula (repository, file and commit in the README table), including its float
 precision and its passes that reveal nothing. A rule returns a :class:`~mdmsched.Schedule` whose ``passes`` are the
 peer's counts per model call (a 0 is a call that reveals nothing: it costs a call and adds no error) and whose
 ``sizes`` are the non-empty steps (the theory's schedule, used by ``schedule_error``). ``k > n`` is accepted where
@@ -21,6 +22,7 @@ import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_count, as_tolerance
 from ._float32 import cos32
+from .field import FLEXIBLE_SHAPES, ass, ass_blocks, ass_exponent, flexible
 
 _F32 = np.float32
 MASKGIT_METHODS = ("cosine", "uniform", "pow2", "pow3", "log", "exp")
@@ -323,6 +325,10 @@ def dllm(n: int, k: int, alpha: str = "linear") -> Schedule:
 
 
 __all__ = [
+    "FLEXIBLE_SHAPES",
+    "ass",
+    "ass_blocks",
+    "ass_exponent",
     "cosine",
     "diffusers_uniform",
     "dllm",
@@ -331,6 +337,7 @@ __all__ = [
     "dus",
     "equal",
     "fastdllm_blocks",
+    "flexible",
     "llada_blocks",
     "maskgit",
     "maskgit_counts",

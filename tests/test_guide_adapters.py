@@ -1,4 +1,4 @@
-"""The README's "Plug it into your sampler" snippets run as pasted (issue 18: one section per stack)."""
+"""The guide's adapters page (docs/guide/adapters.md, "Plug it into your sampler") runs as pasted: one section per stack."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "adapters.md"
 
 
 def _snippets() -> dict[str, str]:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Plug it into your sampler", 1)[1].split("\n## ", 1)[0]
+    section = PAGE.read_text(encoding="utf-8")
     out = {}
-    for part in section.split("\n### ")[1:]:
+    for part in section.split("\n## ")[1:]:
         title = part.splitlines()[0].strip()
         blocks = re.findall(r"```python\n(.*?)```", part, re.DOTALL)
         assert len(blocks) == 1, title

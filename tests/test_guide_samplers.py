@@ -1,4 +1,5 @@
-"""The README's "Which sampler, at which speed?" snippet runs as pasted and prints what it promises."""
+"""The guide's samplers page (docs/guide/samplers.md, "Which sampler, at which speed?") runs as pasted and prints what it
+promises."""
 
 from __future__ import annotations
 
@@ -9,22 +10,21 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "samplers.md"
 
 
 def _snippet() -> str:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Which sampler, at which speed?", 1)[1].split("\n## ", 1)[0]
+    section = PAGE.read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
     assert len(blocks) == 1, "the section has one Python snippet"
     return blocks[0]
 
 
-@pytest.mark.skipif(not README.exists(), reason="README not in this install (wheel test)")
-def test_readme_sampler_snippet_runs_as_pasted():
+@pytest.mark.skipif(not PAGE.exists(), reason="docs not in this install (wheel test)")
+def test_guide_sampler_snippet_runs_as_pasted():
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(_snippet(), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102 - the snippet is ours
+        exec(compile(_snippet(), "samplers.md", "exec"), {"__name__": "readme"})  # noqa: S102 - the snippet is ours
     printed = out.getvalue()
     assert printed.count("NFE <= ") == 3
     assert re.search(r"tau = 0\.\d+ gives mean NFE \d", printed)

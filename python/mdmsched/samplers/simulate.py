@@ -1,9 +1,13 @@
 """Run the MDM sampler itself (SPEC §1, §5.1) and measure the KL error a schedule really has.
 
-A schedule is run as a sequence of model calls: call ``t`` reveals the positions whose *reveal step* is ``t``; every position
-with a later reveal step is still masked. A plain schedule assigns reveal steps to a uniformly random order of the generated
-positions; a blockwise schedule (``.blocks``, or one size list per block) does so within each block, so later blocks stay
-masked while a block is generated. Positions outside ``region`` (the prompt) are revealed throughout.
+A schedule is the rule ``RandomOrder(schedule)`` run by the one loop (:func:`mdmsched.samplers.loop.run_rule`): each
+model call reveals the step's count of uniformly random masked positions; a blockwise schedule (``.blocks``, or one
+size list per block) does so within each block, so later blocks stay masked while a block is generated. Positions
+outside ``region`` (the prompt) are revealed throughout.
+
+Random streams (changed when these loops merged into the rule loop): reveal positions are drawn step by step from the
+same generator as the model's draws, instead of one permutation per batch up front; results are equally distributed
+but not the draws of earlier releases for the same seed.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_count, as_region, as_seed, as_sizes, as_tokens, require_memory
 from ..curves.distribution import as_dense
-from .exact import ExactPredictor
-from .interface import ExactModel, MaskedModel, Predictor, as_masked_model, check_samples, check_scores, model_inputs
+from ..models.exact import ExactPredictor
+from ..models.interface import ExactModel, MaskedModel, Predictor, as_masked_model
+from .loop import DrawScoreStates, run_rule
+from .rules import RandomOrder
 
 Model = Union[MaskedModel, Predictor, ArrayLike]
 
@@ -66,22 +72,6 @@ def _block_steps(schedule: Any, n: int) -> list[NDArray[np.int64]]:
     return per_block
 
 
-def _reveal_steps(rng: np.random.Generator, batch: int, blocks: list[NDArray[np.int64]]) -> NDArray[np.int64]:
-    """``step[b, i]``: the model call at which generated position ``i`` of row ``b`` is revealed (uniformly random
-    positions per step, within each block)."""
-    columns = []
-    first_step = 0
-    for sizes in blocks:
-        width = int(sizes.sum())
-        order = np.argsort(rng.random((batch, width)), axis=1)
-        step_of_rank = first_step + np.repeat(np.arange(sizes.size), sizes)
-        steps = np.empty((batch, width), dtype=np.int64)
-        np.put_along_axis(steps, order, np.broadcast_to(step_of_rank, (batch, width)), axis=1)
-        columns.append(steps)
-        first_step += sizes.size
-    return np.concatenate(columns, axis=1)
-
-
 def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = None, prompts: ArrayLike | None = None,
              region: ArrayLike | None = None, seed: int | None = None, batch_size: int = 1024) -> NDArray[np.int64]:
     """Draw ``num_samples`` sequences with the MDM sampler: at each step reveal the scheduled number of uniformly random
@@ -98,7 +88,9 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
     batch_size = as_count(batch_size, "batch_size", 1)
     if prompts is not None:
         prompt_rows = np.asarray(prompts)
-        if prompt_rows.dtype.kind not in "iu" or prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
+        if prompt_rows.dtype.kind not in "iu":
+            raise TypeError(f"prompts must be integer token ids, got dtype {prompt_rows.dtype}")
+        if prompt_rows.ndim != 2 or prompt_rows.shape[0] < 1:
             raise ValueError(f"prompts must be a non-empty 2-D integer array, got {prompt_rows.dtype} {prompt_rows.shape}")
         prompt_rows = as_tokens(prompt_rows, "prompts")  # uint64 ids >= 2**63 refused, never wrapped
         length = int(prompt_rows.shape[1])
@@ -121,20 +113,13 @@ def simulate(model: Model, schedule: Any, num_samples: int, *, n: int | None = N
         prompt_rows = np.zeros((1, length), dtype=np.int64)
     positions = _region_positions(region, length)
     blocks = _block_steps(schedule, positions.size)
+    rule, lengths, scorer = RandomOrder(blocks), [int(b.sum()) for b in blocks], DrawScoreStates(sampler)
     rng = np.random.default_rng(as_seed(seed))
     out = np.empty((count, length), dtype=np.int64)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
-        steps = _reveal_steps(rng, batch, blocks)
         tokens = prompt_rows[np.arange(lo, lo + batch) % prompt_rows.shape[0]].astype(np.int64)
-        for t in range(sum(s.size for s in blocks)):
-            mask = np.zeros((batch, length), dtype=bool)
-            mask[:, positions] = steps >= t
-            drawn = check_samples(sampler.sample(*model_inputs(tokens, mask), rng), tokens, mask)  # type: ignore[attr-defined]
-            now = np.zeros((batch, length), dtype=bool)
-            now[:, positions] = steps == t
-            tokens[now] = drawn[now]
-        out[lo:lo + batch] = tokens
+        out[lo:lo + batch] = run_rule(scorer, tokens, positions[None, :], lengths, rule, teacher=False, rng=rng).tokens
     return out
 
 
@@ -189,7 +174,7 @@ def expected_kl(law: Any, model: Model | None, schedule: Any, num_samples: int, 
     conditionals ``q`` against the target law ``mu``, over the sampler's random positions (SPEC §5.1).
 
     Draw ``x ~ mu`` and a random assignment of positions to steps; the sample is ``log mu(x_gen | x_prompt) +
-    sum_t sum_{i revealed at t} -log q(x_i | revealed before t)``. ``law``: the exact target law ``mu`` (``ExactPredictor``,
+    sum_t sum_{i revealed at t} -log q(x_i | revealed before t)`` (teacher forcing in the one rule loop). ``law``: the exact target law ``mu`` (``ExactPredictor``,
     ``MarkovPredictor`` or a dense tensor); ``model``: a masked model or predictor (``None``: the target's own
     conditionals, giving the theorem's ``err(Z, s)``). ``region`` (True = generated; default all) keeps the prompt
     revealed; ``schedule`` may be blockwise (later blocks masked while a block is generated). Per sample: ``k`` model
@@ -205,19 +190,15 @@ def expected_kl(law: Any, model: Model | None, schedule: Any, num_samples: int, 
     positions = _region_positions(region, length)
     prompt = np.setdiff1d(np.arange(length), positions)
     blocks = _block_steps(schedule, positions.size)
+    rule, lengths, teacher = RandomOrder(blocks), [int(b.sum()) for b in blocks], DrawScoreStates(scorer)
     rng = np.random.default_rng(as_seed(seed))
     values = np.empty(count)
     for lo in range(0, count, batch_size):
         batch = min(batch_size, count - lo)
         x = law.sample(batch, rng)
-        steps = _reveal_steps(rng, batch, blocks)
-        log_loss = np.zeros(batch)
-        for t in range(sum(s.size for s in blocks)):
-            mask = np.zeros((batch, length), dtype=bool)
-            mask[:, positions] = steps >= t
-            scores = check_scores(scorer.score(*model_inputs(x, mask), "cross_entropy"), mask)
-            log_loss += scores[:, positions].sum(axis=1, where=steps == t)
-        values[lo:lo + batch] = law.log_prob(x) - law.log_marginal(x, prompt) + log_loss
+        run = run_rule(teacher, x, positions[None, :], lengths, rule, teacher=True, rng=rng)
+        assert run.nll is not None
+        values[lo:lo + batch] = law.log_prob(x) - law.log_marginal(x, prompt) + run.nll
     return KLEstimate(float(values.mean()), float(values.std(ddof=1) / math.sqrt(count)), values)
 
 

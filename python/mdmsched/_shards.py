@@ -1,0 +1,125 @@
+"""Plan -> run -> merge, once: the one sharding mechanism of the package.
+
+Every long job (a lattice walk, a curve estimate, teacher-forced sampler scoring, task evaluation) is a list of
+*units* (batches, shard patterns) cut into contiguous ranges; a range runs in this process or on any
+``concurrent.futures.Executor`` (a process pool, ``dask.distributed.Client.get_executor()``); its results carry the
+plan's :func:`fingerprint` so a merge refuses a shard run under another plan. Progress has one convention:
+``progress(done, total)`` in units, after each finished range; ``progress=True`` prints the plan's cost line first and
+then a one-line stderr bar with the elapsed time and an ETA.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import Any, Callable, TypeVar
+
+import numpy as np
+
+from ._validation import as_count, as_executor
+
+#: ``progress(done, total)``: units finished so far, out of all units of the job.
+Progress = Callable[[int, int], object]
+#: Ranges an executor gets when the caller names none.
+DEFAULT_SHARDS = 8
+
+R = TypeVar("R")
+
+
+def shard_ranges(total: int, count: int) -> list[range]:
+    """``count`` contiguous, near-equal ranges of ``range(total)`` covering every unit once (empty ones dropped).
+    ``count`` is validated (an integer >= 1). O(count)."""
+    parts = as_count(count, "shards")
+    bounds = np.linspace(0, total, min(parts, max(total, 1)) + 1).round().astype(int)
+    return [range(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def fingerprint(*parts: Any) -> str:
+    """A 32-hex digest of everything that decides a plan's results: scalars by ``repr``, arrays by bytes and shape
+    (``None`` by a marker). Two plans that would compute different values never share one."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if part is None:
+            digest.update(b"none|")
+        elif isinstance(part, np.ndarray):
+            digest.update(np.ascontiguousarray(part).tobytes() + repr((part.dtype.str, part.shape)).encode() + b"|")
+        else:
+            digest.update(repr(part).encode() + b"|")
+    return digest.hexdigest()[:32]
+
+
+def progress_bar(label: str = "mdmsched: working") -> Progress:
+    """A one-line stderr bar with elapsed time and ETA, called as ``bar(done, total)``."""
+    start = time.perf_counter()
+
+    def show(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - start
+        eta = elapsed / done * (total - done) if done else float("nan")
+        filled = int(30 * done / max(total, 1))
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}, "
+                         f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def as_report(progress: Any, label: str, cost: str | None = None) -> Progress | None:
+    """The one progress convention: ``False`` -> None, ``True`` -> print ``cost`` (the plan's forward passes, before
+    anything runs) and return a :func:`progress_bar`, a callable -> itself (called as ``progress(done, total)``).
+    Anything else is a ``TypeError``."""
+    if callable(progress):
+        report: Progress = progress
+        return report
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True, False or a callable(done, total), got {type(progress).__name__}")
+    if not progress:
+        return None
+    if cost:
+        sys.stderr.write(f"mdmsched: {cost}\n")
+    return progress_bar(f"mdmsched: {label}")
+
+
+def run_shards(job: Callable[..., R], args: Sequence[Any], parts: Sequence[range], *, executor: Executor | None,
+               report: Progress | None, total: int) -> list[R]:
+    """``job(*args, part)`` for every range of ``parts``, in order: in this process (one range after another) or on
+    ``executor`` (all submitted at once; ``job`` and ``args`` must pickle for process pools). ``report(done, total)``
+    after each finished range, in units. An exception of any range reaches the caller; the remaining futures are
+    cancelled."""
+    pool = as_executor(executor)
+    results: list[R] = []
+    done = 0
+    if pool is None:
+        for part in parts:
+            results.append(job(*args, part))
+            done += len(part)
+            if report is not None:
+                report(done, total)
+        return results
+    futures = [pool.submit(job, *args, part) for part in parts]
+    try:
+        for part, future in zip(parts, futures):
+            results.append(future.result())
+            done += len(part)
+            if report is not None:
+                report(done, total)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return results
+
+
+def check_coverage(covered: np.ndarray, what: str = "batch") -> None:
+    """Every unit covered exactly once by the merged shards (``ValueError`` naming the first that is not)."""
+    if covered.size and (covered != 1).any():
+        bad = int(np.flatnonzero(covered != 1)[0])
+        raise ValueError(f"shards must cover every {what} exactly once; {what} {bad} is covered {covered[bad]} times")
+
+
+__all__ = ["DEFAULT_SHARDS", "Progress", "as_report", "check_coverage", "fingerprint", "progress_bar", "run_shards",
+           "shard_ranges"]
