@@ -1,5 +1,5 @@
 """Task accuracy and KL on real data, end to end (issue 24 item 4): the standard-library byte MDM restoring masked
-spans of held-out source lines, every sampler family at a few NFE budgets.
+spans of held-out source lines, every sampler family at a few NFE budgets, on one map with both axes.
 
     python examples/stdlib_mdm.py --out runs/stdlib                       # train first (CPU, about 10 min)
     python examples/stdlib_task_map.py --checkpoint runs/stdlib --out runs/stdlib/task_map.json
@@ -11,20 +11,24 @@ optimal schedule) and the adaptive rules are calibrated to each budget -- so not
 Per budget ``k`` (forward passes for the span): RandomOrder with LLaDA's equal split and with the optimal schedule of
 the estimated curve, TopK by max probability and by margin (equal split), Threshold (``tau``), EntropyBounded
 (``gamma``) and FloorThreshold (floor counts ``k'``, ``tau = 0.9``) calibrated on the validation items to mean NFE
-closest to ``k``. Each rule is scored on the same test items on both axes:
+closest to ``k``. One :func:`mdmsched.samplers.sampler_map` call with ``task=`` scores each rule on the same test
+items on both axes:
 
-* KL: the teacher-forced NLL of the span (``evaluate_sampler``), ``E[NLL] = KL + H(span | context)``: the
-  constant is unknown, so the table reports NLL (nats per span) and only differences are KLs;
-* accuracy: exact match of the span and "the restored line tokenizes" (``stdlib_scorers``), from samples drawn
-  with the rule (``evaluate_task``: the package's when it exists, else ``stdlib_task_eval``'s stand-in).
+* KL: the teacher-forced NLL of the span, ``E[NLL] = KL + H(span | context)``: the constant is unknown, so the table
+  reports NLL (nats per span) and only differences are KLs;
+* accuracy (``evaluate_task``: real generation, the rule choosing and the model drawing): "the restored line
+  tokenizes" (the map's task score) and, rescored from the same generated rows, exact match of the span and byte
+  accuracy (``stdlib_scorers``); intervals clustered by prompt (``accuracy_interval``).
 
-Then Kendall's tau-b between the KL ranking and the accuracy ranking of the rules within each budget (pooled over
-budgets, item-bootstrap interval), and the paired optimal-vs-equal-split comparison on both axes.
+Then Kendall's tau-b between the KL and accuracy rankings within each budget (``rank_agreement``, pooled, bootstrap
+over prompts and rows) per metric, and the paired optimal-vs-equal-split comparison (``compare_samplers`` /
+``compare_tasks``) at every budget where the two schedules differ.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -39,28 +43,30 @@ import torch
 import mdmsched
 from mdmsched.samplers import (
     EntropyBounded,
+    Family,
     FloorThreshold,
     RandomOrder,
+    Task,
     Threshold,
     TopK,
     calibrate,
     compare_samplers,
-    evaluate_sampler,
+    compare_tasks,
     sampler_map,
 )
+from mdmsched.samplers.agreement import rank_agreement
 from mdmsched.samplers.families import FLOOR_TAU, equal_counts
+from mdmsched.samplers.task import accuracy_interval
 from mdmsched.torch import TorchModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stdlib_task_eval as standin
 from stdlib_data import MASK_ID, VOCAB, load_corpus
 from stdlib_model import load_checkpoint
 from stdlib_scorers import SCORERS
-from stdlib_task import make_items, write_jsonl
+from stdlib_task import TaskItems, make_items, write_jsonl
 
-evaluate_task = getattr(mdmsched.samplers, "evaluate_task", None) or standin.evaluate_task
-compare_tasks = getattr(mdmsched.samplers, "compare_tasks", None) or standin.compare_tasks
 BATCH = 256  # rows per forward pass
+PRIMARY = "tokenizes"  # the map's task score; the others are rescored from the same generated rows
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -71,7 +77,6 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--span", type=int, default=8, help="masked bytes per item")
     p.add_argument("--budgets", type=int, nargs="+", default=[2, 3, 4], help="NFE budgets for the span")
     p.add_argument("--samples", type=int, default=1, help="samples per prompt for the accuracy")
-    p.add_argument("--map", action="store_true", help="also run sampler_map (KL side, default sweeps + frontier)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jsonl", type=Path, default=None, help="write the scored items as JSONL (mdmsched map --task)")
@@ -88,41 +93,42 @@ def optimal_for(curve: Any, budget: int) -> tuple[Any, list[str]]:
     return schedule, [str(w.message) for w in caught]
 
 
-def rules_for(budget: int, span: int, curve: Any, model: Any, calib: Any, region: np.ndarray,
-              seed: int) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """Every rule at one budget, with how it was set (calibrated values and their validation NFE)."""
-    counts = equal_counts(budget, [span])
-    optimal, caught = optimal_for(curve, budget)
-    out: dict[str, tuple[Any, dict[str, Any]]] = {
-        "random equal": (RandomOrder(counts), {"sizes": counts[0]}),
-        "random optimal": (RandomOrder(optimal), {"sizes": [int(s) for s in optimal.sizes],
-                                                  "warnings": caught}),
-        "top-k max_prob": (TopK(counts, "max_prob"), {"sizes": counts[0]}),
-        "top-k margin": (TopK(counts, "margin"), {"sizes": counts[0]}),
-    }
-    for name, family, make in (("threshold", "threshold", Threshold),
-                               ("entropy bounded", "entropy_bounded", EntropyBounded),
+def families_for(budgets: Sequence[int], span: int, curve: Any, model: Any, calib: TaskItems,
+                 seed: int) -> tuple[list[Family], dict[str, Any]]:
+    """The seven rule families over the budgets (adaptive ones at their calibrated values, in budget order) and how
+    each value was set."""
+    optimal = {k: optimal_for(curve, k) for k in budgets}
+    ks = tuple(float(k) for k in budgets)
+    families = [
+        Family("random equal", "k", ks, lambda v, b: RandomOrder(equal_counts(int(v), b))),
+        Family("random optimal", "k", ks, lambda v, _: RandomOrder(optimal[int(v)][0])),
+        Family("top-k max_prob", "k", ks, lambda v, b: TopK(equal_counts(int(v), b), "max_prob")),
+        Family("top-k margin", "k", ks, lambda v, b: TopK(equal_counts(int(v), b), "margin")),
+    ]
+    settings: dict[str, Any] = {"optimal": {k: {"sizes": [int(s) for s in optimal[k][0].sizes],
+                                                "equal": equal_counts(k, [span])[0], "warnings": optimal[k][1]}
+                                            for k in budgets}}
+    for name, family, make in (("threshold", "threshold", lambda v, _: Threshold(v)),
+                               ("entropy bounded", "entropy_bounded", lambda v, _: EntropyBounded(v)),
                                ("floor+threshold", "floor_threshold",
-                                lambda v: FloorThreshold(equal_counts(int(v), [span]), tau=FLOOR_TAU))):
-        cal = calibrate(model, calib.references, family, budget, region=region, seed=seed, iterations=8,
-                        batch_size=BATCH)
-        out[name] = (make(cal.value), {cal.parameter: cal.value, "validation_nfe": cal.nfe})
-    return out
+                                lambda v, b: FloorThreshold(equal_counts(int(v), b), tau=FLOOR_TAU))):
+        found = [calibrate(model, calib.references, family, k, region=calib.region, seed=seed, iterations=8,
+                           batch_size=BATCH) for k in budgets]
+        settings[name] = [{"budget": k, c.parameter: c.value, "validation_nfe": c.nfe} for k, c in zip(budgets, found)]
+        families.append(Family(name, found[0].parameter, tuple(c.value for c in found), make))
+        print(f"  calibrated {name}: " + ", ".join(f"k={k}: {c.parameter}={c.value:.4g} (NFE {c.nfe:.2f})"
+                                                  for k, c in zip(budgets, found)), flush=True)
+    return families, settings
 
 
-def task_scores(model: Any, items: Any, rule: Any, samples: int, seed: int) -> dict[str, Any]:
-    """Every metric of :data:`SCORERS` for one rule, from the same samples: the stand-in returns its completed rows,
-    so one generation serves all metrics; otherwise one ``evaluate_task`` call per metric with the same seed."""
-    same = {"references": items.references, "region": items.region, "samples_per_prompt": samples, "seed": seed}
-    first = evaluate_task(model, items.prompts, rule, SCORERS["exact"], **same)
-    outputs = getattr(first, "outputs", None)
-    out = {"exact": first}
-    for metric, score in list(SCORERS.items())[1:]:
-        if outputs is None:
-            out[metric] = evaluate_task(model, items.prompts, rule, score, **same)
-        else:
-            out[metric] = standin.rescore(first, items.prompts, items.references, score)
-    return out
+def rescore(estimate: Any, items: TaskItems, score: Any) -> Any:
+    """The same generated rows (``estimate.outputs``, row ``p * S + s``) scored with another ``score``, with the
+    package's clustered interval."""
+    samples = estimate.samples_per_prompt
+    values = np.array([score(items.prompts[r // samples], estimate.outputs[r], items.references[r // samples])
+                       for r in range(estimate.outputs.shape[0])])
+    mean, lower, upper = accuracy_interval(values, samples, estimate.confidence)
+    return dataclasses.replace(estimate, accuracy=mean, lower=lower, upper=upper, values=values)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -138,51 +144,60 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     region = test.region
     if args.jsonl is not None:
         write_jsonl(test, args.jsonl)
-    print(f"{len(test)} test items, {len(calib)} validation items, span {args.span} of {length} bytes; "
-          f"evaluate_task: {evaluate_task.__module__}", flush=True)
+    print(f"{len(test)} test items, {len(calib)} validation items, span {args.span} of {length} bytes", flush=True)
     curve = mdmsched.estimate_curve(model, calib.references, region=region, reps=4, seed=args.seed)
     print(f"curve g_0 = {curve.h[0]:.3f} nats/byte (all masked), g_(n-1) = {curve.h[-1]:.3f} (one masked)", flush=True)
+    families, settings = families_for(args.budgets, args.span, curve, model, calib, args.seed)
 
-    rows: list[dict[str, Any]] = []
-    per_rule: list[dict[str, Any]] = []
-    for budget in args.budgets:
-        for name, (rule, setting) in rules_for(budget, args.span, curve, model, calib, region, args.seed).items():
-            kl = evaluate_sampler(model, test.references, rule, region=region, seed=args.seed, batch_size=BATCH)
-            scores = task_scores(model, test, rule, args.samples, args.seed)
-            row = {"budget": budget, "rule": name, "repr": repr(rule), "setting": setting,
-                   "nll": kl.nll, "nll_stderr": kl.stderr, "teacher_nfe": kl.nfe,
-                   "sample_nfe": scores["exact"].nfe,
-                   **{f"{m}": s.accuracy for m, s in scores.items()},
-                   **{f"{m}_lower": s.lower for m, s in scores.items()},
-                   **{f"{m}_upper": s.upper for m, s in scores.items()}}
-            rows.append(row)
-            per_rule.append({"kl": kl.nll_rows, "budget": budget, **{m: s.values for m, s in scores.items()}})
-            print(f"  k={budget} {name:16s} NLL {kl.nll:7.3f} +- {kl.stderr:.3f}  NFE {kl.nfe:.2f}/{row['sample_nfe']:.2f}"
-                  f"  exact {row['exact']:.3f} [{row['exact_lower']:.3f}, {row['exact_upper']:.3f}]"
-                  f"  tokenizes {row['tokenizes']:.3f}  bytes {row['byte_accuracy']:.3f}", flush=True)
+    task = Task(test.prompts, SCORERS[PRIMARY], references=list(test.references), region=region,
+                samples_per_prompt=args.samples)
+    kl_map = sampler_map(model, test.references, families, region=region, seed=args.seed, batch_size=BATCH,
+                         task=task)
+    edges = [k - 0.5 for k in args.budgets] + [args.budgets[-1] + 0.5]  # by the teacher-forced mean NFE
+    per_metric: dict[str, list[Any]] = {PRIMARY: [row.task for row in kl_map.rows]}
+    for metric, score in SCORERS.items():
+        if metric != PRIMARY:
+            per_metric[metric] = [rescore(row.task, test, score) for row in kl_map.rows]
+    rows = []
+    for j, row in enumerate(kl_map.rows):
+        entry = {"budget": args.budgets[j % len(args.budgets)],  # each family's values are in budget order
+                 "rule": row.family, "parameter": row.parameter, "value": row.value, "repr": row.rule,
+                 "nll": row.nll, "nll_stderr": row.stderr, "teacher_nfe": row.nfe, "sample_nfe": row.task_nfe}
+        for metric, estimates in per_metric.items():
+            est = estimates[j]
+            entry.update({metric: est.accuracy, f"{metric}_lower": est.lower, f"{metric}_upper": est.upper})
+        rows.append(entry)
+        print(f"  {row.family:16s} {row.parameter}={row.value:<8.4g} NLL {row.nll:7.3f} +- {row.stderr:.3f}  "
+              f"NFE {row.nfe:.2f}/{row.task_nfe:.2f}  exact {entry['exact']:.3f} [{entry['exact_lower']:.3f}, "
+              f"{entry['exact_upper']:.3f}]  tokenizes {entry['tokenizes']:.3f} [{entry['tokenizes_lower']:.3f}, "
+              f"{entry['tokenizes_upper']:.3f}]  bytes {entry['byte_accuracy']:.3f}", flush=True)
 
-    groups = [r["budget"] for r in per_rule]
     taus = {}
-    for metric in SCORERS:
-        tau, low, high = standin.kendall_tau_interval([r["kl"] for r in per_rule], [r[metric] for r in per_rule],
-                                                      groups, seed=args.seed)
-        taus[metric] = {"tau": tau, "lower": low, "upper": high}
-        print(f"Kendall tau-b (-KL vs {metric}, within budgets): {tau:.3f} [{low:.3f}, {high:.3f}]", flush=True)
+    nll_rows = np.stack([row.estimate.nll_rows for row in kl_map.rows])
+    nfe = [row.nfe for row in kl_map.rows]
+    for metric, estimates in per_metric.items():
+        agree = rank_agreement(nfe, nll_rows, np.stack([e.prompt_accuracies for e in estimates]), budgets=edges,
+                               seed=args.seed)
+        taus[metric] = {"tau": agree.tau, "lower": agree.lower, "upper": agree.upper, "summary": str(agree),
+                        "per_budget": [dataclasses.asdict(b) for b in agree.per_budget]}
+        print(f"Kendall tau-b (-KL vs {metric}): {agree}", flush=True)
 
     paired = []
     for budget in args.budgets:
-        counts = equal_counts(budget, [args.span])
-        schedule, _ = optimal_for(curve, budget)
-        optimal = RandomOrder(schedule)
-        kl = compare_samplers(model, test.references, optimal, RandomOrder(counts), region=region, seed=args.seed,
-                              batch_size=BATCH)
-        entry = {"budget": budget, "optimal": [int(v) for v in schedule.sizes], "equal": counts[0],
-                 "kl_diff": kl.value, "kl_lower": kl.lower, "kl_upper": kl.upper}
-        line = f"  k={budget} optimal - equal split: KL {kl.value:+.3f} [{kl.lower:+.3f}, {kl.upper:+.3f}] nats"
+        schedule, equal = settings["optimal"][budget]["sizes"], settings["optimal"][budget]["equal"]
+        entry: dict[str, Any] = {"budget": budget, "optimal": schedule, "equal": equal}
+        if schedule == equal:
+            entry["note"] = "the optimal schedule is LLaDA's equal split: the difference is 0 by construction"
+            paired.append(entry)
+            print(f"  k={budget}: optimal = equal split {equal}", flush=True)
+            continue
+        optimal, even = RandomOrder([schedule]), RandomOrder([equal])
+        kl = compare_samplers(model, test.references, optimal, even, region=region, seed=args.seed, batch_size=BATCH)
+        entry.update(kl_diff=kl.value, kl_lower=kl.lower, kl_upper=kl.upper)
+        line = f"  k={budget} optimal {schedule} - equal {equal}: KL {kl.value:+.3f} [{kl.lower:+.3f}, {kl.upper:+.3f}]"
         for metric in ("exact", "tokenizes"):
-            acc = compare_tasks(model, test.prompts, optimal, RandomOrder(counts), SCORERS[metric],
-                                references=test.references, region=region, samples_per_prompt=args.samples,
-                                seed=args.seed)
+            acc = compare_tasks(model, test.prompts, optimal, even, SCORERS[metric], references=list(test.references),
+                                region=region, samples_per_prompt=args.samples, seed=args.seed, batch_size=BATCH)
             entry.update({f"{metric}_diff": acc.value, f"{metric}_lower": acc.lower, f"{metric}_upper": acc.upper})
             line += f", {metric} {acc.value:+.3f} [{acc.lower:+.3f}, {acc.upper:+.3f}]"
         paired.append(entry)
@@ -190,16 +205,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     result: dict[str, Any] = {"checkpoint": str(args.checkpoint), "model": meta["model"], "items": len(test),
                               "calibration_items": len(calib), "span": args.span, "budgets": args.budgets,
-                              "samples_per_prompt": args.samples, "seed": args.seed,
-                              "evaluate_task": evaluate_task.__module__,
-                              "curve_g": curve.h.tolist(), "rows": rows, "kendall_tau": taus, "paired": paired}
-    if args.map:
-        kl_map = sampler_map(model, test.references, region=region, seed=args.seed)
-        result["sampler_map"] = kl_map.to_dict()
-        print(f"sampler_map: {kl_map}", flush=True)
-    result["seconds"] = round(time.perf_counter() - started, 1)
+                              "samples_per_prompt": args.samples, "seed": args.seed, "settings": settings,
+                              "curve_g": curve.h.tolist(), "rows": rows, "kendall_tau": taus, "paired": paired,
+                              "frontier": {"nfe": kl_map.frontier_nfe.tolist(), "nll": kl_map.frontier_nll.tolist()},
+                              "seconds": round(time.perf_counter() - started, 1)}
     if args.out is not None:
-        args.out.write_text(json.dumps(result, indent=1))
+        args.out.write_text(json.dumps(result, indent=1, default=float))
         print(f"saved {args.out}", flush=True)
     return result
 

@@ -171,44 +171,6 @@ def test_task_items_mask_a_span_of_a_real_line_and_round_trip_jsonl(tmp_path):
         stdlib_task.make_items(corpus, 10**6, n=48, span=6, split=split)
 
 
-def test_kendall_tau_b_against_scipy_and_pairs_within_groups_only():
-    stats = pytest.importorskip("scipy.stats")
-    import stdlib_task_eval as ev
-
-    rng = np.random.default_rng(5)
-    for _ in range(50):
-        x, y = rng.integers(0, 4, 9).astype(float), rng.integers(0, 4, 9).astype(float)  # many ties
-        want = stats.kendalltau(x, y).statistic
-        assert (math.isnan(want) and math.isnan(ev.kendall_tau(x, y))) or ev.kendall_tau(x, y) == pytest.approx(want)
-    # two groups: perfectly concordant inside each, discordant across (pairs across groups must not count)
-    groups = [(np.array([1.0, 2.0, 3.0]), np.array([0.1, 0.2, 0.3])), (np.array([10.0, 11.0]), np.array([0.0, 0.05]))]
-    assert ev.pooled_tau(groups) == 1.0
-    kl = np.array([[3.0] * 4, [2.0] * 4, [1.0] * 4])  # per-item KL of three rules at one budget
-    acc = np.array([[0, 0, 0, 1], [0, 1, 0, 1], [1, 1, 0, 1]], dtype=float)  # lower KL, higher accuracy
-    tau, low, high = ev.kendall_tau_interval(kl, acc, [2, 2, 2], resamples=200)
-    assert tau == 1.0 and low <= tau <= high
-    # two budgets: concordant within each, discordant across them; only the within-budget pairs count
-    kl2 = np.array([[3.0] * 4, [2.0] * 4, [1.0] * 4, [0.5] * 4])
-    acc2 = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0], [1, 0, 0, 0]], dtype=float)
-    assert ev.kendall_tau_interval(kl2, acc2, [2, 2, 4, 4], resamples=50)[0] == 1.0
-
-
-def test_wilson_interval_closed_form_and_coverage():
-    import stdlib_task_eval as ev
-
-    z2 = 1.959963984540054**2
-    assert ev.wilson(0, 24) == pytest.approx((0.0, z2 / (24 + z2)))  # k = 0: upper = z^2 / (n + z^2)
-    low, high = ev.wilson(7, 30)
-    assert ev.wilson(23, 30) == pytest.approx((1 - high, 1 - low))
-    rng = np.random.default_rng(0)
-    for p, n in ((0.05, 200), (0.3, 50)):
-        draws = rng.binomial(n, p, 2000)
-        covered = np.mean([lo <= p <= hi for lo, hi in (ev.wilson(k, n) for k in draws)])
-        ci = ev.wilson(covered * 2000, 2000)
-        assert 0.93 <= covered <= 0.975, (f"coverage {covered:.3f} (95% Wilson CI [{ci[0]:.3f}, {ci[1]:.3f}]) at "
-                                          f"p={p}, n={n}, nominal 0.95, 2000 draws")
-
-
 def _mask_fraction_model():
     """Hand-made: q(byte 7) = 1 - 0.9 f with f the fraction of masked positions in the row, the rest spread evenly."""
     torch = pytest.importorskip("torch")
