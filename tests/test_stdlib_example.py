@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import mdmsched.io
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
@@ -167,6 +169,9 @@ def test_task_items_mask_a_span_of_a_real_line_and_round_trip_jsonl(tmp_path):
     back = stdlib_task.read_jsonl(tmp_path / "task.jsonl")
     assert np.array_equal(back.prompts, items.prompts) and np.array_equal(back.references, items.references)
     assert np.array_equal(back.spans, items.spans) and back.files == items.files and back.lines == items.lines
+    task = mdmsched.io.load_task_jsonl(str(tmp_path / "task.jsonl"))  # what `mdmsched map --task` reads
+    assert np.array_equal(np.asarray(task.prompts), items.prompts)
+    assert np.array_equal(np.asarray(task.region).reshape(-1, 48)[0], items.region)
     with pytest.raises(ValueError, match="count"):
         stdlib_task.make_items(corpus, 10**6, n=48, span=6, split=split)
 
