@@ -2,7 +2,7 @@
 confirms a win over LLaDA's equal split, on laws whose every count schedule's exact expected NLL is known.
 
 Run: ``python benchmarks/measure_counts.py [runs] [folds] [problems]`` (300 runs per problem by default; minutes on 2 cores).
-Truths: ``tests/count_problems.py`` (the exact expected teacher-forced NLL of every ``TopK(counts)``, ``sum_x mu(x)
+Truths: ``tests/helpers/count_problems.py`` (the exact expected teacher-forced NLL of every ``TopK(counts)``, ``sum_x mu(x)
 nll(x)`` over all ``q^n`` sequences), so every proposal's true gain is known.
 """
 

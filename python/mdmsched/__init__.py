@@ -81,7 +81,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - imported from a source tree that was never installed
     __version__ = "0+unknown"
 
-#: The front doors (<= 40, tests/test_layout.py): one name per journey. Everything else stays importable from its
+#: The front doors (<= 40, tests/house/test_layout.py): one name per journey. Everything else stays importable from its
 #: module (mdmsched.models.plan_estimate, mdmsched.samplers.Factor, mdmsched.solve.certified_error, ...); the result
 #: types and a few older names remain attributes here so that existing code keeps working.
 __all__ = [

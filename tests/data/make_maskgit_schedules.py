@@ -14,7 +14,7 @@ reveals, for every mask function mdmsched implements on a wide (n, k) grid.
     python tests/data/make_maskgit_schedules.py --merge c.json d.json --out tests/data/maskgit_schedules_wide.json
 
 The counts are what decode realised: where float32 Gumbel confidences tie at the cut-off, decode masks fewer than its
-``mask_len`` (random; seen at n >= 1000), which ``tests/test_maskgit_peer.py`` lists. Not run by the tests (JAX is
+``mask_len`` (random; seen at n >= 1000), which ``tests/schedules/test_maskgit_peer.py`` lists. Not run by the tests (JAX is
 not a dependency, and the full grid takes about an hour on 2 busy cores); the tests read the JSON it wrote.
 """
 

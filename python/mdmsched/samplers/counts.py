@@ -261,7 +261,7 @@ def optimise_counts(model: StateModel | Any, data: ArrayLike, steps: int, *, rul
     rows propose and the rest verify (the procedure before issue 25.4, with the candidates). ``seed`` draws the folds
     and seeds the evaluations; at most ``N // 2`` folds are used (each keeps two rows or more).
 
-    Measured (``benchmarks/measure_counts.py``, truths exact on ``3^6`` / ``2^6`` laws, ``tests/count_problems.py``,
+    Measured (``benchmarks/measure_counts.py``, truths exact on ``3^6`` / ``2^6`` laws, ``tests/helpers/count_problems.py``,
     N = 200 rows, 3 passes over 6 positions, 200 data sets each): at a true gain of 0.136 nats over the equal split
     (paired sd 0.64 nats per row) the win is confirmed in 151/200 = 76% (before issue 25.4, one 50/50 split with the
     plain DP and a two-sided check: 77/200); at 0.132 nats with sd 1.03 in 125/200 = 63% (before 59/200); with the

@@ -12,7 +12,7 @@ threshold replaces the three phases, and it commits the rest of the *block* (lat
 needs no answer position and stays a function of the current state. Gap ``"logit"`` is Prophet's
 ``log p1 - log p2`` (``log(max_prob / (max_prob - margin))``, +inf when the runner-up has probability 0), ``"prob"``
 the probability margin ``p1 - p2``. Because it sees only the current state's scores it is inside SPEC §5.2's class,
-so teacher-forced scoring is exact for it (checked by brute force in ``tests/test_samplers_exact.py``).
+so teacher-forced scoring is exact for it (checked by brute force in ``tests/samplers/test_samplers_exact.py``).
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def accuracy_interval(values: ArrayLike, samples_per_prompt: int, confidence: fl
     A Wilson interval on the effective sample size: ``n_eff = p(1 - p) / v`` with ``v`` the variance of the mean of the
     per-prompt means (``s^2 / P``), clamped to ``[P, P S]`` (a design effect between 1 and S; all-equal scores take
     ``n_eff = P``, the most correlated case), and the Student-t quantile with ``P - 1`` degrees of freedom in place of
-    ``z``. Chosen by measured coverage on exact small laws (tests/test_samplers_task.py): near nominal at accuracies
+    ``z``. Chosen by measured coverage on exact small laws (tests/samplers/test_samplers_task.py): near nominal at accuracies
     near 0 or 1 and 20-40 prompts, where a normal or bootstrap interval collapses to a point. O(P S)."""
     arr = np.asarray(values, dtype=np.float64)
     size = as_count(samples_per_prompt, "samples_per_prompt")

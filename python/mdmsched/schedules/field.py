@@ -2,7 +2,7 @@
 
 Re-exported by :mod:`mdmsched.schedules.practice` (``mdmsched.practice.ass``, ``.ass_blocks``, ``.flexible``); each
 function names its peer, file and commit. ``tests/data/ass_schedules.json`` and ``tests/data/flexible_schedules.json``
-hold the peers' own outputs (``tests/data/make_*.py`` ran their code), and ``tests/test_practice_field.py`` checks
+hold the peers' own outputs (``tests/data/make_*.py`` ran their code), and ``tests/schedules/test_practice_field.py`` checks
 every case. O(k) each.
 """
 

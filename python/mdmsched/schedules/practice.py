@@ -175,7 +175,7 @@ def maskgit_ratios(n: int, k: int, method: str = "cosine") -> NDArray[np.float32
     to float32. ``log``, ``exp`` and ``cos`` are correctly rounded here; XLA's own are within one ulp, which moved no
     count on the 16,336 cases of ``tests/data/maskgit_schedules.json`` (MaskGIT's own ``decode``): every one is
     reproduced except nine at n >= 1000 where ties among MaskGIT's float32 Gumbel confidences made it mask fewer
-    than its own ``mask_len`` (random, seed-dependent; listed in ``tests/test_maskgit_peer.py``).
+    than its own ``mask_len`` (random, seed-dependent; listed in ``tests/schedules/test_maskgit_peer.py``).
     """
     n, k = _count(n, "n"), _steps(k)
     if not isinstance(method, str):

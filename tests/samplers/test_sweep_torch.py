@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch")
 
 
 def _tiny_mdm_module():
-    path = Path(__file__).resolve().parents[1] / "examples" / "train_tiny_mdm.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "train_tiny_mdm.py"
     spec = importlib.util.spec_from_file_location("train_tiny_mdm", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

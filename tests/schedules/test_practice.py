@@ -23,7 +23,7 @@ from mdmsched.schedules import practice as P
 from mdmsched.schedules._float32 import cos32
 
 #: The peers' fixture (provenance in tests/data/README.md): part of the repository, so every clone runs every case.
-FIXTURE = Path(__file__).parent / "data" / "practice_schedules.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "practice_schedules.json"
 
 
 def _cases() -> dict[str, list[dict[str, Any]]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1] / "python" / "mdmsched"
+ROOT = Path(__file__).resolve().parents[2] / "python" / "mdmsched"
 
 # Floor of each top-level module or subpackage; a module may import only from floors <= its own.
 FLOORS = {

@@ -1,5 +1,5 @@
 """SPEC §5.5 by brute force: evaluate_task's accuracy and its clustered interval against the exact accuracy of each
-rule's output law (built by recursion over every state in tests/sampler_reference.py, no package loop), paired
+rule's output law (built by recursion over every state in tests/helpers/sampler_reference.py, no package loop), paired
 differences, bit-identity across batches, shards and executors, and generation retracing the rule's choices."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import pytest
 
 from mdmsched import practice
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _load(name):

@@ -1,7 +1,7 @@
 """Every Python snippet of the guide (docs/guide/*.md, the manual moved out of the README) and of the README runs as
 pasted, in a scratch directory; a snippet that imports an optional extra (torch, diffusers, transformers, matplotlib)
 is skipped without it. The adapters and samplers pages also check what their snippets print
-(tests/test_guide_adapters.py, tests/test_guide_samplers.py)."""
+(tests/house/test_guide_adapters.py, tests/house/test_guide_samplers.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [*sorted((ROOT / "docs" / "guide").glob("*.md")), ROOT / "README.md"]
 OPTIONAL = ("torch", "diffusers", "transformers", "matplotlib")
 

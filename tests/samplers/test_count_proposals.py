@@ -1,5 +1,5 @@
 """Count proposals worth verifying (issue 25.4): power and false wins of ``optimise_counts`` on laws whose every
-count schedule's exact expected NLL is known (``tests/count_problems.py``), and the regularised candidates."""
+count schedule's exact expected NLL is known (``tests/helpers/count_problems.py``), and the regularised candidates."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from mdmsched.adapters import hf_forward
 from mdmsched.adapters.sampler_args import sampler_from_args
 from mdmsched.models.torch import TorchModel
 
-GPU = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu"
+GPU = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu"
 
 
 def _plan_module():  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import pytest
 
 from mdmsched.schedules import practice as P
 
-DATA = Path(__file__).with_name("data") / "maskgit_schedules.json"
+DATA = Path(__file__).resolve().parents[1] / "data" / "maskgit_schedules.json"
 
 # (method, n, k) whose recorded counts are not MaskGIT's mask_len: decode masks `confidence < cut_off`, and when
 # float32 Gumbel confidences tie at the cut-off (likely among 10^3 to 10^6 positions) it masks fewer than mask_len,

@@ -17,7 +17,7 @@ import pytest
 
 import mdmsched.io
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import stdlib_data

@@ -551,7 +551,7 @@ def test_train_tiny_mdm_example_runs(capsys):
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "examples" / "train_tiny_mdm.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "train_tiny_mdm.py"
     spec = importlib.util.spec_from_file_location("train_tiny_mdm", path)
     assert spec is not None and spec.loader is not None
     example = importlib.util.module_from_spec(spec)
@@ -579,7 +579,7 @@ def test_train_step_reduces_the_loss():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "examples" / "train_tiny_mdm.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "train_tiny_mdm.py"
     spec = importlib.util.spec_from_file_location("train_tiny_mdm_train", path)
     assert spec is not None and spec.loader is not None
     example = importlib.util.module_from_spec(spec)

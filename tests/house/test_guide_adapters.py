@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "adapters.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "adapters.md"
 
 
 def _snippets() -> dict[str, str]:

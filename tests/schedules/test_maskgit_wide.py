@@ -16,7 +16,7 @@ import pytest
 from mdmsched.schedules import practice as P
 from mdmsched.schedules._float32 import xla_log32
 
-DATA = Path(__file__).with_name("data") / "maskgit_schedules_wide.json"
+DATA = Path(__file__).resolve().parents[1] / "data" / "maskgit_schedules_wide.json"
 METHODS = ["exp", "log", "cosine", "uniform", "pow2", "pow3"]
 
 

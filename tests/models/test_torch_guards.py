@@ -133,7 +133,7 @@ def test_remote_code_example_runs(tmp_path: Any) -> None:
     import sys
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "hf_remote_code_model.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "hf_remote_code_model.py"
     code = f"import json, runpy; print(json.dumps(runpy.run_path({str(path)!r})['main'](rows=8, length=8, steps=3)))"
     env = {**os.environ, "HF_MODULES_CACHE": str(tmp_path / "modules")}
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
