@@ -114,6 +114,15 @@ def run_shards(job: Callable[..., R], args: Sequence[Any], parts: Sequence[range
     return results
 
 
+def check_shard_batches(batches: object, num_batches: int) -> range:
+    """A shard's ``batches``: a non-empty contiguous ``range`` within ``0..num_batches`` (``ValueError`` otherwise), the
+    one check every merge makes before placing a shard's values."""
+    if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start < batches.stop <= num_batches:
+        raise ValueError(f"a shard's batches must be a non-empty contiguous range within 0..{num_batches}, "
+                         f"got {batches!r}")
+    return batches
+
+
 def check_coverage(covered: np.ndarray, what: str = "batch") -> None:
     """Every unit covered exactly once by the merged shards (``ValueError`` naming the first that is not)."""
     if covered.size and (covered != 1).any():
@@ -121,5 +130,5 @@ def check_coverage(covered: np.ndarray, what: str = "batch") -> None:
         raise ValueError(f"shards must cover every {what} exactly once; {what} {bad} is covered {covered[bad]} times")
 
 
-__all__ = ["DEFAULT_SHARDS", "Progress", "as_report", "check_coverage", "fingerprint", "progress_bar", "run_shards",
+__all__ = ["DEFAULT_SHARDS", "Progress", "as_report", "check_coverage", "check_shard_batches", "fingerprint", "progress_bar", "run_shards",
            "shard_ranges"]

@@ -38,6 +38,7 @@ from .._shards import (
     Progress,
     as_report,
     check_coverage,
+    check_shard_batches,
     fingerprint,
     progress_bar,
     run_shards,
@@ -386,10 +387,7 @@ def _check_shard(plan: EstimatePlan, result: object) -> None:
     if result.plan != plan.fingerprint:
         raise ValueError("a shard was run under another plan (its fingerprint differs: grid, target, region, reps, seed "
                          "or estimator changed); re-run it with this plan")
-    batches = result.batches
-    if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start < batches.stop <= plan.num_batches:
-        raise ValueError(f"a shard's batches must be a non-empty contiguous range within 0..{plan.num_batches}, "
-                         f"got {batches!r}")
+    batches = check_shard_batches(result.batches, plan.num_batches)
     calls, seconds = result.model_calls, result.model_seconds
     if isinstance(calls, bool) or not isinstance(calls, (int, np.integer)) or calls < 0:
         raise ValueError(f"a shard's model_calls must be an integer >= 0, got {calls!r}")

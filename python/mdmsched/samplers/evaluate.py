@@ -23,7 +23,15 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shards import DEFAULT_SHARDS, as_report, check_coverage, fingerprint, run_shards, shard_ranges
+from .._shards import (
+    DEFAULT_SHARDS,
+    as_report,
+    check_coverage,
+    check_shard_batches,
+    fingerprint,
+    run_shards,
+    shard_ranges,
+)
 from .._validation import (
     as_choice,
     as_confidence,
@@ -360,10 +368,7 @@ def _check_sampler_shard(plan: SamplerPlan, result: object, expected: str) -> No
     if result.plan != expected:
         raise ValueError("a shard was run under another plan or rule (its fingerprint differs: data layout, "
                          "block_length, batch_size, seed or rule changed); re-run it with this plan and rule")
-    batches = result.batches
-    if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start < batches.stop <= plan.num_batches:
-        raise ValueError(f"a shard's batches must be a non-empty contiguous range within 0..{plan.num_batches}, "
-                         f"got {batches!r}")
+    batches = check_shard_batches(result.batches, plan.num_batches)
     first = batches.start * plan.batch_size
     count = min(batches.stop * plan.batch_size, plan.rows) - first
     nll, nfe = result.nll, result.nfe
