@@ -18,8 +18,8 @@ near-certain tokens keep full relative precision) and the logit of the true toke
 float64 copy or second full-size copy of the logits is ever made. Half-precision logits are reduced in float32,
 float32 and float64 logits in their own dtype.
 
-:func:`mdmsched.samplers.generate.generate` (also ``mdmsched.torch.generate``) runs the semi-autoregressive sampler on a
-:class:`TorchModel`; ``mdmsched.models.torch.generate`` still resolves to it, with a ``DeprecationWarning``.
+:func:`mdmsched.samplers.generate.generate` (also ``mdmsched.torch.generate``, the path users type) runs the
+semi-autoregressive sampler on a :class:`TorchModel`.
 """
 
 from __future__ import annotations
@@ -464,19 +464,3 @@ class TorchModel:
             values = torch.cat(pieces).cpu().numpy()
         out[m] = values + start
         return out
-
-
-_MOVED = {"generate": "generate", "generate_with_rule": "generate_with_rule"}
-
-
-def __getattr__(name: str) -> Any:
-    """``generate`` / ``generate_with_rule`` moved to :mod:`mdmsched.samplers.generate` (the loops live with the
-    samplers); the old path still resolves, with a ``DeprecationWarning``."""
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(f"mdmsched.models.torch.{name} moved to mdmsched.samplers.generate.{name} (also "
-                      f"mdmsched.torch.{name})", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module("mdmsched.samplers.generate"), _MOVED[name])
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
