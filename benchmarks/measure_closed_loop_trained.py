@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 import mdmsched
+import mdmsched.torch  # TorchModel (torch is needed by both models)
 from mdmsched.samplers import FloorThreshold, RandomOrder, evaluate_sampler
 from mdmsched.samplers.families import equal_counts
 
@@ -85,7 +86,8 @@ def stdlib_setup(rows: int, checkpoint: str, span: int):
     return model, data, region, 0.0, f"stdlib byte MDM (n = {n}, middle {span} bytes generated, test windows)"
 
 
-def measure(model, data, region, entropy: float, title: str, ks: tuple[int, ...], targets: tuple[float, ...]) -> None:
+def measure(model, data, region, entropy: float, title: str, ks: tuple[int, ...], targets: tuple[float, ...],
+            taus: tuple[float, ...]) -> None:
     half = data.shape[0] // 2
     fit, held = data[:half], data[half:]
     m = int(np.sum(region))
@@ -125,7 +127,7 @@ def measure(model, data, region, entropy: float, title: str, ks: tuple[int, ...]
     print(f"\nFloorThreshold: {axis} at equal mean NFE, interpolated along k = {ks}")
     print("| tau | counts | " + " | ".join(f"{axis} at NFE {t:g}" for t in targets) + " |")
     print("|---|---|" + "---|" * len(targets))
-    for tau in (0.7, 0.9):
+    for tau in taus:
         for label in ("open loop, equal split", "open loop, optimal plan", "closed loop"):
             points = []
             for k in ks:
@@ -139,7 +141,8 @@ def measure(model, data, region, entropy: float, title: str, ks: tuple[int, ...]
             cells = [f"{np.interp(t, nfe_axis, values):.3f}" if nfe_axis[0] <= t <= nfe_axis[-1] else "-"
                      for t in targets]
             raw = ", ".join(f"{a:.2f}:{b:.2f}" for a, b in points)
-            print(f"| {tau} | {label} | " + " | ".join(cells) + f" |   <!-- NFE:{axis} {raw} -->")
+            print(f"| {tau} | {label} | " + " | ".join(cells) + " |")
+            print(f"    (mean NFE : {axis} along k = {ks}: {raw})")
 
 
 def main() -> None:
@@ -149,14 +152,18 @@ def main() -> None:
     parser.add_argument("--train-seconds", type=float, default=180.0)
     parser.add_argument("--checkpoint", default=str(Path(__file__).resolve().parents[2] / "wt-realdata/runs/stdlib"))
     parser.add_argument("--span", type=int, default=32)
+    parser.add_argument("--taus", default=None, help="FloorThreshold thresholds, comma separated")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.which == "tiny":
         setup = tiny_setup(args.rows or 200, args.train_seconds)
-        measure(*setup, ks=(2, 3, 4, 6, 8, 12, 16, 24, 32), targets=(4.0, 8.0, 12.0, 16.0))
+        taus = (0.3, 0.5, 0.7, 0.9)
     else:
         setup = stdlib_setup(args.rows or 128, args.checkpoint, args.span)
-        measure(*setup, ks=(2, 3, 4, 6, 8, 12, 16, 24, 32), targets=(4.0, 8.0, 12.0, 16.0))
+        taus = (0.5, 0.7, 0.9)
+    if args.taus:
+        taus = tuple(float(t) for t in args.taus.split(","))
+    measure(*setup, ks=(2, 3, 4, 6, 8, 12, 16, 24, 32), targets=(4.0, 8.0, 12.0, 16.0), taus=taus)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 
