@@ -1,7 +1,7 @@
 """Closed loop on trained models (issue 26.1): does re-planning the counts from the state reached beat the open-loop
 plan at equal mean NFE when the model is learned, not exact?
 
-    python benchmarks/measure_closed_loop_trained.py tiny [--rows 200] [--train-seconds 180]
+    python benchmarks/measure_closed_loop_trained.py tiny [--rows 200] [--train-seconds 180] [--train-steps S]
     python benchmarks/measure_closed_loop_trained.py stdlib [--rows 128] [--checkpoint ../wt-realdata/runs/stdlib]
 
 (a) ``tiny``: the tiny transformer MDM of ``examples/train_tiny_mdm.py`` trained on CPU (1 torch thread) on its
@@ -50,7 +50,7 @@ def _example(name: str):
     return module
 
 
-def tiny_setup(rows: int, seconds: float):
+def tiny_setup(rows: int, seconds: float, steps: int | None = None):
     import torch
 
     tiny = _example("train_tiny_mdm")
@@ -60,7 +60,7 @@ def tiny_setup(rows: int, seconds: float):
     chain = mdmsched.MarkovPredictor(tiny.make_chain(q, 0), n)
     net = tiny.TinyMDM(q, n)
     t = time.perf_counter()
-    tiny.train(net, chain, prompt, seconds=seconds, batch=128, lr=2e-3, seed=0, log_every=60.0)
+    tiny.train(net, chain, prompt, seconds=seconds, batch=128, lr=2e-3, seed=0, log_every=60.0, max_steps=steps)
     print(f"trained the tiny MDM for {time.perf_counter() - t:.0f} s")
     model = mdmsched.torch.TorchModel(net, mask_id=q, vocab=q)
     data = chain.sample(2 * rows, np.random.default_rng(1))
@@ -97,8 +97,12 @@ def measure(model, data, region, entropy: float, title: str, ks: tuple[int, ...]
           f"m = {m} generated positions; entropy {'known' if entropy else 'unknown (NLL shown)'}")
     axis = "KL" if entropy else "NLL"
 
-    def run(rule):
+    kept = {}
+
+    def run(rule, key=None):
         est = evaluate_sampler(model, held, rule, region=region, seed=1)
+        if key is not None:
+            kept[key] = est
         return est.nfe, est.nll - entropy, est.stderr
 
     print(f"| k | RandomOrder equal split: {axis} | RandomOrder optimal plan: {axis} | RandomOrder closed loop: {axis} "
@@ -134,7 +138,7 @@ def measure(model, data, region, entropy: float, title: str, ks: tuple[int, ...]
                 counts = {"open loop, equal split": equal_counts(k, [m]),
                           "open loop, optimal plan": [policies[k].schedule().sizes.tolist()],
                           "closed loop": policies[k]}[label]
-                nfe, value, _ = run(FloorThreshold(counts, tau))
+                nfe, value, _ = run(FloorThreshold(counts, tau), (tau, label, k))
                 points.append((nfe, value))
             points.sort()
             nfe_axis, values = np.array(points).T
@@ -143,6 +147,18 @@ def measure(model, data, region, entropy: float, title: str, ks: tuple[int, ...]
             raw = ", ".join(f"{a:.2f}:{b:.2f}" for a, b in points)
             print(f"| {tau} | {label} | " + " | ".join(cells) + " |")
             print(f"    (mean NFE : {axis} along k = {ks}: {raw})")
+    print("\nFloorThreshold, closed loop minus open loop (optimal plan) at the same k, paired over rows and seeds: "
+          "mean NFE difference; NLL difference +- paired standard error (nats)")
+    print("| tau | " + " | ".join(f"k = {k}" for k in ks) + " |")
+    print("|---|" + "---|" * len(ks))
+    for tau in taus:
+        cells = []
+        for k in ks:
+            closed, open_ = kept[(tau, "closed loop", k)], kept[(tau, "open loop, optimal plan", k)]
+            d = closed.nll_rows - open_.nll_rows
+            se = float(d.std(ddof=1)) / math.sqrt(d.size)
+            cells.append(f"{closed.nfe - open_.nfe:+.2f}; {d.mean():+.3f} +- {se:.3f}")
+        print(f"| {tau} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -150,13 +166,14 @@ def main() -> None:
     parser.add_argument("which", choices=("tiny", "stdlib"))
     parser.add_argument("--rows", type=int, default=None, help="rows per half (curve half, KL half)")
     parser.add_argument("--train-seconds", type=float, default=180.0)
+    parser.add_argument("--train-steps", type=int, default=None, help="stop training at this step (reproducible)")
     parser.add_argument("--checkpoint", default=str(Path(__file__).resolve().parents[2] / "wt-realdata/runs/stdlib"))
     parser.add_argument("--span", type=int, default=32)
     parser.add_argument("--taus", default=None, help="FloorThreshold thresholds, comma separated")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.which == "tiny":
-        setup = tiny_setup(args.rows or 200, args.train_seconds)
+        setup = tiny_setup(args.rows or 200, args.train_seconds, args.train_steps)
         taus = (0.3, 0.5, 0.7, 0.9)
     else:
         setup = stdlib_setup(args.rows or 128, args.checkpoint, args.span)
