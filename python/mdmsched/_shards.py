@@ -51,15 +51,17 @@ def fingerprint(*parts: Any) -> str:
     return digest.hexdigest()[:32]
 
 
-def progress_bar(label: str = "mdmsched: working") -> Progress:
-    """A one-line stderr bar with elapsed time and ETA, called as ``bar(done, total)``."""
+def progress_bar(label: str | Callable[[int], str] = "mdmsched: working") -> Progress:
+    """A one-line stderr bar with elapsed time and ETA, called as ``bar(done, total)``. ``label`` may be a function
+    of ``done`` (a job of stages, e.g. ``"block 2/4"``, on one bar with one overall ETA)."""
     start = time.perf_counter()
 
     def show(done: int, total: int) -> None:
         elapsed = time.perf_counter() - start
         eta = elapsed / done * (total - done) if done else float("nan")
         filled = int(30 * done / max(total, 1))
-        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}, "
+        text = label(done) if callable(label) else label
+        sys.stderr.write(f"\r{text} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}, "
                          f"{elapsed:.0f} s elapsed, ETA {eta:.0f} s")
         if done >= total:
             sys.stderr.write("\n")
@@ -68,10 +70,10 @@ def progress_bar(label: str = "mdmsched: working") -> Progress:
     return show
 
 
-def as_report(progress: Any, label: str, cost: str | None = None) -> Progress | None:
+def as_report(progress: Any, label: str | Callable[[int], str], cost: str | None = None) -> Progress | None:
     """The one progress convention: ``False`` -> None, ``True`` -> print ``cost`` (the plan's forward passes, before
-    anything runs) and return a :func:`progress_bar`, a callable -> itself (called as ``progress(done, total)``).
-    Anything else is a ``TypeError``."""
+    anything runs) and return a :func:`progress_bar` (``label``: text, or a function of ``done``), a callable ->
+    itself (called as ``progress(done, total)``). Anything else is a ``TypeError``."""
     if callable(progress):
         report: Progress = progress
         return report
@@ -81,7 +83,22 @@ def as_report(progress: Any, label: str, cost: str | None = None) -> Progress | 
         return None
     if cost:
         sys.stderr.write(f"mdmsched: {cost}\n")
+    if callable(label):
+        return progress_bar(lambda done: f"mdmsched: {label(done)}")
     return progress_bar(f"mdmsched: {label}")
+
+
+def stage_report(report: Progress | None, offset: int, total: int) -> Progress | None:
+    """``report`` for one stage of a longer job: the stage's ``(done, stage_total)`` reaches it as
+    ``(offset + done, total)``, so one bar (or the caller's callable) counts over all stages."""
+    if report is None:
+        return None
+    whole = report
+
+    def shifted(done: int, _stage_total: int) -> None:
+        whole(offset + done, total)
+
+    return shifted
 
 
 def run_shards(job: Callable[..., R], args: Sequence[Any], parts: Sequence[range], *, executor: Executor | None,

@@ -38,7 +38,8 @@ JSON_KEYS = """JSON output (--json), one object on stdout:
   table:    command, format, source, fit, units, lengths, steps, block_lengths, skipped[[n, B, k]],
             schedules{"<n>": {"<B>": {"<k>": {k, error, sizes, blocks, num_transfer_tokens}}}}
             (B = "full" without --block-lengths; blocks[b] = block b's step sizes; num_transfer_tokens[b][i] =
-            tokens to commit at step i of block b, zero-padded: a LLaDA-style loop indexes it directly)
+            tokens to commit at step i of block b, zero-padded: a LLaDA-style loop indexes it directly);
+            with --policy also block_policies{"<n>": {"<B>": {"<k>": [{k, count} per block]}}}
   map:      command, model, rows_used, seed, n, block_length, entropy, units, rows[{family, parameter, value, rule, nfe,
             tokens_per_forward, nll, stderr, kl}], frontier{nfe, nll, kl, offset}, calibrated{family, parameter,
             value, budget, nfe, nll, stderr, kl} (with --budget); with --task each row adds accuracy, lower, upper,
@@ -164,13 +165,14 @@ def _cmd_table(args: argparse.Namespace) -> None:
         per_length = {n: fit_curve(z, n, args.fit) for n in lengths}
     for n in lengths:
         as_curve(per_length[n], f"curve for length {n}")  # the CLI's message names the length before any solving
-    built = build_table(per_length, steps, block_lengths, fit=args.fit)
+    built = build_table(per_length, steps, block_lengths, fit=args.fit, closed_loop=args.policy)
     schedules, skipped = built["schedules"], built["skipped"]
     count = sum(len(v) for b in schedules.values() for v in b.values())
     payload = {"command": "table", "source": source, **built, "fit": None if args.family is not None else args.fit}
     text = (f"curve: {source}; {count} optimal schedules for lengths {lengths}, steps {steps}"
             + (f", block lengths {payload['block_lengths']}" if args.block_lengths else "")
-            + (f"; skipped {len(skipped)} infeasible (n, B, k)" if skipped else ""))
+            + (f"; skipped {len(skipped)} infeasible (n, B, k)" if skipped else "")
+            + ("; with the closed-loop policy of each" if args.policy else ""))
     if not args.out and not args.json:
         text += "\n(use --out FILE or --json to get the table)"
     _emit(args, payload, text)
@@ -392,6 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--fit", choices=["interp", "truncate"], default="interp",
                        help="how one curve is fitted to each length: interp (default; Z as a function of the "
                             "revealed fraction, linearly interpolated) or truncate (first n entries)")
+    table.add_argument("--policy", action="store_true",
+                       help="also store, next to each schedule, the closed-loop policy of each block (SPEC 5.4: the "
+                            "optimal count from every state (revealed, passes left)) under "
+                            "table['block_policies'][str(n)][str(B) or 'full'][str(k)][block] = {k, count}; "
+                            "ScheduleTable.policy(n, k, B, block) reads it")
     table.set_defaults(func=_cmd_table)
 
     smap = sub.add_parser(

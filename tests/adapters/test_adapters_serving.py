@@ -195,3 +195,63 @@ def test_untabulated_length_names_the_table_and_nearest_rescales(tables: dict[st
     assert tiny["sizes"] == [1, 1, 1]
     with pytest.raises(serving.TableMiss, match="no schedules for n = 13"):
         serving.ScheduleTable.load(tables["8"]).counts(13, 4, 8, nearest=True)  # blocks: no rescaling
+
+
+# ---- mdmsched table --policy (issue 26.3) --------------------------------------------------------------------------------
+
+
+def test_cli_policy_round_trip_equals_closed_loop_policy(tmp_path: Path) -> None:
+    loaded = {}
+    for block_length, extra in ((None, []), (8, ["--block-lengths", "8"])):
+        path = tmp_path / f"policy_{block_length}.json"
+        subprocess.run([sys.executable, "-m", "mdmsched", "table", "--example", "markov", "--lengths", "12,20",
+                        "--steps", "3,5,30", *extra, "--policy", "--out", str(path)], check=True, capture_output=True)
+        loaded[block_length] = serving.ScheduleTable.load(path)
+    z = example_curve("markov")
+    checked = 0
+    for n in (12, 20):
+        curve = fit_curve(z, n, "interp")
+        for block_length, table in loaded.items():
+            lengths = [n] if block_length is None else [min(8, n - s) for s in range(0, n, 8)]
+            for k in (3, 5):
+                if k < len(lengths):
+                    continue
+                blocks = table.entry(n, k, block_length)["blocks"]
+                for b, (length, sizes) in enumerate(zip(lengths, blocks)):
+                    stored = table.policy(n, k, block_length, b)
+                    block_curve = curve if len(lengths) == 1 else fit_curve(curve, length, "interp")
+                    want = mdmsched.closed_loop_policy(block_curve, len(sizes))
+                    assert (stored.n, stored.k) == (want.n, want.k) == (length, len(sizes))
+                    for revealed in range(length):
+                        for left in range(1, stored.k + 1):
+                            feasible = left <= length - revealed  # the table's 0 where no plan exists
+                            expected = want.count(revealed, left) if feasible else 0
+                            assert stored.count(revealed, left) == expected, (n, b, revealed, left)
+                    # replayed from (0, k_b), the stored policy commits the stored schedule's block
+                    revealed, replay = 0, []
+                    for left in range(stored.k, 0, -1):
+                        replay.append(stored.count(revealed, left))
+                        revealed += replay[-1]
+                    assert replay == sizes, (n, block_length, k, b)
+                    checked += 1
+    assert checked >= 10
+    table = loaded[8]
+    # only the budgets the table holds; k = 30 > n was skipped for both lengths
+    with pytest.raises(serving.TableMiss, match="--policy"):
+        table.policy(12, 30)
+    with pytest.raises(ValueError, match=r"block must be in 0\.\.1"):
+        table.policy(12, 5, 8, 2)
+    with pytest.raises(serving.TableMiss, match="policies for n in"):
+        table.policy(12)  # no per-length policy was given
+    # a table edited so the blocks' budgets no longer add up to k is refused on load
+    raw = json.loads(path.read_text())
+    raw["block_policies"]["12"]["8"]["5"][1] = raw["block_policies"]["12"]["8"]["3"][1]
+    with pytest.raises(ValueError, match="add up to"):
+        serving.ScheduleTable(raw)
+
+
+def test_policy_entry_takes_a_closed_loop_policy() -> None:
+    z = fit_curve(example_curve("markov"), 12, "interp")
+    count, _ = bellman_policy(z, 5)
+    policy = mdmsched.closed_loop_policy(z, 5)
+    assert serving.policy_entry(policy, 12) == serving.policy_entry(count, 12)

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2] / "python" / "mdmsched"
 
 # Floor of each top-level module or subpackage; a module may import only from floors <= its own.
 FLOORS = {
-    "_core": 0, "_memory": 0, "_validation": 0, "_progress": 0, "_shards": 0, "_schedule": 1, "solve": 2,
+    "_core": 0, "_memory": 0, "_validation": 0, "_progress": 0, "_shards": 0, "_power": 0, "_schedule": 1, "solve": 2,
     "closed_loop": 2, "reference": 0,
     "curves": 3, "schedules": 3, "models": 4, "samplers": 5,
     "io": 6, "compare": 6, "plot": 6, "adapters": 6, "cli": 7, "__main__": 8, "__init__": 9,

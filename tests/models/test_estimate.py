@@ -378,6 +378,30 @@ def test_plan_reports_its_forward_passes_before_running(capsys):
         mdmsched.estimate_curve(model, data, progress="yes")
 
 
+def test_block_estimate_reports_one_bar_over_all_blocks(capsys):
+    # issue 28.13: the bar restarted per block, without "block i/B" and without an overall ETA
+    model, data = _markov_setup()
+    plans = mdmsched.models.plan_block_estimate(data.shape, block_length=8, seed=7, batch_size=16)
+    calls = sum(p.model_calls for p in plans)
+    assert len(plans) >= 3
+    seen = []
+    mdmsched.estimate_block_curves(model, data, block_length=8, seed=7, batch_size=16,
+                                   progress=lambda done, total: seen.append((done, total)))
+    assert [t for _, t in seen] == [calls] * len(seen)  # one total: every block's forward passes
+    assert [d for d, _ in seen] == list(range(1, calls + 1))  # one count up, never restarting
+    mdmsched.estimate_block_curves(model, data, block_length=8, seed=7, batch_size=16, progress=True)
+    err = capsys.readouterr().err
+    assert f"{len(plans)} blocks, {calls} model calls" in err
+    frames = err.split("\r")[1:]
+    assert len(frames) == calls and err.count("\n") == 2  # the cost line and one finished bar
+    first_block_end = plans[0].model_calls
+    assert f"block 1/{len(plans)}" in frames[0]
+    assert f"block 1/{len(plans)} [" in frames[first_block_end - 1] and f"{first_block_end}/{calls}" in frames[first_block_end - 1]
+    assert f"block 2/{len(plans)}" in frames[first_block_end]
+    assert f"block {len(plans)}/{len(plans)}" in frames[-1] and f"{calls}/{calls}" in frames[-1]
+    assert all("ETA" in f for f in frames)
+
+
 def test_default_batch_fits_llm_logits():
     from mdmsched.models.estimate import default_batch_size, model_vocab
 

@@ -3,7 +3,9 @@
 A table holds, per length ``n``, optimal schedules by block length (``"full"`` = one block of ``n``) and step budget
 ``k`` -- ``num_transfer_tokens[b][i]``, the tokens to commit at step ``i`` of block ``b`` -- and, optionally, closed-loop
 policies (SPEC §5.4): ``count[revealed][passes_left - 1]``, the tokens to commit when ``revealed`` of ``n`` positions
-are revealed and ``passes_left`` forward passes remain (0 where no plan exists: ``passes_left > n - revealed``).
+are revealed and ``passes_left`` forward passes remain (0 where no plan exists: ``passes_left > n - revealed``),
+one per length (``policies``) or, from ``mdmsched table --policy``, one per block next to every schedule
+(``block_policies[n][B or "full"][k]``).
 
 Reading needs only the standard library (``json``, ``os``): this module imports no mdmsched, numpy or torch at import
 time, so a server can copy or import it and do no mdmsched work per request. :func:`build_table` (what ``mdmsched
@@ -146,7 +148,40 @@ def validate_table(table: Any) -> dict[str, Any]:
         raise _malformed("policies", "expected an object {n: {k, count}}")
     for n_key, entry in policies.items():
         _check_policy(entry, _int_key(n_key, "policies"), f"policies.{n_key}")
+    _check_block_policies(table.get("block_policies", {}))
     return table
+
+
+def _block_lengths(n: int, block: int | None) -> list[int]:
+    """The blocks' lengths of a row of ``n`` in blocks of ``block`` (``None``: one block of ``n``)."""
+    if block is None or block >= n:
+        return [n]
+    return [min(block, n - start) for start in range(0, n, block)]
+
+
+def _check_block_policies(by_length: Any) -> None:
+    """``block_policies[n][B or "full"][k]``: one policy per block, block ``b`` of its length with its share of ``k``
+    (the shares add up to ``k``)."""
+    if not isinstance(by_length, dict):
+        raise _malformed("block_policies", "expected an object {n: {block length: {k: [policy per block]}}}")
+    for n_key, by_block in by_length.items():
+        n = _int_key(n_key, "block_policies")
+        if not isinstance(by_block, dict):
+            raise _malformed(f"block_policies.{n_key}", "expected an object {block length: {k: [policies]}}")
+        for b_key, by_steps in by_block.items():
+            block = None if b_key == "full" else _int_key(b_key, f"block_policies.{n_key}")
+            if not isinstance(by_steps, dict):
+                raise _malformed(f"block_policies.{n_key}.{b_key}", "expected an object {k: [policies]}")
+            lengths = _block_lengths(n, block)
+            for k_key, entries in by_steps.items():
+                k = _int_key(k_key, f"block_policies.{n_key}.{b_key}")
+                where = f"block_policies.{n_key}.{b_key}.{k_key}"
+                if not isinstance(entries, list) or len(entries) != len(lengths):
+                    raise _malformed(where, f"expected a list of {len(lengths)} policies (one per block)")
+                for b, (entry, length) in enumerate(zip(entries, lengths)):
+                    _check_policy(entry, length, f"{where}[{b}]")
+                if sum(entry["k"] for entry in entries) != k:
+                    raise _malformed(where, f"the blocks' budgets add up to {sum(e['k'] for e in entries)}, not k = {k}")
 
 
 class Policy:
@@ -175,6 +210,7 @@ class ScheduleTable:
         self.table = validate_table(table)
         self.schedules: dict[str, dict[str, dict[str, Any]]] = table["schedules"]
         self.policies: dict[str, dict[str, Any]] = table.get("policies", {})
+        self.block_policies: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = table.get("block_policies", {})
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, max_bytes: int = MAX_TABLE_BYTES) -> ScheduleTable:
@@ -256,14 +292,35 @@ class ScheduleTable:
         row = rows[block]
         return int(row[step]) if step < len(row) else 0
 
-    def policy(self, n: int) -> Policy:
-        """The closed-loop policy stored for length ``n`` (``TableMiss`` naming the lengths that have one)."""
+    def policy(self, n: int, steps: int | None = None, block_length: int | None = None, block: int = 0) -> Policy:
+        """The closed-loop policy stored for length ``n`` (``TableMiss`` naming what the table has).
+
+        Without ``steps``: the one policy :func:`build_table` was given for ``n`` (``policies=``). With ``steps``: the
+        policy ``mdmsched table --policy`` stored next to the schedule for ``(n, block_length, steps)``, of block
+        ``block`` (its length, its share of the ``steps``; ``None`` = one block of ``n``). O(1)."""
         n = _in_range(n, "n", 1, 2**62)
+        if steps is not None:
+            return self._block_policy(n, _in_range(steps, "steps", 1, 2**62), block_length, block)
         entry = self.policies.get(str(n))
         if entry is None:
             raise TableMiss(f"no closed-loop policy for n = {n}; the table has policies for n in "
                             f"{sorted(map(int, self.policies))}")
         return Policy(n, entry["k"], entry["count"])
+
+    def _block_policy(self, n: int, steps: int, block_length: int | None, block: int) -> Policy:
+        if block_length is not None:
+            block_length = _in_range(block_length, "block_length", 1, 2**62)
+        b_key = "full" if block_length is None else str(block_length)
+        by_steps = self.block_policies.get(str(n), {}).get(b_key)
+        if by_steps is None or str(steps) not in by_steps:
+            have = sorted((int(m), b, int(k)) for m, by_b in self.block_policies.items() for b, ks in by_b.items()
+                          for k in ks)
+            raise TableMiss(f"no closed-loop policy for n = {n}, block length {b_key}, k = {steps}; the table has "
+                            f"(n, block length, k) in {have} (build with mdmsched table --policy)")
+        entries = by_steps[str(steps)]
+        block = _in_range(block, "block", 0, len(entries) - 1)
+        entry = entries[block]
+        return Policy(len(entry["count"]), entry["k"], entry["count"])
 
 
 def _rescaled(entry: dict[str, Any], source: int, n: int) -> dict[str, Any]:
@@ -314,7 +371,7 @@ def _schedule_entry(curve: Any, block: int | None, steps: int, fit: str) -> dict
 
 def policy_entry(policy: Any, n: int | None = None) -> dict[str, Any]:
     """A closed-loop policy as a table entry ``{k, count}``: ``policy`` is an object with a ``.table`` array (as
-    ``mdmsched.closed_loop(Z, k)`` returns) or the int array itself, ``count[revealed, passes_left - 1]`` of shape
+    ``mdmsched.closed_loop_policy(Z, k)`` returns, ``(n + 1, k + 1)``) or the int array itself, ``count[revealed, passes_left - 1]`` of shape
     ``(n, k)``. Checked as :func:`validate_table` checks a loaded one. O(n k)."""
     import numpy as np
 
@@ -322,6 +379,11 @@ def policy_entry(policy: Any, n: int | None = None) -> dict[str, Any]:
     arr = np.asarray(raw)
     if arr.dtype.kind not in "iu" or arr.ndim != 2:
         raise TypeError(f"policy must be an (n, k) integer array or have one as .table, got {arr.dtype} {arr.shape}")
+    if arr.shape == (getattr(policy, "n", -1) + 1, getattr(policy, "k", -1) + 1):
+        # a ClosedLoopPolicy's table[N, j] has the row N = n and the column j = 0 (no step), and answers states with
+        # more passes than masked positions; a table holds 0 there (no plan uses them)
+        n_rows, k_cols = arr.shape[0] - 1, arr.shape[1] - 1
+        arr = np.where(np.arange(1, k_cols + 1)[None, :] <= n_rows - np.arange(n_rows)[:, None], arr[:-1, 1:], 0)
     if n is not None and arr.shape[0] != _in_range(n, "n", 1, 2**62):
         raise ValueError(f"policy has {arr.shape[0]} rows (revealed = 0..n-1), expected n = {n}")
     entry = {"k": int(arr.shape[1]), "count": arr.astype(np.int64).tolist()}
@@ -330,12 +392,16 @@ def policy_entry(policy: Any, n: int | None = None) -> dict[str, Any]:
 
 
 def build_table(curves: Mapping[int, Any], steps: Iterable[int], block_lengths: Sequence[int | None] = (None,), *,
-                fit: str = "interp", policies: Mapping[int, Any] | None = None) -> dict[str, Any]:
+                fit: str = "interp", policies: Mapping[int, Any] | None = None,
+                closed_loop: bool = False) -> dict[str, Any]:
     """The ``mdmsched-table/1`` object for per-length curves ``curves[n]`` (each a curve of length ``n``): the
     optimal schedule for every (n, block length, k) (``None`` = one block of ``n``; blocks split ``k`` optimally,
     each block's curve fitted from ``curves[n]`` by ``fit``), infeasible ones (``k > n``, fewer steps than
     blocks) listed under ``skipped``; ``policies[n]`` (optional) a closed-loop policy per length
-    (:func:`policy_entry`). O(lengths x block lengths x budgets x solver)."""
+    (:func:`policy_entry`). ``closed_loop=True`` (``mdmsched table --policy``): next to every schedule, under
+    ``block_policies[n][B or "full"][k]``, the closed-loop policy of each block (SPEC §5.4: the block's curve, as
+    fitted for the schedule, and the block's steps in that schedule). O(lengths x block lengths x budgets x solver),
+    plus O(k n log n) per policy."""
     from .._validation import as_choice, as_count, as_curve
 
     fit = as_choice(fit, "fit", ("interp", "truncate"))
@@ -360,7 +426,28 @@ def build_table(curves: Mapping[int, Any], steps: Iterable[int], block_lengths: 
              "block_lengths": [b for b in blocks if b is not None], "skipped": skipped, "schedules": schedules}
     if policies:
         table["policies"] = {str(n): policy_entry(p, n) for n, p in sorted(policies.items())}
+    if closed_loop:
+        table["block_policies"] = {n_key: {b_key: {k_key: _policy_entries(curves[int(n_key)], entry["blocks"], fit)
+                                                   for k_key, entry in by_steps.items()}
+                                           for b_key, by_steps in by_block.items()}
+                                   for n_key, by_block in schedules.items()}
     return validate_table(table)
+
+
+def _policy_entries(curve: Any, blocks: list[list[int]], fit: str) -> list[dict[str, Any]]:
+    """One closed-loop policy per block of a stored schedule: the block's curve (the whole curve for one block, else
+    fitted to the block's length as :func:`_schedule_entry` fits it) with the block's number of steps."""
+    from .._validation import as_curve
+    from ..closed_loop import closed_loop_policy
+    from ..curves.hygiene import fit_curve
+
+    curve = as_curve(curve)
+    out = []
+    for sizes in blocks:
+        length = sum(sizes)
+        block_curve = curve if len(blocks) == 1 else fit_curve(curve, length, fit)
+        out.append(policy_entry(closed_loop_policy(block_curve, len(sizes)), length))
+    return out
 
 
 def save_table(table: Mapping[str, Any], path: str | os.PathLike[str]) -> None:

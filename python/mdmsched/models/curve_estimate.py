@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import solve
+from .._power import rows_for_spread, rows_to_detect_spread
 from .._schedule import BlockSchedule, Schedule
 from .._validation import as_choice, as_confidence, as_int, as_sizes, as_steps, as_tolerance
 from ..curves.hygiene import project_monotone
@@ -72,6 +73,23 @@ class ErrorEstimate:
     monotone_on_grid: bool
     simultaneous: bool = False
     interval_confidence: float = float("nan")
+    rows: int = 0
+
+    def rows_for(self, stderr: float) -> int:
+        """Data rows for this estimate's standard error to be ``stderr`` (nats), with this estimate as the pilot:
+        ``ceil(s^2 / stderr^2)``, ``s = stderr_now sqrt(rows)`` the per-row spread (:mod:`mdmsched._power`). O(1)."""
+        return rows_for_spread(self._spread(), stderr)
+
+    def rows_to_detect(self, gain: float, *, power: float = 0.8, confidence: float = 0.95) -> int:
+        """For a :meth:`CurveEstimate.compare` result: data rows for a two-sided paired test at ``confidence`` to
+        detect a true difference of ``gain`` nats with probability ``power``, this comparison being the pilot
+        (``ceil(((z_{(1+c)/2} + z_power) s_d / gain)^2)``, ``s_d = stderr sqrt(rows)``). O(1)."""
+        return rows_to_detect_spread(self._spread(), gain, power=power, confidence=confidence)
+
+    def _spread(self) -> float:
+        if self.rows < 2:
+            raise ValueError("rows must be at least 2 (this estimate does not record its data rows)")
+        return self.stderr * math.sqrt(self.rows)
 
     def __repr__(self) -> str:
         kind = "KL" if self.absolute else "err"
@@ -217,6 +235,13 @@ class CurveEstimate:
         parts = [(self, schedule_coefficients(sizes, self.n, absolute))]
         return linear_bound(parts, confidence, offset, absolute, _as_flag(simultaneous, "simultaneous"),
                             "one-sided", calibration)
+
+    def rows_for(self, stderr: float, *, schedule: ArrayLike | Any) -> int:
+        """Data rows for a fixed ``schedule``'s estimated error to have standard error ``stderr`` (nats), this
+        estimate as the pilot: ``ceil(s^2 / stderr^2)``, ``s`` the per-row spread of ``sum_m c_m g_m``
+        (:mod:`mdmsched._power`). For a paired comparison's rows use
+        ``compare(first, second).rows_to_detect(gain)``. O(G N)."""
+        return self.schedule_error(schedule, simultaneous=False).rows_for(stderr)
 
     def compare(self, first: ArrayLike | Any, second: ArrayLike | Any, *, confidence: float = 0.95,
                 simultaneous: bool = True, calibration: BandCalibration = DEFAULT_CALIBRATION,
@@ -441,7 +466,7 @@ def held_out_difference(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]
     low = float(per_row["lower"].mean()) - t * se["lower"]
     monotone = all(est.monotone_on_grid for est, _ in parts)
     return ErrorEstimate(float(per_row["value"].mean()), se["value"], high, low, confidence, False, monotone, False,
-                         confidence)
+                         confidence, rows)
 
 
 # ---- linear functionals: per-schedule and simultaneous ------------------------------------------------------------------
@@ -495,7 +520,7 @@ def linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], con
         high = float(per_row["upper"].mean()) + z * float(per_row["upper"].std(ddof=1)) / math.sqrt(rows)
         low = float(per_row["lower"].mean()) - z * float(per_row["lower"].std(ddof=1)) / math.sqrt(rows)
         return ErrorEstimate(value - offset, se, high - offset, low - offset, level, absolute, monotone, False,
-                             2 * level - 1)
+                             2 * level - 1, rows)
     ests = [est for est, _ in parts]
     if kind == "two-sided" or absolute:  # the absolute KL weighs increments negatively: both sides needed
         both = _band_for(ests, level, "two", absolute, calibration)
@@ -508,7 +533,7 @@ def linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], con
     for (est, c), up, down in zip(parts, up_band, low_band):
         high += _worst_case(bracket_weights(c, est.grid, upper=True), up, upper=True)
         low += _worst_case(bracket_weights(c, est.grid, upper=False), down, upper=False)
-    return ErrorEstimate(value - offset, se, high - offset, low - offset, level, absolute, monotone, True, joint)
+    return ErrorEstimate(value - offset, se, high - offset, low - offset, level, absolute, monotone, True, joint, rows)
 
 
 def _worst_case(weights: NDArray[np.float64], limits: tuple[float, float, NDArray[np.float64], NDArray[np.float64]],
@@ -652,6 +677,11 @@ class BlockCurveEstimate:
             found = band_schedule(high, low, k)
             chosen.append(Schedule(found.sizes, error=curve._value(found.sizes), bound=band_error(high, low, found.sizes)))
         return tuple(chosen)
+
+    def rows_for(self, stderr: float, *, schedule: Any) -> int:
+        """Data rows for a fixed block ``schedule``'s estimated error to have standard error ``stderr`` (nats), this
+        estimate as the pilot (see :meth:`CurveEstimate.rows_for`). O(L G N)."""
+        return self.schedule_error(schedule, simultaneous=False).rows_for(stderr)
 
     def schedule_error(self, schedule: Any, *, confidence: float = 0.95, entropy: float | None = None,
                        simultaneous: bool = True) -> ErrorEstimate:

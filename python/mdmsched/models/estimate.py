@@ -43,6 +43,7 @@ from .._shards import (
     progress_bar,
     run_shards,
     shard_ranges,
+    stage_report,
 )
 from .._validation import (
     as_choice,
@@ -409,12 +410,12 @@ def _check_shard(plan: EstimatePlan, result: object) -> None:
 
 
 def _run(model: MaskedModel | Any, rows: NDArray[np.int64], plan: EstimatePlan, executor: Executor | None,
-         shards: int | None, progress: bool | Progress) -> tuple[list[ShardResult], float]:
+         shards: int | None, report: Progress | None) -> tuple[list[ShardResult], float]:
     """The plan's shards through the one mechanism (:func:`mdmsched._shards.run_shards`): in this process one batch at a
-    time (so the bar moves per forward pass), on ``executor`` in ``shards`` pieces (default 8)."""
+    time (so the bar moves per forward pass), on ``executor`` in ``shards`` pieces (default 8); ``report(done,
+    plan.num_batches)`` after each."""
     start = time.perf_counter()
     parts_count = DEFAULT_SHARDS if shards is None else as_count(shards, "shards")  # checked with or without executor
-    report = as_report(progress, "estimating", plan.cost())
     parts = plan.shards(plan.num_batches if executor is None else parts_count)
     results = run_shards(run_shard, (model, rows, plan), parts, executor=executor, report=report,
                          total=plan.num_batches)
@@ -453,7 +454,7 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
     rows = as_data_rows(data)
     plan = plan_estimate(rows.shape, region=region, grid=grid, reps=reps, batch_size=batch_size, seed=seed,
                          target=target, estimator=estimator, vocab=model_vocab(model))
-    results, seconds = _run(model, rows, plan, executor, shards, progress)
+    results, seconds = _run(model, rows, plan, executor, shards, as_report(progress, "estimating", plan.cost()))
     return merge_shards(plan, results, total_seconds=seconds)
 
 
@@ -489,6 +490,11 @@ def plan_block_estimate(data_shape: tuple[int, int], *, block_length: int, regio
     return plans
 
 
+def _block_of(ends: NDArray[np.int64], done: int) -> int:
+    """The block whose batches are running when ``done`` batches of all blocks are (``ends``: cumulative batches)."""
+    return min(int(np.searchsorted(ends, done, side="left")), len(ends) - 1)
+
+
 def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_length: int,
                           region: ArrayLike | None = None, target: Target = "cross_entropy",
                           grid: ArrayLike | None = None, reps: int = 1, batch_size: int | None = None,
@@ -499,14 +505,22 @@ def estimate_block_curves(model: MaskedModel | Any, data: ArrayLike, *, block_le
     the prompt and earlier blocks revealed from the data and later blocks masked (so the model predicts their
     marginal). ``grid`` applies within each block (clipped to its length). Same seed rules; the plans and their cost:
     :func:`plan_block_estimate`. The blocks share the data rows, so their bands are calibrated jointly
-    (:class:`BlockCurveEstimate`)."""
+    (:class:`BlockCurveEstimate`). ``progress=True``: the blocks' cost first, then one bar over every block's
+    forward passes, labelled ``block b/B``, with one overall ETA; a callable gets ``(done, total)`` over all blocks."""
     rows = as_data_rows(data)
     plans = plan_block_estimate(rows.shape, block_length=block_length, region=region, target=target, grid=grid,
                                 reps=reps, batch_size=batch_size, seed=seed, estimator=estimator,
                                 vocab=model_vocab(model))
+    # one bar over every block's batches, labelled with the block it is in, with one overall ETA
+    ends = np.cumsum([plan.num_batches for plan in plans])
+    total, offset = int(ends[-1]), 0
+    cost = (f"{len(plans)} blocks, {sum(plan.model_calls for plan in plans)} model calls (forward passes) in all; "
+            f"block 1: {plans[0].cost()}")
+    report = as_report(progress, lambda done: f"estimating block {_block_of(ends, done) + 1}/{len(plans)}", cost)
     curves = []
     for plan in plans:
-        results, seconds = _run(model, rows, plan, executor, shards, progress)
+        results, seconds = _run(model, rows, plan, executor, shards, stage_report(report, offset, total))
+        offset += plan.num_batches
         curves.append(merge_shards(plan, results, total_seconds=seconds))
     return BlockCurveEstimate(tuple(curves), as_int(block_length, "block_length"))
 
