@@ -24,9 +24,8 @@ from __future__ import annotations
 import json
 import operator
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 __all__ = ["FORMAT", "MAX_TABLE_BYTES", "Policy", "ScheduleTable", "TableMiss", "build_table", "policy_entry",
            "save_table", "validate_table"]
@@ -129,20 +128,8 @@ def validate_table(table: Any) -> dict[str, Any]:
     step count other than ``k``, a policy count outside ``1..(masked - passes_left + 1)``. O(size of the table)."""
     if not isinstance(table, dict) or table.get("format") != FORMAT:
         raise ValueError(f"not an mdmsched table: expected a JSON object with format {FORMAT!r}")
-    schedules = table.get("schedules")
-    if not isinstance(schedules, dict):
-        raise _malformed("schedules", "expected an object {n: {block length: {k: entry}}}")
-    for n_key, by_block in schedules.items():
-        n = _int_key(n_key, "schedules")
-        if not isinstance(by_block, dict):
-            raise _malformed(f"schedules.{n_key}", "expected an object {block length: {k: entry}}")
-        for b_key, by_steps in by_block.items():
-            block = None if b_key == "full" else _int_key(b_key, f"schedules.{n_key}")
-            if not isinstance(by_steps, dict):
-                raise _malformed(f"schedules.{n_key}.{b_key}", "expected an object {k: entry}")
-            for k_key, entry in by_steps.items():
-                k = _int_key(k_key, f"schedules.{n_key}.{b_key}")
-                _check_entry(entry, n, block, k, f"schedules.{n_key}.{b_key}.{k_key}")
+    for n, block, k, entry, where in _nested(table.get("schedules"), "schedules", "entry"):
+        _check_entry(entry, n, block, k, where)
     policies = table.get("policies", {})
     if not isinstance(policies, dict):
         raise _malformed("policies", "expected an object {n: {k, count}}")
@@ -162,26 +149,31 @@ def _block_lengths(n: int, block: int | None) -> list[int]:
 def _check_block_policies(by_length: Any) -> None:
     """``block_policies[n][B or "full"][k]``: one policy per block, block ``b`` of its length with its share of ``k``
     (the shares add up to ``k``)."""
-    if not isinstance(by_length, dict):
-        raise _malformed("block_policies", "expected an object {n: {block length: {k: [policy per block]}}}")
-    for n_key, by_block in by_length.items():
-        n = _int_key(n_key, "block_policies")
+    for n, block, k, entries, where in _nested(by_length, "block_policies", "[policy per block]"):
+        lengths = _block_lengths(n, block)
+        if not isinstance(entries, list) or len(entries) != len(lengths):
+            raise _malformed(where, f"expected a list of {len(lengths)} policies (one per block)")
+        for b, (entry, length) in enumerate(zip(entries, lengths)):
+            _check_policy(entry, length, f"{where}[{b}]")
+        if sum(entry["k"] for entry in entries) != k:
+            raise _malformed(where, f"the blocks' budgets add up to {sum(e['k'] for e in entries)}, not k = {k}")
+
+
+def _nested(section: Any, name: str, leaf: str) -> Iterator[tuple[int, int | None, int, Any, str]]:
+    """The leaves of ``section[n][B or "full"][k]`` as ``(n, block, k, leaf, where)``: the one walk the schedules and the
+    block policies share, refusing (``ValueError`` naming the place) anything that is not that nesting."""
+    if not isinstance(section, dict):
+        raise _malformed(name, f"expected an object {{n: {{block length: {{k: {leaf}}}}}}}")
+    for n_key, by_block in section.items():
+        n = _int_key(n_key, name)
         if not isinstance(by_block, dict):
-            raise _malformed(f"block_policies.{n_key}", "expected an object {block length: {k: [policies]}}")
+            raise _malformed(f"{name}.{n_key}", f"expected an object {{block length: {{k: {leaf}}}}}")
         for b_key, by_steps in by_block.items():
-            block = None if b_key == "full" else _int_key(b_key, f"block_policies.{n_key}")
+            block = None if b_key == "full" else _int_key(b_key, f"{name}.{n_key}")
             if not isinstance(by_steps, dict):
-                raise _malformed(f"block_policies.{n_key}.{b_key}", "expected an object {k: [policies]}")
-            lengths = _block_lengths(n, block)
-            for k_key, entries in by_steps.items():
-                k = _int_key(k_key, f"block_policies.{n_key}.{b_key}")
-                where = f"block_policies.{n_key}.{b_key}.{k_key}"
-                if not isinstance(entries, list) or len(entries) != len(lengths):
-                    raise _malformed(where, f"expected a list of {len(lengths)} policies (one per block)")
-                for b, (entry, length) in enumerate(zip(entries, lengths)):
-                    _check_policy(entry, length, f"{where}[{b}]")
-                if sum(entry["k"] for entry in entries) != k:
-                    raise _malformed(where, f"the blocks' budgets add up to {sum(e['k'] for e in entries)}, not k = {k}")
+                raise _malformed(f"{name}.{n_key}.{b_key}", f"expected an object {{k: {leaf}}}")
+            for k_key, value in by_steps.items():
+                yield n, block, _int_key(k_key, f"{name}.{n_key}.{b_key}"), value, f"{name}.{n_key}.{b_key}.{k_key}"
 
 
 class Policy:
