@@ -26,6 +26,7 @@ import operator
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["FORMAT", "MAX_TABLE_BYTES", "Policy", "ScheduleTable", "TableMiss", "build_table", "policy_entry",
            "save_table", "validate_table"]
