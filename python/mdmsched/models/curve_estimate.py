@@ -77,7 +77,7 @@ class ErrorEstimate:
 
     def rows_for(self, stderr: float) -> int:
         """Data rows for this estimate's standard error to be ``stderr`` (nats), with this estimate as the pilot:
-        ``ceil(s^2 / stderr^2)``, ``s = stderr_now sqrt(rows)`` the per-row spread (:mod:`mdmsched._power`). O(1)."""
+        ``ceil(s^2 / stderr^2)``, ``s = stderr_now sqrt(rows)`` the per-row spread (``mdmsched._power``). O(1)."""
         return rows_for_spread(self._spread(), stderr)
 
     def rows_to_detect(self, gain: float, *, power: float = 0.8, confidence: float = 0.95) -> int:
@@ -239,7 +239,7 @@ class CurveEstimate:
     def rows_for(self, stderr: float, *, schedule: ArrayLike | Any) -> int:
         """Data rows for a fixed ``schedule``'s estimated error to have standard error ``stderr`` (nats), this
         estimate as the pilot: ``ceil(s^2 / stderr^2)``, ``s`` the per-row spread of ``sum_m c_m g_m``
-        (:mod:`mdmsched._power`). For a paired comparison's rows use
+        (``mdmsched._power``). For a paired comparison's rows use
         ``compare(first, second).rows_to_detect(gain)``. O(G N)."""
         return self.schedule_error(schedule, simultaneous=False).rows_for(stderr)
 
@@ -611,7 +611,7 @@ class BlockCurveEstimate:
     def optimal_split(self, total_steps: int, *, objective: Objective = "certified", confidence: float = 0.95,
                       holdout: Any = None) -> BlockSchedule:
         """The best blockwise schedule with ``total_steps`` model calls in all (SPEC §5.1, §5.3), with the verdict
-        against LLaDA's equal split (:func:`.split_verdict.equal_split`; the returned ``verdict`` and
+        against LLaDA's equal split (``models.split_verdict.equal_split``; the returned ``verdict`` and
         ``beats_equal_split``, issue 25.6): ``beats_equal_split`` only when the paired difference ``chosen - equal`` is
         significantly below 0 (beyond rounding) by a comparison that survives the choice; otherwise the verdict is "keep your equal
         split" (the schedule is still returned, named so).

@@ -177,12 +177,12 @@ class CountProposal:
 
     @property
     def beats_equal_split(self) -> bool:
-        """Alias of :attr:`beats`, the name the block-split answers use."""
+        """Alias of ``beats``, the name the block-split answers use."""
         return self.beats
 
     @property
     def proposal_rows(self) -> NDArray[np.int64]:
-        """The rows that proposed ``counts`` without being held out (all rows outside :attr:`heldout_rows`)."""
+        """The rows that proposed ``counts`` without being held out (all rows outside ``heldout_rows``)."""
         return np.setdiff1d(np.arange(self.folds.size), self.heldout_rows)
 
 
