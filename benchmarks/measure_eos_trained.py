@@ -107,23 +107,26 @@ def measure(model: Any, data: np.ndarray, ks: tuple[int, ...] = (4, 8, 16)) -> l
             # answer check: a count rule without EOS settling spends exactly k forwards on every row
             assert cells["plain"].nfe == k, (name, k, cells["plain"].nfe)
             diff = cells["eos"].nll_rows - cells["plain"].nll_rows
+            closed_diff = cells["closed+eos"].nll_rows - cells["plain"].nll_rows
             results.append({
                 "rule": name, "k": k,
                 **{label: (est.nfe, est.nll - entropy, est.stderr) for label, est in cells.items()},
                 "delta_kl": (float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(diff.size))),
+                "closed_delta_kl": (float(closed_diff.mean()),
+                                    float(closed_diff.std(ddof=1) / math.sqrt(closed_diff.size))),
             })
     return results
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
     print("| rule | k | no EOS option: NFE / KL | eos_id=2: NFE / KL | closed loop + eos_id=2: NFE / KL | "
-          "eos minus no EOS: forwards saved; KL change (paired) |")
-    print("|---|---|---|---|---|---|")
+          "eos_id minus no EOS: forwards saved; KL change (paired) | closed loop + eos_id minus no EOS: same |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         cells = [f"{nfe:.2f} / {kl:.3f} +- {se:.3f}" for nfe, kl, se in (r["plain"], r["eos"], r["closed+eos"])]
-        saved = r["plain"][0] - r["eos"][0]
-        print(f"| {r['rule']} | {r['k']} | " + " | ".join(cells)
-              + f" | {saved:.2f}; {r['delta_kl'][0]:+.3f} +- {r['delta_kl'][1]:.3f} |")
+        for label, delta in (("eos", "delta_kl"), ("closed+eos", "closed_delta_kl")):
+            cells.append(f"{r['plain'][0] - r[label][0]:.2f}; {r[delta][0]:+.3f} +- {r[delta][1]:.3f}")
+        print(f"| {r['rule']} | {r['k']} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:

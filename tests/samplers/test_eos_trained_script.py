@@ -59,6 +59,6 @@ def test_measure_runs_on_an_untrained_net(script):
         assert r["plain"][0] == r["k"]
         assert r["eos"][0] <= r["k"] and r["closed+eos"][0] <= r["k"] + 1e-9
         assert all(math.isfinite(v) for cell in ("plain", "eos", "closed+eos") for v in r[cell])
-        assert math.isfinite(r["delta_kl"][0])
+        assert math.isfinite(r["delta_kl"][0]) and math.isfinite(r["closed_delta_kl"][0])
     # EOS settling must save forwards somewhere (rows end early), which also exercises the script's NFE == k check
     assert any(r["eos"][0] < r["k"] for r in results), [(r["k"], r["eos"][0]) for r in results]
