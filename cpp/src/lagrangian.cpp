@@ -261,8 +261,7 @@ Solution min_steps_lagrangian_in(const double* h, const double* l, std::size_t n
     Candidate one = solver.make({0, static_cast<std::int64_t>(n)});
     if (one.error <= eps) return Solution{one.error, std::move(one.bp)};
     Candidate unused;
-    auto [fewer, more] =
-        bracket(
+    auto [fewer, more] = bracket(
         solver, n,
         [&solver, eps](Candidate& c) {
             solver.settle(c);
