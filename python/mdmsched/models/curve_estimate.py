@@ -455,11 +455,7 @@ def held_out_difference(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]
     ``(1 + confidence) / 2`` (``rows - 1`` dof; the heavy-tail margin of :func:`held_out_upper`), so each side alone
     holds at ``1 - (1 - confidence) / 2``. O(G N)."""
     rows = parts[0][0].rows
-    per_row = {"value": np.zeros(rows), "upper": np.zeros(rows), "lower": np.zeros(rows)}
-    for est, c in parts:
-        per_row["value"] += (c @ interpolation_matrix(est.grid, est.n)) @ est.samples
-        per_row["upper"] += bracket_weights(c, est.grid, upper=True) @ est.samples
-        per_row["lower"] += bracket_weights(c, est.grid, upper=False) @ est.samples
+    per_row = _per_row_values(parts, rows)
     t = student_t_quantile(1.0 - (1.0 - confidence) / 2, rows - 1)
     se = {key: float(v.std(ddof=1)) / math.sqrt(rows) for key, v in per_row.items()}
     high = float(per_row["upper"].mean()) + t * se["upper"]
@@ -467,6 +463,17 @@ def held_out_difference(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]
     monotone = all(est.monotone_on_grid for est, _ in parts)
     return ErrorEstimate(float(per_row["value"].mean()), se["value"], high, low, confidence, False, monotone, False,
                          confidence, rows)
+
+
+def _per_row_values(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], rows: int) -> dict[str, NDArray[np.float64]]:
+    """Per data row, ``sum over parts of sum_m c_m g_m`` interpolated between grid points (``"value"``) and at its upper
+    and lower brackets (``"upper"``, ``"lower"``): what every linear bound averages. O(G N) per part."""
+    per_row = {"value": np.zeros(rows), "upper": np.zeros(rows), "lower": np.zeros(rows)}
+    for est, c in parts:
+        per_row["value"] += (c @ interpolation_matrix(est.grid, est.n)) @ est.samples
+        per_row["upper"] += bracket_weights(c, est.grid, upper=True) @ est.samples
+        per_row["lower"] += bracket_weights(c, est.grid, upper=False) @ est.samples
+    return per_row
 
 
 # ---- linear functionals: per-schedule and simultaneous ------------------------------------------------------------------
@@ -507,11 +514,7 @@ def linear_bound(parts: Sequence[tuple[CurveEstimate, NDArray[np.float64]]], con
     level = as_confidence(confidence)
     as_choice(calibration, "calibration", CALIBRATIONS)
     rows = parts[0][0].rows
-    per_row = {"value": np.zeros(rows), "upper": np.zeros(rows), "lower": np.zeros(rows)}
-    for est, c in parts:
-        per_row["value"] += (c @ interpolation_matrix(est.grid, est.n)) @ est.samples
-        per_row["upper"] += bracket_weights(c, est.grid, upper=True) @ est.samples
-        per_row["lower"] += bracket_weights(c, est.grid, upper=False) @ est.samples
+    per_row = _per_row_values(parts, rows)
     value = float(per_row["value"].mean())
     se = float(per_row["value"].std(ddof=1)) / math.sqrt(rows)
     monotone = all(est.monotone_on_grid for est, _ in parts)

@@ -140,26 +140,9 @@ def _count_source(schedule: Any) -> _Counts | _PolicyCounts:
     return _Counts(schedule)
 
 
-def _ranks(key: NDArray[np.float64], candidates: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Rank of each position when candidates are sorted by ascending ``key`` (ties: lower position first); every
-    non-candidate ranks after every candidate."""
-    order = np.argsort(np.where(candidates, key, np.inf), axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(key.shape[1]), key.shape), axis=1)
-    return ranks
-
-
 def _sorted(key: NDArray[np.float64], candidates: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Each row's candidate keys in ascending order, then ``+inf`` for the non-candidates."""
     return np.sort(np.where(candidates, key, np.inf), axis=1)
-
-
-def _first(ranks: NDArray[np.int64], counts: NDArray[np.int64], candidates: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """The ``counts[r]`` best-ranked candidates of each row (at least one where a row has candidates)."""
-    available = candidates.sum(axis=1)
-    take = np.minimum(np.maximum(counts, 1), available)
-    out: NDArray[np.bool_] = (ranks < take[:, None]) & candidates
-    return out
 
 
 def _smallest(key: NDArray[np.float64], counts: NDArray[np.int64], candidates: NDArray[np.bool_],
@@ -179,7 +162,7 @@ def _smallest(key: NDArray[np.float64], counts: NDArray[np.int64], candidates: N
         kth = np.partition(masked, int(index[0]), axis=1)[:, int(index[0])][:, None]
     else:
         if ordered is None:
-            ordered = np.sort(masked, axis=1)
+            ordered = _sorted(key, candidates)
         kth = np.take_along_axis(ordered, index[:, None], axis=1)
     below = candidates & (masked < kth)
     tied = candidates & (masked == kth)

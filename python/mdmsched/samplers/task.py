@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from statistics import NormalDist
 from typing import Any, Union
 
 import numpy as np
@@ -26,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._shards import DEFAULT_SHARDS, as_report, check_coverage, fingerprint, run_shards, shard_ranges
 from .._validation import as_confidence, as_count, as_free_positions, require_memory
+from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
 from .evaluate import _as_block_length, _as_rule, _as_seed
 from .loop import run_rule
@@ -171,14 +171,6 @@ class TaskComparison:
     second: TaskEstimate = field(repr=False)
 
 
-def _t_quantile(p: float, df: int) -> float:
-    """Student-t quantile by the Cornish-Fisher expansion around the normal (error < 1e-3 for df >= 3)."""
-    z = NormalDist().inv_cdf(p)
-    d = float(max(df, 1))
-    return (z + (z**3 + z) / (4 * d) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * d**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * d**3))
-
-
 def accuracy_interval(values: ArrayLike, samples_per_prompt: int, confidence: float = 0.95) -> tuple[float, float,
                                                                                                       float]:
     """``(mean, lower, upper)`` of scores in [0, 1] clustered by prompt (``values`` row ``p * S + s``).
@@ -198,7 +190,7 @@ def accuracy_interval(values: ArrayLike, samples_per_prompt: int, confidence: fl
     p = float(means.mean())
     var = float(means.var(ddof=1)) / prompts
     n_eff = float(prompts) if var <= 0.0 else min(max(p * (1.0 - p) / var, prompts), prompts * size)
-    t = _t_quantile(0.5 + level / 2, prompts - 1)
+    t = student_t_quantile(0.5 + level / 2, prompts - 1)
     denom = 1.0 + t * t / n_eff
     centre = (p + t * t / (2 * n_eff)) / denom
     half = t / denom * math.sqrt(max(p * (1.0 - p), 0.0) / n_eff + t * t / (4 * n_eff * n_eff))
