@@ -15,9 +15,10 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._validation import as_count, as_executor
 
@@ -147,5 +148,32 @@ def check_coverage(covered: np.ndarray, what: str = "batch") -> None:
         raise ValueError(f"shards must cover every {what} exactly once; {what} {bad} is covered {covered[bad]} times")
 
 
-__all__ = ["DEFAULT_SHARDS", "Progress", "as_report", "check_coverage", "check_shard_batches", "fingerprint", "progress_bar", "run_shards",
+class RowBatches:
+    """What a row-batched plan shares (sampler scoring, task evaluation): ``rows`` rows of generated positions ``free``
+    (rows x n, or 1 x n when shared) run in batches of ``batch_size`` rows, cut into shards of whole batches."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:  # supplied by the frozen dataclass that mixes this in (a field or a property)
+        free: NDArray[np.int64]
+        batch_size: int
+
+        @property
+        def rows(self) -> int: ...
+
+    @property
+    def n(self) -> int:
+        """Generated positions per row."""
+        return int(self.free.shape[1])
+
+    @property
+    def num_batches(self) -> int:
+        """Batches of ``batch_size`` rows (the last may be smaller)."""
+        return -(-self.rows // self.batch_size)
+
+    def shards(self, count: int) -> list[range]:
+        """``count`` contiguous near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
+        return shard_ranges(self.num_batches, count)
+
+
+__all__ = ["DEFAULT_SHARDS", "Progress", "RowBatches", "as_report", "check_coverage", "check_shard_batches", "fingerprint", "progress_bar", "run_shards",
            "shard_ranges"]

@@ -25,12 +25,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._shards import (
     DEFAULT_SHARDS,
+    RowBatches,
     as_report,
     check_coverage,
     check_shard_batches,
     fingerprint,
     run_shards,
-    shard_ranges,
 )
 from .._validation import (
     as_choice,
@@ -44,7 +44,7 @@ from .._validation import (
 from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
 from .eos import as_eos
-from .loop import RuleRun, block_lengths, run_rule
+from .loop import PassCounts, RuleRun, block_lengths, run_rule
 from .power import rows_for_stderr, rows_to_detect
 from .rules import RandomOrder, Rule, TopK
 
@@ -136,7 +136,7 @@ def _fallback_interval(arr: NDArray[np.float64], offset: float, level: float, ki
 
 
 @dataclass(frozen=True)
-class SamplerEstimate:
+class SamplerEstimate(PassCounts):
     """A sampler scored by teacher forcing on ``N`` data rows: ``nll_rows`` (N,) the sum of ``-log q(x_i | x_R(i))``
     over the generated positions of each row (nats), ``nfe_rows`` (N,) its forward passes, ``n`` generated positions
     per row, ``rule`` the rule's repr, ``model_calls`` / ``total_seconds`` the cost."""
@@ -157,16 +157,6 @@ class SamplerEstimate:
     def stderr(self) -> float:
         """Standard error of :attr:`nll` over the rows."""
         return float(self.nll_rows.std(ddof=1) / math.sqrt(self.nll_rows.size))
-
-    @property
-    def nfe(self) -> float:
-        """Mean forward passes per row."""
-        return float(self.nfe_rows.mean())
-
-    @property
-    def tokens_per_forward(self) -> float:
-        """``n / mean NFE``."""
-        return self.n / self.nfe
 
     def kl(self, entropy: float, *, confidence: float = 0.95, interval: IntervalMethod = "bootstrap-t") -> Interval:
         """The absolute expected KL ``nll - H(mu)`` (``entropy = H(mu)`` in nats; with prompts, the answer's entropy
@@ -209,7 +199,7 @@ class SamplerComparison:
 
 
 @dataclass(frozen=True)
-class SamplerPlan:
+class SamplerPlan(RowBatches):
     """What to run, picklable: ``rows`` x ``length`` data, generated positions ``free`` (N x n, or 1 x n when shared),
     blocks of ``block_length`` (None: one block), batches of ``batch_size`` rows, the ``seed``, and the EOS option
     (``eos_id``, ``pad_after_eos``: see :func:`~mdmsched.samplers.loop.run_rule`)."""
@@ -224,16 +214,6 @@ class SamplerPlan:
     pad_after_eos: bool = True
 
     @property
-    def n(self) -> int:
-        """Generated positions per row."""
-        return int(self.free.shape[1])
-
-    @property
-    def num_batches(self) -> int:
-        """Batches of ``batch_size`` rows (the last may be smaller)."""
-        return -(-self.rows // self.batch_size)
-
-    @property
     def fingerprint(self) -> str:
         """A digest of everything in the plan that decides the per-row results (layout, blocks, batches, seed)."""
         return fingerprint("sampler", self.rows, self.length, self.block_length, self.batch_size, self.seed, self.free,
@@ -242,10 +222,6 @@ class SamplerPlan:
     def rule_fingerprint(self, rule: Any) -> str:
         """The digest a shard of ``rule`` under this plan carries: the plan's and the rule's (its ``repr``)."""
         return fingerprint(self.fingerprint, type(rule).__qualname__, repr(rule))
-
-    def shards(self, count: int) -> list[range]:
-        """``count`` contiguous near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
-        return shard_ranges(self.num_batches, count)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,6 +70,26 @@ class RuleRun:
     nfe: NDArray[np.int64]
     counts: NDArray[np.int64] = field(repr=False)
     model_calls: int | None = None
+
+
+class PassCounts:
+    """What a row-scored estimate shares (sampler scoring, task evaluation): per-row forward passes ``nfe_rows`` over
+    ``n`` generated positions each, and the two speed figures read from them."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:  # fields of the frozen dataclass that mixes this in
+        nfe_rows: NDArray[np.int64]
+        n: int
+
+    @property
+    def nfe(self) -> float:
+        """Mean forward passes per row."""
+        return float(self.nfe_rows.mean())
+
+    @property
+    def tokens_per_forward(self) -> float:
+        """``n / mean NFE``: generated positions per forward pass."""
+        return self.n / self.nfe
 
 
 def accepts_keyword(model: Any, name: str) -> bool:
@@ -248,4 +268,4 @@ def _checked(chosen: object, candidates: NDArray[np.bool_], rule: Any) -> NDArra
     return arr
 
 
-__all__ = ["DrawScoreStates", "RuleRun", "SelectionRule", "accepts_keyword", "block_lengths", "run_rule"]
+__all__ = ["DrawScoreStates", "PassCounts", "RuleRun", "SelectionRule", "accepts_keyword", "block_lengths", "run_rule"]

@@ -23,12 +23,12 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shards import DEFAULT_SHARDS, as_report, check_coverage, fingerprint, run_shards, shard_ranges
+from .._shards import DEFAULT_SHARDS, RowBatches, as_report, check_coverage, fingerprint, run_shards
 from .._validation import as_confidence, as_count, as_free_positions, require_memory
 from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
 from .evaluate import _as_block_length, _as_rule, _as_seed
-from .loop import run_rule
+from .loop import PassCounts, run_rule
 from .rules import Rule
 
 #: ``score(prompt_row, output_row, reference) -> float in [0, 1]``, or a named scorer: ``"exact"``, ``"regex:<pat>"``.
@@ -52,7 +52,7 @@ class Task:
 
 
 @dataclass(frozen=True)
-class TaskPlan:
+class TaskPlan(RowBatches):
     """What to run, picklable: ``prompts`` x ``length`` prompt rows, ``samples`` outputs each (row
     ``r = prompt * samples + sample``), generated positions ``free`` (P x n, or 1 x n when shared), blocks of
     ``block_length``, batches of ``batch_size`` rows, the ``seed`` and a digest of the prompt tokens."""
@@ -67,19 +67,9 @@ class TaskPlan:
     prompt_digest: str = field(repr=False, default="")
 
     @property
-    def n(self) -> int:
-        """Generated positions per row."""
-        return int(self.free.shape[1])
-
-    @property
     def rows(self) -> int:
         """Prompt-samples: ``prompts * samples``."""
         return self.prompts * self.samples
-
-    @property
-    def num_batches(self) -> int:
-        """Batches of ``batch_size`` rows (the last may be smaller)."""
-        return -(-self.rows // self.batch_size)
 
     @property
     def max_forwards(self) -> int:
@@ -95,10 +85,6 @@ class TaskPlan:
     def rule_fingerprint(self, rule: Any, score: Any) -> str:
         """The digest a shard of ``rule`` judged by ``score`` carries."""
         return fingerprint(self.fingerprint, type(rule).__qualname__, repr(rule), _score_name(score))
-
-    def shards(self, count: int) -> list[range]:
-        """``count`` contiguous near-equal ranges of batch indices covering every batch once."""
-        return shard_ranges(self.num_batches, count)
 
 
 @dataclass(frozen=True)
@@ -116,7 +102,7 @@ class TaskShard:
 
 
 @dataclass(frozen=True)
-class TaskEstimate:
+class TaskEstimate(PassCounts):
     """A rule's task accuracy from ``P`` prompts x ``S`` samples: ``accuracy`` (mean score), ``[lower, upper]`` at
     ``confidence`` over prompts (clustered: :func:`accuracy_interval`), per-sample ``values`` and ``nfe_rows``
     (row ``p * S + s``), ``outputs`` (the generated rows), ``n`` generated positions, ``model_calls`` and ``seconds``."""
@@ -139,16 +125,6 @@ class TaskEstimate:
     def prompt_accuracies(self) -> NDArray[np.float64]:
         """Per-prompt mean score (P,): the cluster means the interval is built from."""
         return np.asarray(self.values.reshape(-1, self.samples_per_prompt).mean(axis=1))
-
-    @property
-    def nfe(self) -> float:
-        """Mean forward passes per prompt-sample."""
-        return float(self.nfe_rows.mean())
-
-    @property
-    def tokens_per_forward(self) -> float:
-        """``n / mean NFE``."""
-        return self.n / self.nfe
 
     def __repr__(self) -> str:
         return (f"TaskEstimate({self.rule}: accuracy = {self.accuracy:.4g}, {self.confidence:.0%} [{self.lower:.4g}, "
