@@ -9,6 +9,9 @@ rule (or an earlier step) already scored; the rules' choices, NLL sums and NFE a
 evaluating each rule alone (each rule still runs the one loop, :func:`~mdmsched.samplers.loop.run_rule`, with its own
 per-row generators ``default_rng([seed, r])``). The cache is bounded (``cache_bytes``): past it the oldest states are
 evicted and scored again if met again, which costs forwards but never changes a result.
+"Bit for bit" assumes the model scores a state the same whichever batch it is in: a float32 network whose rows' last
+bits depend on the batch size (BLAS blocking) differs from rule-by-rule evaluation by what ``batch_size`` alone changes
+(2-3e-7 nats on the trained tiny MDM, BENCHMARKS.md "Shared sweeps").
 
 :func:`evaluate_sweep` runs a list of rules on one plan (:class:`SweepPlan` states the row-forwards before running: at
 most ``rows x n`` per rule without sharing -- exact for count rules -- and the shared bound, every rule starting from
