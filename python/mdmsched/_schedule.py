@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_count, as_nats_label, as_sizes, integral_array, require_memory
+from ._validation import as_count, as_int_array, as_nats_label, as_sizes, integral_array, require_memory
 
 #: Largest ``n`` a schedule may cover: its breakpoints ``N_j`` are int64.
 MAX_POSITIONS = 2**63 - 1
@@ -60,7 +60,7 @@ class Schedule:
     @classmethod
     def from_breakpoints(cls, breakpoints: ArrayLike, **kwargs: Any) -> Schedule:
         """Schedule from ``N_0 = 0 < N_1 < ... < N_k = n``."""
-        bp = np.asarray(breakpoints)
+        bp = as_int_array(breakpoints, "breakpoints")
         if bp.ndim != 1 or bp.size < 2 or bp[0] != 0:
             raise ValueError(f"breakpoints must be 1-D, start at 0 and have at least 2 entries, got {bp!r}")
         return cls(np.diff(bp), **kwargs)

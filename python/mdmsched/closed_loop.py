@@ -131,8 +131,7 @@ def closed_loop_policy(z: ArrayLike, k: int, *, reference: bool = False) -> Clos
     """
     curve = _curve_of(z)
     steps = _validation.as_steps(k, curve.size)
-    if not isinstance(reference, bool):
-        raise TypeError(f"reference must be a bool, got {type(reference).__name__}")
+    reference = _validation.as_flag(reference, "reference")
     _validation.require_memory(int(_core.closed_loop_memory_bytes(curve.size, steps)), "the closed-loop policy tables")
     scale = curve_scale(curve)
     table, errors = _core.closed_loop_policy(scaled(curve, scale), steps, reference)

@@ -12,7 +12,7 @@ from mdmsched import practice as P
 from mdmsched import schedules as S
 
 from hostile_cases import (
-    OK, T, V, api, choice_mutations, curve_mutations, finite, flag_mutations, int_mutations, json_text_mutations,
+    OK, T, V, api, relabel, choice_mutations, curve_mutations, finite, flag_mutations, int_mutations, json_text_mutations,
     nats, path_mutations, prob_mutations, progress_mutations, real_mutations, schedule_of, seed_mutations,
     sizes_mutations, tmpfile, transition_mutations,
 )
@@ -43,8 +43,10 @@ def _solver() -> None:
     api("mdmsched.error_frontier", "ground", mdmsched.error_frontier, lambda: {"z": z(), "k_max": 3},
         {"z": curve_mutations(), "k_max": int_mutations(none_ok=True), **method}, check=nats)
     api("mdmsched.min_steps", "ground", mdmsched.min_steps, lambda: {"z": z(), "eps": 0.1},
+        # a confidence with a plain curve is a TypeError ("needs a CurveEstimate") whatever its value
         {"z": curve_mutations(), "eps": real_mutations(), **method,
-         "confidence": real_mutations(low=0.0, low_open=True, high=1.0, high_open=True, none_ok=True)},
+         "confidence": [(label, f, OK if label == "None" else "TypeError|ValueError")
+                        for label, f, _ in real_mutations(low=0.0, low_open=True, high=1.0, high_open=True, none_ok=True)]},
         check=schedule_of(4))
     api("mdmsched.optimal_block_split", "ground", mdmsched.optimal_block_split,
         lambda: {"curves": [z(), z()], "total_steps": 4},
@@ -74,7 +76,8 @@ def _solver() -> None:
         {"revealed": int_mutations(0), "passes_left": int_mutations(none_ok=True)}, check=schedule_of(4))
     api("ClosedLoopPolicy.step_counts", "ground", lambda **kw: pol.step_counts(**kw),
         lambda: {"masked": np.array([4, 2]), "spent": np.array([0, 1])},
-        {"masked": counts_mutations(), "spent": counts_mutations()})
+        # spent beyond k is documented (every masked position); a length-1 spent broadcasts
+        {"masked": counts_mutations(), "spent": relabel(counts_mutations(), too_big=OK, wrong_length=OK)})
     api("mdmsched.block_policies", "ground", mdmsched.closed_loop.block_policies,
         lambda: {"curves": [z(), z()], "budgets": [2, 2]},
         {"curves": [("None", lambda b: None, T), ("str", lambda b: "zz", T), ("one_bad", lambda b: [z(), -z()], V)],
@@ -111,8 +114,9 @@ def sizes_like_budgets() -> list:
 def _schedule_types() -> None:
     Sch, BS = mdmsched.Schedule, mdmsched.BlockSchedule
     api("mdmsched.Schedule", "ground", Sch, lambda: {"sizes": [1, 3], "error": 0.1, "name": "s", "bound": 0.2, "passes": [1, 3]},
-        {"sizes": sizes_mutations(4), "error": real_mutations(none_ok=True, huge=OK),
-         "bound": real_mutations(none_ok=True), "name": [("None", lambda b: None, T), ("int", lambda b: 3, T),
+        {"sizes": sizes_mutations(4), "error": relabel(real_mutations(none_ok=True, huge=OK), inf=OK),
+         "bound": relabel(real_mutations(none_ok=True), inf=OK),  # +inf: an error that overflowed, documented
+         "name": [("None", lambda b: None, T), ("int", lambda b: 3, T),
                                                           ("bytes", lambda b: b"s", T)],
          "passes": [("float_frac", lambda b: [1.5, 2.5], T), ("wrong_sum", lambda b: [1, 2], V), ("str", lambda b: "13", T),
                     ("with_zero", lambda b: [0, 1, 3], OK), ("negative", lambda b: [-1, 2, 3], V)]},
@@ -139,65 +143,69 @@ def _schedule_types() -> None:
 
 
 def _schedules() -> None:
-    n, k = {"n": int_mutations()}, {"k": int_mutations()}
+    # n = 10**12 is a fine length: a schedule stores k sizes, never n entries
+    n, k = {"n": relabel(int_mutations(), **{"10**12": OK})}, {"k": int_mutations()}
     chk = schedule_of(8)
     for name, fn in [("equal", S.equal), ("cosine", S.cosine), ("cosine_squared", S.cosine_squared)]:
         api(f"schedules.{name}", "schedules", fn, lambda: {"n": 8, "k": 3}, {**n, **k}, check=chk)
     api("schedules.geometric_growth", "schedules", S.geometric_growth, lambda: {"n": 8, "k": 3},
-        {**n, "k": int_mutations(none_ok=False)}, check=chk)
+        {**n, "k": int_mutations(none_ok=True)}, check=chk)  # k=None: growth ratio 2
     api("schedules.geometric_growth/ratio", "schedules", S.geometric_growth, lambda: {"n": 8, "ratio": 2.0},
-        {"ratio": real_mutations(low=1.0, low_open=True, huge=V)}, check=chk)
+        {"ratio": real_mutations(low=1.0, low_open=True, none_ok=True)}, check=chk)
     api("schedules.dus", "schedules", S.dus, lambda: {"block_length": 8}, {"block_length": int_mutations()}, check=chk)
-    api("schedules.budget_schedule", "schedules", S.budget_schedule, lambda: {"n": 8, "budget": 3, "kind": "tc"},
-        {**n, "budget": int_mutations(), "kind": choice_mutations()}, check=chk)
+    api("schedules.budget_schedule", "schedules", S.budget_schedule, lambda: {"n": 8, "budget": 12, "kind": "tc"},
+        {**n, "budget": int_mutations(big=OK), "kind": choice_mutations()}, check=chk)  # a budget beyond n: n steps
     for name, fn, key in [("tc_schedule", S.tc_schedule, "tc"), ("dtc_schedule", S.dtc_schedule, "dtc"),
                           ("austin_schedule", S.austin_schedule, "dtc")]:
         api(f"schedules.{name}", "schedules", fn, lambda key=key: {"n": 8, key: 1.0, "eps": 0.1},
-            {**n, key: real_mutations(huge=V), "eps": real_mutations(low=0.0, low_open=True)}, check=chk)
+            {**n, key: real_mutations(), "eps": real_mutations(low=0.0, low_open=True)}, check=chk)
     api("schedules.continuum_schedule", "schedules", S.continuum_schedule, lambda: {"z": z(), "k": 2},
         {"z": curve_mutations(), **k}, check=schedule_of(4))
     api("schedules.li_cai_bound", "schedules", S.li_cai_bound, lambda: {"z": z(), "sizes": [2, 2]},
         {"z": curve_mutations(), "sizes": sizes_mutations(4)}, check=nats)
     api("schedules.exact_k_breakpoints", "schedules", S.exact_k_breakpoints, lambda: {"n": 8, "k": 3, "targets": [2.0, 5.0]},
-        {**n, **k, "targets": [("None", lambda b: None, T), ("str", lambda b: "ab", T), ("nan", lambda b: [np.nan, 5.0], V),
+        {**n, **k, "targets": [("None", lambda b: None, T), ("str", lambda b: "ab", T), ("nan", lambda b: [np.nan, 5.0], T),
                                ("wrong_length", lambda b: [1.0], V), ("complex", lambda b: np.array(b) + 0j, T),
-                               ("inf", lambda b: [2.0, np.inf], V), ("float32", lambda b: np.array(b, np.float32), OK)]})
+                               ("inf", lambda b: [2.0, np.inf], T), ("float32", lambda b: np.array(b, np.float32), OK)]})
     api("schedules.from_mask_fractions", "schedules", S.from_mask_fractions, lambda: {"n": 8, "fractions": [0.5, 0.0]},
         {**n, "fractions": [("None", lambda b: None, T), ("str", lambda b: "ab", T), ("nan", lambda b: [np.nan, 0.0], V),
                             ("increasing", lambda b: [0.5, 0.9], V), ("above_one", lambda b: [1.5, 0.0], V),
                             ("complex", lambda b: np.array(b) + 0j, T), ("empty", lambda b: [], V)],
          "name": [("int", lambda b: 3, T)]}, check=chk)
     api("schedules.blockwise", "schedules", S.blockwise, lambda: {"n": 8, "block_length": 4, "steps_per_block": 2},
-        {**n, "block_length": int_mutations(), "steps_per_block": int_mutations(none_ok=True),
-         "total_steps": int_mutations(none_ok=True)})
+        # a block longer than n is one block; steps beyond a block's length are clamped to one token per pass
+        {**n, "block_length": int_mutations(big=OK), "steps_per_block": relabel(int_mutations(big=OK), list=V, array1=V, **{"None": V})})  # a list: one count per block
+    api("schedules.blockwise/total", "schedules", S.blockwise, lambda: {"n": 8, "block_length": 4, "total_steps": 4},
+        {"total_steps": int_mutations(big=OK), "curves": [("str", lambda b: "z", T), ("bad", lambda b: [-z(), z()], V)]})
 
 
 def _practice() -> None:
-    n, k = {"n": int_mutations()}, {"k": int_mutations()}
+    n, k = {"n": relabel(int_mutations(), **{"10**12": OK})}, {"k": int_mutations()}
     chk = schedule_of(8)
     for name, fn in [("diffusers_uniform", P.diffusers_uniform), ("equal", P.equal), ("cosine", P.cosine)]:
         api(f"practice.{name}", "schedules", fn, lambda: {"n": 8, "k": 3}, {**n, **k}, check=chk)
     api("practice.dllm", "schedules", P.dllm, lambda: {"n": 8, "k": 3, "alpha": "linear"},
         {**n, **k, "alpha": choice_mutations()}, check=chk)
     api("practice.dream", "schedules", P.dream, lambda: {"n": 8, "k": 3, "eps": 0.001},
-        {**n, **k, "eps": real_mutations(low=0.0, low_open=True, high=1.0, high_open=True)}, check=chk)
+        {**n, **k, "eps": real_mutations(low=0.0, high=1.0, high_open=True)}, check=chk)
     api("practice.maskgit", "schedules", P.maskgit, lambda: {"n": 8, "k": 3, "method": "cosine"},
         {**n, **k, "method": choice_mutations()}, check=chk)
     api("practice.maskgit_ratios", "schedules", P.maskgit_ratios, lambda: {"n": 8, "k": 3}, {**n, **k})
-    api("practice.maskgit_counts", "schedules", P.maskgit_counts,
-        lambda: {"n": 8, "ratios": P.maskgit_ratios(8, 3)}, {**n, "ratios": ratio_mutations()})
+    api("practice.maskgit_counts", "schedules", P.maskgit_counts,  # MaskGIT clips ratios to [1e-6, 1] itself
+        lambda: {"n": 8, "ratios": P.maskgit_ratios(8, 3)},
+        {**n, "ratios": relabel(ratio_mutations(), empty=OK, above_one=OK, negative=OK)})
     api("practice.dllm_counts", "schedules", P.dllm_counts,
-        lambda: {"n": 8, "alpha_grid": np.array([0.0, 0.5, 1.0], np.float32)}, {**n, "alpha_grid": ratio_mutations()})
+        lambda: {"n": 8, "alpha_grid": np.array([1.0, 0.5, 0.0], np.float32)}, {**n, "alpha_grid": ratio_mutations()})
     api("practice.ass", "schedules", P.ass, lambda: {"n": 8, "k": 3}, {**n, "k": int_mutations(none_ok=True)}, check=chk)
     api("practice.ass_exponent", "schedules", P.ass_exponent, lambda: {"n": 8}, n)
-    api("practice.ass_blocks", "schedules", P.ass_blocks, lambda: {"gen_length": 8, "steps": 4, "block_num": 2},
+    api("practice.ass_blocks", "schedules", P.ass_blocks, lambda: {"gen_length": 8, "steps": 3, "block_num": 1},
         {"gen_length": int_mutations(), "steps": int_mutations(none_ok=True), "block_num": int_mutations()})
     for name, fn in [("llada_blocks", P.llada_blocks), ("fastdllm_blocks", P.fastdllm_blocks)]:
         api(f"practice.{name}", "schedules", fn, lambda: {"gen_length": 8, "block_length": 4, "steps": 4},
             {"gen_length": int_mutations(), "block_length": int_mutations(), "steps": int_mutations()})
     api("practice.flexible", "schedules", P.flexible, lambda: {"n": 8, "k": 3, "shape": "linear", "exp_k": 5.0, "log_a": 9.0},
-        {**n, **k, "shape": choice_mutations(), "exp_k": real_mutations(low=0.0, low_open=True, huge=V),
-         "log_a": real_mutations(low=0.0, low_open=True, huge=V)}, check=chk)
+        {**n, **k, "shape": choice_mutations(), "exp_k": real_mutations(low=0.0, low_open=True),
+         "log_a": real_mutations(low=0.0, low_open=True)}, check=chk)
 
 
 def ratio_mutations() -> list:
@@ -235,19 +243,20 @@ def _curves() -> None:
         {"name": choice_mutations()})
     Dist = mdmsched.Distribution
     api("Distribution", "curves", Dist, lambda: {"outcomes": np.array([[0, 1], [1, 0]]), "probs": np.array([0.5, 0.5])},
+        # outcomes are labels: negative symbols are fine, and duplicate rows merge (their probabilities add)
         {"outcomes": [("float", lambda b: np.asarray(b, float), T), ("1d", lambda b: np.asarray(b)[0], V),
-                      ("negative", lambda b: -np.asarray(b) - 1, V), ("None", lambda b: None, T),
+                      ("negative", lambda b: -np.asarray(b) - 1, OK), ("None", lambda b: None, T),
                       ("uint64_huge", lambda b: np.asarray(b, np.uint64) + np.uint64(2**63), V),
-                      ("duplicate", lambda b: np.array([[0, 1], [0, 1]]), V), ("str", lambda b: np.asarray(b).astype(str), T)],
+                      ("duplicate", lambda b: np.array([[0, 1], [0, 1]]), OK), ("str", lambda b: np.asarray(b).astype(str), T)],
          "probs": [("None", lambda b: None, T), ("nan", lambda b: np.array([np.nan, 0.5]), V),
                    ("unnormalised", lambda b: np.array([0.5, 0.6]), V), ("wrong_length", lambda b: np.array([1.0]), V),
                    ("negative", lambda b: np.array([-0.5, 1.5]), V), ("str", lambda b: np.array(["a", "b"]), T)]})
     api("Distribution.from_samples", "curves", Dist.from_samples, lambda: {"samples": np.array([[0, 1], [1, 0], [0, 1]])},
-        {"samples": [m for m in _int_matrix_mutations()]})
+        {"samples": relabel(_int_matrix_mutations(), negative=OK)})
     api("Distribution.from_dense", "curves", Dist.from_dense, lambda: {"p": dense()}, src)
     api("Distribution.from_support", "curves", Dist.from_support,
         lambda: {"outcomes": np.array([[0, 1], [1, 0]]), "probs": np.array([0.5, 0.5])},
-        {"outcomes": _int_matrix_mutations(), "probs": [("nan", lambda b: np.array([np.nan, 0.5]), V),
+        {"outcomes": relabel(_int_matrix_mutations(), negative=OK), "probs": [("nan", lambda b: np.array([np.nan, 0.5]), V),
                                                         ("complex", lambda b: np.asarray(b) + 0j, T)]})
     E = mdmsched.curves.EntropyEstimate
     api("curves.EntropyEstimate", "curves", lambda **kw: mdmsched.information_curve(E(**kw)),
@@ -256,7 +265,7 @@ def _curves() -> None:
                ("None", lambda b: None, T)],
          "stderr": [("negative", lambda b: -np.ones(3), V), ("wrong_length", lambda b: np.zeros(2), V),
                     ("nan", lambda b: np.full(3, np.nan), V)],
-         "subsets_per_size": int_mutations(minimum=1)})
+         "subsets_per_size": int_mutations(minimum=1, big=OK)})  # a recorded count: never allocated
 
 
 def _int_matrix_mutations() -> list:
@@ -274,20 +283,20 @@ def _distributions() -> None:
     api("distributions.markov_chain", "curves", D.markov_chain, lambda: {"transition": np.array(P2), "n": 3},
         {"transition": transition_mutations(), **n})
     api("distributions.markov_curve", "curves", D.markov_curve, lambda: {"transition": np.array(P2), "n": 5, "tol": 1e-12},
-        {"transition": transition_mutations(), **n, "tol": real_mutations(low=0.0, low_open=True, huge=V)}, check=finite)
+        {"transition": transition_mutations(), **n, "tol": real_mutations(low=0.0)}, check=finite)
     api("distributions.stationary_distribution", "curves", D.stationary_distribution, lambda: {"transition": np.array(P2)},
         {"transition": transition_mutations()}, check=nats)
     api("distributions.ising_chain", "curves", D.ising_chain, lambda: {"coupling": 0.5, "field": 0.1},
-        {"coupling": real_mutations(low=None, huge=V), "field": real_mutations(low=None, huge=V)})
+        {"coupling": real_mutations(low=None), "field": real_mutations(low=None)})
     api("distributions.mds_curve", "curves", D.mds_curve, lambda: {"n": 6, "d": 2, "q": 3},
-        {**n, "d": int_mutations(), "q": int_mutations()}, check=finite)
-    api("distributions.reed_solomon", "curves", D.reed_solomon, lambda: {"n": 3, "d": 2, "q": 3},
+        {**n, "d": int_mutations(), "q": int_mutations(big=OK)}, check=finite)  # a formula in log q: any q
+    api("distributions.reed_solomon", "curves", D.reed_solomon, lambda: {"n": 3, "d": 2, "q": 5},
         {**n, "d": int_mutations(), "q": int_mutations()})
     api("distributions.random_linear_code", "curves", D.random_linear_code, lambda: {"n": 4, "d": 2, "q": 2, "seed": 0},
         {**n, "d": int_mutations(), "q": int_mutations(), "seed": seed_mutations()})
     api("distributions.linear_code_average_entropies", "curves", D.linear_code_average_entropies,
-        lambda: {"generator": np.array([[1, 0, 1], [0, 1, 1]]), "q": 2},
-        {"generator": _int_matrix_mutations(), "q": int_mutations()}, check=nats)
+        lambda: {"generator": np.array([[1, 0, 1], [0, 1, 1]]), "q": 2},  # entries are taken mod q: any integer
+        {"generator": relabel(_int_matrix_mutations(), negative=OK, uint64_huge=OK), "q": int_mutations()}, check=nats)
     api("distributions.product", "curves", D.product, lambda: {"marginals": [[0.5, 0.5], [0.3, 0.7]]},
         {"marginals": [("None", lambda b: None, T), ("str", lambda b: "ab", T), ("empty", lambda b: [], V),
                        ("nan", lambda b: [[np.nan, 0.5]], V), ("unnormalised", lambda b: [[0.5, 0.6]], V),
@@ -306,7 +315,8 @@ def _io() -> None:
     np.save(npy, dense())
     fam = tmpfile("fam.npz", b"")
     np.savez(fam, **{"4": z()})
-    task = tmpfile("task.jsonl", '{"prompt": [0, 1, 2], "answer": "x"}\n')
+    task = tmpfile("task.jsonl", '{"prompt": [0, 1, 0], "reference": [0, 1, 1], "region": [2, 3]}\n'
+                                '{"prompt": [1, 1, 0], "reference": [1, 1, 0], "region": [2, 3]}\n')
     api("io.load_curve", "top", IO.load_curve, lambda: {"path": zpath}, {"path": path_mutations(".json")}, check=finite)
     api("io.load_distribution", "top", IO.load_distribution, lambda: {"path": npy}, {"path": path_mutations(".npy")})
     api("io.load_curve_family", "top", IO.load_curve_family, lambda: {"path": fam}, {"path": path_mutations(".npz")})

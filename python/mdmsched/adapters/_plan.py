@@ -10,6 +10,9 @@ from ..closed_loop import ClosedLoopPolicy
 
 __all__ = ["block_layout", "plan_blocks", "plan_policies"]
 
+#: Most blocks a layout lists (one entry each): a model-call count far beyond any real generation.
+MAX_BLOCKS = 2**24
+
 
 def plan_policies(plan: Any, name: str = "plan") -> list[ClosedLoopPolicy] | None:
     """``plan`` as closed-loop policies (one, or one per block), or None when it is an open-loop plan. The counts a
@@ -42,4 +45,6 @@ def block_layout(prompt_length: int, gen_length: int, block_length: int) -> list
     gen = as_count(gen_length, "gen_length")
     block = as_count(block_length, "block_length")
     first, last = prompt // block, -(-(prompt + gen) // block)
+    if last - first > MAX_BLOCKS:  # one list entry per block: refuse before a list of billions
+        raise ValueError(f"gen_length = {gen} in blocks of {block} is {last - first} blocks, more than {MAX_BLOCKS}")
     return [block - (prompt - b * block if b * block < prompt else 0) for b in range(first, last)]

@@ -54,6 +54,20 @@ def _integer(value: Any, name: str) -> int:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
 
 
+def _read_at_most(f: Any, size: int, chunk: int = 1 << 20) -> bytes:
+    """Up to ``size`` bytes of ``f`` in 1 MiB reads: ``f.read(size)`` would allocate ``size`` bytes up front, and a
+    generous ``max_bytes`` is no promise that the file is large."""
+    parts: list[bytes] = []
+    left = size
+    while left > 0:
+        part = f.read(min(chunk, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
 def _in_range(value: Any, name: str, low: int, high: int) -> int:
     """An integer in ``low..high`` (``TypeError`` for a non-integer, ``ValueError`` naming the range otherwise)."""
     out = _integer(value, name)
@@ -211,8 +225,10 @@ class ScheduleTable:
         (``ValueError`` beyond: a huge file or a device is never read to the end); a file that is not UTF-8 JSON
         or not a well-formed table is one ``ValueError``."""
         limit = _in_range(max_bytes, "max_bytes", 1, 2**62)
+        if Path(path).is_dir():
+            raise ValueError(f"{os.fspath(path)} is a directory, not a table file")
         with Path(path).open("rb") as f:
-            raw = f.read(limit + 1)
+            raw = _read_at_most(f, limit + 1)
         if len(raw) > limit:
             raise ValueError(f"{os.fspath(path)} is larger than max_bytes = {limit}: not read (a table is JSON of a "
                              "few MiB at most; raise max_bytes if yours is larger)")

@@ -50,7 +50,7 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
                 raise ValueError(f"curves[{b}] must have {length} entries (the block's length), got {c.size}")
     if steps_per_block is not None:
         # A scalar (even a wrong kind, which as_count names below) is one count for every block.
-        sequence = isinstance(steps_per_block, (Sequence, np.ndarray)) and not isinstance(steps_per_block, str)
+        sequence = isinstance(steps_per_block, (Sequence, np.ndarray)) and not isinstance(steps_per_block, (str, bytes))
         per: list[Any] = list(steps_per_block) if sequence else [steps_per_block] * blocks  # type: ignore[arg-type]
         if len(per) != blocks:
             raise ValueError(f"steps_per_block must have one entry per block ({blocks}), got {len(per)}")

@@ -15,7 +15,7 @@ from .._validation import as_count, as_int_array, as_real, as_real_array, as_ste
 
 
 def _positive_n(n: int) -> int:
-    value = as_count(n, "n")
+    value = as_count(n, "n", 1, 2**62)  # a length beyond int64 would overflow the breakpoints' int64 arithmetic
     return value
 
 
