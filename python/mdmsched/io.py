@@ -82,7 +82,15 @@ def _load_npy(file: Path) -> Any:
 
 def load_curve(path: str) -> NDArray[np.float64]:
     """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list,
-    or an object with key ``Z``)."""
+    or an object with key ``Z``): finite numbers (a NaN or infinity is a :class:`FileFormatError`; monotonicity is
+    the solver's check, so noisy curves load)."""
+    curve = _load_curve_values(path)
+    if curve.size and not np.isfinite(curve).all():
+        raise FileFormatError(f"{path} holds a non-finite value (NaN or infinity); a curve is finite nats")
+    return curve
+
+
+def _load_curve_values(path: str) -> NDArray[np.float64]:
     file = _existing_file(path, "curve")
     try:
         if file.suffix == ".npy":

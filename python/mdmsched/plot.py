@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import schedules as sch
 from ._schedule import Schedule
-from ._validation import as_curve, as_sizes, as_steps
+from ._validation import as_curve, as_real_array, as_sizes, as_steps
 from .samplers.map import SamplerMap
 from .solve import error_frontier, schedule_error
 
@@ -142,7 +142,12 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
 def accuracy_frontier(tokens_per_forward: ArrayLike, accuracy: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """The upper-right frontier of (tokens per forward, accuracy) points: sorted by speed, fastest first, the points
     no faster point beats in accuracy. O(m log m)."""
-    x, y = np.asarray(tokens_per_forward, dtype=np.float64), np.asarray(accuracy, dtype=np.float64)
+    x = as_real_array(tokens_per_forward, "tokens_per_forward", ndim=1)
+    y = as_real_array(accuracy, "accuracy", ndim=1)
+    if x.shape != y.shape:
+        raise ValueError(f"tokens_per_forward and accuracy must pair up, got {x.size} and {y.size} values")
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"accuracy must be in [0, 1], got {float(y.min())!r}..{float(y.max())!r}")
     order = np.lexsort((-y, -x))
     keep, best = [], -np.inf
     for i in order.tolist():

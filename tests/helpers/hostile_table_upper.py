@@ -68,7 +68,9 @@ def _models() -> None:
         {"tokens": tokens_mutations(minimum_rows=1), "mask": mask_mutations(mask), "target": choice_mutations()}, check=nats)
     api("ProbabilityModel.sample", "models", lambda **kw: model().sample(**kw),
         lambda: {"tokens": data(), "mask": mask.copy(), "rng": np.random.default_rng(0)},
-        {"tokens": relabel(tokens_mutations(minimum_rows=1), huge_id=OK), "mask": mask_mutations(mask), "rng": rng_mutations()})
+        # (0, 0) is a masked position: its id is a placeholder the sample overwrites, whatever it is
+        {"tokens": relabel(tokens_mutations(minimum_rows=1), huge_id=OK, negative_id=OK), "mask": mask_mutations(mask),
+         "rng": rng_mutations()})
     api("ProbabilityModel.score_states", "models", lambda **kw: model().score_states(**kw),
         lambda: {"tokens": data(), "mask": mask.copy(), "nll": True},
         {"tokens": tokens_mutations(minimum_rows=1), "mask": mask_mutations(mask), "nll": flag_mutations(),
@@ -144,7 +146,7 @@ def _curve_estimate() -> None:
     api("CurveEstimate.subset", "models", lambda **kw: est.subset(**kw), lambda: {"rows": [0, 1, 2]},
         {"rows": [("str", lambda b: "012", T), ("out_of_range", lambda b: [0, 9], V), ("one", lambda b: [0], V),
                   ("float_frac", lambda b: [0.5, 1.5], T), ("negative", lambda b: [-1, 0], V),
-                  ("bool_mask", lambda b: np.array([True, True, False, True]), T), ("empty", lambda b: [], V)]})
+                  ("bool_mask", lambda b: np.array([True, True, False, True]), T), ("empty", lambda b: [], T)]})  # [] is float
     api("CurveEstimate.is_flat", "models", lambda **kw: est.is_flat(**kw), lambda: {"confidence": 0.95}, conf)
     blocks = mdmsched.estimate_block_curves(skewed_predict, data(), block_length=2, seed=0)
     api("BlockCurveEstimate.optimal_split", "models", lambda **kw: blocks.optimal_split(**kw), lambda: {"total_steps": 3},
@@ -162,9 +164,9 @@ def rules() -> None:
     api("mdmsched.EntropyBounded", "samplers", mdmsched.EntropyBounded, lambda: {"gamma": 0.1},
         {"gamma": real_mutations(low=0.0)})
     api("mdmsched.FloorThreshold", "samplers", mdmsched.FloorThreshold, lambda: {"schedule": [2, 2], "tau": 0.9},
-        {**sched, "tau": real_mutations(low=0.0, high=1.0)})
+        {**sched, "tau": relabel(real_mutations(low=0.0, high=1.0), above_high=OK)})  # tau > 1: the floor alone
     api("samplers.EarlyCommit", "samplers", Sm.EarlyCommit, lambda: {"base": mdmsched.Threshold(0.9), "threshold": 5.0, "gap": "logit"},
-        {"base": rule_mutations(), "threshold": real_mutations(low=0.0), "gap": choice_mutations()})
+        {"base": relabel(rule_mutations(), int=V), "threshold": real_mutations(low=0.0), "gap": choice_mutations()})
 
 
 def _samplers() -> None:
@@ -174,7 +176,7 @@ def _samplers() -> None:
     api("mdmsched.evaluate_sampler", "samplers", mdmsched.evaluate_sampler, lambda: {"model": skewed_predict, "data": data(), "rule": rule},
         {**common, "rule": rule_mutations(), **blk, "seed": [m for m in seed_mutations() if m[0] != "None"],
          "region": region_mutations(4), "batch_size": int_mutations(big=OK), "executor": executor_mutations(),
-         "progress": progress_mutations(), "eos_id": int_mutations(0, none_ok=True), "pad_after_eos": flag_mutations()},
+         "progress": progress_mutations(), "eos_id": relabel(int_mutations(0, none_ok=True), **{"10**12": OK}), "pad_after_eos": flag_mutations()},
         check=lambda e: nats(e.nll))
     api("mdmsched.compare_samplers", "samplers", mdmsched.compare_samplers,
         lambda: {"model": skewed_predict, "data": data(), "first": rule, "second": mdmsched.TopK([2, 2])},
@@ -182,7 +184,7 @@ def _samplers() -> None:
          "interval": choice_mutations()}, check=lambda c: finite(c.value))
     api("mdmsched.sample_with_rule", "samplers", mdmsched.sample_with_rule,
         lambda: {"model": skewed_predict, "rule": rule, "num_samples": 3, "n": 4, "seed": 0},
-        {"model": model_mutations(), "rule": rule_mutations(), "num_samples": int_mutations(big=V), "n": int_mutations(big=V),
+        {"model": model_mutations(), "rule": rule_mutations(), "num_samples": int_mutations(big=V), "n": relabel(int_mutations(big=V), **{"None": V}),  # no n and no prompts
          "seed": seed_mutations(), "batch_size": int_mutations(big=OK), "block_length": int_mutations(none_ok=True, big=OK)})
     law = dense()[..., None].repeat(1, -1)[..., 0]
     api("mdmsched.simulate", "samplers", mdmsched.simulate, lambda: {"model": law, "schedule": [1, 2], "num_samples": 3, "seed": 0},
@@ -201,12 +203,12 @@ def _samplers() -> None:
          "seed": seed_mutations(), "batch_size": int_mutations(big=OK)}, check=lambda e: finite(e.mean))
     api("samplers.empirical_kl", "samplers", Sm.empirical_kl,
         lambda: {"samples": np.array([[0, 1, 0], [1, 1, 0]]), "p": law},
-        {"samples": tokens_mutations(minimum_rows=1), "p": _prob_model_muts()[3:], "pseudocount": real_mutations(low=0.0, low_open=True)},
+        {"samples": tokens_mutations(minimum_rows=1), "p": relabel(_prob_model_muts()[3:], int_scalar=V, zero_d=V), "pseudocount": real_mutations(low=0.0, low_open=True)},
         check=finite)
     api("samplers.generate_with_rule", "samplers", Sm.generate_with_rule,
         lambda: {"model": model(), "rows": data(), "region": 2, "block_length": None, "rule": rule, "rng": np.random.default_rng(0)},
         {"model": model_mutations()[:3], "rows": relabel(tokens_mutations(minimum_rows=1), huge_id=OK), "region": int_mutations(0, big=V),
-         "block_length": int_mutations(none_ok=True), "rule": rule_mutations(), "rng": rng_mutations()})
+         "block_length": int_mutations(none_ok=True, big=OK), "rule": rule_mutations(), "rng": rng_mutations()})
     api("samplers.generate", "samplers", Sm.generate,
         lambda: {"model": model(), "rows": data(), "region": 2, "num_transfer_tokens": np.array([[1, 1]]),
                  "block_length": 2, "rng": np.random.default_rng(0)},
@@ -223,7 +225,7 @@ def _samplers() -> None:
          "batch_size": int_mutations(big=OK)})
     api("samplers.calibrate", "samplers", Sm.calibrate,
         lambda: {"model": skewed_predict, "data": data(), "family": "threshold", "budget": 3.0, "iterations": 3},
-        {"family": choice_mutations(), "budget": real_mutations(low=0.0, low_open=True),
+        {"family": choice_mutations(), "budget": real_mutations(low=0.0),  # budget 0: the fastest rule is the closest
          "iterations": int_mutations(big=V), "low": real_mutations(none_ok=True, huge=V),
          "kl": real_mutations(low=0.0, low_open=True, none_ok=True)})
     vals = np.array([0.1, 0.5, 0.3, 0.9, 0.2])
@@ -249,7 +251,7 @@ def _samplers() -> None:
          "steps": int_mutations(big=V)})
     api("samplers.plan_sampler", "samplers", Sm.plan_sampler, lambda: {"data_shape": (4, 4)},
         {"data_shape": shape_mutations(), "block_length": int_mutations(none_ok=True, big=OK), "seed": seed_mutations()[1:],
-         "batch_size": int_mutations(big=OK), "eos_id": int_mutations(0, none_ok=True), "pad_after_eos": flag_mutations()})
+         "batch_size": int_mutations(big=OK), "eos_id": relabel(int_mutations(0, none_ok=True), **{"10**12": OK}), "pad_after_eos": flag_mutations()})
     api("samplers.plan_task", "samplers", Sm.plan_task, lambda: {"prompts_shape": (4, 4)},
         {"prompts_shape": shape_mutations()[:6], "samples_per_prompt": int_mutations(big=V)})
     api("samplers.evaluate_sweep", "samplers", Sm.evaluate_sweep,
@@ -267,7 +269,7 @@ def _samplers() -> None:
          "values": [("str", lambda b: "0.5", T), ("nan", lambda b: [np.nan], V), ("empty", lambda b: [], V)]})
     api("samplers.closed_loop_family", "samplers", Sm.closed_loop_family, lambda: {"name": Sm.CLOSED_LOOP_NAMES[0], "curves": [z()]},
         {"name": choice_mutations(), "curves": [("None", lambda b: None, T), ("str", lambda b: "z", T), ("bad", lambda b: [-z()], V)],
-         "tau": real_mutations(low=0.0, high=1.0)})
+         "tau": relabel(real_mutations(low=0.0, high=1.0), above_high=OK)})  # as FloorThreshold's tau
     est = mdmsched.evaluate_sampler(skewed_predict, data(), rule)
     api("SamplerEstimate.kl", "samplers", lambda **kw: est.kl(**kw), lambda: {"entropy": 0.5},
         {"entropy": real_mutations(), "confidence": real_mutations(**UNIT), "interval": choice_mutations()})
@@ -285,9 +287,10 @@ def value_mutations() -> list:
 
 
 def _prob_model_muts() -> list:
+    """A law (dense tensor) or a model: a scalar is neither (TypeError)."""
     from hostile_cases import prob_mutations
 
-    return [m for m in prob_mutations() if m[0] not in ("too_many_axes", "huge_broadcast")]
+    return relabel([m for m in prob_mutations() if m[0] not in ("too_many_axes", "huge_broadcast")], int_scalar=T, zero_d=T)
 
 
 def _tasks(rule: object) -> None:
@@ -299,7 +302,7 @@ def _tasks(rule: object) -> None:
                  "region": region, "decode": lambda t: "".join(map(str, t))},
         {"model": model_mutations(), "prompts": tokens_mutations(minimum_rows=1)[:14], "rule": rule_mutations(),
          "score": [("int", lambda b: 3, T), ("unknown", lambda b: "nope", V), ("raises", lambda b: _raising_scorer, "HostileError"),
-                   ("returns_nan", lambda b: (lambda p, o, r: float("nan")), V), ("returns_str", lambda b: (lambda p, o, r: "yes"), T),
+                   ("returns_nan", lambda b: (lambda p, o, r: float("nan")), V), ("returns_str", lambda b: (lambda p, o, r: "yes"), "TypeError|ValueError"),
                    ("returns_two", lambda b: (lambda p, o, r: 2.0), V), ("wrong_arity", lambda b: (lambda o: 1.0), T)],
          "references": [("wrong_length", lambda b: b[:1], V), ("int", lambda b: 3, T), ("str", lambda b: ["1", "0", "1"], T),
                         ("float_rows", lambda b: [r + 0.5 for r in b], T)],
@@ -317,15 +320,19 @@ def _adapters() -> None:
     from mdmsched import adapters as A
 
     api("adapters.block_layout", "adapters", A.block_layout, lambda: {"prompt_length": 2, "gen_length": 8, "block_length": 4},
-        {"prompt_length": int_mutations(0, big=V), "gen_length": int_mutations(big=V), "block_length": int_mutations(big=V)})
+        # 10**12 is a fine prompt or block (a few blocks); beyond 2**62 positions is refused
+        {"prompt_length": relabel(int_mutations(0, big=V), **{"10**12": OK}), "gen_length": int_mutations(big=V),
+         "block_length": relabel(int_mutations(big=V), **{"10**12": OK})})
     plan = mdmsched.BlockSchedule((mdmsched.Schedule([2, 2]), mdmsched.Schedule([4])))
+    # a plan is a Schedule or BlockSchedule object: any other container is the wrong kind
     plan_muts = [("None", lambda b: None, T), ("str", lambda b: "plan", T), ("int", lambda b: 3, T),
-                 ("list_of_lists", lambda b: [[2, 2], [4]], "ok|TypeError"), ("empty", lambda b: [], V),
-                 ("negative", lambda b: [[-1, 5]], V)]
+                 ("list_of_lists", lambda b: [[2, 2], [4]], T), ("empty", lambda b: [], T),
+                 ("negative", lambda b: [[-1, 5]], T), ("array", lambda b: np.array([2, 2]), T)]
     api("adapters.plan_blocks", "adapters", A.plan_blocks, lambda: {"plan": plan}, {"plan": plan_muts, "name": [("int", lambda b: 3, T)]})
     for name, fn in [("ddpm_time_grid", A.ddpm_time_grid), ("dream_time_grid", A.dream_time_grid)]:
         api(f"adapters.{name}", "adapters", fn, lambda: {"schedule": mdmsched.Schedule([2, 2]), "eps": 1e-3},
-            {"schedule": sizes_mutations(4), "eps": real_mutations(low=0.0, high=1.0, high_open=True)}, check=finite)
+            {"schedule": plan_muts[:-1] + [("block_schedule", lambda b: plan, T), ("sizes_list", lambda b: [2, 2], T)],
+             "eps": real_mutations(low=0.0, high=1.0, high_open=True)}, check=finite)
     api("adapters.hf_forward", "adapters", A.hf_forward, lambda: {"module": lambda **kw: None, "shift": "none"},
         {"module": [("None", lambda b: None, T), ("int", lambda b: 3, T)], "shift": choice_mutations(none_ok=True),  # None: no shift unless the config is Dream's
          "attention_mask": flag_mutations()})
@@ -346,14 +353,15 @@ def _adapters() -> None:
         {"curves": [("None", lambda b: None, T), ("list", lambda b: [z()], T), ("bad_key", lambda b: {"4": z()}, "TypeError|ValueError"),
                     ("bad_curve", lambda b: {4: -z()}, V), ("zero_key", lambda b: {0: z()}, V), ("nan", lambda b: {4: [0.0, np.nan]}, V)],
          "steps": [("None", lambda b: None, T), ("str", lambda b: "2", T), ("zero", lambda b: [0], V), ("float", lambda b: [2.5], T),
-                   ("empty", lambda b: [], V), ("2**70", lambda b: [2**70], V)],
+                   ("empty", lambda b: [], V), ("2**70", lambda b: [2**70], OK)],  # k > n: skipped, documented
          "block_lengths": [("zero", lambda b: [0], V), ("str", lambda b: "4", T)], "fit": choice_mutations(),
          "closed_loop": flag_mutations()})
     api("serving.validate_table", "adapters", SV.validate_table, lambda: {"table": __import__("copy").deepcopy(table)},
-        {"table": [("None", lambda b: None, T), ("list", lambda b: [], T), ("empty", lambda b: {}, V),
+        # documented: anything that is not a well-formed table is one ValueError (a JSON list decodes fine)
+        {"table": [("None", lambda b: None, V), ("list", lambda b: [], V), ("empty", lambda b: {}, V),
                    ("wrong_format", lambda b: {**b, "format": "x"}, V), ("deep", lambda b: _deep_dict(), V)]})
     api("ScheduleTable.load", "adapters", SV.ScheduleTable.load, lambda: {"path": path}, {"path": path_mutations(".json"),
-                                                                                         "max_bytes": relabel(int_mutations(big=OK, example=2**20), **{"2**63": V, "2**70": V})})
+                                                                                         "max_bytes": [m for m in relabel(int_mutations(big=OK, example=2**20), **{"2**63": V, "2**70": V}) if m[0] != "np.int8"]})
     tab = SV.ScheduleTable.load(path)
     api("ScheduleTable.counts", "adapters", lambda **kw: tab.counts(**kw), lambda: {"n": 4, "steps": 2},
         {"n": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}), "steps": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}),
@@ -362,7 +370,7 @@ def _adapters() -> None:
     api("ScheduleTable.commit", "adapters", lambda **kw: tab.commit(**kw),
         lambda: {"n": 4, "steps": 2, "block_length": None, "block": 0, "step": 0},
         {"n": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}), "steps": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}),
-         "block": int_mutations(0, big=V), "step": int_mutations(0, big=V, example=1)})
+         "block": int_mutations(0, big=V), "step": relabel(int_mutations(0, big=V, example=1), **{"10**12": OK})})  # past the end: 0
     api("serving.save_table", "adapters", SV.save_table, lambda: {"table": table, "path": tmpfile("saved.json", "")},
         {"table": [("None", lambda b: None, T), ("empty", lambda b: {}, V)],
          "path": [("None", lambda b: None, T), ("directory", lambda b: "/", "ValueError|IsADirectoryError|PermissionError")]})
@@ -377,7 +385,7 @@ def _adapters() -> None:
         lambda: {"rule": "top_k", "gen_length": 8, "block_length": 4, "steps": 4},
         {"rule": [("unknown", lambda b: "nope", V), ("int", lambda b: 3, "TypeError|ValueError"), ("bad_param", lambda b: "threshold:abc", V),
                   ("nan_param", lambda b: "threshold:nan", V), ("neg_param", lambda b: "threshold:-1", V)],
-         "gen_length": int_mutations(big=V), "block_length": [("neg", lambda b: -1, V), ("str_bad", lambda b: "x", V), ("float", lambda b: 2.5, "TypeError|ValueError")],
+         "gen_length": relabel(int_mutations(big=V), str=V), "block_length": [("neg", lambda b: -1, V), ("str_bad", lambda b: "x", V), ("float", lambda b: 2.5, "TypeError|ValueError")],
          "steps": [("zero", lambda b: 0, V), ("str_bad", lambda b: "x", V), ("huge", lambda b: 2**70, V)],
          "schedule": [("missing", lambda b: "/nonexistent/s.json", "ValueError|FileNotFoundError"), ("dev_zero", lambda b: "/dev/zero", V)],
          "table": [("missing", lambda b: "/nonexistent/t.json", "ValueError|FileNotFoundError"), ("dev_zero", lambda b: "/dev/zero", V)]})
@@ -387,7 +395,7 @@ def _adapters() -> None:
         {"confidence": [("nan", lambda b: np.array([[np.nan, 0.2, 0.5]]), V), ("str", lambda b: np.array([["a", "b", "c"]]), T),
                         ("wrong_shape", lambda b: np.array([0.9, 0.2]), V)],
          "masked": [("int", lambda b: np.array([[1, 1, 0]]), T), ("wrong_shape", lambda b: np.array([[True]]), V)],
-         "counts": [("negative", lambda b: np.array([-1]), V), ("float_frac", lambda b: np.array([0.5]), T),
+         "counts": [("negative", lambda b: np.array([-1]), OK),  # documented clamp to 1..masked ("float_frac", lambda b: np.array([0.5]), T),
                     ("too_many", lambda b: np.array([5]), "ok|ValueError"), ("wrong_length", lambda b: np.array([1, 1]), V)],
          "tau": real_mutations(low=0.0, high=1.0, none_ok=True)})
     cfg = SG.PlanConfig(table=path, steps=2)
@@ -397,12 +405,14 @@ def _adapters() -> None:
                   ("str_steps", lambda b: b.replace("steps: 2", "steps: two"), "TypeError|ValueError")]})
     api("sglang.planned_count", "adapters", SG.planned_count,
         lambda: {"table": tab, "config": cfg, "masked_at_start": 4, "masked_now": 4, "passes_done": 0},
-        {"masked_at_start": int_mutations(big=V), "masked_now": int_mutations(0, big=V), "passes_done": int_mutations(0, big=V),
+        # an untabulated length takes the nearest one (config.nearest); passes past the plan commit the rest
+        {"masked_at_start": relabel(int_mutations(big=V), **{"10**12": OK}), "masked_now": int_mutations(0, big=V),
+         "passes_done": relabel(int_mutations(0, big=V), **{"10**12": OK}),
          "table": [("None", lambda b: None, T)], "config": [("None", lambda b: None, T)]})
     from mdmsched.samplers import eos
 
     api("samplers.as_eos", "samplers", eos.as_eos, lambda: {"eos_id": 1, "pad_after_eos": True},
-        {"eos_id": int_mutations(0, none_ok=True), "pad_after_eos": flag_mutations()})
+        {"eos_id": relabel(int_mutations(0, none_ok=True), **{"10**12": OK}), "pad_after_eos": flag_mutations()})
 
 
 def _deep_dict() -> dict:

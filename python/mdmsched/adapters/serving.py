@@ -54,6 +54,14 @@ def _integer(value: Any, name: str) -> int:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
 
 
+def _flag(value: Any, name: str) -> bool:
+    """A bool option (numpy bools too); ``"yes"`` or ``2`` are a ``TypeError``. (Standard library only: the serving
+    path imports no NumPy, so this is ``_validation.as_flag``'s rule by name, not by import.)"""
+    if type(value).__name__ not in ("bool", "bool_"):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def _read_at_most(f: Any, size: int, chunk: int = 1 << 20) -> bytes:
     """Up to ``size`` bytes of ``f`` in 1 MiB reads: ``f.read(size)`` would allocate ``size`` bytes up front, and a
     generous ``max_bytes`` is no promise that the file is large."""
@@ -265,6 +273,7 @@ class ScheduleTable:
         rescaled to ``n`` (revealed fractions kept, every step >= 1; ``rescaled_from`` says which length) -- the
         fit ``mdmsched table --fit interp`` uses, not an optimum for ``n``. ``TableMiss`` (a ``KeyError``) names what
         is tabulated when nothing fits."""
+        at_most, nearest = _flag(at_most, "at_most"), _flag(nearest, "nearest")
         steps = _in_range(steps, "steps", 1, 2**62)
         if block_length is not None:
             block_length = _in_range(block_length, "block_length", 1, 2**62)
@@ -414,7 +423,12 @@ def build_table(curves: Mapping[int, Any], steps: Iterable[int], block_lengths: 
     from .._validation import as_choice, as_count, as_curve
 
     fit = as_choice(fit, "fit", ("interp", "truncate"))
+    if isinstance(steps, (str, bytes)):
+        raise TypeError(f"steps must be integers (step budgets k), got {type(steps).__name__}")
     budgets = sorted({as_count(k, "steps") for k in steps})
+    if not budgets:
+        raise ValueError("steps must name at least one step budget k")
+    closed_loop = _flag(closed_loop, "closed_loop")
     blocks = [None if b is None else as_count(b, "block length") for b in block_lengths]
     schedules: dict[str, dict[str, dict[str, Any]]] = {}
     skipped: list[list[Any]] = []

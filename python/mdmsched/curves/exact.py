@@ -128,6 +128,8 @@ def _lattice(p: Source, keep_subsets: bool, threads: int | None,
     executor = _validation.as_executor(executor)
     if executor is not None and isinstance(p, Distribution):
         raise TypeError("executor= shards the walk over a dense tensor; a sparse Distribution is walked in one process")
+    if shards is not None:
+        as_count(shards, "shards")  # the kind first: shards="4" is a TypeError with or without an executor
     if executor is None and shards is not None:
         raise ValueError("shards= needs an executor= to run the shards on")
     callback = progress_callback(progress)

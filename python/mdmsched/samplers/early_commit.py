@@ -58,6 +58,8 @@ class EarlyCommit(Rule):
         self.base: Rule = base if isinstance(base, Rule) else TopK(base)
         self.gap: Gap = "logit" if as_choice(gap, "gap", GAPS) == "logit" else "prob"
         self.threshold = as_real(threshold, "threshold")
+        if self.threshold < 0:  # a gap is never negative: a negative threshold would commit every position at once
+            raise ValueError(f"threshold must be >= 0 (a logit or probability gap), got {self.threshold!r}")
         if self.gap == "prob" and not 0 <= self.threshold <= 1:
             raise ValueError(f"threshold must be in [0, 1] for gap='prob' (a probability margin), got "
                              f"{self.threshold!r}")

@@ -33,6 +33,8 @@ from .rules import Rule
 
 #: ``score(prompt_row, output_row, reference) -> float in [0, 1]``, or a named scorer: ``"exact"``, ``"regex:<pat>"``.
 Scorer = Union[str, Callable[[NDArray[np.int64], NDArray[np.int64], Any], Any]]
+#: Most outputs per prompt: every one is a full generation, so more than this is a typo, not an experiment.
+MAX_SAMPLES_PER_PROMPT = 2**20
 #: The interval over prompts (see :func:`accuracy_interval`).
 ACCURACY_METHOD = "cluster-wilson"
 
@@ -51,7 +53,7 @@ class Task:
     decode: Callable[[NDArray[np.int64]], str] | None = None
 
     def __post_init__(self) -> None:  # the cheap checks at construction, so a loaded task is refused where it is made
-        as_count(self.samples_per_prompt, "samples_per_prompt")
+        as_count(self.samples_per_prompt, "samples_per_prompt", 1, MAX_SAMPLES_PER_PROMPT)
         _as_scorer(self.score, self.decode)
 
 
