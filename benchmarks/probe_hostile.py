@@ -125,7 +125,7 @@ def _run_chunk(indices: list[int], timeout: float) -> tuple[dict[int, dict[str, 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "Agg"}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT))
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT), check=False)
         stdout, code = proc.stdout, proc.returncode
     except subprocess.TimeoutExpired as exc:
         stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
@@ -144,7 +144,7 @@ def run_probe(indices: list[int], chunk: int = 100000) -> dict[int, dict[str, An
     todo = list(indices)
     while todo:
         batch = todo[:chunk]
-        got, code = _run_chunk(batch, timeout=CASE_SECONDS * 3 + 2 * len(batch))
+        got, _code = _run_chunk(batch, timeout=CASE_SECONDS * 3 + 2 * len(batch))
         results.update(got)
         missing = [i for i in batch if i not in got]
         if missing:

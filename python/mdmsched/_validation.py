@@ -327,16 +327,6 @@ def as_flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def as_unit_interval(value: Any, name: str, *, none_ok: bool = False) -> float | None:
-    """A finite real in ``[0, 1]`` (a probability threshold such as ``tau``), or None when ``none_ok``."""
-    if value is None and none_ok:
-        return None
-    out = as_real(value, name)
-    if not 0.0 <= out <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {out!r}")
-    return out
-
-
 def integral_array(value: Any, name: str) -> NDArray[np.integer[Any]]:
     """The one rule for arrays of counts and ids: an integer dtype, or floats that are all exactly integers below
     ``2**62`` in magnitude (``[1.0, 2.0]``, as JSON or ``np.round`` give them), converted to int64; ``1.7``,

@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -244,7 +245,7 @@ def prob_mutations() -> list[Mut]:
             ("bool_dtype", lambda b: np.asarray(b) > 0, T), ("float32", lambda b: np.asarray(b, np.float32), OK),
             ("nan", lambda b: _put(np.asarray(b, float), (0,) * np.ndim(b), math.nan), V),
             ("inf", lambda b: _put(np.asarray(b, float), (0,) * np.ndim(b), math.inf), V),
-            ("negative", lambda b: _negate_first(b), V), ("unnormalised", lambda b: np.asarray(b) * 2, V),
+            ("negative", _negate_first, V), ("unnormalised", lambda b: np.asarray(b) * 2, V),
             ("zero_d", _const(np.float64(1.0)), V), ("too_many_axes", _const(np.ones((1,) * 40)), V),
             ("huge_broadcast", _const(np.broadcast_to(np.float64(2.0**-40), (2,) * 40)), V)]
 
@@ -253,7 +254,7 @@ def transition_mutations() -> list[Mut]:
     """A row-stochastic square matrix."""
     return [*_array_kinds(None),
             ("bool_dtype", lambda b: np.asarray(b) > 0, T), ("nan", lambda b: _put(np.asarray(b, float), (0, 0), math.nan), V),
-            ("negative", lambda b: _negate_first(b), V), ("rows_sum_2", lambda b: np.asarray(b) * 2, V),
+            ("negative", _negate_first, V), ("rows_sum_2", lambda b: np.asarray(b) * 2, V),
             ("non_square", _const(np.full((2, 3), 1 / 3)), V), ("1d", _const(np.array([0.5, 0.5])), V),
             ("float32", lambda b: np.asarray(b, np.float32), OK)]
 
@@ -420,7 +421,7 @@ def nats(value: Any) -> str | None:
 def schedule_of(n: int | str | None) -> Callable[[Any], str | None]:
     """Positive sizes summing to ``n`` (an int, or the name of the call's argument that holds it)."""
     def check(s: Any) -> str | None:
-        want = LAST_CALL.get(n, None) if isinstance(n, str) else n
+        want = LAST_CALL.get(n) if isinstance(n, str) else n
         sizes = np.asarray(s.sizes)
         if sizes.size == 0 or (sizes < 1).any():
             return f"non-positive sizes {sizes}"
@@ -444,19 +445,23 @@ _TMP = tempfile.mkdtemp(prefix="mdmsched-hostile-")
 
 
 def tmpfile(name: str, content: bytes | str) -> str:
-    path = os.path.join(_TMP, name)
-    with open(path, "wb") as fh:
-        fh.write(content.encode() if isinstance(content, str) else content)
-    return path
+    path = Path(_TMP) / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return str(path)
+
+
+def _first_half(path: str) -> bytes:
+    data = Path(path).read_bytes()
+    return data[: max(1, len(data) // 2)]
 
 
 def path_mutations(valid_suffix: str) -> list[Mut]:
     """Hostile paths for a loader whose valid files end in ``valid_suffix``."""
-    missing = os.path.join(_TMP, "missing" + valid_suffix)
-    return [("None", _const(None), T), ("int", _const(3), T), ("bytes_path", lambda b: os.fsencode(b), "ok|TypeError"),
+    missing = str(Path(_TMP) / ("missing" + valid_suffix))
+    return [("None", _const(None), T), ("int", _const(3), T), ("bytes_path", os.fsencode, "ok|TypeError"),
             ("missing", _const(missing), "ValueError|FileNotFoundError"), ("directory", _const(_TMP), V),
             ("dev_zero", _const("/dev/zero"), V), ("empty_file", lambda b: tmpfile("empty" + valid_suffix, b""), V),
-            ("truncated", lambda b: tmpfile("trunc" + valid_suffix, open(b, "rb").read()[: max(1, os.path.getsize(b) // 2)]), V),
+            ("truncated", lambda b: tmpfile("trunc" + valid_suffix, _first_half(b)), V),
             ("garbage", lambda b: tmpfile("garbage" + valid_suffix, b"\x00\xff\xfe garbage {[" * 10), V),
             ("deep_json", lambda b: tmpfile("deep" + valid_suffix, "[" * 100000 + "]" * 100000), V)]
 
@@ -486,8 +491,8 @@ def cli_case(argv: list[str]) -> Callable[[], Any]:
         lines = err.getvalue().strip().splitlines()
         if code == 0:
             return out.getvalue()
-        if code == 2 and lines and lines[-1].startswith(("mdmsched: error:", "usage:", "mdmsched ")) or \
-                code == 2 and any("error:" in line for line in lines):
+        if (code == 2 and lines and lines[-1].startswith(("mdmsched: error:", "usage:", "mdmsched "))) or \
+                (code == 2 and any("error:" in line for line in lines)):
             raise ValueError(lines[-1] if lines else "exit 2")
         raise RuntimeError(f"exit {code}: {err.getvalue()[-300:]}")
 

@@ -4,18 +4,35 @@ practice rules, curves, distributions and the file formats. See ``hostile_cases.
 from __future__ import annotations
 
 import numpy as np
+from hostile_cases import (
+    OK,
+    T,
+    V,
+    api,
+    choice_mutations,
+    curve_mutations,
+    finite,
+    flag_mutations,
+    int_mutations,
+    json_text_mutations,
+    nats,
+    path_mutations,
+    prob_mutations,
+    progress_mutations,
+    real_mutations,
+    relabel,
+    schedule_of,
+    seed_mutations,
+    sizes_mutations,
+    tmpfile,
+    transition_mutations,
+)
 
 import mdmsched
 from mdmsched import distributions as D
 from mdmsched import io as IO
 from mdmsched import practice as P
 from mdmsched import schedules as S
-
-from hostile_cases import (
-    OK, T, V, api, relabel, choice_mutations, curve_mutations, finite, flag_mutations, int_mutations, json_text_mutations,
-    nats, path_mutations, prob_mutations, progress_mutations, real_mutations, schedule_of, seed_mutations,
-    sizes_mutations, tmpfile, transition_mutations,
-)
 
 Z4 = [0.0, 0.5, 0.8, 1.0]
 P2 = [[0.9, 0.1], [0.2, 0.8]]
@@ -52,7 +69,7 @@ def _solver() -> None:
         lambda: {"curves": [z(), z()], "total_steps": 4},
         {"curves": [("None", lambda b: None, T), ("str", lambda b: "zz", T), ("empty", lambda b: [], V),
                     ("one_bad", lambda b: [z(), z()[::-1]], V), ("nan_curve", lambda b: [z(), [0.0, np.nan]], V),
-                    ("complex_curve", lambda b: [z(), z() + 0j], T), ("2d_array", lambda b: np.array(b), OK),
+                    ("complex_curve", lambda b: [z(), z() + 0j], T), ("2d_array", np.array, OK),
                     ("generator", lambda b: (c for c in b), OK)],
          "total_steps": int_mutations(), **method})
     # g_low * 1e300 rises above g_high: refused (a band needs g_low <= g_high)
@@ -69,13 +86,13 @@ def _solver() -> None:
     api("mdmsched.closed_loop_policy", "ground", mdmsched.closed_loop_policy, lambda: {"z": z(), "k": 2},
         {"z": curve_mutations(), "k": int_mutations(), "reference": flag_mutations()})
     pol = mdmsched.closed_loop_policy(z(), 3)
-    api("ClosedLoopPolicy.count", "ground", lambda **kw: pol.count(**kw), lambda: {"revealed": 0, "passes_left": 2},
+    api("ClosedLoopPolicy.count", "ground", pol.count, lambda: {"revealed": 0, "passes_left": 2},
         {"revealed": int_mutations(0), "passes_left": int_mutations()})
-    api("ClosedLoopPolicy.error", "ground", lambda **kw: pol.error(**kw), lambda: {"revealed": 1, "passes_left": 2},
+    api("ClosedLoopPolicy.error", "ground", pol.error, lambda: {"revealed": 1, "passes_left": 2},
         {"revealed": int_mutations(0), "passes_left": int_mutations()}, check=nats)
-    api("ClosedLoopPolicy.schedule", "ground", lambda **kw: pol.schedule(**kw), lambda: {"revealed": 0, "passes_left": 3},
+    api("ClosedLoopPolicy.schedule", "ground", pol.schedule, lambda: {"revealed": 0, "passes_left": 3},
         {"revealed": int_mutations(0), "passes_left": int_mutations(none_ok=True)}, check=schedule_of(4))
-    api("ClosedLoopPolicy.step_counts", "ground", lambda **kw: pol.step_counts(**kw),
+    api("ClosedLoopPolicy.step_counts", "ground", pol.step_counts,
         lambda: {"masked": np.array([4, 2]), "spent": np.array([0, 1])},
         # spent beyond k is documented (every masked position); a length-1 spent broadcasts
         {"masked": counts_mutations(), "spent": relabel(counts_mutations(), too_big=OK, wrong_length=OK)})
@@ -102,7 +119,7 @@ def counts_mutations() -> list:
     return [("None", lambda b: None, T), ("str", lambda b: "ab", T), ("float_frac", lambda b: np.asarray(b) + 0.5, T),
             ("negative", lambda b: np.asarray(b) - 10, V), ("too_big", lambda b: np.asarray(b) + 10**6, V),
             ("bool_dtype", lambda b: np.asarray(b) > 0, T), ("complex", lambda b: np.asarray(b) + 0j, T),
-            ("uint64", lambda b: np.asarray(b, np.uint64), OK), ("list", lambda b: list(b), OK),
+            ("uint64", lambda b: np.asarray(b, np.uint64), OK), ("list", list, OK),
             ("wrong_length", lambda b: np.asarray(b)[:1], V), ("2**63", lambda b: np.array([2**63, 1], np.uint64), V)]
 
 
@@ -132,10 +149,10 @@ def _schedule_types() -> None:
                          ("float_frac", lambda b: [0, 1.5, 4], T), ("empty", lambda b: [], V),
                          ("uint64", lambda b: np.array(b, np.uint64), OK), ("2**70", lambda b: [0, 2**70], V)]})
     s = Sch([1, 3])
-    api("Schedule.num_transfer_tokens", "ground", lambda **kw: s.num_transfer_tokens(**kw), lambda: {"batch": 2},
+    api("Schedule.num_transfer_tokens", "ground", s.num_transfer_tokens, lambda: {"batch": 2},
         {"batch": int_mutations()})
     b = BS((Sch([1, 1]), Sch([2])))
-    api("BlockSchedule.num_transfer_tokens", "ground", lambda **kw: b.num_transfer_tokens(**kw), lambda: {"batch": 2},
+    api("BlockSchedule.num_transfer_tokens", "ground", b.num_transfer_tokens, lambda: {"batch": 2},
         {"batch": int_mutations(none_ok=True)})
     api("mdmsched.BlockSchedule", "ground", BS, lambda: {"blocks": (Sch([1, 1]), Sch([2]))},
         {"blocks": [("None", lambda b: None, T), ("lists", lambda b: [[1, 2]], T), ("empty", lambda b: (), V),
@@ -248,7 +265,7 @@ def _curves() -> None:
         {"e": [m for m in curve_mutations() if m[0] not in ("decreasing", "z1_nonzero", "negative")]}, check=finite)
     api("curves.fit_curve", "curves", mdmsched.curves.fit_curve, lambda: {"z": z(), "length": 6, "how": "interp"},
         {"z": curve_mutations(), "length": int_mutations(), "how": choice_mutations()}, check=finite)
-    api("mdmsched.example_curve", "curves", mdmsched.example_curve, lambda: {"name": sorted(mdmsched.curves.EXAMPLES)[0]},
+    api("mdmsched.example_curve", "curves", mdmsched.example_curve, lambda: {"name": min(mdmsched.curves.EXAMPLES)},
         {"name": choice_mutations()})
     Dist = mdmsched.Distribution
     api("Distribution", "curves", Dist, lambda: {"outcomes": np.array([[0, 1], [1, 0]]), "probs": np.array([0.5, 0.5])},

@@ -6,6 +6,37 @@ from __future__ import annotations
 import importlib.util
 
 import numpy as np
+from hostile_cases import (
+    CASES,
+    OK,
+    Case,
+    T,
+    V,
+    api,
+    choice_mutations,
+    cli_case,
+    curve_mutations,
+    executor_mutations,
+    finite,
+    flag_mutations,
+    int_mutations,
+    model_mutations,
+    nats,
+    path_mutations,
+    progress_mutations,
+    real_mutations,
+    region_mutations,
+    relabel,
+    rng_mutations,
+    rule_mutations,
+    schedule_of,
+    seed_mutations,
+    sizes_mutations,
+    skewed_predict,
+    tmpfile,
+    tokens_mutations,
+)
+from hostile_table_ground import dense, z
 
 import mdmsched
 from mdmsched import models as M
@@ -13,14 +44,6 @@ from mdmsched import samplers as Sm
 from mdmsched.adapters import sampler_args as SA
 from mdmsched.adapters import serving as SV
 from mdmsched.adapters import sglang as SG
-
-from hostile_cases import (
-    CASES, OK, T, V, Case, api, relabel, choice_mutations, curve_mutations, executor_mutations, finite, flag_mutations,
-    int_mutations, model_mutations, nats, path_mutations, progress_mutations, real_mutations, region_mutations,
-    rng_mutations, rule_mutations, schedule_of, seed_mutations, sizes_mutations, skewed_predict, tmpfile,
-    tokens_mutations, cli_case,
-)
-from hostile_table_ground import counts_mutations, dense, z
 
 UNIT = {"low": 0.0, "low_open": True, "high": 1.0, "high_open": True}
 
@@ -127,29 +150,29 @@ def _curve_estimate() -> None:
     est = mdmsched.estimate_curve(skewed_predict, data(), seed=0)
     sched = {"schedule": sizes_mutations(4)}
     conf = {"confidence": real_mutations(**UNIT)}
-    api("CurveEstimate.schedule_error", "models", lambda **kw: est.schedule_error(**kw), lambda: {"schedule": [2, 2]},
+    api("CurveEstimate.schedule_error", "models", est.schedule_error, lambda: {"schedule": [2, 2]},
         {**sched, **conf, "entropy": real_mutations(none_ok=True, huge=OK), "simultaneous": flag_mutations(),
          "calibration": choice_mutations()}, check=lambda e: finite(e.value))  # KL minus a too-large entropy < 0
-    api("CurveEstimate.compare", "models", lambda **kw: est.compare(**kw), lambda: {"first": [2, 2], "second": [1, 3]},
+    api("CurveEstimate.compare", "models", est.compare, lambda: {"first": [2, 2], "second": [1, 3]},
         {"first": sizes_mutations(4), "second": sizes_mutations(4), **conf, "holdout": [("str", lambda b: "half", "TypeError|ValueError")]},
         check=lambda e: finite(e.value))
-    api("CurveEstimate.optimal_schedule", "models", lambda **kw: est.optimal_schedule(**kw), lambda: {"k": 2},
+    api("CurveEstimate.optimal_schedule", "models", est.optimal_schedule, lambda: {"k": 2},
         {"k": int_mutations(), "objective": choice_mutations(), **conf, "method": choice_mutations()}, check=schedule_of(4))
-    api("CurveEstimate.min_steps", "models", lambda **kw: est.min_steps(**kw), lambda: {"eps": 0.5},
+    api("CurveEstimate.min_steps", "models", est.min_steps, lambda: {"eps": 0.5},
         {"eps": real_mutations(), **conf}, check=schedule_of(4))
-    api("CurveEstimate.rows_for", "models", lambda **kw: est.rows_for(**kw), lambda: {"stderr": 0.1, "schedule": [2, 2]},
+    api("CurveEstimate.rows_for", "models", est.rows_for, lambda: {"stderr": 0.1, "schedule": [2, 2]},
         {"stderr": real_mutations(low=0.0, low_open=True, huge=OK), **sched})
-    api("CurveEstimate.certified_schedule", "models", lambda **kw: est.certified_schedule(**kw), lambda: {"k": 2},
+    api("CurveEstimate.certified_schedule", "models", est.certified_schedule, lambda: {"k": 2},
         {"k": int_mutations(), **conf}, check=schedule_of(4))
-    api("CurveEstimate.certified_frontier", "models", lambda **kw: est.certified_frontier(**kw), lambda: {"k_max": 3},
+    api("CurveEstimate.certified_frontier", "models", est.certified_frontier, lambda: {"k_max": 3},
         {"k_max": int_mutations(none_ok=True), **conf}, check=nats)
-    api("CurveEstimate.subset", "models", lambda **kw: est.subset(**kw), lambda: {"rows": [0, 1, 2]},
+    api("CurveEstimate.subset", "models", est.subset, lambda: {"rows": [0, 1, 2]},
         {"rows": [("str", lambda b: "012", T), ("out_of_range", lambda b: [0, 9], V), ("one", lambda b: [0], V),
                   ("float_frac", lambda b: [0.5, 1.5], T), ("negative", lambda b: [-1, 0], V),
                   ("bool_mask", lambda b: np.array([True, True, False, True]), T), ("empty", lambda b: [], T)]})  # [] is float
-    api("CurveEstimate.is_flat", "models", lambda **kw: est.is_flat(**kw), lambda: {"confidence": 0.95}, conf)
+    api("CurveEstimate.is_flat", "models", est.is_flat, lambda: {"confidence": 0.95}, conf)
     blocks = mdmsched.estimate_block_curves(skewed_predict, data(), block_length=2, seed=0)
-    api("BlockCurveEstimate.optimal_split", "models", lambda **kw: blocks.optimal_split(**kw), lambda: {"total_steps": 3},
+    api("BlockCurveEstimate.optimal_split", "models", blocks.optimal_split, lambda: {"total_steps": 3},
         {"total_steps": int_mutations(), "objective": choice_mutations(), **conf})
 
 
@@ -259,6 +282,11 @@ def _samplers() -> None:
         {"model": model_mutations(), "rules": [("None", lambda b: None, T), ("str", lambda b: "threshold", T),
                                                 ("empty", lambda b: [], V), ("with_str", lambda b: [rule, "x"], T)],
          "cache_bytes": int_mutations(0, none_ok=True, big=V)})  # a cache larger than the memory available
+    api("samplers.plan_sweep", "samplers", Sm.plan_sweep,
+        lambda: {"data_shape": (4, 4), "rules": [rule, mdmsched.TopK([2, 2])]},
+        {"data_shape": shape_mutations(), "rules": [("None", lambda b: None, T), ("empty", lambda b: [], V),
+                                                    ("with_str", lambda b: [rule, "x"], T), ("rule_alone", lambda b: rule, T)],
+         "plan": [("str", lambda b: "plan", T)], "block_length": int_mutations(none_ok=True, big=OK)})
     api("samplers.StateCache", "samplers", Sm.StateCache, lambda: {"model": model()},
         {"cache_bytes": int_mutations(0, none_ok=True, big=V), "model": [("None", lambda b: None, T), ("int", lambda b: 5, T)]})
     api("samplers.confidence_cost_tables", "samplers", Sm.confidence_cost_tables, lambda: {"model": skewed_predict, "data": data()},
@@ -271,9 +299,9 @@ def _samplers() -> None:
         {"name": choice_mutations(), "curves": [("None", lambda b: None, T), ("str", lambda b: "z", T), ("bad", lambda b: [-z()], V)],
          "tau": relabel(real_mutations(low=0.0, high=1.0), above_high=OK)})  # as FloorThreshold's tau
     est = mdmsched.evaluate_sampler(skewed_predict, data(), rule)
-    api("SamplerEstimate.kl", "samplers", lambda **kw: est.kl(**kw), lambda: {"entropy": 0.5},
+    api("SamplerEstimate.kl", "samplers", est.kl, lambda: {"entropy": 0.5},
         {"entropy": real_mutations(), "confidence": real_mutations(**UNIT), "interval": choice_mutations()})
-    api("SamplerEstimate.rows_for", "samplers", lambda **kw: est.rows_for(**kw), lambda: {"stderr": 0.1},
+    api("SamplerEstimate.rows_for", "samplers", est.rows_for, lambda: {"stderr": 0.1},
         {"stderr": real_mutations(low=0.0, low_open=True, huge=OK)})
     _tasks(rule)
 
@@ -331,7 +359,7 @@ def _adapters() -> None:
     api("adapters.plan_blocks", "adapters", A.plan_blocks, lambda: {"plan": plan}, {"plan": plan_muts, "name": [("int", lambda b: 3, T)]})
     for name, fn in [("ddpm_time_grid", A.ddpm_time_grid), ("dream_time_grid", A.dream_time_grid)]:
         api(f"adapters.{name}", "adapters", fn, lambda: {"schedule": mdmsched.Schedule([2, 2]), "eps": 1e-3},
-            {"schedule": plan_muts[:-1] + [("block_schedule", lambda b: plan, T), ("sizes_list", lambda b: [2, 2], T)],
+            {"schedule": [*plan_muts[:-1], ("block_schedule", lambda b: plan, T), ("sizes_list", lambda b: [2, 2], T)],
              "eps": real_mutations(low=0.0, high=1.0, high_open=True)}, check=finite)
     api("adapters.hf_forward", "adapters", A.hf_forward, lambda: {"module": lambda **kw: None, "shift": "none"},
         {"module": [("None", lambda b: None, T), ("int", lambda b: 3, T)], "shift": choice_mutations(none_ok=True),  # None: no shift unless the config is Dream's
@@ -363,11 +391,11 @@ def _adapters() -> None:
     api("ScheduleTable.load", "adapters", SV.ScheduleTable.load, lambda: {"path": path}, {"path": path_mutations(".json"),
                                                                                          "max_bytes": [m for m in relabel(int_mutations(big=OK, example=2**20), **{"2**63": V, "2**70": V}) if m[0] != "np.int8"]})
     tab = SV.ScheduleTable.load(path)
-    api("ScheduleTable.counts", "adapters", lambda **kw: tab.counts(**kw), lambda: {"n": 4, "steps": 2},
+    api("ScheduleTable.counts", "adapters", tab.counts, lambda: {"n": 4, "steps": 2},
         {"n": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}), "steps": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}),
          "block_length": relabel(int_mutations(none_ok=True, big=V), **{"10**12": "TableMiss"}),
          "at_most": flag_mutations(), "nearest": flag_mutations()})  # an integer in range but not tabulated: TableMiss
-    api("ScheduleTable.commit", "adapters", lambda **kw: tab.commit(**kw),
+    api("ScheduleTable.commit", "adapters", tab.commit,
         lambda: {"n": 4, "steps": 2, "block_length": None, "block": 0, "step": 0},
         {"n": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}), "steps": relabel(int_mutations(big=V), **{"10**12": "TableMiss"}),
          "block": int_mutations(0, big=V), "step": relabel(int_mutations(0, big=V, example=1), **{"10**12": OK})})  # past the end: 0
@@ -397,7 +425,7 @@ def _adapters() -> None:
          "masked": [("int", lambda b: np.array([[1, 1, 0]]), T), ("wrong_shape", lambda b: np.array([[True]]), V)],
          "counts": [("negative", lambda b: np.array([-1]), OK),  # documented clamp to 1..masked ("float_frac", lambda b: np.array([0.5]), T),
                     ("too_many", lambda b: np.array([5]), "ok|ValueError"), ("wrong_length", lambda b: np.array([1, 1]), V)],
-         "tau": real_mutations(low=0.0, high=1.0, none_ok=True)})
+         "tau": relabel(real_mutations(low=0.0, high=1.0, none_ok=True), above_high=OK)})  # above 1: floor only
     cfg = SG.PlanConfig(table=path, steps=2)
     api("sglang.PlanConfig.from_yaml", "adapters", SG.PlanConfig.from_yaml, lambda: {"text": cfg.to_yaml()},
         {"text": [("None", lambda b: None, T), ("int", lambda b: 3, T), ("garbage", lambda b: ": : :", V),

@@ -4,8 +4,7 @@ as its label says: no crash, hang, allocation before refusal or wrong answer, no
 the contract's exception type (``TypeError`` for a wrong kind, ``ValueError`` for a wrong value) except the cases
 ``hostile_cases.ALLOWED`` lists with a reason.
 
-The default run takes the cases of the floors that run in milliseconds plus every 4th case of the rest (a fixed,
-spread selection); ``pytest --full`` runs all of them.
+The whole table (about 8,000 cases, tiny sizes) takes seconds in one worker, so the default suite runs all of it.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
-
-import pytest
 
 import hostile_cases
 
@@ -26,10 +23,6 @@ sys.modules["probe_hostile"] = probe
 _spec.loader.exec_module(probe)
 
 CASES = hostile_cases.load_all()
-#: Floors whose every case runs in the default suite (the solver, schedules and laws answer in microseconds).
-FAST_FLOORS = {"ground", "schedules", "curves", "top"}
-
-
 def _report(results: dict[int, dict[str, object]]) -> str:
     summary = probe.summarise(CASES, results)
     bad = summary["failures"]
@@ -97,14 +90,8 @@ def test_every_baseline_is_accepted() -> None:
     _check([i for i, case in enumerate(CASES) if case.arg == "baseline"])
 
 
-def test_hostile_inputs_fast_floors() -> None:
-    """Every case of the fast floors, and every 4th of the others (< 60 s in one worker)."""
-    _check([i for i, case in enumerate(CASES) if case.floor in FAST_FLOORS or i % 4 == 0])
-
-
-@pytest.mark.full
-def test_hostile_inputs_all() -> None:
-    """The whole table (about 8,000 cases; minutes)."""
+def test_hostile_inputs() -> None:
+    """Every case of the table, in one worker subprocess (seconds; the worker restarts only after a crash)."""
     _check(list(range(len(CASES))))
 
 

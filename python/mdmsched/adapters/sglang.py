@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import as_count, as_int_array, as_real_array, as_unit_interval
+from .._validation import as_count, as_int_array, as_real_array, as_tolerance
 from .serving import ScheduleTable, TableMiss
 
 __all__ = ["ALGORITHM_NAME", "SGLANG_VERSION", "PlanConfig", "commit_mask", "install", "make_algorithm",
@@ -184,7 +184,7 @@ def commit_mask(confidence: NDArray[np.floating[Any]], masked: NDArray[np.bool_]
     wanted = as_int_array(counts, "counts").reshape(-1)
     if wanted.size != conf.shape[0]:
         raise ValueError(f"counts must hold one count per row ({conf.shape[0]}), got {wanted.size}")
-    tau = as_unit_interval(tau, "tau", none_ok=True)
+    tau = None if tau is None else as_tolerance(tau, "tau")  # finite, >= 0; above 1 means "the floor only"
     available = mask.sum(axis=1)
     take = np.minimum(np.maximum(wanted, 1), available)  # documented clamp: at least one, at most all masked
     order = np.argsort(np.where(mask, -conf, np.inf), axis=1, kind="stable")

@@ -109,7 +109,7 @@ def as_dense_unnormalised(p: ArrayLike, name: str = "p") -> tuple[NDArray[np.flo
     C-contiguous) and its sum ``total``; the lattice walk divides by ``total`` as it reads."""
     arr = np.asarray(p)
     if arr.dtype.kind not in "iuf":  # None, strings, objects, bools, complex: the wrong kind, before any shape rule
-        raise TypeError(f"{name} must be an array of real probabilities, got dtype {arr.dtype}")
+        raise TypeError(f"{name} must be an array of real numbers (probabilities), got dtype {arr.dtype}")
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension (one per coordinate), got a scalar")
     if 0 in arr.shape:

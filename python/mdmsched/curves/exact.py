@@ -23,7 +23,7 @@ import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension
 from .. import _validation
 from .._progress import progress_callback
 from .._shards import run_shards
-from .._validation import as_count, as_flag, as_int, as_log_scale, as_progress, require_memory
+from .._validation import as_count, as_flag, as_log_scale, as_progress, require_memory
 from .distribution import Distribution, Source, as_dense, as_dense_unnormalised
 from .hygiene import curve_from_entropies, project_monotone
 from .sampled import EntropyEstimate

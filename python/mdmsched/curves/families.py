@@ -34,7 +34,8 @@ def _check_cells(shape: Iterable[int]) -> None:
     check_cells(shape, MAX_DENSE_CELLS, "a dense tensor")
 
 
-#: Most coordinates of a dense tensor (one axis each; numpy allows 64 and the lattice walk far fewer).
+#: Most coordinates of a dense tensor (one axis each; numpy allows 64). The axis count handed to the cell check is
+#: capped one above it: ``itertools.repeat(q, 2**63)`` is an OverflowError, and one axis too many is already refused.
 MAX_AXES = 62
 
 #: Largest field size q: trial division up to sqrt(q) stays instant, and no code listed here comes near it.
@@ -61,8 +62,8 @@ def product(marginals: Sequence[ArrayLike]) -> NDArray[np.float64]:
 
 def uniform(n: int, q: int) -> NDArray[np.float64]:
     """Uniform over ``Sigma^n``, ``|Sigma| = q``: ``Z == 0``."""
-    n, q = as_count(n, "n", 1, MAX_AXES), as_count(q, "q")
-    _check_cells(itertools.repeat(q, n))
+    n, q = as_count(n, "n"), as_count(q, "q")
+    _check_cells(itertools.repeat(q, min(n, MAX_AXES + 1)))
     return np.full((q,) * n, float(q) ** -n)
 
 
@@ -97,8 +98,8 @@ def reed_solomon(n: int, d: int, q: int) -> Distribution:
 def parity_code(n: int, q: int = 2) -> NDArray[np.float64]:
     """Uniform over words with ``x_1 + ... + x_n = 0 mod q`` (single parity check): an ``[n, n-1]`` MDS code, so
     ``Z = mds_curve(n, n - 1, q)`` (all dependence appears at the last token)."""
-    n, q = as_count(n, "n", 2, MAX_AXES), as_count(q, "q", 2)
-    _check_cells(itertools.repeat(q, n))
+    n, q = as_count(n, "n", 2), as_count(q, "q", 2)
+    _check_cells(itertools.repeat(q, min(n, MAX_AXES + 1)))
     grids = np.indices((q,) * n).sum(axis=0)
     p = (grids % q == 0).astype(np.float64)
     return np.asarray(p / p.sum(), dtype=np.float64)
@@ -228,8 +229,8 @@ def _gap_deltas(matrix: NDArray[np.float64], pi: NDArray[np.float64], h_pi: floa
 def markov_chain(transition: ArrayLike, n: int) -> NDArray[np.float64]:
     """Dense law of ``X_1..X_n`` for the stationary Markov chain with transition matrix ``P`` (``transition``)."""
     matrix = _transition(transition)
-    n = as_count(n, "n", 1, MAX_AXES)
-    _check_cells(itertools.repeat(matrix.shape[0], n))
+    n = as_count(n, "n")
+    _check_cells(itertools.repeat(matrix.shape[0], min(n, MAX_AXES + 1)))
     out = stationary_distribution(matrix)
     for _ in range(n - 1):
         out = out[..., :, None] * matrix  # p(x_1..x_t, x_{t+1}) = p(x_1..x_t) P[x_t, x_{t+1}]

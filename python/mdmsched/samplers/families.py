@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_counts, as_curve, as_real, as_real_array
+from .._validation import as_counts, as_curve, as_real_array, as_tolerance
 from ..closed_loop import ClosedLoopPolicy, block_policies
 from ..schedules.practice import equal
 from .early_commit import EarlyCommit
@@ -124,9 +124,7 @@ def closed_loop_family(name: str, curves: object, values: Sequence[float] | None
         raise TypeError(f"name must be one of {CLOSED_LOOP_NAMES}, got {type(name).__name__}")
     if name not in CLOSED_LOOP_NAMES:
         raise ValueError(f"name must be one of {CLOSED_LOOP_NAMES}, got {name!r}")
-    tau = as_real(tau, "tau")
-    if tau < 0:
-        raise ValueError(f"tau must be >= 0, got {tau!r}")
+    tau = as_tolerance(tau, "tau")  # finite, >= 0 (above 1: the floor alone, as FloorThreshold's tau)
     block_curves = _block_curves(curves)
     for i, curve in enumerate(block_curves):  # checked now, not at the first sweep value
         as_curve(getattr(curve, "Z", curve), f"curves[{i}]")
