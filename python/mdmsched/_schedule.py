@@ -207,6 +207,21 @@ class MaskRatioFunction:
     num_iter: int
     ratios: NDArray[np.float32]  # r(j / num_iter) for j = 1..num_iter-1
 
+    def __post_init__(self) -> None:
+        n = as_count(self.n, "n", 1, MAX_POSITIONS)
+        steps = as_count(self.num_iter, "num_iter", 1, n)
+        raw = np.asarray(self.ratios)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(f"ratios must be real mask ratios, got dtype {raw.dtype}")
+        if raw.shape != (steps - 1,):
+            raise ValueError(f"ratios must be the num_iter - 1 = {steps - 1} inner ratios, got shape {raw.shape}")
+        ratios = raw.astype(np.float32)
+        if not np.all((ratios >= 0) & (ratios <= 1)):  # NaN fails both comparisons
+            raise ValueError("ratios must be fractions in [0, 1] (the share of positions still masked)")
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "num_iter", steps)
+        object.__setattr__(self, "ratios", ratios)
+
     def __call__(self, t: float | ArrayLike) -> Any:
         raw = np.asarray(t)
         if raw.dtype.kind not in "iuf":

@@ -38,6 +38,15 @@ def staircase(z: ArrayLike, sizes: ArrayLike | Schedule) -> np.ndarray:
     return np.repeat(curve[starts], steps)
 
 
+def _as_axes(ax: Axes | None) -> Axes:
+    """``ax``, or new axes when None; anything without ``plot`` is a ``TypeError`` (not an ``AttributeError`` later)."""
+    if ax is None:
+        return _new_axes()
+    if not callable(getattr(ax, "plot", None)):
+        raise TypeError(f"ax must be matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
 def plot_curve(z: ArrayLike, schedule: ArrayLike | Schedule | None = None, ax: Axes | None = None) -> Axes:
     """Draw ``Z_i`` against ``i`` and, with a schedule, its staircase with the error area shaded.
 
@@ -46,8 +55,7 @@ def plot_curve(z: ArrayLike, schedule: ArrayLike | Schedule | None = None, ax: A
     """
     curve = as_curve(z)
     n = curve.size
-    if ax is None:
-        ax = _new_axes()
+    ax = _as_axes(ax)
     positions = np.arange(1, n + 1)
     # Each position i occupies [i, i+1): drawing with step="post" and an extra point at n+1 shows areas exactly.
     edges = np.append(positions, n + 1)
@@ -75,10 +83,11 @@ def plot_frontier(z: ArrayLike, k_max: int | None = None,
     curve = as_curve(z)
     n = curve.size
     k_max = min(n, 64) if k_max is None else as_steps(k_max, n, "k_max")
-    if ax is None:
-        ax = _new_axes()
+    ax = _as_axes(ax)
     ks = np.arange(1, k_max + 1)
     ax.plot(ks, error_frontier(curve, k_max), color="black", lw=2, label="optimal")
+    if baselines is not None and (not isinstance(baselines, Mapping) or not all(map(callable, baselines.values()))):
+        raise TypeError(f"baselines must map names to callables (n, k) -> Schedule, got {type(baselines).__name__}")
     families = {"equal": sch.equal, "cosine": sch.cosine} if baselines is None else baselines
     for name, make in families.items():
         ax.plot(ks, [schedule_error(curve, make(n, int(k))) for k in ks], lw=1.2, label=name)
@@ -121,8 +130,7 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     shift = sampler_map.entropy if absolute and sampler_map.entropy is not None else 0.0
     from matplotlib.figure import Figure
 
-    if ax is None:
-        ax = _new_axes()
+    ax = _as_axes(ax)
     for name in sampler_map.families:
         rows = sampler_map.family(name)
         ax.plot([r.nfe for r in rows], [r.nll - shift for r in rows], marker="o", ms=3, lw=1.2, label=name)

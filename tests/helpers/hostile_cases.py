@@ -502,11 +502,13 @@ def cli_case(argv: list[str]) -> Callable[[], Any]:
 def load_all() -> list[Case]:
     """Fill and return :data:`CASES` (the per-floor tables live in ``hostile_table_*.py``)."""
     if not CASES:
+        import hostile_table_extra
         import hostile_table_ground
         import hostile_table_upper
 
         hostile_table_ground.register()
         hostile_table_upper.register()
+        hostile_table_extra.register()
     return CASES
 
 

@@ -203,6 +203,14 @@ class Policy:
     """A closed-loop policy read from a table: :meth:`count` is ``c*(revealed, passes_left)`` (SPEC §5.4)."""
 
     def __init__(self, n: int, k: int, count: list[list[int]]) -> None:
+        n, k = _in_range(n, "n", 1, 2**62), _in_range(k, "k", 1, 2**62)
+        if not isinstance(count, list) or len(count) != n:
+            raise (TypeError if not isinstance(count, list) else ValueError)(
+                f"count must be a list of n = {n} rows (one per revealed count), got {type(count).__name__}")
+        for revealed, row in enumerate(count):
+            _int_list(row, f"count[{revealed}]", minimum=0)
+            if len(row) != k:
+                raise ValueError(f"count[{revealed}] must have k = {k} entries (one per passes_left), got {len(row)}")
         self.n, self.k, self.table = n, k, count
 
     def count(self, revealed: int, passes_left: int) -> int:

@@ -84,8 +84,8 @@ class PlanConfig:
             fail("table", "a non-empty path", self.table, ValueError)
         if type(self.steps) is not int:
             fail("steps", "an integer number of passes", self.steps)
-        if self.steps < 1:
-            fail("steps", "a positive number of passes", self.steps, ValueError)
+        if not 1 <= self.steps <= 2**62:
+            fail("steps", "a positive number of passes (at most 2**62)", self.steps, ValueError)
         if self.tau is not None:
             if isinstance(self.tau, bool) or not isinstance(self.tau, (int, float)):
                 fail("tau", "a number or null", self.tau)
@@ -96,8 +96,8 @@ class PlanConfig:
                 fail(name, "true or false", getattr(self, name))
         if self.block_size is not None and type(self.block_size) is not int:
             fail("block_size", "an integer or absent", self.block_size)
-        if self.block_size is not None and self.block_size < 1:
-            fail("block_size", "positive", self.block_size, ValueError)
+        if self.block_size is not None and not 1 <= self.block_size <= 2**62:
+            fail("block_size", "positive (at most 2**62)", self.block_size, ValueError)
         if self.log is not None and not isinstance(self.log, str):
             fail("log", "a path (string) or absent", self.log)
 

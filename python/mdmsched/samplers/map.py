@@ -123,6 +123,8 @@ class SamplerMap:
 
     def family(self, name: str) -> list[MapRow]:
         """The rows of one family, in sweep order."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a family name (str), got {type(name).__name__} {name!r}")
         found = [row for row in self.rows if row.family == name]
         if not found:
             raise ValueError(f"no family {name!r} in this map (families: {self.families})")
