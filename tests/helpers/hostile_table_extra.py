@@ -52,7 +52,7 @@ def _types() -> None:
     table = SV.build_table({4: z()}, [2], closed_loop=True)
     api("serving.ScheduleTable", "adapters", SV.ScheduleTable, lambda: {"table": copy.deepcopy(table)},
         {"table": [("None", lambda b: None, V), ("list", lambda b: [], V), ("empty", lambda b: {}, V),
-                   ("bad_counts", lambda b: _corrupt(b), V), ("str", lambda b: "table", V)]})
+                   ("bad_counts", _corrupt, V), ("str", lambda b: "table", V)]})
     tab = SV.ScheduleTable(copy.deepcopy(table))
     # policies are stored per (n, steps): no steps, or an untabulated one, is a TableMiss; one block here (block 0)
     api("ScheduleTable.policy", "adapters", tab.policy, lambda: {"n": 4, "steps": 2},
@@ -109,9 +109,9 @@ def _top() -> None:
     compare_module = importlib.import_module("mdmsched.compare")  # mdmsched.compare is the function of that name
     api("compare.default_schedules", "top", compare_module.default_schedules, lambda: {"z": z(), "k": 2},
         {"z": curve_mutations(), "k": int_mutations(big=V)})
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
 
     from mdmsched import plot
