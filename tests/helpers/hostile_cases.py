@@ -499,6 +499,15 @@ def cli_case(argv: list[str]) -> Callable[[], Any]:
     return run
 
 
+def has_torch() -> bool:
+    """Whether torch imports here (the torch-only cases exist only then; the probe runs without it)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def load_all() -> list[Case]:
     """Fill and return :data:`CASES` (the per-floor tables live in ``hostile_table_*.py``)."""
     if not CASES:

@@ -17,6 +17,7 @@ from hostile_cases import (
     choice_mutations,
     curve_mutations,
     flag_mutations,
+    has_torch,
     int_mutations,
     real_mutations,
     relabel,
@@ -142,7 +143,7 @@ def _raise(n: int, k: int) -> None:
 
 
 def _torch() -> None:
-    if importlib.util.find_spec("torch") is None:
+    if not has_torch():
         return  # the probe runs without torch: these cases only exist with it
     import torch
     from torch_models import MarkovMDM

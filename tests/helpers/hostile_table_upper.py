@@ -3,8 +3,6 @@ command line. See ``hostile_cases.py`` for the outcomes."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 from hostile_cases import (
     CASES,
@@ -19,6 +17,7 @@ from hostile_cases import (
     executor_mutations,
     finite,
     flag_mutations,
+    has_torch,
     int_mutations,
     model_mutations,
     nats,
@@ -364,7 +363,11 @@ def _adapters() -> None:
     api("adapters.hf_forward", "adapters", A.hf_forward, lambda: {"module": lambda **kw: None, "shift": "none"},
         {"module": [("None", lambda b: None, T), ("int", lambda b: 3, T)], "shift": choice_mutations(none_ok=True),  # None: no shift unless the config is Dream's
          "attention_mask": flag_mutations()})
-    if importlib.util.find_spec("torch") is not None:
+    # the plan is checked when the drop-in is made (no torch needed); the call itself below, with torch
+    api("adapters.transfer_tokens/plan", "adapters", A.transfer_tokens, lambda: {"plan": mdmsched.Schedule([1, 2])},
+        {"plan": plan_muts})
+    api("adapters.block_transfer_tokens", "adapters", A.block_transfer_tokens, lambda: {"plan": plan}, {"plan": plan_muts})
+    if has_torch():
         import torch
 
         mask = torch.zeros((2, 4), dtype=torch.bool)

@@ -48,7 +48,7 @@ def test_case_table_covers_every_public_callable() -> None:
              "mdmsched.closed_loop", "mdmsched.schedule", "mdmsched.compare", "mdmsched.plot",
              "mdmsched.adapters.serving", "mdmsched.adapters.sampler_args", "mdmsched.adapters.sglang",
              "mdmsched.adapters.hf", "mdmsched.adapters.timegrid", "mdmsched.adapters.llada"]
-    if importlib.util.find_spec("torch") is not None:
+    if hostile_cases.has_torch():
         names.append("mdmsched.torch")
     modules = [importlib.import_module(name) for name in names]
     missing = set()
@@ -87,7 +87,6 @@ NOT_PROBED = {
     "merge_task_shards": "the merge of evaluate_task (probed through it)",
     "optimise_counts": "a cross-fitted search of seconds per call: covered by tests/samplers",
     "compare_tasks": "evaluate_task twice on the same rows (evaluate_task probed)",
-    "block_transfer_tokens": "transfer_tokens per block (transfer_tokens probed, torch only)",
     "Objective": "a type alias", "ComparisonRow": "a record", "ComparisonTable": "a record built by compare (probed)",
     "plot_sampler_map": "draws a SamplerMap, a record the package builds (its Axes check is plot_curve's, probed)",
     "TableMiss": "an exception class", "SamplerChoice": "a record built by sampler_from_args (probed)",
