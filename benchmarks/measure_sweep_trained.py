@@ -62,7 +62,7 @@ def main() -> None:
     region = np.arange(n) >= prompt
     lengths = [args.block] * (gen // args.block)
     rules = [default_family(f, lengths).rule(v, lengths) for f in FAMILY_NAMES for v in default_family(f, lengths).values]
-    kwargs = dict(region=region, block_length=args.block, seed=0, batch_size=20)
+    kwargs = {"region": region, "block_length": args.block, "seed": 0, "batch_size": 20}
     start = time.process_time()
     alone = [evaluate_sampler(model, data, rule, **kwargs) for rule in rules]
     alone_cpu = time.process_time() - start

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_count, as_nats_label, as_sizes, integral_array, require_memory
+from ._validation import as_count, as_int_array, as_nats_label, as_sizes, integral_array, require_memory
 
 #: Largest ``n`` a schedule may cover: its breakpoints ``N_j`` are int64.
 MAX_POSITIONS = 2**63 - 1
@@ -60,7 +60,7 @@ class Schedule:
     @classmethod
     def from_breakpoints(cls, breakpoints: ArrayLike, **kwargs: Any) -> Schedule:
         """Schedule from ``N_0 = 0 < N_1 < ... < N_k = n``."""
-        bp = np.asarray(breakpoints)
+        bp = as_int_array(breakpoints, "breakpoints")
         if bp.ndim != 1 or bp.size < 2 or bp[0] != 0:
             raise ValueError(f"breakpoints must be 1-D, start at 0 and have at least 2 entries, got {bp!r}")
         return cls(np.diff(bp), **kwargs)
@@ -206,6 +206,21 @@ class MaskRatioFunction:
     n: int
     num_iter: int
     ratios: NDArray[np.float32]  # r(j / num_iter) for j = 1..num_iter-1
+
+    def __post_init__(self) -> None:
+        n = as_count(self.n, "n", 1, MAX_POSITIONS)
+        steps = as_count(self.num_iter, "num_iter", 1, n)
+        raw = np.asarray(self.ratios)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(f"ratios must be real mask ratios, got dtype {raw.dtype}")
+        if raw.shape != (steps - 1,):
+            raise ValueError(f"ratios must be the num_iter - 1 = {steps - 1} inner ratios, got shape {raw.shape}")
+        ratios = raw.astype(np.float32)
+        if not np.all((ratios >= 0) & (ratios <= 1)):  # NaN fails both comparisons
+            raise ValueError("ratios must be fractions in [0, 1] (the share of positions still masked)")
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "num_iter", steps)
+        object.__setattr__(self, "ratios", ratios)
 
     def __call__(self, t: float | ArrayLike) -> Any:
         raw = np.asarray(t)

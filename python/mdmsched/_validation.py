@@ -181,6 +181,17 @@ def as_count(value: Any, name: str, minimum: int = 1, maximum: int | None = None
     return out
 
 
+def as_shape_pair(shape: Any, name: str, rows: str, length: str, minimum_rows: int = 1) -> tuple[int, int]:
+    """A ``(rows, length)`` pair of counts (a tuple or list of two integers, each within int64): not a pair is a
+    ``TypeError``, three entries or out-of-range counts a ``ValueError``."""
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"{name} must be a pair ({rows}, {length}), got {type(shape).__name__} {shape!r}")
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be a pair ({rows}, {length}), got {len(shape)} entries {tuple(shape)!r}")
+    return (as_count(shape[0], f"{name}[0] ({rows})", minimum_rows, INT64_MAX),
+            as_count(shape[1], f"{name}[1] ({length})", 1, INT64_MAX))
+
+
 def as_seed(seed: Any, name: str = "seed", *, generators: bool = True) -> Any:
     """A seed for ``np.random.default_rng``: None or an integer >= 0 (bools are ``TypeError``, like every integer
     argument), and with ``generators`` also a ``Generator``/``BitGenerator``/``SeedSequence``, returned as given.
@@ -244,6 +255,7 @@ def as_free_positions(region: Any, shape: tuple[int, int]) -> NDArray[np.int64]:
     positions; bools per position or per row, as :func:`as_region`). O(N length)."""
     count, length = shape
     if region is None:
+        require_memory(8 * length, f"the {length} generated positions")
         return np.arange(length, dtype=np.int64)[None, :]
     marks = as_region(region, length, count)
     return np.nonzero(marks)[1].reshape(marks.shape[0], -1).astype(np.int64)
@@ -272,6 +284,26 @@ def as_confidence(confidence: Any, name: str = "confidence") -> float:
     return value
 
 
+#: Largest magnitude of per-row values an interval takes: their squares and sums must stay finite in double.
+MAX_SAMPLE_MAGNITUDE = 1e150
+
+
+def as_samples(values: Any, name: str = "values", minimum: int = 2) -> NDArray[np.float64]:
+    """Per-row values (nats, scores) as a 1-D float64 array of at least ``minimum`` finite numbers with
+    ``|x| <= MAX_SAMPLE_MAGNITUDE`` (a variance of larger values overflows to inf and the interval to NaN). Wrong
+    dtype (bool, complex, object, str): ``TypeError``; wrong shape, too few, non-finite or too large: ``ValueError``."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must be real numbers, got dtype bool")
+    arr = as_real_array(arr, name, ndim=1)
+    if arr.size < minimum:
+        raise ValueError(f"{name} must hold at least {minimum} numbers (one per row), got shape {arr.shape}")
+    if float(np.max(np.abs(arr))) > MAX_SAMPLE_MAGNITUDE:
+        raise ValueError(f"{name} must be at most {MAX_SAMPLE_MAGNITUDE:g} in magnitude (their variance would "
+                         f"overflow), got {float(np.max(np.abs(arr)))!r}")
+    return arr
+
+
 def as_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     """One of the names ``choices`` (``TypeError`` for a non-string, ``ValueError`` for another string)."""
     if not isinstance(value, str):
@@ -282,10 +314,17 @@ def as_choice(value: Any, name: str, choices: Sequence[str]) -> str:
 
 
 def as_method(method: Any) -> str:
-    """A solver method name from :data:`METHODS` (the list the C++ core validates against)."""
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return method
+    """A solver method name from :data:`METHODS` (the list the C++ core validates against): a non-string is a
+    ``TypeError``, another string a ``ValueError``."""
+    return as_choice(method, "method", METHODS)
+
+
+def as_flag(value: Any, name: str) -> bool:
+    """A bool option (``True``/``False``, numpy bools too); ``"yes"``, ``2`` or ``[True]`` are a ``TypeError`` (a
+    truthy object would silently mean "on")."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
 
 
 def integral_array(value: Any, name: str) -> NDArray[np.integer[Any]]:

@@ -47,10 +47,18 @@ class ClosedLoopPolicy:
     def __init__(self, table: NDArray[np.int32], errors: NDArray[np.float64]) -> None:
         table = np.asarray(table)
         errors = np.asarray(errors)
-        if table.dtype != np.int32 or table.ndim != 2 or table.shape[0] < 2 or table.shape[1] < 2:
-            raise TypeError("table must be a 2-D int32 array of shape (n + 1, k + 1) with n, k >= 1")
+        if table.dtype != np.int32:
+            raise TypeError(f"table must be an int32 array (the policy's counts), got dtype {table.dtype}")
+        if table.ndim != 2 or table.shape[0] < 2 or table.shape[1] < 2:
+            raise ValueError(f"table must be 2-D of shape (n + 1, k + 1) with n, k >= 1, got shape {table.shape}")
+        if errors.dtype.kind not in "iuf":
+            raise TypeError(f"errors must be real numbers (nats), got dtype {errors.dtype}")
         if errors.shape != table.shape:
             raise ValueError(f"errors must have the table's shape {table.shape}, got {errors.shape}")
+        if int(table.min()) < 0 or int(table.max()) > table.shape[0] - 1:
+            raise ValueError(f"table counts must be in 0..n = {table.shape[0] - 1}, got {int(table.min())}..{int(table.max())}")
+        if np.isnan(errors).any() or float(errors.min()) < 0:  # +inf marks an unreachable state and is kept
+            raise ValueError("errors must be non-negative nats (inf for unreachable states), got NaN or a negative")
         self._table = np.array(table, copy=True)
         self._errors = np.array(errors, dtype=np.float64, copy=True)
         self._table.setflags(write=False)
@@ -131,8 +139,7 @@ def closed_loop_policy(z: ArrayLike, k: int, *, reference: bool = False) -> Clos
     """
     curve = _curve_of(z)
     steps = _validation.as_steps(k, curve.size)
-    if not isinstance(reference, bool):
-        raise TypeError(f"reference must be a bool, got {type(reference).__name__}")
+    reference = _validation.as_flag(reference, "reference")
     _validation.require_memory(int(_core.closed_loop_memory_bytes(curve.size, steps)), "the closed-loop policy tables")
     scale = curve_scale(curve)
     table, errors = _core.closed_loop_policy(scaled(curve, scale), steps, reference)

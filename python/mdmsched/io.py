@@ -42,12 +42,21 @@ def _real_array(data: Any, path: str, what: str) -> NDArray[np.float64]:
 def strict_json(payload: Any) -> str:
     """Strict JSON (no NaN/Infinity): non-finite numbers become ``null`` and are listed under ``"notes"``."""
     paths: list[str] = []
+    open_containers: set[int] = set()  # ids on the current path: a container inside itself has no JSON form
 
     def clean(value: Any, path: str) -> Any:
-        if isinstance(value, dict):
-            return {key: clean(item, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [clean(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        if isinstance(value, (dict, list, tuple)):
+            if id(value) in open_containers:
+                raise ValueError(f"payload contains itself at {path or 'the top'}: no JSON form")
+            if len(open_containers) > 200:
+                raise ValueError(f"payload is nested more than 200 levels deep at {path}")
+            open_containers.add(id(value))
+            try:
+                if isinstance(value, dict):
+                    return {key: clean(item, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
+                return [clean(item, f"{path}[{i}]") for i, item in enumerate(value)]
+            finally:
+                open_containers.discard(id(value))
         if isinstance(value, float) and not math.isfinite(value):
             paths.append(f"{path} = {value!r}")
             return None
@@ -73,7 +82,15 @@ def _load_npy(file: Path) -> Any:
 
 def load_curve(path: str) -> NDArray[np.float64]:
     """A curve from ``.npy``, ``.csv``/``.txt`` (numbers separated by commas or white space) or ``.json`` (a list,
-    or an object with key ``Z``)."""
+    or an object with key ``Z``): finite numbers (a NaN or infinity is a :class:`FileFormatError`; monotonicity is
+    the solver's check, so noisy curves load)."""
+    curve = _load_curve_values(path)
+    if curve.size and not np.isfinite(curve).all():
+        raise FileFormatError(f"{path} holds a non-finite value (NaN or infinity); a curve is finite nats")
+    return curve
+
+
+def _load_curve_values(path: str) -> NDArray[np.float64]:
     file = _existing_file(path, "curve")
     try:
         if file.suffix == ".npy":
@@ -177,33 +194,36 @@ def load_task_jsonl(path: str, score: Any = "exact", samples_per_prompt: int = 1
     prompts: list[list[int]] = []
     references: list[Any] = []
     regions: list[tuple[int, int]] = []
-    with file.open("r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {number}"
-            try:
-                item = json.loads(line)
-            except ValueError as err:
-                raise FileFormatError(f"{where}: not JSON ({err})") from None
-            if not isinstance(item, dict) or not {"prompt", "reference", "region"} <= item.keys():
-                raise FileFormatError(f'{where}: expected an object with "prompt", "reference" and "region"')
-            prompt, reference, region = item["prompt"], item["reference"], item["region"]
-            if not isinstance(prompt, list) or not prompt or not all(_is_token(v) for v in prompt):
-                raise FileFormatError(f'{where}: "prompt" must be a non-empty list of token ids >= 0')
-            if not (isinstance(reference, str) or (isinstance(reference, list) and reference
-                                                   and all(_is_token(v) for v in reference))):
-                raise FileFormatError(f'{where}: "reference" must be a list of token ids >= 0 or a string')
-            if not (isinstance(region, list) and len(region) == 2 and all(_is_token(v) for v in region)
-                    and region[0] < region[1] <= len(prompt)):
-                raise FileFormatError(f'{where}: "region" must be [start, stop] with 0 <= start < stop <= '
-                                      f"{len(prompt)} (the prompt's length)")
-            if prompts and (len(prompt) != len(prompts[0]) or region[1] - region[0] != regions[0][1] - regions[0][0]):
-                raise FileFormatError(f"{where}: every prompt must have the length ({len(prompts[0])}) and the "
-                                      f"generated span ({regions[0][1] - regions[0][0]}) of the first")
-            prompts.append(prompt)
-            references.append(reference if isinstance(reference, str) else np.array(reference, dtype=np.int64))
-            regions.append((region[0], region[1]))
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise FileFormatError(f"{path} is not UTF-8 text: {err}") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {number}"
+        try:
+            item = json.loads(line)
+        except (ValueError, RecursionError) as err:  # RecursionError: nested too deeply to parse
+            raise FileFormatError(f"{where}: not JSON ({type(err).__name__}: {str(err)[:200]})") from None
+        if not isinstance(item, dict) or not {"prompt", "reference", "region"} <= item.keys():
+            raise FileFormatError(f'{where}: expected an object with "prompt", "reference" and "region"')
+        prompt, reference, region = item["prompt"], item["reference"], item["region"]
+        if not isinstance(prompt, list) or not prompt or not all(_is_token(v) for v in prompt):
+            raise FileFormatError(f'{where}: "prompt" must be a non-empty list of token ids >= 0')
+        if not (isinstance(reference, str) or (isinstance(reference, list) and reference
+                                               and all(_is_token(v) for v in reference))):
+            raise FileFormatError(f'{where}: "reference" must be a list of token ids >= 0 or a string')
+        if not (isinstance(region, list) and len(region) == 2 and all(_is_token(v) for v in region)
+                and region[0] < region[1] <= len(prompt)):
+            raise FileFormatError(f'{where}: "region" must be [start, stop] with 0 <= start < stop <= '
+                                  f"{len(prompt)} (the prompt's length)")
+        if prompts and (len(prompt) != len(prompts[0]) or region[1] - region[0] != regions[0][1] - regions[0][0]):
+            raise FileFormatError(f"{where}: every prompt must have the length ({len(prompts[0])}) and the "
+                                  f"generated span ({regions[0][1] - regions[0][0]}) of the first")
+        prompts.append(prompt)
+        references.append(reference if isinstance(reference, str) else np.array(reference, dtype=np.int64))
+        regions.append((region[0], region[1]))
     if len(prompts) < 2:
         raise FileFormatError(f"{path} must hold at least 2 task lines, got {len(prompts)}")
     rows = np.array(prompts, dtype=np.int64)

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from . import schedules as sch
 from ._schedule import Schedule
-from ._validation import as_curve, as_sizes, as_steps
+from ._validation import as_curve, as_real_array, as_sizes, as_steps
 from .samplers.map import SamplerMap
 from .solve import error_frontier, schedule_error
 
@@ -38,6 +38,15 @@ def staircase(z: ArrayLike, sizes: ArrayLike | Schedule) -> np.ndarray:
     return np.repeat(curve[starts], steps)
 
 
+def _as_axes(ax: Axes | None) -> Axes:
+    """``ax``, or new axes when None; anything without ``plot`` is a ``TypeError`` (not an ``AttributeError`` later)."""
+    if ax is None:
+        return _new_axes()
+    if not callable(getattr(ax, "plot", None)):
+        raise TypeError(f"ax must be matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
 def plot_curve(z: ArrayLike, schedule: ArrayLike | Schedule | None = None, ax: Axes | None = None) -> Axes:
     """Draw ``Z_i`` against ``i`` and, with a schedule, its staircase with the error area shaded.
 
@@ -46,8 +55,7 @@ def plot_curve(z: ArrayLike, schedule: ArrayLike | Schedule | None = None, ax: A
     """
     curve = as_curve(z)
     n = curve.size
-    if ax is None:
-        ax = _new_axes()
+    ax = _as_axes(ax)
     positions = np.arange(1, n + 1)
     # Each position i occupies [i, i+1): drawing with step="post" and an extra point at n+1 shows areas exactly.
     edges = np.append(positions, n + 1)
@@ -75,10 +83,11 @@ def plot_frontier(z: ArrayLike, k_max: int | None = None,
     curve = as_curve(z)
     n = curve.size
     k_max = min(n, 64) if k_max is None else as_steps(k_max, n, "k_max")
-    if ax is None:
-        ax = _new_axes()
+    ax = _as_axes(ax)
     ks = np.arange(1, k_max + 1)
     ax.plot(ks, error_frontier(curve, k_max), color="black", lw=2, label="optimal")
+    if baselines is not None and (not isinstance(baselines, Mapping) or not all(map(callable, baselines.values()))):
+        raise TypeError(f"baselines must map names to callables (n, k) -> Schedule, got {type(baselines).__name__}")
     families = {"equal": sch.equal, "cosine": sch.cosine} if baselines is None else baselines
     for name, make in families.items():
         ax.plot(ks, [schedule_error(curve, make(n, int(k))) for k in ks], lw=1.2, label=name)
@@ -121,8 +130,7 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
     shift = sampler_map.entropy if absolute and sampler_map.entropy is not None else 0.0
     from matplotlib.figure import Figure
 
-    if ax is None:
-        ax = _new_axes()
+    ax = _as_axes(ax)
     for name in sampler_map.families:
         rows = sampler_map.family(name)
         ax.plot([r.nfe for r in rows], [r.nll - shift for r in rows], marker="o", ms=3, lw=1.2, label=name)
@@ -142,7 +150,12 @@ def plot_sampler_map(sampler_map: SamplerMap, ax: Axes | None = None, *, kl: boo
 def accuracy_frontier(tokens_per_forward: ArrayLike, accuracy: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """The upper-right frontier of (tokens per forward, accuracy) points: sorted by speed, fastest first, the points
     no faster point beats in accuracy. O(m log m)."""
-    x, y = np.asarray(tokens_per_forward, dtype=np.float64), np.asarray(accuracy, dtype=np.float64)
+    x = as_real_array(tokens_per_forward, "tokens_per_forward", ndim=1)
+    y = as_real_array(accuracy, "accuracy", ndim=1)
+    if x.shape != y.shape:
+        raise ValueError(f"tokens_per_forward and accuracy must pair up, got {x.size} and {y.size} values")
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"accuracy must be in [0, 1], got {float(y.min())!r}..{float(y.max())!r}")
     order = np.lexsort((-y, -x))
     keep, best = [], -np.inf
     for i in order.tolist():

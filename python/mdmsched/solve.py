@@ -145,6 +145,7 @@ def optimal_schedule(z: ArrayLike, k: int, *, method: Method = "auto", objective
     ``objective="estimate"`` (default) is optimal on the estimated curve, with an honest simultaneous ``bound``;
     ``objective="certified"`` minimises that simultaneous upper bound at ``confidence``.
     """
+    _validation.as_confidence(confidence)  # checked even where a plain curve does not use it: never silently ignored
     answer = getattr(z, "optimal_schedule", None)
     if callable(answer):  # an estimate answers for itself; the solver never imports the models floor
         chosen: Schedule = answer(k, objective="estimate" if objective is None else objective, confidence=confidence,

@@ -19,6 +19,9 @@ from mdmsched import distributions as D
 from mdmsched import io as IO
 from mdmsched import practice as P
 from mdmsched import schedules as S
+from mdmsched.adapters import sampler_args as SA
+from mdmsched.models.interface import as_where
+from mdmsched.samplers.eos import as_eos
 
 Z = np.array([0.0, 0.5, 1.0, 1.2])
 DENSE = np.full((2, 2), 0.25)
@@ -269,6 +272,21 @@ CASES = [
     Case("stationary_distribution", lambda: D.stationary_distribution(np.ones((2, 3)) / 3), V, "P"),
     Case("uniform", lambda: D.uniform(2, "2"), T, "q"),
     Case("uniform", lambda: D.uniform(0, 2), V, "n"),
+    # ---- checks the samplers and adapters share (issue 28) ----
+    Case("as_where", lambda: as_where(np.ones((2, 3), int), (2, 3)), T, "where"),
+    Case("as_where", lambda: as_where(np.ones((3, 2), bool), (2, 3)), V, "where"),
+    Case("as_eos", lambda: as_eos(1.5, True), T, "eos_id"),
+    Case("as_eos", lambda: as_eos(-1, True), V, "eos_id"),
+    Case("as_eos", lambda: as_eos(2**63, True), V, "eos_id"),
+    Case("as_eos", lambda: as_eos(1, "yes"), T, "pad_after_eos"),
+    Case("arg_count", lambda: SA.arg_count(2.5, "steps"), T, "steps"),
+    Case("arg_count", lambda: SA.arg_count("-1", "steps"), V, "steps"),
+    Case("arg_count", lambda: SA.arg_count("9" * 400, "steps"), V, "steps"),
+    Case("sampler_from_args", lambda: SA.sampler_from_args("top_k", gen_length=None), T, "gen_length"),
+    Case("sampler_from_args", lambda: SA.sampler_from_args("threshold:nan", gen_length=8), V, "threshold"),
+    Case("sampler_from_args", lambda: SA.sampler_from_args("nope", gen_length=8), V, "rule"),
+    Case("sampler_from_args", lambda: SA.sampler_from_args("top_k", gen_length=8, steps=4, schedule="/dev/zero"), V,
+         "schedule"),
     # ---- mdmsched.io ----
     Case("load_curve", lambda: IO.load_curve(3), T, "path"),
     Case("load_curve", lambda: IO.load_curve("/nonexistent/z.npy"), V, "z.npy"),

@@ -10,6 +10,9 @@ from ..closed_loop import ClosedLoopPolicy
 
 __all__ = ["block_layout", "plan_blocks", "plan_policies"]
 
+#: Most blocks a layout lists (one entry each): a model-call count far beyond any real generation.
+MAX_BLOCKS = 2**24
+
 
 def plan_policies(plan: Any, name: str = "plan") -> list[ClosedLoopPolicy] | None:
     """``plan`` as closed-loop policies (one, or one per block), or None when it is an open-loop plan. The counts a
@@ -26,6 +29,8 @@ def plan_policies(plan: Any, name: str = "plan") -> list[ClosedLoopPolicy] | Non
 def plan_blocks(plan: Any, name: str = "plan") -> list[list[int]]:
     """``plan`` (a :class:`Schedule` or :class:`BlockSchedule`) as one list of passes per block (zeros kept: a pass
     of 0 is a model call that reveals nothing). A ``Schedule`` is one block. O(total passes)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument's name in messages), got {type(name).__name__}")
     if isinstance(plan, BlockSchedule):
         return [[int(p) for p in block.passes] for block in plan.blocks]
     if isinstance(plan, Schedule):
@@ -38,8 +43,11 @@ def block_layout(prompt_length: int, gen_length: int, block_length: int) -> list
     the whole sequence from position 0, so the first generated block shares ``prompt_length % block_length``
     positions with the prompt and the last one runs to the block boundary past ``prompt_length + gen_length`` (those
     tail positions are masks the sampler fills too, then drops). O(blocks)."""
-    prompt = as_count(prompt_length, "prompt_length", minimum=0)
-    gen = as_count(gen_length, "gen_length")
-    block = as_count(block_length, "block_length")
+    # positions are int64 in every sampler: a prompt, canvas or block beyond 2**62 is no sequence
+    prompt = as_count(prompt_length, "prompt_length", minimum=0, maximum=2**62)
+    gen = as_count(gen_length, "gen_length", maximum=2**62)
+    block = as_count(block_length, "block_length", maximum=2**62)
     first, last = prompt // block, -(-(prompt + gen) // block)
+    if last - first > MAX_BLOCKS:  # one list entry per block: refuse before a list of billions
+        raise ValueError(f"gen_length = {gen} in blocks of {block} is {last - first} blocks, more than {MAX_BLOCKS}")
     return [block - (prompt - b * block if b * block < prompt else 0) for b in range(first, last)]

@@ -57,7 +57,7 @@ def hf_forward(module: Any, *, attention_mask: bool = True, shift: str | None = 
     call; the shift is one ``(B, n, V)`` concatenation on the device."""
     if not callable(module):
         raise TypeError(f"module must be callable (a torch.nn.Module), got {type(module).__name__}")
-    if not isinstance(attention_mask, bool):
+    if type(attention_mask).__name__ not in ("bool", "bool_"):  # numpy bools too
         raise TypeError(f"attention_mask must be a bool, got {type(attention_mask).__name__}")
     chosen = as_shift(shift, module)
 

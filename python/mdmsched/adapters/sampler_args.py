@@ -50,6 +50,10 @@ class SamplerChoice:
     description: str
 
 
+#: Largest count a text argument takes: a sequence length or step count far beyond any model's.
+MAX_ARG_COUNT = 2**40
+
+
 def arg_count(value: Any, name: str, minimum: int = 1) -> int:
     """A count from a text argument (``"64"`` or 64) under the package's one count rule (``as_count``); the
     error names ``name=value``. Bools and floats are ``TypeError``."""
@@ -60,7 +64,7 @@ def arg_count(value: Any, name: str, minimum: int = 1) -> int:
         except ValueError:
             raise ValueError(f"{name}={value!r} is not an integer") from None
     try:
-        return as_count(number, name, minimum)
+        return as_count(number, name, minimum, MAX_ARG_COUNT)
     except (TypeError, ValueError) as err:
         raise type(err)(f"{name}={value!r}: {err}") from None
 
@@ -146,8 +150,7 @@ def sampler_from_args(rule: Any = "top_k", *, gen_length: int, block_length: Any
     generated positions cut into blocks of ``block_length`` (None: one block). ``ValueError`` naming the argument for
     any bad value (unknown rule, threshold out of range, missing or malformed file, counts that do not fit the blocks).
     O(gen_length) plus reading the file."""
-    n = _positive(gen_length, "gen_length")
-    assert n is not None
+    n = arg_count(gen_length, "gen_length")  # required: None is a TypeError, not an assertion
     length = _positive(block_length, "block_length")
     budget = _positive(steps, "steps")
     if rule is None:

@@ -54,6 +54,28 @@ def _integer(value: Any, name: str) -> int:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
 
 
+def _flag(value: Any, name: str) -> bool:
+    """A bool option (numpy bools too); ``"yes"`` or ``2`` are a ``TypeError``. (Standard library only: the serving
+    path imports no NumPy, so this is ``_validation.as_flag``'s rule by name, not by import.)"""
+    if type(value).__name__ not in ("bool", "bool_"):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _read_at_most(f: Any, size: int, chunk: int = 1 << 20) -> bytes:
+    """Up to ``size`` bytes of ``f`` in 1 MiB reads: ``f.read(size)`` would allocate ``size`` bytes up front, and a
+    generous ``max_bytes`` is no promise that the file is large."""
+    parts: list[bytes] = []
+    left = size
+    while left > 0:
+        part = f.read(min(chunk, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
 def _in_range(value: Any, name: str, low: int, high: int) -> int:
     """An integer in ``low..high`` (``TypeError`` for a non-integer, ``ValueError`` naming the range otherwise)."""
     out = _integer(value, name)
@@ -181,6 +203,14 @@ class Policy:
     """A closed-loop policy read from a table: :meth:`count` is ``c*(revealed, passes_left)`` (SPEC §5.4)."""
 
     def __init__(self, n: int, k: int, count: list[list[int]]) -> None:
+        n, k = _in_range(n, "n", 1, 2**62), _in_range(k, "k", 1, 2**62)
+        if not isinstance(count, list) or len(count) != n:
+            raise (TypeError if not isinstance(count, list) else ValueError)(
+                f"count must be a list of n = {n} rows (one per revealed count), got {type(count).__name__}")
+        for revealed, row in enumerate(count):
+            _int_list(row, f"count[{revealed}]", minimum=0)
+            if len(row) != k:
+                raise ValueError(f"count[{revealed}] must have k = {k} entries (one per passes_left), got {len(row)}")
         self.n, self.k, self.table = n, k, count
 
     def count(self, revealed: int, passes_left: int) -> int:
@@ -211,8 +241,10 @@ class ScheduleTable:
         (``ValueError`` beyond: a huge file or a device is never read to the end); a file that is not UTF-8 JSON
         or not a well-formed table is one ``ValueError``."""
         limit = _in_range(max_bytes, "max_bytes", 1, 2**62)
+        if Path(path).is_dir():
+            raise ValueError(f"{os.fspath(path)} is a directory, not a table file")
         with Path(path).open("rb") as f:
-            raw = f.read(limit + 1)
+            raw = _read_at_most(f, limit + 1)
         if len(raw) > limit:
             raise ValueError(f"{os.fspath(path)} is larger than max_bytes = {limit}: not read (a table is JSON of a "
                              "few MiB at most; raise max_bytes if yours is larger)")
@@ -249,6 +281,7 @@ class ScheduleTable:
         rescaled to ``n`` (revealed fractions kept, every step >= 1; ``rescaled_from`` says which length) -- the
         fit ``mdmsched table --fit interp`` uses, not an optimum for ``n``. ``TableMiss`` (a ``KeyError``) names what
         is tabulated when nothing fits."""
+        at_most, nearest = _flag(at_most, "at_most"), _flag(nearest, "nearest")
         steps = _in_range(steps, "steps", 1, 2**62)
         if block_length is not None:
             block_length = _in_range(block_length, "block_length", 1, 2**62)
@@ -398,7 +431,12 @@ def build_table(curves: Mapping[int, Any], steps: Iterable[int], block_lengths: 
     from .._validation import as_choice, as_count, as_curve
 
     fit = as_choice(fit, "fit", ("interp", "truncate"))
+    if isinstance(steps, (str, bytes)):
+        raise TypeError(f"steps must be integers (step budgets k), got {type(steps).__name__}")
     budgets = sorted({as_count(k, "steps") for k in steps})
+    if not budgets:
+        raise ValueError("steps must name at least one step budget k")
+    closed_loop = _flag(closed_loop, "closed_loop")
     blocks = [None if b is None else as_count(b, "block length") for b in block_lengths]
     schedules: dict[str, dict[str, dict[str, Any]]] = {}
     skipped: list[list[Any]] = []

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import as_count, as_int_array, as_real_array, as_tolerance
 from .serving import ScheduleTable, TableMiss
 
 __all__ = ["ALGORITHM_NAME", "SGLANG_VERSION", "PlanConfig", "commit_mask", "install", "make_algorithm",
@@ -83,8 +84,8 @@ class PlanConfig:
             fail("table", "a non-empty path", self.table, ValueError)
         if type(self.steps) is not int:
             fail("steps", "an integer number of passes", self.steps)
-        if self.steps < 1:
-            fail("steps", "a positive number of passes", self.steps, ValueError)
+        if not 1 <= self.steps <= 2**62:
+            fail("steps", "a positive number of passes (at most 2**62)", self.steps, ValueError)
         if self.tau is not None:
             if isinstance(self.tau, bool) or not isinstance(self.tau, (int, float)):
                 fail("tau", "a number or null", self.tau)
@@ -95,8 +96,8 @@ class PlanConfig:
                 fail(name, "true or false", getattr(self, name))
         if self.block_size is not None and type(self.block_size) is not int:
             fail("block_size", "an integer or absent", self.block_size)
-        if self.block_size is not None and self.block_size < 1:
-            fail("block_size", "positive", self.block_size, ValueError)
+        if self.block_size is not None and not 1 <= self.block_size <= 2**62:
+            fail("block_size", "positive (at most 2**62)", self.block_size, ValueError)
         if self.log is not None and not isinstance(self.log, str):
             fail("log", "a path (string) or absent", self.log)
 
@@ -121,6 +122,8 @@ class PlanConfig:
         """Parse YAML as SGLang does (``yaml.safe_load``); a YAML syntax error is a ``ValueError`` too."""
         import yaml
 
+        if not isinstance(text, (str, bytes)):
+            raise TypeError(f"text must be YAML text (str), got {type(text).__name__}")
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -144,6 +147,13 @@ def planned_count(table: ScheduleTable, config: PlanConfig, masked_at_start: int
     steps - passes_done`` clamped to ``1..masked_now``) when ``config.policy`` and the table has a policy for
     ``masked_at_start``, else the schedule's count at pass ``passes_done`` (its last pass's when past it). Always in
     ``1..masked_now``. O(1) lookups."""
+    if not isinstance(table, ScheduleTable):
+        raise TypeError(f"table must be a ScheduleTable (ScheduleTable.load), got {type(table).__name__}")
+    if not isinstance(config, PlanConfig):
+        raise TypeError(f"config must be a PlanConfig, got {type(config).__name__}")
+    masked_at_start = as_count(masked_at_start, "masked_at_start", 1, 2**62)
+    masked_now = as_count(masked_now, "masked_now", 0, masked_at_start)  # a block only loses masked positions
+    passes_done = as_count(passes_done, "passes_done", 0, 2**62)
     if masked_now < 1:
         return 0
     if config.policy and str(masked_at_start) in table.policies:
@@ -165,12 +175,18 @@ def commit_mask(confidence: NDArray[np.floating[Any]], masked: NDArray[np.bool_]
     ``confidence`` (ties: lower position first; at least one, at most all masked), plus every masked position with
     confidence ``> tau`` (none when ``tau`` is None). Rows without masked positions commit nothing.
     O(B L log L)."""
-    conf = np.asarray(confidence, dtype=np.float64)
-    mask = np.asarray(masked, dtype=bool)
-    if conf.shape != mask.shape or conf.ndim != 2:
+    conf = as_real_array(confidence, "confidence", ndim=2)  # finite: a NaN confidence would sort anywhere
+    mask = np.asarray(masked)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked must be a bool array (True = masked), got dtype {mask.dtype}")
+    if conf.shape != mask.shape:
         raise ValueError(f"confidence and masked must be (B, L) arrays of one shape, got {conf.shape}, {mask.shape}")
+    wanted = as_int_array(counts, "counts").reshape(-1)
+    if wanted.size != conf.shape[0]:
+        raise ValueError(f"counts must hold one count per row ({conf.shape[0]}), got {wanted.size}")
+    tau = None if tau is None else as_tolerance(tau, "tau")  # finite, >= 0; above 1 means "the floor only"
     available = mask.sum(axis=1)
-    take = np.minimum(np.maximum(np.asarray(counts, dtype=np.int64).reshape(-1), 1), available)
+    take = np.minimum(np.maximum(wanted, 1), available)  # documented clamp: at least one, at most all masked
     order = np.argsort(np.where(mask, -conf, np.inf), axis=1, kind="stable")
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.broadcast_to(np.arange(conf.shape[1]), conf.shape), axis=1)

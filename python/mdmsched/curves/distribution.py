@@ -37,6 +37,8 @@ class Distribution:
             raise ValueError(f"outcomes must be a non-empty 2-D array (M x n), got shape {rows.shape}")
         if rows.shape[1] > 62:
             raise ValueError(f"at most 62 coordinates are supported, got n = {rows.shape[1]}")
+        if np.asarray(self.probs).dtype.kind not in "iuf":  # None, strings, objects: the wrong kind
+            raise TypeError(f"probs must be real probabilities, got dtype {np.asarray(self.probs).dtype}")
         if np.ndim(self.probs) != 1:
             raise ValueError(f"probs must be 1-D, got shape {np.shape(self.probs)}")
         if np.shape(self.probs)[0] != rows.shape[0]:
@@ -106,6 +108,8 @@ def as_dense_unnormalised(p: ArrayLike, name: str = "p") -> tuple[NDArray[np.flo
     """:func:`as_dense` without the renormalised copy: the validated tensor (the input itself when it is float64 and
     C-contiguous) and its sum ``total``; the lattice walk divides by ``total`` as it reads."""
     arr = np.asarray(p)
+    if arr.dtype.kind not in "iuf":  # None, strings, objects, bools, complex: the wrong kind, before any shape rule
+        raise TypeError(f"{name} must be an array of real numbers (probabilities), got dtype {arr.dtype}")
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension (one per coordinate), got a scalar")
     if 0 in arr.shape:

@@ -23,7 +23,7 @@ import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension
 from .. import _validation
 from .._progress import progress_callback
 from .._shards import run_shards
-from .._validation import as_int, as_log_scale, as_progress, require_memory
+from .._validation import as_count, as_flag, as_log_scale, as_progress, require_memory
 from .distribution import Distribution, Source, as_dense, as_dense_unnormalised
 from .hygiene import curve_from_entropies, project_monotone
 from .sampled import EntropyEstimate
@@ -64,7 +64,7 @@ def _shard_count(shards: int | None, n: int) -> int:
     limit = 2 ** int(_core.lattice_unit_bits(n))
     if shards is None:
         return int(min(limit, 16))
-    count = as_int(shards, "shards")
+    count = as_count(shards, "shards")
     if count < 1 or count > limit or count & (count - 1):
         raise ValueError(f"shards must be a power of two between 1 and 2^{limit.bit_length() - 1} = {limit} "
                          f"at n = {n}, got {count}")
@@ -128,6 +128,8 @@ def _lattice(p: Source, keep_subsets: bool, threads: int | None,
     executor = _validation.as_executor(executor)
     if executor is not None and isinstance(p, Distribution):
         raise TypeError("executor= shards the walk over a dense tensor; a sparse Distribution is walked in one process")
+    if shards is not None:
+        as_count(shards, "shards")  # the kind first: shards="4" is a TypeError with or without an executor
     if executor is None and shards is not None:
         raise ValueError("shards= needs an executor= to run the shards on")
     callback = progress_callback(progress)
@@ -201,6 +203,7 @@ def average_entropies(p: Source, *, base: float | None = None, threads: int | No
     as there (bit-identical for every shard count).
     """
     as_progress(progress)  # also on the exchangeable shortcut, which never reports progress nor uses threads
+    exchangeable = as_flag(exchangeable, "exchangeable")
     _threads(threads)
     if isinstance(p, Distribution) and exchangeable:
         raise ValueError("exchangeable=True needs a dense tensor; a Distribution is always walked exactly (drop the flag)")

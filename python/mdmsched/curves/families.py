@@ -34,7 +34,17 @@ def _check_cells(shape: Iterable[int]) -> None:
     check_cells(shape, MAX_DENSE_CELLS, "a dense tensor")
 
 
+#: Most coordinates of a dense tensor (one axis each; numpy allows 64). The axis count handed to the cell check is
+#: capped one above it: ``itertools.repeat(q, 2**63)`` is an OverflowError, and one axis too many is already refused.
+MAX_AXES = 62
+
+#: Largest field size q: trial division up to sqrt(q) stays instant, and no code listed here comes near it.
+MAX_FIELD = 2**31
+
+
 def _is_prime(q: int) -> bool:
+    if q > MAX_FIELD:
+        raise ValueError(f"q must be a prime <= 2**31, got {q}")
     return q >= 2 and all(q % d for d in range(2, math.isqrt(q) + 1))
 
 
@@ -53,7 +63,7 @@ def product(marginals: Sequence[ArrayLike]) -> NDArray[np.float64]:
 def uniform(n: int, q: int) -> NDArray[np.float64]:
     """Uniform over ``Sigma^n``, ``|Sigma| = q``: ``Z == 0``."""
     n, q = as_count(n, "n"), as_count(q, "q")
-    _check_cells(itertools.repeat(q, n))
+    _check_cells(itertools.repeat(q, min(n, MAX_AXES + 1)))
     return np.full((q,) * n, float(q) ** -n)
 
 
@@ -77,7 +87,7 @@ def reed_solomon(n: int, d: int, q: int) -> Distribution:
         raise ValueError(f"q must be a prime larger than n = {n}, got {q}")
     if d > n:
         raise ValueError(f"dimension d must be <= n = {n}, got {d}")
-    if q**d > 2**22:
+    if d * math.log2(q) > 22:  # compared in logs: q**d for a huge d would never finish
         raise ValueError(f"the code has q^d = {q}^{d} codewords, too many to list (limit 2^22)")
     coefficients = np.array(list(itertools.product(range(q), repeat=d)), dtype=np.int64)  # (q^d, d)
     powers = np.array([[pow(x, j, q) for x in range(1, n + 1)] for j in range(d)], dtype=np.int64)  # (d, n)
@@ -89,7 +99,7 @@ def parity_code(n: int, q: int = 2) -> NDArray[np.float64]:
     """Uniform over words with ``x_1 + ... + x_n = 0 mod q`` (single parity check): an ``[n, n-1]`` MDS code, so
     ``Z = mds_curve(n, n - 1, q)`` (all dependence appears at the last token)."""
     n, q = as_count(n, "n", 2), as_count(q, "q", 2)
-    _check_cells(itertools.repeat(q, n))
+    _check_cells(itertools.repeat(q, min(n, MAX_AXES + 1)))
     grids = np.indices((q,) * n).sum(axis=0)
     p = (grids % q == 0).astype(np.float64)
     return np.asarray(p / p.sum(), dtype=np.float64)
@@ -124,8 +134,9 @@ def random_linear_code(n: int, d: int, q: int, seed: int | None = None) -> tuple
     n, d, q = as_count(n, "n"), as_count(d, "d"), as_count(q, "q", 2)
     if not _is_prime(q):
         raise ValueError(f"q must be prime, got {q}")
-    if q**d > 2**22:
+    if d * math.log2(q) > 22:  # compared in logs: q**d for a huge d would never finish
         raise ValueError(f"the code has q^d = {q}^{d} messages, too many to list (limit 2^22)")
+    require_memory(8 * (q**d + d) * n, f"the {q}^{d} codewords of length n = {n}")
     g = np.random.default_rng(as_seed(seed)).integers(0, q, size=(d, n))
     messages = np.array(list(itertools.product(range(q), repeat=d)), dtype=np.int64)
     words = np.unique((messages @ g) % q, axis=0)  # a rank-deficient G repeats codewords
@@ -219,7 +230,7 @@ def markov_chain(transition: ArrayLike, n: int) -> NDArray[np.float64]:
     """Dense law of ``X_1..X_n`` for the stationary Markov chain with transition matrix ``P`` (``transition``)."""
     matrix = _transition(transition)
     n = as_count(n, "n")
-    _check_cells(itertools.repeat(matrix.shape[0], n))
+    _check_cells(itertools.repeat(matrix.shape[0], min(n, MAX_AXES + 1)))
     out = stationary_distribution(matrix)
     for _ in range(n - 1):
         out = out[..., :, None] * matrix  # p(x_1..x_t, x_{t+1}) = p(x_1..x_t) P[x_t, x_{t+1}]

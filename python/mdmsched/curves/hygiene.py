@@ -9,7 +9,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_real_array
+from .._validation import as_choice, as_count, as_curve, as_real_array, require_memory
 
 
 def curve_from_entropies(e: ArrayLike) -> NDArray[np.float64]:
@@ -26,6 +26,10 @@ def fit_curve(z: NDArray[np.float64], length: int, how: str = "interp") -> NDArr
     """The curve ``z`` (length ``m``) for a sequence of ``length``: ``interp`` reads ``Z`` as a function of the
     revealed fraction ``(i - 1) / (m - 1)`` and interpolates it linearly at ``(i - 1) / (length - 1)`` (so ``Z_1`` and
     ``Z_m`` are kept); ``truncate`` takes the first ``length`` entries (needs ``length <= m``)."""
+    z = as_curve(z, "z")
+    length = as_count(length, "length")
+    how = as_choice(how, "how", ("interp", "truncate"))
+    require_memory(16 * length, f"a curve of length {length}")  # the result and linspace's grid
     if how == "truncate":
         if length > z.size:
             raise ValueError(f"--fit truncate needs curves at least as long as every length: {z.size} < {length}")

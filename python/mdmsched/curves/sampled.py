@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 import mdmsched._core as _core  # noqa: PLR0402  a plain import of the extension module, not of the package face
 
-from .._validation import as_count, as_int, as_log_scale, as_real_array, as_seed, require_memory
+from .._validation import as_count, as_log_scale, as_real_array, as_seed, require_memory
 from .distribution import Distribution, Source
 
 
@@ -32,9 +32,11 @@ class EntropyEstimate:
         stderr = as_real_array(self.stderr, "stderr", ndim=1)
         if e.size < 2 or stderr.shape != e.shape:
             raise ValueError(f"e (m = 0..n) needs n >= 1 and stderr its shape, got {e.shape} and {stderr.shape}")
+        if float(stderr.min()) < 0:
+            raise ValueError(f"stderr must be non-negative (a standard error), got {float(stderr.min())!r}")
         object.__setattr__(self, "e", e)
         object.__setattr__(self, "stderr", stderr)
-        object.__setattr__(self, "subsets_per_size", as_int(self.subsets_per_size, "subsets_per_size"))
+        object.__setattr__(self, "subsets_per_size", as_count(self.subsets_per_size, "subsets_per_size"))
         if self.base is not None:
             as_log_scale(self.base)
 

@@ -52,6 +52,8 @@ from .._validation import (
     as_free_positions,
     as_int,
     as_seed,
+    as_shape_pair,
+    as_tolerance,
     require_memory,
 )
 from .curve_estimate import (
@@ -250,9 +252,7 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     ``seed=None`` draws a fresh seed once; the plan records it, so every shard agrees. ``batch_size=None``:
     :func:`default_batch_size` from ``length`` and ``vocab``. ``plan.model_calls`` / ``plan.cost()`` say what it costs.
     """
-    if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
-        raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
-    shape = (as_int(data_shape[0], "data rows"), as_int(data_shape[1], "data length"))
+    shape = as_shape_pair(data_shape, "data_shape", "N", "length", minimum_rows=0)
     if shape[0] < 2 or shape[1] < 1:
         raise ValueError(f"data must be N x length with N >= 2, got shape {shape}")
     require_memory(16 * shape[1], "the generated positions")  # before the first array of length ``length``
@@ -357,6 +357,7 @@ def _ranks(plan: EstimatePlan, g_index: NDArray[np.int64], row_index: NDArray[np
 def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_seconds: float = 0.0) -> CurveEstimate:
     """Place every shard's job values and compute the estimate; shards must come from this plan (fingerprint) and cover
     every batch exactly once. Warns (:class:`NonMonotoneWarning`) when the data contradict a non-increasing ``g``."""
+    total_seconds = as_tolerance(total_seconds, "total_seconds")
     if not isinstance(plan, EstimatePlan):
         raise TypeError(f"plan must be an EstimatePlan (from plan_estimate), got {type(plan).__name__}")
     if isinstance(results, (ShardResult, str, bytes)) or not isinstance(results, Sequence):
@@ -469,9 +470,7 @@ def plan_block_estimate(data_shape: tuple[int, int], *, block_length: int, regio
     passes in all, known before anything runs. Block ``b`` has the prompt and blocks ``< b`` revealed, blocks ``> b``
     always masked (``hidden``), stream ``b + 1``; one seed for all blocks."""
     length = as_count(block_length, "block_length")
-    if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
-        raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
-    shape = (as_int(data_shape[0], "data rows"), as_int(data_shape[1], "data length"))
+    shape = as_shape_pair(data_shape, "data_shape", "N", "length", minimum_rows=0)
     base = plan_estimate(shape, region=region, reps=reps, batch_size=batch_size, seed=seed, target=target,
                          estimator=estimator, vocab=vocab)
     free = base.free

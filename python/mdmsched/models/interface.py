@@ -18,7 +18,15 @@ from typing import Any, Callable, Literal, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_choice, as_count, as_generator, as_tokens, probability_tolerance, require_memory
+from .._validation import (
+    as_choice,
+    as_count,
+    as_flag,
+    as_generator,
+    as_tokens,
+    probability_tolerance,
+    require_memory,
+)
 from .state_scores import StateScores, check_state_scores, scores_from_probabilities
 
 Target = Literal["cross_entropy", "entropy"]
@@ -30,6 +38,8 @@ CHUNK_CELLS = 1 << 20
 #: Largest per-position score (nats) :func:`check_scores` accepts: far above any float32/float64 log-loss
 #: (``-log`` of the smallest double is 745), small enough that sums over any batch, row and step stay finite.
 MAX_SCORE = 1e100
+#: Largest ``vocab_size`` a :class:`ProbabilityModel` takes (token ids of real tokenizers fit in 32 bits).
+MAX_VOCAB = 2**32
 
 
 @runtime_checkable
@@ -130,7 +140,8 @@ class ProbabilityModel:
         if not callable(predict):
             raise TypeError(f"predict must be callable, got {type(predict).__name__}")
         self.predict = predict
-        self.vocab_size = None if vocab_size is None else as_count(vocab_size, "vocab_size")
+        # a vocabulary beyond 2**32 symbols is a typo: every call would need vocab_size * 8 bytes per position
+        self.vocab_size = None if vocab_size is None else as_count(vocab_size, "vocab_size", 1, MAX_VOCAB)
         self.check_rows = as_count(check_rows, "check_rows")
         self.n = getattr(predict, "n", None)
 
@@ -200,6 +211,7 @@ class ProbabilityModel:
         copied to float64 on its own (never the whole ``(B, n, q)`` array). O(scored * q)."""
         if rng is not None:
             rng = as_generator(rng)
+        nll = as_flag(nll, "nll")
         tokens, mask = as_batch(tokens, mask)
         given = None if uniforms is None else check_uniforms(uniforms, mask)
         scored = mask if where is None else mask & as_where(where, mask.shape)

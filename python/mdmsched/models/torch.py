@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_count, as_int
+from .._validation import as_count, as_flag, as_int
 from .interface import (
     StateScores,
     Target,
@@ -392,6 +392,7 @@ class TorchModel:
         scored positions; they replace ``rng``, so each row can carry its own stream). Reduced on the model's device
         in chunks (``_state_reduce``); only ``(B, n)`` numbers reach the host. A true token of probability 0 raises
         ``ValueError``. One forward pass plus ``O(scored q)``."""
+        nll = as_flag(nll, "nll")
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
         t, m = self._inputs(tokens, mask, score_all=nll)

@@ -66,6 +66,9 @@ class Calibration:
         return self.estimate.nfe
 
 
+#: Most bisection rounds: 64 halve any double bracket to its last bit; more is a typo that would run for hours.
+MAX_ITERATIONS = 64
+
 def nfe_upper_bound(estimate: SamplerEstimate, confidence: float) -> float:
     """One-sided upper confidence bound on the mean NFE: ``mean + z_confidence * sd / sqrt(N)`` over the rows (the
     normal approximation; NFE per row is bounded in ``1..n``, so the mean is well behaved). O(N)."""
@@ -103,7 +106,7 @@ def calibrate(model: StateModel | Any, data: ArrayLike, family: str | Family, bu
     """
     rows = as_data_rows(data)
     target = as_tolerance(budget, "budget")
-    rounds = as_count(iterations, "iterations")
+    rounds = as_count(iterations, "iterations", 1, MAX_ITERATIONS)
     level = as_confidence(confidence)
     if not isinstance(at_most, bool):
         raise TypeError(f"at_most must be True or False, got {type(at_most).__name__}")

@@ -95,7 +95,10 @@ def optimal_counts(table: ArrayLike, steps: int) -> NDArray[np.int64]:
     """The ``steps`` sizes (each ``>= 1``) minimising ``sum_j c[N_{j-1}, N_j]`` over ``0 = N_0 < ... < N_steps = B``
     (the DP of SPEC §4 on a general cost table; only entries above the diagonal, ``a < e``, are steps and read; they
     must be finite). Ties go to the smallest previous end. O(steps B^2) time, O(steps B) memory."""
-    cost = np.asarray(table, dtype=np.float64)
+    raw = np.asarray(table)
+    if raw.dtype.kind not in "iuf":  # only entries above the diagonal must be finite, so no as_real_array here
+        raise TypeError(f"table must be an array of real costs, got dtype {raw.dtype}")
+    cost = np.asarray(raw, dtype=np.float64)
     if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or cost.shape[0] < 2:
         raise ValueError(f"table must be a square (B+1) x (B+1) array with B >= 1, got shape {cost.shape}")
     size = cost.shape[0] - 1

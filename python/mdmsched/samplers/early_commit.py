@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import as_choice, as_real
+from .._validation import as_choice, as_tolerance
 from ..models.interface import StateScores
 from .rules import Rule, TopK
 
@@ -57,7 +57,8 @@ class EarlyCommit(Rule):
     def __init__(self, base: Any, threshold: float = PROPHET_THRESHOLD, gap: Gap = "logit") -> None:
         self.base: Rule = base if isinstance(base, Rule) else TopK(base)
         self.gap: Gap = "logit" if as_choice(gap, "gap", GAPS) == "logit" else "prob"
-        self.threshold = as_real(threshold, "threshold")
+        # a gap is never negative: a negative threshold would commit every position at once
+        self.threshold = as_tolerance(threshold, "threshold")
         if self.gap == "prob" and not 0 <= self.threshold <= 1:
             raise ValueError(f"threshold must be in [0, 1] for gap='prob' (a probability margin), got "
                              f"{self.threshold!r}")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import as_count
+from .._validation import INT64_MAX, as_count
 
 __all__ = ["EosOption", "as_eos"]
 
@@ -66,4 +66,4 @@ def as_eos(eos_id: Any, pad_after_eos: Any) -> EosOption | None:
         raise TypeError(f"pad_after_eos must be a bool, got {type(pad_after_eos).__name__}")
     if eos_id is None:
         return None
-    return EosOption(as_count(eos_id, "eos_id", 0), bool(pad_after_eos))
+    return EosOption(as_count(eos_id, "eos_id", 0, INT64_MAX), bool(pad_after_eos))  # a token id: within int64

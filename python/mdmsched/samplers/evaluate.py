@@ -38,6 +38,9 @@ from .._validation import (
     as_count,
     as_data_rows,
     as_free_positions,
+    as_real,
+    as_samples,
+    as_shape_pair,
     as_tolerance,
     require_memory,
 )
@@ -88,9 +91,8 @@ def mean_interval(values: ArrayLike, *, offset: float = 0.0, confidence: float =
     intervals, finite and never narrower than the t interval. O(RESAMPLES N) time, at most ``2**22`` resampled
     values in memory at once.
     """
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.ndim != 1 or arr.size < 2 or not np.isfinite(arr).all():
-        raise ValueError(f"values must be at least 2 finite numbers (one per row), got shape {arr.shape}")
+    arr = as_samples(values, "values")
+    offset = as_real(offset, "offset")
     level, kind = as_confidence(confidence), _as_method(method)
     size = arr.size
     mean = float(arr.mean())
@@ -274,9 +276,7 @@ def plan_sampler(data_shape: tuple[int, int], *, region: ArrayLike | None = None
                  pad_after_eos: bool = True) -> SamplerPlan:
     """The row batches of :func:`evaluate_sampler` for data of shape ``(N, length)`` (see :class:`SamplerPlan`)."""
     eos = as_eos(eos_id, pad_after_eos)
-    if not isinstance(data_shape, (tuple, list)) or len(data_shape) != 2:
-        raise TypeError(f"data_shape must be a pair (N, length), got {type(data_shape).__name__} {data_shape!r}")
-    rows, length = as_count(data_shape[0], "data rows", 2), as_count(data_shape[1], "data length")
+    rows, length = as_shape_pair(data_shape, "data_shape", "N", "length", minimum_rows=2)
     batch = as_count(batch_size, "batch_size")
     # before any array of the data's length: the positions (8 bytes each, per row when region is per row) and a batch
     require_memory(8 * length * (1 if region is None or np.ndim(region) == 1 else rows) + 64 * min(batch, rows) * length,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import as_counts, as_curve, as_real_array, as_tolerance
 from ..closed_loop import ClosedLoopPolicy, block_policies
 from ..schedules.practice import equal
 from .early_commit import EarlyCommit
@@ -66,7 +67,10 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
     """
     if not isinstance(name, str):
         raise TypeError(f"family must be a Family or one of {FAMILY_NAMES}, got {type(name).__name__} {name!r}")
-    longest = max(block_lengths) if block_lengths else 1
+    lengths = as_counts(block_lengths, "block_lengths", 1)
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError(f"block_lengths must be a non-empty list of block lengths, got shape {lengths.shape}")
+    longest = int(lengths.max())
     sweeps: dict[str, tuple[str, tuple[float, ...], Callable[[float, Sequence[int]], Rule]]] = {
         "random": ("k", count_budgets(longest), lambda v, b: RandomOrder(equal_counts(int(v), b))),
         "top_k": ("k", count_budgets(longest), lambda v, b: TopK(equal_counts(int(v), b))),
@@ -81,7 +85,7 @@ def default_family(name: str, block_lengths: Sequence[int], values: Sequence[flo
     if name not in sweeps:
         raise ValueError(f"family must be a Family or one of {FAMILY_NAMES}, got {name!r}")
     parameter, sweep, make = sweeps[name]
-    chosen = sweep if values is None else tuple(float(v) for v in values)
+    chosen = sweep if values is None else tuple(map(float, as_real_array(values, "values", ndim=1)))
     if not chosen:
         raise ValueError(f"family {name!r} needs at least one value")
     if parameter == "k" and any(v < 1 or v != int(v) for v in chosen):
@@ -120,7 +124,10 @@ def closed_loop_family(name: str, curves: object, values: Sequence[float] | None
         raise TypeError(f"name must be one of {CLOSED_LOOP_NAMES}, got {type(name).__name__}")
     if name not in CLOSED_LOOP_NAMES:
         raise ValueError(f"name must be one of {CLOSED_LOOP_NAMES}, got {name!r}")
+    tau = as_tolerance(tau, "tau")  # finite, >= 0 (above 1: the floor alone, as FloorThreshold's tau)
     block_curves = _block_curves(curves)
+    for i, curve in enumerate(block_curves):  # checked now, not at the first sweep value
+        as_curve(getattr(curve, "Z", curve), f"curves[{i}]")
     lengths = [int(np.size(getattr(c, "Z", c))) for c in block_curves]
     cache: dict[int, tuple[ClosedLoopPolicy, ...]] = {}
 
@@ -136,7 +143,7 @@ def closed_loop_family(name: str, curves: object, values: Sequence[float] | None
         "closed_loop_top_k": lambda v, b: TopK(policies(int(v), b)),
         "closed_loop_floor_threshold": lambda v, b: FloorThreshold(policies(int(v), b), tau=tau),
     }
-    chosen = count_budgets(max(lengths)) if values is None else tuple(float(v) for v in values)
+    chosen = count_budgets(max(lengths)) if values is None else tuple(map(float, as_real_array(values, "values", ndim=1)))
     if not chosen or any(v < 1 or v != int(v) for v in chosen):
         raise ValueError(f"family {name!r} sweeps passes per block k: integers >= 1, got {list(chosen)}")
     return Family(name, "k", chosen, makers[name])

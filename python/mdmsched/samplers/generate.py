@@ -14,7 +14,7 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_count, as_region
+from .._validation import as_count, as_region, as_tokens
 from ..models.interface import SamplingModel
 from .loop import DrawScoreStates, RuleRun, SelectionRule, run_rule
 from .rules import RandomOrder
@@ -22,11 +22,11 @@ from .rules import RandomOrder
 
 def _own_rows(rows: ArrayLike) -> NDArray[np.int64]:
     """The rows to generate into, as our own int64 copy (generated tokens are written into it): 2-D integers."""
-    tokens = np.asarray(rows)
-    if tokens.dtype.kind not in "iu":
-        raise TypeError(f"rows must be an integer array, got dtype {tokens.dtype}")
+    tokens = as_tokens(rows, "rows")  # integers; uint64 ids beyond int64 refused, never wrapped
     if tokens.ndim != 2 or 0 in tokens.shape:
         raise ValueError(f"rows must be 2-D (B x n) with B, n >= 1, got shape {tokens.shape}")
+    if tokens.size and int(tokens.min()) < 0:
+        raise ValueError(f"rows must be token ids >= 0, got {int(tokens.min())}")
     return np.array(tokens, dtype=np.int64)
 
 
@@ -44,7 +44,9 @@ def _teacher_rows(teacher: ArrayLike, tokens: NDArray[np.int64], gen_mask: NDArr
 
 def _region_mask(region: ArrayLike | int, shape: tuple[int, int]) -> NDArray[np.bool_]:
     n = shape[1]
-    if isinstance(region, (int, np.integer)) and not isinstance(region, (bool, np.bool_)):
+    if isinstance(region, (bool, np.bool_)):
+        raise TypeError("region must be a prompt length (int) or a bool mask array, got a single bool")
+    if isinstance(region, (int, np.integer)):
         prompt_length = int(region)
         if not 0 <= prompt_length < n:
             raise ValueError(f"prompt_length (region) must satisfy 0 <= prompt_length < n = {n}, got {prompt_length}")

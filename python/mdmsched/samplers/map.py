@@ -123,6 +123,8 @@ class SamplerMap:
 
     def family(self, name: str) -> list[MapRow]:
         """The rows of one family, in sweep order."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a family name (str), got {type(name).__name__} {name!r}")
         found = [row for row in self.rows if row.family == name]
         if not found:
             raise ValueError(f"no family {name!r} in this map (families: {self.families})")
@@ -247,7 +249,9 @@ def _families(families: Sequence[str | Family] | str | Family | None, lengths: S
     if families is None:
         return [default_family(name, lengths) for name in FAMILY_NAMES]
     items = [families] if isinstance(families, (str, Family)) else families
-    if not isinstance(items, Sequence) or not items:
+    if isinstance(items, Sequence) and not isinstance(items, bytes) and not items:
+        raise ValueError("families must name at least one family")
+    if not isinstance(items, Sequence) or isinstance(items, bytes):
         raise TypeError(f"families must be a non-empty sequence of names {FAMILY_NAMES} or Family objects, got "
                         f"{type(families).__name__}")
     out = [item if isinstance(item, Family) else default_family(item, lengths) for item in items]

@@ -150,7 +150,8 @@ def empirical_kl(samples: ArrayLike, p: ArrayLike, *, pseudocount: float = 0.5) 
         raise ValueError(f"samples must hold symbols 0..q_i-1 for the alphabets {target.shape}")
     counts = np.zeros(target.shape)
     np.add.at(counts, tuple(rows.T), 1.0)
-    nu = (counts + pseudocount) / (rows.shape[0] + pseudocount * counts.size)
+    # divided through by the pseudocount: the same ratio, finite however large the pseudocount
+    nu = (counts / pseudocount + 1.0) / (rows.shape[0] / pseudocount + counts.size)
     support = target > 0
     return float(np.sum(target[support] * np.log(target[support] / nu[support])))
 

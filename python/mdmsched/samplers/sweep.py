@@ -215,8 +215,10 @@ def plan_sweep(data_shape: tuple[int, int], rules: Sequence[Rule], *, plan: Samp
         plan = plan_sampler(data_shape, region=region, block_length=block_length, seed=seed, batch_size=batch_size)
     elif not isinstance(plan, SamplerPlan):
         raise TypeError(f"plan must be a SamplerPlan (from plan_sampler), got {type(plan).__name__}")
-    if isinstance(rules, Rule) or not isinstance(rules, Sequence) or not rules:
+    if isinstance(rules, (Rule, str, bytes)) or not isinstance(rules, Sequence):
         raise TypeError(f"rules must be a non-empty sequence of Rules, got {type(rules).__name__}")
+    if not rules:
+        raise ValueError("rules must hold at least one Rule")
     for rule in rules:
         if not isinstance(rule, Rule):
             raise TypeError(f"rules must be mdmsched.samplers Rules (RandomOrder, TopK, Threshold, ...), got "

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._shards import DEFAULT_SHARDS, RowBatches, as_report, check_coverage, fingerprint, run_shards
-from .._validation import as_confidence, as_count, as_free_positions, require_memory
+from .._validation import as_confidence, as_count, as_free_positions, as_samples, as_shape_pair, require_memory
 from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
 from .evaluate import _as_block_length, _as_rule, _as_seed
@@ -33,6 +33,8 @@ from .rules import Rule
 
 #: ``score(prompt_row, output_row, reference) -> float in [0, 1]``, or a named scorer: ``"exact"``, ``"regex:<pat>"``.
 Scorer = Union[str, Callable[[NDArray[np.int64], NDArray[np.int64], Any], Any]]
+#: Most outputs per prompt: every one is a full generation, so more than this is a typo, not an experiment.
+MAX_SAMPLES_PER_PROMPT = 2**20
 #: The interval over prompts (see :func:`accuracy_interval`).
 ACCURACY_METHOD = "cluster-wilson"
 
@@ -49,6 +51,10 @@ class Task:
     region: Any = None
     samples_per_prompt: int = 1
     decode: Callable[[NDArray[np.int64]], str] | None = None
+
+    def __post_init__(self) -> None:  # the cheap checks at construction, so a loaded task is refused where it is made
+        as_count(self.samples_per_prompt, "samples_per_prompt", 1, MAX_SAMPLES_PER_PROMPT)
+        _as_scorer(self.score, self.decode)
 
 
 @dataclass(frozen=True)
@@ -156,10 +162,12 @@ def accuracy_interval(values: ArrayLike, samples_per_prompt: int, confidence: fl
     ``n_eff = P``, the most correlated case), and the Student-t quantile with ``P - 1`` degrees of freedom in place of
     ``z``. Chosen by measured coverage on exact small laws (tests/samplers/test_samplers_task.py): near nominal at accuracies
     near 0 or 1 and 20-40 prompts, where a normal or bootstrap interval collapses to a point. O(P S)."""
-    arr = np.asarray(values, dtype=np.float64)
+    arr = as_samples(values, "values")
     size = as_count(samples_per_prompt, "samples_per_prompt")
     level = as_confidence(confidence)
-    if arr.ndim != 1 or arr.size < 2 * size or arr.size % size or not np.isfinite(arr).all():
+    if arr.min() < 0 or arr.max() > 1:
+        raise ValueError(f"values must be scores in [0, 1], got {float(arr.min())!r}..{float(arr.max())!r}")
+    if arr.size < 2 * size or arr.size % size:
         raise ValueError(f"values must be finite scores, {size} per prompt for at least 2 prompts, got {arr.shape}")
     means = arr.reshape(-1, size).mean(axis=1)
     prompts = means.size
@@ -295,9 +303,7 @@ def plan_task(prompts_shape: tuple[int, int], *, samples_per_prompt: int = 1, re
               block_length: int | None = None, seed: int = 0, batch_size: int = 64,
               prompt_digest: str = "") -> TaskPlan:
     """The row batches of :func:`evaluate_task` for prompts of shape ``(P, length)`` (see :class:`TaskPlan`)."""
-    if not isinstance(prompts_shape, (tuple, list)) or len(prompts_shape) != 2:
-        raise TypeError(f"prompts_shape must be a pair (P, length), got {type(prompts_shape).__name__}")
-    count, length = as_count(prompts_shape[0], "prompts", 2), as_count(prompts_shape[1], "prompt length")
+    count, length = as_shape_pair(prompts_shape, "prompts_shape", "P", "length", minimum_rows=2)
     samples = as_count(samples_per_prompt, "samples_per_prompt")
     free = as_free_positions(region, (count, length))
     batch = as_count(batch_size, "batch_size")

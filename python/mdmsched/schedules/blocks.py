@@ -42,6 +42,8 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
     if (steps_per_block is None) == (total_steps is None):
         raise ValueError("give exactly one of steps_per_block and total_steps")
     if curves is not None:
+        if isinstance(curves, (str, bytes)) or not hasattr(curves, "__len__"):
+            raise TypeError(f"curves must be a sequence of per-block curves, got {type(curves).__name__}")
         if len(curves) != blocks:
             raise ValueError(f"curves must have one curve per block ({blocks}), got {len(curves)}")
         block_curves = [as_curve(c, f"curves[{b}]") for b, c in enumerate(curves)]
@@ -50,7 +52,7 @@ def blockwise(n: int, block_length: int, *, steps_per_block: int | Sequence[int]
                 raise ValueError(f"curves[{b}] must have {length} entries (the block's length), got {c.size}")
     if steps_per_block is not None:
         # A scalar (even a wrong kind, which as_count names below) is one count for every block.
-        sequence = isinstance(steps_per_block, (Sequence, np.ndarray)) and not isinstance(steps_per_block, str)
+        sequence = isinstance(steps_per_block, (Sequence, np.ndarray)) and not isinstance(steps_per_block, (str, bytes))
         per: list[Any] = list(steps_per_block) if sequence else [steps_per_block] * blocks  # type: ignore[arg-type]
         if len(per) != blocks:
             raise ValueError(f"steps_per_block must have one entry per block ({blocks}), got {len(per)}")

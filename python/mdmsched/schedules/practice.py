@@ -131,8 +131,10 @@ def maskgit_counts(n: int, ratios: NDArray[np.float32]) -> NDArray[np.int64]:
     ratio is a fraction of the sequence, and an infinite one is an upstream error). O(num_iter)."""
     n = _count(n, "n")
     raw = np.asarray(ratios)
-    if raw.dtype.kind not in "iuf" or raw.ndim != 1:
-        raise TypeError(f"ratios must be a 1-D array of real numbers, got {raw.dtype} of shape {raw.shape}")
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"ratios must be a 1-D array of real numbers, got dtype {raw.dtype}")
+    if raw.ndim != 1:
+        raise ValueError(f"ratios must be 1-D (one ratio per pass), got shape {raw.shape}")
     if np.isinf(raw).any():
         raise ValueError("ratios must be finite, got an infinite mask ratio")
     return _maskgit_counts(n, raw)  # NaN: ValueError there
@@ -310,8 +312,10 @@ def dllm_counts(n: int, alpha_grid: NDArray[np.float32]) -> NDArray[np.int64]:
     ``ValueError``. O(k)."""
     n = _count(n, "n")
     raw = np.asarray(alpha_grid)
-    if raw.dtype.kind not in "iuf" or raw.ndim != 1 or raw.size < 2:
-        raise TypeError(f"alpha_grid must be a 1-D real array of k + 1 >= 2 values, got {raw.dtype} {raw.shape}")
+    if raw.dtype.kind not in "iuf":
+        raise TypeError(f"alpha_grid must be a 1-D real array of k + 1 >= 2 values, got dtype {raw.dtype}")
+    if raw.ndim != 1 or raw.size < 2:
+        raise ValueError(f"alpha_grid must be 1-D with k + 1 >= 2 values, got shape {raw.shape}")
     alpha = raw.astype(_F32)
     if not np.isfinite(alpha).all():
         raise ValueError("alpha_grid must be finite")

@@ -15,7 +15,7 @@ from .._validation import as_count, as_int_array, as_real, as_real_array, as_ste
 
 
 def _positive_n(n: int) -> int:
-    value = as_count(n, "n")
+    value = as_count(n, "n", 1, 2**62)  # a length beyond int64 would overflow the breakpoints' int64 arithmetic
     return value
 
 
@@ -96,6 +96,8 @@ def from_mask_fractions(n: int, fractions: ArrayLike, name: str = "custom") -> S
     (:func:`exact_k_breakpoints`), so the schedule has exactly ``k`` non-empty steps; when ``k > n`` some steps must
     be empty and they are dropped. O(k).
     """
+    if not isinstance(name, str):  # it labels the schedule; a number here is a misplaced argument
+        raise TypeError(f"name must be a string, got {type(name).__name__} {name!r}")
     n = _positive_n(n)
     f = as_real_array(fractions, "fractions", ndim=1)
     if f.size == 0:

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._schedule import Schedule
-from .._validation import as_curve, as_int, as_sizes, as_steps, as_tolerance, require_memory
+from .._validation import as_choice, as_curve, as_int, as_sizes, as_steps, as_tolerance, require_memory
 from ..solve import schedule_error
 from .practice import equal
 from .shapes import _positive_n, exact_k_breakpoints
@@ -93,8 +93,7 @@ def budget_schedule(n: int, budget: int, kind: str = "tc") -> Schedule:
     """
     n = _positive_n(n)
     budget = as_int(budget, "budget")
-    if kind not in ("tc", "dtc"):
-        raise ValueError(f"kind must be 'tc' or 'dtc', got {kind!r}")
+    kind = as_choice(kind, "kind", ("tc", "dtc"))
     zeta = math.floor((budget - 2) / (1 + math.log(n)))
     if zeta < 2:
         raise ValueError(f"budget {budget} is too small for n = {n}: need K >= {2 + math.ceil(2 * (1 + math.log(n)))}")
