@@ -20,6 +20,7 @@
 
 #include "entropy_block.hpp"
 #include "mdmsched/entropy.hpp"
+#include "pair_sum.hpp"
 
 namespace mdmsched::detail {
 
@@ -51,6 +52,7 @@ double kernel_baseline(const double* x, std::size_t size) { return plogp_loop(x,
 struct KernelEntry {
     const char* name;
     Kernel kernel;
+    PairSum pair_sum;  // the same instruction set's binary-axis sums (pair_sum.hpp): one name, one ISA for the walk
     bool (*supported)();
 };
 
@@ -59,15 +61,16 @@ __attribute__((target("avx2"))) double kernel_avx2(const double* x, std::size_t 
 __attribute__((target("avx512f"))) double kernel_avx512(const double* x, std::size_t size) {
     return plogp_loop(x, size);
 }
-bool has_avx512() { return __builtin_cpu_supports("avx512f"); }
+bool has_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2"); }
 bool has_avx2() { return __builtin_cpu_supports("avx2"); }
 bool always() { return true; }
 // Widest first: the first supported entry is the default.
-const KernelEntry kKernels[] = {
-    {"avx512f", kernel_avx512, has_avx512}, {"avx2", kernel_avx2, has_avx2}, {"sse2", kernel_baseline, always}};
+const KernelEntry kKernels[] = {{"avx512f", kernel_avx512, pair_sum_avx2, has_avx512},
+                                {"avx2", kernel_avx2, pair_sum_avx2, has_avx2},
+                                {"sse2", kernel_baseline, pair_sum_baseline, always}};
 #else
 bool always() { return true; }
-const KernelEntry kKernels[] = {{"scalar", kernel_baseline, always}};
+const KernelEntry kKernels[] = {{"scalar", kernel_baseline, pair_sum_baseline, always}};
 #endif
 
 const KernelEntry* widest_supported() {
@@ -97,6 +100,10 @@ const KernelEntry& find(const std::string& name) {
 
 double entropy_block(const double* x, std::size_t size) {
     return current().load(std::memory_order_relaxed)->kernel(x, size);
+}
+
+void sum_pairs(const double* in, double* out, std::size_t outer, std::size_t inner) {
+    current().load(std::memory_order_relaxed)->pair_sum(in, out, outer, inner);
 }
 
 }  // namespace mdmsched::detail
