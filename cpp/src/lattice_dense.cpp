@@ -31,9 +31,13 @@ struct LineAligned {
     T* allocate(std::size_t count) { return static_cast<T*>(::operator new(count * sizeof(T), kAlign)); }
     void deallocate(T* pointer, std::size_t) { ::operator delete(pointer, kAlign); }
     template <typename U>
-    bool operator==(const LineAligned<U>&) const { return true; }
+    bool operator==(const LineAligned<U>&) const {
+        return true;
+    }
     template <typename U>
-    bool operator!=(const LineAligned<U>&) const { return false; }
+    bool operator!=(const LineAligned<U>&) const {
+        return false;
+    }
 };
 
 class DenseWalker {
@@ -99,22 +103,17 @@ private:
         control_->done.fetch_add(size, std::memory_order_relaxed);
     }
 
-    // A leaf of the walk (the last coordinate summed out of a binary, normalised, non-empty marginal): its cells are
-    // needed only for their entropy, so each block of kEntropyBlock pair sums goes through the kernel from a stack
-    // buffer and is never stored. Same blocks, same kernel, same sums as record() on a stored child: the same bits.
+    // A leaf of the walk (the last coordinate, binary, summed out of a normalised parent; not the empty set): its cells
+    // are needed only for their entropy, so the kernel's pair kernel takes them straight from the parent, block by
+    // block, and they are never stored. Same sums, blocks and accumulation as record() on a stored child: same bits.
     void record_leaf(const double* parent, std::size_t size, std::uint64_t removed, double* row) {
-        double block[detail::kEntropyBlock];
         double h;
         if (size <= detail::kEntropyBlock) {
-            detail::sum_pairs(parent, block, size, 1);
-            h = detail::entropy_block(block, size);
+            h = detail::entropy_block_of_pairs(parent, size);
         } else {
             detail::BlockSum acc;
-            for (std::size_t b = 0; b < size; b += detail::kEntropyBlock) {
-                const std::size_t len = std::min(size - b, detail::kEntropyBlock);
-                detail::sum_pairs(parent + 2 * b, block, len, 1);
-                acc.add(detail::entropy_block(block, len));
-            }
+            for (std::size_t b = 0; b < size; b += detail::kEntropyBlock)
+                acc.add(detail::entropy_block_of_pairs(parent + 2 * b, std::min(size - b, detail::kEntropyBlock)));
             h = acc.value();
         }
         add(h, kept_mask(removed), size, row);
@@ -162,7 +161,8 @@ private:
     int n_, lead_, unit_bits_;
     double* subset_out_;
     double* unit_sums_;
-    std::vector<std::vector<double, LineAligned<double>>> buffers_;  // one marginal per depth below the base: the chain this thread holds
+    std::vector<std::vector<double, LineAligned<double>>>
+        buffers_;  // one marginal per depth below the base: the chain this thread holds
     detail::WalkControl* control_ = nullptr;
 };
 

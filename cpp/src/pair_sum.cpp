@@ -15,7 +15,8 @@ namespace {
 template <std::size_t Inner>
 void pair_sum_fixed(const double* in, double* out, std::size_t outer) {
     for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t i = 0; i < Inner; ++i) out[o * Inner + i] = in[o * 2 * Inner + i] + in[o * 2 * Inner + Inner + i];
+        for (std::size_t i = 0; i < Inner; ++i)
+            out[o * Inner + i] = in[o * 2 * Inner + i] + in[o * 2 * Inner + Inner + i];
 }
 
 }  // namespace
