@@ -123,6 +123,10 @@ SMALL_SHAPES = [(q,) * k for k in range(1, 6) for q in (1, 2, 3)] + [
     (3, 2, 4, 2, 3, 2, 2),
     (2, 2, 2, 5, 2, 2, 2, 2),
     (2,) * 9,
+    # n > 10 (the unit bits): the walk below the units, where the leaves are never stored
+    (2,) * 11,
+    (3,) + (2,) * 10,
+    (2,) * 10 + (3,),
     (2,) * 12,  # leaves above one entropy block (2^11 cells)
 ]
 
