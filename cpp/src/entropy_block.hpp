@@ -13,4 +13,11 @@ constexpr std::size_t kEntropyBlock = 1024;
 // available: one log per marginal cell is the walk's cost floor.
 double entropy_block(const double* x, std::size_t size);
 
+// entropy_block of the `size` pair sums x[2i] + x[2i+1], without storing them: the same bits.
+double entropy_block_of_pairs(const double* x, std::size_t size);
+
+// out[o, i] = in[o, 0, i] + in[o, 1, i] (a binary axis summed out) with the kernel's instruction set; the same bits
+// whichever kernel (pair_sum.hpp).
+void sum_pairs(const double* in, double* out, std::size_t outer, std::size_t inner);
+
 }  // namespace mdmsched::detail

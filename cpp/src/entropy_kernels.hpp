@@ -60,15 +60,8 @@ inline std::size_t popcount64(std::uint64_t mask) {
 #endif
 }
 
-// Binary axis with a small compile-time inner size: out[o, i] = in[o, 0, i] + in[o, 1, i] as one flat loop over o
-// (the generic loop pays its setup per o, which dominates when inner is 2..16: most removals deep in the walk).
-template <std::size_t Inner>
-inline void sum_binary_axis(const double* in, double* out, std::size_t outer) {
-    for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t i = 0; i < Inner; ++i)
-            out[o * Inner + i] = in[o * 2 * Inner + i] + in[o * 2 * Inner + Inner + i];
-}
-
+// Binary axis with a small compile-time inner size, each input divided first: one flat loop over o (only the base
+// of an unnormalised input is scaled, so this stays plain).
 template <std::size_t Inner>
 inline void sum_binary_axis_scaled(const double* in, double* out, std::size_t outer, double divisor) {
     for (std::size_t o = 0; o < outer; ++o)
@@ -77,17 +70,10 @@ inline void sum_binary_axis_scaled(const double* in, double* out, std::size_t ou
 }
 
 // out[o, i] = sum_t in[o, t, i] for a tensor viewed as (outer, d, inner): sums out one axis. The first two slabs are
-// added in one pass (no copy-then-add), and the common binary last-axis case gets its own pairwise loop.
+// added in one pass (no copy-then-add); binary axes (most of the walk's sums) go to the kernel's sum_pairs.
 inline void sum_axis(const double* in, double* out, std::size_t outer, std::size_t d, std::size_t inner) {
-    if (d == 2 && inner == 2) return sum_binary_axis<2>(in, out, outer);
-    if (d == 2 && inner == 4) return sum_binary_axis<4>(in, out, outer);
-    if (d == 2 && inner == 8) return sum_binary_axis<8>(in, out, outer);
-    if (d == 2 && inner == 16) return sum_binary_axis<16>(in, out, outer);
+    if (d == 2) return sum_pairs(in, out, outer, inner);
     if (inner == 1) {
-        if (d == 2) {
-            for (std::size_t o = 0; o < outer; ++o) out[o] = in[2 * o] + in[2 * o + 1];
-            return;
-        }
         for (std::size_t o = 0; o < outer; ++o) {
             const double* row = in + o * d;
             double acc = 0.0;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <new>
 #include <string>
 
 #include "entropy_kernels.hpp"
@@ -18,6 +19,26 @@ namespace mdmsched {
 namespace {
 
 constexpr std::size_t kMaxUnitBits = 10;
+
+// Cache-line-aligned storage for the walk's marginals, so no vector load of the sums straddles two lines.
+template <typename T>
+struct LineAligned {
+    using value_type = T;
+    static constexpr std::align_val_t kAlign{64};
+    LineAligned() = default;
+    template <typename U>
+    LineAligned(const LineAligned<U>&) {}
+    T* allocate(std::size_t count) { return static_cast<T*>(::operator new(count * sizeof(T), kAlign)); }
+    void deallocate(T* pointer, std::size_t) { ::operator delete(pointer, kAlign); }
+    template <typename U>
+    bool operator==(const LineAligned<U>&) const {
+        return true;
+    }
+    template <typename U>
+    bool operator!=(const LineAligned<U>&) const {
+        return false;
+    }
+};
 
 class DenseWalker {
 public:
@@ -65,13 +86,37 @@ private:
     }
 
     void record(const double* marginal, std::size_t size, std::uint64_t removed, double* row) {
-        const std::uint64_t full = n_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_) - 1;
-        const std::uint64_t mask = full & ~removed;
+        const std::uint64_t mask = kept_mask(removed);
         // H(X_empty) = 0 by definition; summing p would leave rounding in log(sum p).
         const double h = mask == 0 ? 0.0 : detail::entropy_of_scaled(marginal, size, divisor_of(marginal));
+        add(h, mask, size, row);
+    }
+
+    std::uint64_t kept_mask(std::uint64_t removed) const {
+        const std::uint64_t full = n_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_) - 1;
+        return full & ~removed;
+    }
+
+    void add(double h, std::uint64_t mask, std::size_t size, double* row) {
         row[static_cast<std::size_t>(detail::popcount64(mask))] += h;
         if (subset_out_) subset_out_[mask >> lead_] = h;
         control_->done.fetch_add(size, std::memory_order_relaxed);
+    }
+
+    // A leaf of the walk (the last coordinate, binary, summed out of a normalised parent; not the empty set): its cells
+    // are needed only for their entropy, so the kernel's pair kernel takes them straight from the parent, block by
+    // block, and they are never stored. Same sums, blocks and accumulation as record() on a stored child: same bits.
+    void record_leaf(const double* parent, std::size_t size, std::uint64_t removed, double* row) {
+        double h;
+        if (size <= detail::kEntropyBlock) {
+            h = detail::entropy_block_of_pairs(parent, size);
+        } else {
+            detail::BlockSum acc;
+            for (std::size_t b = 0; b < size; b += detail::kEntropyBlock)
+                acc.add(detail::entropy_block_of_pairs(parent + 2 * b, std::min(size - b, detail::kEntropyBlock)));
+            h = acc.value();
+        }
+        add(h, kept_mask(removed), size, row);
     }
 
     // The unit's depth-first walk: this node, then children removing coordinates > last (all >= U).
@@ -80,6 +125,11 @@ private:
         record(marginal, size, removed, row);
         for (int j = last + 1; j < n_; ++j) {
             if (control_->cancel.load(std::memory_order_relaxed)) return;
+            const std::uint64_t child_removed = removed | (std::uint64_t{1} << j);
+            if (j == n_ - 1 && shape_.back() == 2 && divisor_of(marginal) == 1.0 && kept_mask(child_removed) != 0) {
+                record_leaf(marginal, size / 2, child_removed, row);  // no children: j is the last coordinate
+                continue;
+            }
             const double* child = remove_axis(marginal, size, removed, j, depth + 1);
             walk(child, size / shape_[static_cast<std::size_t>(j)], removed | (std::uint64_t{1} << j), j, depth + 1,
                  row);
@@ -111,7 +161,8 @@ private:
     int n_, lead_, unit_bits_;
     double* subset_out_;
     double* unit_sums_;
-    std::vector<std::vector<double>> buffers_;  // one marginal per depth below the base: the chain this thread holds
+    std::vector<std::vector<double, LineAligned<double>>>
+        buffers_;  // one marginal per depth below the base: the chain this thread holds
     detail::WalkControl* control_ = nullptr;
 };
 

@@ -209,6 +209,29 @@ void entropy_checks() {
         check(std::fabs(md.joint - ms.joint) < 1e-12 && md.singles.size() == n, "marginal entropies");
         check(mdmsched::dense_prefix_entropies(p.data(), shape).size() == n + 1, "prefix entropies");
     }
+    // Past the unit bits (n > 10) with every kernel: the walk below the units, its leaves summed and logged straight
+    // from their parent (never stored), bit for bit the entropy of the stored pair sums.
+    for (const auto& name : mdmsched::entropy_kernels()) {
+        const std::string previous = mdmsched::use_entropy_kernel(name);
+        for (std::size_t first : {2, 3}) {
+            std::vector<std::size_t> shape(12, 2);
+            shape[0] = first;
+            std::vector<double> p(first << 11);
+            std::uniform_real_distribution<double> u(0.0, 1.0);
+            double total = 0;
+            for (auto& x : p) total += (x = u(rng) < 0.2 ? 0.0 : u(rng));
+            for (auto& x : p) x /= total;
+            const auto one = mdmsched::dense_lattice(p.data(), shape, true, 1);
+            const auto two = mdmsched::dense_lattice(p.data(), shape, true, 2);
+            check(one.subset_entropy == two.subset_entropy && one.size_sums == two.size_sums,
+                  "n = 12 threads, " + name);
+            std::vector<double> pairs(p.size() / 2);
+            for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i] = p[2 * i] + p[2 * i + 1];
+            check(one.subset_entropy[(std::size_t{1} << 11) - 1] == mdmsched::entropy(pairs.data(), pairs.size()),
+                  "n = 12 leaf == entropy of the stored pair sums, " + name);
+        }
+        mdmsched::use_entropy_kernel(previous);
+    }
     std::vector<std::size_t> empty_axis = {2, 0};
     std::vector<double> four(4, 0.25);
     expect_invalid([&] { mdmsched::dense_lattice(four.data(), empty_axis, true, 1); }, "empty axis");

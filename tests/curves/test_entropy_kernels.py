@@ -88,3 +88,64 @@ def test_kernels_agree_to_rounding():
     first = results[KERNELS[0]]
     for name, values in results.items():
         np.testing.assert_allclose(values, first, rtol=1e-13, atol=1e-14, err_msg=name)
+
+
+def _walk_reference(p: np.ndarray, total: float) -> np.ndarray:
+    """H(X_S) for every mask S with the walk's sums redone in NumPy: each marginal is p / total with the coordinates
+    outside S summed out in increasing order, slab by slab (slab 0 + slab 1, then + slab 2, ...), and its entropy is
+    the kernel's own -sum x log x (``plogp_floor(x, 1)``, the walk's blocks). The walk must match bit for bit."""
+    n = p.ndim
+    marginals: dict[int, np.ndarray] = {0: p / total}  # key: the removed coordinates as a mask
+
+    def marginal(removed: int) -> np.ndarray:
+        if removed not in marginals:
+            last = removed.bit_length() - 1  # the walk removes coordinates in increasing order: the last is the largest
+            parent = marginal(removed & ~(1 << last))
+            axis = last - bin(removed & ((1 << last) - 1)).count("1")  # axes left of `last` in the parent
+            summed = np.take(parent, 0, axis=axis)
+            for t in range(1, parent.shape[axis]):
+                summed = summed + np.take(parent, t, axis=axis)
+            marginals[removed] = summed
+        return marginals[removed]
+
+    full = (1 << n) - 1
+    out = np.empty(1 << n)
+    for mask in range(1 << n):
+        out[mask] = 0.0 if mask == 0 else _core.plogp_floor(np.ascontiguousarray(marginal(full & ~mask)).ravel(), 1)
+    return out
+
+
+SMALL_SHAPES = [(q,) * k for k in range(1, 6) for q in (1, 2, 3)] + [
+    (2, 3),
+    (3, 2),
+    (2, 1, 2),
+    (4, 2, 2, 3, 2),
+    (3, 2, 4, 2, 3, 2, 2),
+    (2, 2, 2, 5, 2, 2, 2, 2),
+    (2,) * 9,
+    # n > 10 (the unit bits): the walk below the units, where the leaves are never stored
+    (2,) * 11,
+    (3,) + (2,) * 10,
+    (2,) * 10 + (3,),
+    (2,) * 12,  # leaves above one entropy block (2^11 cells)
+]
+
+
+@pytest.mark.parametrize("shape", SMALL_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_walk_sums_are_bit_identical_to_numpy_sums(kernel, shape):
+    """Issue 28.16: each kernel's binary-axis sums (AVX2 pair sums, the leaf path that never stores its marginal,
+    line-aligned buffers) give every H(X_S) bit for bit as NumPy's sums fed to the same -sum x log x, for normalised and
+    unnormalised (divided as read) tensors, on 1 and 2 threads."""
+    rng = np.random.default_rng(len(shape) * 31 + sum(shape))
+    size = int(np.prod(shape))
+    for alpha in (1.0, 0.05):
+        p = rng.dirichlet(np.full(size, alpha)).reshape(shape)
+        unnormalised = p * 3.7 * (rng.random(shape) < 0.8)
+        unnormalised.flat[0] += 0.5  # never all zero
+        for q, total in ((p, 1.0), (unnormalised, float(unnormalised.sum()))):
+            expected = _walk_reference(q, total)
+            for threads in (1, 2):
+                got = _core.dense_lattice(q, True, threads, None, total)[0]
+                assert got is not None
+                bad = np.flatnonzero(got.view(np.uint64) != expected.view(np.uint64))
+                assert bad.size == 0, (kernel, shape, alpha, total, threads, bad[:5], got[bad[:5]], expected[bad[:5]])
