@@ -77,6 +77,10 @@ class Rare(Model):
     def levels(self):  # type: ignore[no-untyped-def]
         return -(np.log(self.q) * self.mu).sum(axis=1)
 
+    def row_levels(self, x: np.ndarray) -> np.ndarray:
+        """Exact ``g_m(x)`` per row: the loss depends only on how many positions are revealed."""
+        return -np.log(self.q[:, x]).mean(axis=2).T
+
 
 class Context(Model):
     def __init__(self, n: int = 16, holes: str = "context") -> None:
@@ -115,8 +119,8 @@ class Context(Model):
                     if self.holes == "context":
                         hole &= left != i - 1
                     loss = -np.log(np.where(hole, HOLE, p))
-                    out += loss[:, None] * ways[None, :] * (n - np.arange(n))[None, :] / n / (n - np.arange(n))
-        # g_m(x) = (1/(n-m)) E_T sum_{i not in T} loss_i = (1/n) sum_i E[loss_i | i masked]: the (n-m) factors cancel
+                    # g_m(x) = (1/(n-m)) E_T sum_{i not in T} loss_i = (1/n) sum_i E[loss_i | i masked]
+                    out += loss[:, None] * ways[None, :] / n
         return out
 
     def levels(self):  # type: ignore[no-untyped-def]

@@ -23,12 +23,13 @@ import sys
 import time
 
 import numpy as np
-from heavytail_models import MODELS, Model
+from heavytail_models import MODELS, P, Model
 
 import mdmsched
 from mdmsched.curves.hygiene import project_monotone
+from mdmsched.distributions import markov_curve
 
-CASES = {"markov": (64, 8, 150), "rare": (100, 3, 300), "context": (64, 4, 300), "holes": (64, 4, 300)}
+CASES = {"markov": (64, 8, 150), "rare": (100, 3, 1000), "context": (64, 4, 1000), "holes": (64, 4, 1000)}
 
 
 def ranks_of(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
@@ -39,28 +40,74 @@ def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask, values, 0.0).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
 
 
+def neighbour_correction(model: Model, x: np.ndarray, ranks: np.ndarray, period: int) -> np.ndarray:
+    """The control variate of ``nested_cv`` (n x rows), to subtract from the nested levels: for each ordered pair of
+    neighbours ``(j, i)``, ``D_ji (psi - E psi)`` with ``D_ji`` = loss of ``i`` all masked minus loss of ``i`` in the
+    fixed state revealing every position ``= j mod period`` (order-free: ``period`` extra forwards per row), and
+    ``psi_m`` = the share of ``i``'s drop the nested levels see when ``j`` is revealed while ``i`` is masked
+    (``-1/(n - rank_j - 1)`` from level ``rank_j + 1`` on), whose mean under a uniform order is ``-m / (n (n - 1))``."""
+    n, rows = model.n, x.shape[0]
+    base = model.losses(x, np.ones_like(x, dtype=bool))
+    states = [model.losses(x, np.broadcast_to(np.arange(n) % period != c, x.shape)) for c in range(period)]
+    levels = np.arange(n)[:, None]
+    out = np.zeros((n, rows))
+    expected = -levels / (n * (n - 1))
+    for i in range(n):
+        for j in (i - 1, i + 1):
+            if not 0 <= j < n:
+                continue
+            drop = base[:, i] - states[j % period][:, i]
+            seen = ranks[:, j] < ranks[:, i]  # j revealed (at level rank_j + 1) while i is still masked
+            psi = np.where(seen[None, :] & (levels > ranks[:, j][None, :]), -1.0 / np.maximum(n - ranks[:, j] - 1, 1)[None, :], 0.0)
+            out += drop[None, :] * (psi - expected)
+    return out
+
+
 def curve_rows(model: Model, x: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """Per-row level estimates (n x rows) and forwards per row."""
     n, rows = model.n, x.shape[0]
+    if kind.startswith("cv"):  # cv2 / cv3: nested with the neighbour control variate of period 2 / 3 (b: fitted)
+        period = int(kind[2:].rstrip("b"))
+        levels, f = curve_rows(model, x, "nested", rng)
+        correction = neighbour_correction(model, x, curve_rows.last_ranks, period)  # type: ignore[attr-defined]
+        curve_rows.last_cv = correction  # type: ignore[attr-defined]
+        return (levels if kind.endswith("b") else levels - correction), f + period
     if kind == "independent":
         out = np.empty((n, rows))
         for m in range(n):
             mask = ranks_of(rng, rows, n) >= m
             out[m] = masked_mean(model.losses(x, mask), mask)
         return out, n
-    orders = 2 if kind == "nested2" else 1
+    orders = 2 if kind in ("nested2", "antithetic") else 1
     all_masked = model.losses(x, np.ones_like(x, dtype=bool))  # level 0: the same state for every order
     total = np.zeros((n, rows))
-    for _ in range(orders):
-        ranks = ranks_of(rng, rows, n)
+    first = ranks_of(rng, rows, n)
+    for o in range(orders):
+        ranks = first if o == 0 else (n - 1 - first if kind == "antithetic" else ranks_of(rng, rows, n))
         here, still = np.zeros((n, rows)), np.zeros((n, rows))
         for m in range(n):
             mask = ranks >= m
             loss = all_masked if m == 0 else model.losses(x, mask)
             here[m], still[m] = masked_mean(loss, mask), masked_mean(loss, ranks >= m + 1)
+        curve_rows.last_ranks = ranks  # type: ignore[attr-defined]
         inc = still[:-1] - here[1:]
         total += here[0][None, :] - np.concatenate((np.zeros((1, rows)), np.cumsum(inc, axis=0)))
     return total / orders, orders * (n - 1) + 1
+
+
+def cross_fitted(levels: np.ndarray, cv: np.ndarray, per_set: int) -> np.ndarray:
+    """Per data set of ``per_set`` rows: ``levels - beta cv`` with one coefficient per level fitted by least squares on
+    the other half of the set's rows (two folds: unbiased, since a row's coefficient never saw its own order)."""
+    out = levels.copy()
+    for start in range(0, levels.shape[1] - per_set + 1, per_set):
+        rows = np.arange(start, start + per_set)
+        folds = (rows[::2], rows[1::2])
+        for mine, other in (folds, folds[::-1]):
+            y, c = levels[:, other], cv[:, other]
+            yc, cc = y - y.mean(axis=1, keepdims=True), c - c.mean(axis=1, keepdims=True)
+            beta = (yc * cc).sum(axis=1) / np.maximum((cc * cc).sum(axis=1), 1e-300)
+            out[:, mine] = levels[:, mine] - beta[:, None] * cv[:, mine]
+    return out
 
 
 def coefficients(sizes: np.ndarray, n: int) -> np.ndarray:
@@ -70,8 +117,8 @@ def coefficients(sizes: np.ndarray, n: int) -> np.ndarray:
 
 
 def steps_rows(model: Model, x: np.ndarray, sizes: np.ndarray, interior: int,
-               rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Per-row estimates of err(s) from the left ends plus ``interior`` random interior levels per step."""
+               rng: np.random.Generator, branch: bool = False) -> tuple[np.ndarray, int]:
+    """Per-row estimates of err(s) from the left ends plus ``interior`` random interior levels per step (0: all)."""
     n, rows = model.n, x.shape[0]
     ranks = ranks_of(rng, rows, n)
     ends = np.concatenate(([0], np.cumsum(sizes)))
@@ -80,28 +127,41 @@ def steps_rows(model: Model, x: np.ndarray, sizes: np.ndarray, interior: int,
         inner = b - a - 1
         if inner == 0:
             continue
-        take = min(interior, inner)
+        take = inner if interior == 0 else min(interior, inner)
+        if branch:  # a fresh start set per step
+            ranks = ranks_of(rng, rows, n)
         left = model.losses(x, ranks >= a)
         picks = np.argsort(rng.random((rows, inner)), axis=1)[:, :take] + a + 1  # levels without replacement
         for t in range(take):
-            mask = ranks >= picks[:, t:t + 1]
+            if branch:  # a fresh extension of the start set per interior level: independent given the start
+                after = np.where(ranks >= a, ranks_of(rng, rows, n) + n, ranks)  # keep the first a, reshuffle the rest
+                now = after.argsort(axis=1).argsort(axis=1)
+            else:
+                now = ranks
+            mask = now >= picks[:, t:t + 1]
             value += inner / take * masked_mean(left - model.losses(x, mask), mask)
         forwards += 1 + take
     return value, forwards
+
+
+def fixed_schedule(name: str, model: Model, k: int) -> np.ndarray:
+    """The schedules of the earlier measurements: rare [3, 2, 1]; else the exact chain's optimal k-step schedule."""
+    if name == "rare":
+        return np.array([3, 2, 1])
+    return np.asarray(mdmsched.optimal_schedule(markov_curve(P, model.n), k).sizes)
 
 
 def fixed(name: str, sets: int) -> None:
     model = MODELS[name]()
     rows, k, _ = CASES[name]
     g = model.levels()
-    exact_z = g[0] - g
-    sizes = np.asarray(mdmsched.optimal_schedule(exact_z, k).sizes) if name != "rare" else np.array([3, 2, 1])
+    sizes = fixed_schedule(name, model, k)
     truth = coefficients(sizes, model.n) @ g
     budget = rows * model.n
     rng = np.random.default_rng(1)
     x = model.sample(rows * sets * 2, rng)  # enough rows for the cheapest design
     out = {}
-    for kind in ("independent", "nested", "nested2", "steps", "steps2"):
+    for kind in ("independent", "nested", "cv3", "cv4", "cv6"):
         r = np.random.default_rng(2)
         t0 = time.perf_counter()
         if kind in ("steps", "steps2"):
@@ -109,6 +169,8 @@ def fixed(name: str, sets: int) -> None:
         else:
             m = x[: min(x.shape[0], budget * sets // model.n)]
             levels, f = curve_rows(model, m, kind, r)
+            if kind.endswith("b"):
+                levels = cross_fitted(levels, curve_rows.last_cv, max(1, budget // f))  # type: ignore[attr-defined]
             per_row = coefficients(sizes, model.n) @ levels
         per_set = max(1, budget // f)
         used = per_row[: (per_row.size // per_set) * per_set].reshape(-1, per_set)[:sets].mean(axis=1)
@@ -132,10 +194,12 @@ def optk(name: str, sets: int) -> None:
     rng = np.random.default_rng(3)
     x = model.sample(rows * sets, rng)
     out = {}
-    for kind in ("independent", "nested", "nested2"):
+    for kind in ("independent", "nested", "cv3"):
         r = np.random.default_rng(4)
         levels, f = curve_rows(model, x, kind, r)
         per_set = max(2, rows * model.n // f)
+        if kind.endswith("b"):
+            levels = cross_fitted(levels, curve_rows.last_cv, per_set)  # type: ignore[attr-defined]
         vals = []
         for s in range(x.shape[0] // per_set):
             mean = levels[:, s * per_set:(s + 1) * per_set].mean(axis=1)
@@ -154,17 +218,17 @@ def decompose(name: str, rows_used: int = 20000) -> None:
     """Per-row variance of a fixed schedule's error = data part Var_x E[e|x] + mask part E_x Var(e|x)."""
     model = MODELS[name]()
     rows, k, _ = CASES[name]
-    g = model.levels()
-    sizes = np.asarray(mdmsched.optimal_schedule(g[0] - g, k).sizes)
+    sizes = fixed_schedule(name, model, k)
     c = coefficients(sizes, model.n)
     x = model.sample(rows_used, np.random.default_rng(5))
     data = model.row_levels(x) @ c  # E[e | x]: every unbiased design has it
     print(f"{model.name}, s = {sizes.tolist()}, {rows_used} rows: Var_x E[e|x] = {data.var(ddof=1):.4g} "
           f"(x n forwards = {data.var(ddof=1) * model.n:.4g})")
-    for kind in ("independent", "nested", "steps"):
+    for kind in ("independent", "nested", "cv2", "cv3", "steps", "direct", "branch"):
         r = np.random.default_rng(6)
-        if kind == "steps":
-            e, f = steps_rows(model, x, sizes, 1, r)
+        if kind in ("steps", "direct", "branch", "branch2"):
+            e, f = steps_rows(model, x, sizes, {"steps": 1, "direct": 0, "branch": 0, "branch2": 2}[kind], r,
+                              kind.startswith("branch"))
         else:
             levels, f = curve_rows(model, x, kind, r)
             e = c @ levels
@@ -175,6 +239,42 @@ def decompose(name: str, rows_used: int = 20000) -> None:
               f"{data.var(ddof=1) * f:.4g}")
 
 
+def package(name: str, sets: int) -> None:
+    """The shipped estimators through ``mdmsched.estimate_curve`` at equal forwards per data set: variance x forwards
+    of a fixed schedule's ``schedule_error(...).value`` and MSE of the estimated ``opt_k`` (``optimal_schedule(est.Z,
+    k).error``) against the exact values, as ratios over ``"independent"``."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    model = MODELS[name]()
+    rows, k, _ = CASES[name]
+    g = model.levels()
+    sizes = fixed_schedule(name, model, k)
+    truth = coefficients(sizes, model.n) @ g
+    exact_opt = mdmsched.optimal_schedule(g[0] - g, k).error
+    budget = rows * model.n
+    out = {}
+    for est in ("independent", "nested", "neighbour_cv"):
+        per_row = model.n + (min(4, model.n) if est == "neighbour_cv" else 0)
+        per_set = round(budget / per_row)
+        x = model.sample(per_set * sets, np.random.default_rng(11))
+        t0 = time.perf_counter()
+        big = mdmsched.estimate_curve(model, x, seed=12, estimator=est)
+        fixed_values, opt_values = [], []
+        for s in range(sets):
+            sub = big.subset(np.arange(s * per_set, (s + 1) * per_set))
+            fixed_values.append(sub.schedule_error(sizes, simultaneous=False).value)
+            opt_values.append(mdmsched.optimal_schedule(sub.Z, k).error)
+        fv, ov = np.array(fixed_values), np.array(opt_values)
+        out[est] = (fv.var(ddof=1) * per_set * per_row, np.mean((ov - exact_opt) ** 2) * per_set * per_row)
+        print(f"{model.name}: {est:12s} {per_set} rows x {per_row} forwards, {sets} sets: fixed {sizes.tolist()} mean "
+              f"{fv.mean():.4f} (exact {truth:.4f}) var x forwards {out[est][0]:.4g}; opt_{k} mean {ov.mean():.4f} "
+              f"(exact {exact_opt:.4f}) MSE x forwards {out[est][1]:.4g} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    print(f"  {model.name}: ratio independent / estimator, fixed schedule; opt_{k}: " + ", ".join(
+        f"{e} {out['independent'][0] / v[0]:.2f}x; {out['independent'][1] / v[1]:.2f}x" for e, v in out.items()
+        if e != "independent"), flush=True)
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "fixed"
     names = sys.argv[2:] or list(CASES)
@@ -182,4 +282,4 @@ if __name__ == "__main__":
         if what == "decompose":
             decompose(nm)
         else:
-            {"fixed": fixed, "optk": optk}[what](nm, CASES[nm][2])
+            {"fixed": fixed, "optk": optk, "package": package}[what](nm, CASES[nm][2])
