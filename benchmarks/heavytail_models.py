@@ -106,7 +106,7 @@ class Context(Model):
             for left in range(-1, i):
                 for right in range(i + 1, n + 1):
                     fixed = (left >= 0) + (right < n)
-                    free = (left if left >= 0 else 0) + (n - 1 - right if right < n else 0)
+                    free = (max(left, 0)) + (n - 1 - right if right < n else 0)
                     ways = np.array([comb(free, m - fixed) if m >= fixed else 0 for m in range(n)], float)
                     ways /= np.array([comb(n - 1, m) for m in range(n)], float)  # P(L, R | i masked, |T| = m)
                     if not ways.any():

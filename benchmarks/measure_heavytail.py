@@ -23,7 +23,7 @@ import sys
 import time
 
 import numpy as np
-from heavytail_models import MODELS, P, Model
+from heavytail_models import MODELS, Model, P
 
 import mdmsched
 from mdmsched.curves.hygiene import project_monotone
@@ -217,7 +217,7 @@ def optk(name: str, sets: int) -> None:
 def decompose(name: str, rows_used: int = 20000) -> None:
     """Per-row variance of a fixed schedule's error = data part Var_x E[e|x] + mask part E_x Var(e|x)."""
     model = MODELS[name]()
-    rows, k, _ = CASES[name]
+    _rows, k, _ = CASES[name]
     sizes = fixed_schedule(name, model, k)
     c = coefficients(sizes, model.n)
     x = model.sample(rows_used, np.random.default_rng(5))
@@ -259,7 +259,7 @@ def package(name: str, sets: int) -> None:
         per_set = round(budget / per_row)
         x = model.sample(per_set * sets, np.random.default_rng(11))
         t0 = time.perf_counter()
-        big = mdmsched.estimate_curve(model, x, seed=12, estimator=est)
+        big = mdmsched.estimate_curve(model, x, grid=np.arange(model.n), seed=12, estimator=est)
         fixed_values, opt_values = [], []
         for s in range(sets):
             sub = big.subset(np.arange(s * per_set, (s + 1) * per_set))

@@ -82,7 +82,7 @@ class NestedEstimator(Estimator):
     level over the positions masked there and over those still masked at the next grid point, and a row's increment
     ``g_{m_g} - g_{m_{g+1}}`` is paired on the positions masked at both (see :mod:`.estimate`)."""
 
-    name = "nested"
+    name: ClassVar[EstimatorName] = "nested"
     values_per_job = 2
 
     def order_key(self, seed: int, stream: int, g: int, r: int) -> list[int]:  # noqa: ARG002  shared by every g
@@ -143,7 +143,7 @@ class NeighbourEstimator(NestedEstimator):
     correction adds noise (nested's 8-10x falls to ~7x), so ``"nested"`` stays the default. O(jobs reps n) per batch.
     """
 
-    name = "neighbour_cv"
+    name: ClassVar[EstimatorName] = "neighbour_cv"
     values_per_job = 0  # depends on the grid: see values_shape
 
     def extra_states(self, n: int) -> int:
@@ -170,7 +170,7 @@ class NeighbourEstimator(NestedEstimator):
         on_grid = point[::reps] < grid.size  # one point per job (its reps share it)
         nested = np.where(on_grid[:, None], super().job_values(scores, ranks, level, following, reps, point=point,
                                                                 grid=grid), 0.0)  # a state's averages are unused
-        correction = self._correction(scores, ranks, point, grid).reshape(-1, reps, grid.size - 1).mean(axis=1)
+        correction = self._correction(scores, ranks, point, grid).reshape(on_grid.size, reps, -1).mean(axis=1)
         return np.concatenate((nested, correction), axis=1)
 
     def _correction(self, scores: NDArray[np.float64], ranks: NDArray[np.int64], point: NDArray[np.int64],
