@@ -1,6 +1,6 @@
 """Issue 25.2 measurements: curve and fixed-schedule estimators on heavy tails (BENCHMARKS.md "Heavy-tail estimator").
 
-Run: ``python benchmarks/measure_heavytail.py [fixed|optk|decompose] [model ...]`` (models: markov, rare, context,
+Run: ``python benchmarks/measure_heavytail.py [fixed|optk|decompose|package] [model ...]`` (models: markov, rare, context,
 holes; minutes on 2 cores). Every estimator here is a NumPy re-implementation of the per-row arithmetic (the models
 are closed-form loss functions, so a forward is one vectorised call); the ratios are variance (or MSE against the exact
 value) x row-forwards, against ``independent`` on the same budget.
@@ -15,6 +15,16 @@ Designs, per data row (``x``), one uniformly random order ``pi`` (ranks) unless 
   per such step. Unbiased: ``E[(b-a-1)(ghat_a - ghat_m)] = sum_{m=a+1}^{b-1} (g_a - g_m)``, and a uniform position
   outside the first m of a uniform order is uniform outside the first a.
 * ``steps2``: the same with two interior levels per step (a random pair without replacement), weight ``(b-a-1)/2``.
+* ``direct``: every interior level, each paired directly with its step's left end on one order (n forwards);
+  ``branch``: the same with a fresh start set per step and a fresh extension of it per interior level.
+* ``antithetic``: nested on an order and on its reverse, level 0 shared (2n - 1 forwards).
+* ``cvP``: nested plus the neighbour control variate with period ``P`` (n + P forwards; ``cv4`` is what
+  ``estimator="neighbour_cv"`` ships); ``cvPb``: its coefficient fitted per level on the other half of the data set's
+  rows (cross-fitted, unbiased).
+
+``package`` runs the shipped estimators through ``mdmsched.estimate_curve`` (full grid) at equal forwards per data set.
+``decompose`` splits a fixed schedule's per-row variance into the data part ``Var_x E[e|x]`` (exact ``E[e|x]``
+per row; the floor of every one-order-per-row design) and the mask part ``E_x Var(e|x)``.
 """
 
 from __future__ import annotations
@@ -161,7 +171,7 @@ def fixed(name: str, sets: int) -> None:
     rng = np.random.default_rng(1)
     x = model.sample(rows * sets * 2, rng)  # enough rows for the cheapest design
     out = {}
-    for kind in ("independent", "nested", "cv3", "cv4", "cv6"):
+    for kind in ("independent", "nested", "nested2", "antithetic", "steps", "steps2", "cv2", "cv3", "cv4"):
         r = np.random.default_rng(2)
         t0 = time.perf_counter()
         if kind in ("steps", "steps2"):
@@ -194,7 +204,7 @@ def optk(name: str, sets: int) -> None:
     rng = np.random.default_rng(3)
     x = model.sample(rows * sets, rng)
     out = {}
-    for kind in ("independent", "nested", "cv3"):
+    for kind in ("independent", "nested", "nested2", "cv4"):
         r = np.random.default_rng(4)
         levels, f = curve_rows(model, x, kind, r)
         per_set = max(2, rows * model.n // f)
@@ -224,7 +234,7 @@ def decompose(name: str, rows_used: int = 20000) -> None:
     data = model.row_levels(x) @ c  # E[e | x]: every unbiased design has it
     print(f"{model.name}, s = {sizes.tolist()}, {rows_used} rows: Var_x E[e|x] = {data.var(ddof=1):.4g} "
           f"(x n forwards = {data.var(ddof=1) * model.n:.4g})")
-    for kind in ("independent", "nested", "cv2", "cv3", "steps", "direct", "branch"):
+    for kind in ("independent", "nested", "antithetic", "steps", "direct", "branch", "cv4"):
         r = np.random.default_rng(6)
         if kind in ("steps", "direct", "branch", "branch2"):
             e, f = steps_rows(model, x, sizes, {"steps": 1, "direct": 0, "branch": 0, "branch2": 2}[kind], r,
