@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from math import comb
 
 import numpy as np
@@ -21,6 +22,13 @@ from mdmsched.distributions import markov_curve
 
 P = np.array([[0.9, 0.1], [0.2, 0.8]])
 HOLE = 1e-5
+
+
+@cache
+def _ways(n: int, free: int, fixed: int) -> np.ndarray:
+    """P(the nearest revealed neighbours are the given L, R | i masked, |T| = m), m = 0..n-1."""
+    ways = np.array([comb(free, m - fixed) if m >= fixed else 0 for m in range(n)], float)
+    return ways / np.array([comb(n - 1, m) for m in range(n)], float)
 
 
 class Model:
@@ -107,8 +115,7 @@ class Context(Model):
                 for right in range(i + 1, n + 1):
                     fixed = (left >= 0) + (right < n)
                     free = (max(left, 0)) + (n - 1 - right if right < n else 0)
-                    ways = np.array([comb(free, m - fixed) if m >= fixed else 0 for m in range(n)], float)
-                    ways /= np.array([comb(n - 1, m) for m in range(n)], float)  # P(L, R | i masked, |T| = m)
+                    ways = _ways(n, free, fixed)
                     if not ways.any():
                         continue
                     lf = pw[i - left, x[:, left], :] if left >= 0 else np.broadcast_to(pi, (x.shape[0], 2))
