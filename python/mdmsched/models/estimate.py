@@ -109,9 +109,9 @@ class EstimatePlan:
     are counted (the curve's positions); ``hidden`` (N or 1 x length bool, or None) marks positions masked in every call
     and never scored (later blocks). Job ``j = g * N + r`` is grid point ``grid[g]`` on row ``r`` (``g >= len(grid)``:
     the estimator's order-free state ``g - len(grid)``, ``"neighbour_cv"`` only); batch ``b`` holds jobs
-    ``b * jobs_per_batch ...``. Randomness: ``"nested"`` draws row ``r``'s orders from ``default_rng([seed, stream, r])``
-    (shared by its grid points), ``"independent"`` job ``(g, r)``'s from ``default_rng([seed, stream, g, r])``; so
-    results do not depend on batching or sharding. ``model_calls`` is the number of forward passes the plan costs.
+    ``b * jobs_per_batch ...``. Randomness: ``"nested"`` and ``"neighbour_cv"`` draw row ``r``'s orders from
+    ``default_rng([seed, stream, r])`` (shared by its grid points), ``"independent"`` job ``(g, r)``'s from
+    ``default_rng([seed, stream, g, r])``; so results do not depend on batching or sharding. ``model_calls`` is the number of forward passes the plan costs.
     """
 
     length: int

@@ -11,8 +11,8 @@ revealed counts; an estimator may add ``extra_states(n)`` order-free states per 
 
 Each returned level is unbiased for ``g_{m_g}`` (SPEC §5): a uniformly random position outside a uniformly random
 revealed set. Measured (BENCHMARKS.md, variance x row-forwards of a fixed schedule's error against ``"independent"``):
-``"nested"`` ~8-10x on a 2-state Markov chain (n = 64) but only ~2x on a learned-like model whose rare tokens lose
-11.5 nats while their left neighbour is masked; ``"neighbour_cv"`` ~6.5x there (and ~6x on the chain). Antithetic
+``"nested"`` 8-13x on a 2-state Markov chain (n = 64) but only ~2x on a learned-like model whose rare tokens lose
+11.5 nats while their left neighbour is masked; ``"neighbour_cv"`` 6.2x there (and 6.1x on the chain). Antithetic
 orders (a rep's reversed order as the next rep) did not improve on nested per forward, so none is offered.
 """
 
@@ -139,8 +139,8 @@ class NeighbourEstimator(NestedEstimator):
     ``P(rank_j in [m_l, m_{l+1}), rank_i >= m_{l+1}) = (m_{l+1} - m_l)(n - m_{l+1}) / (n (n - 1))``, so
     ``E[phi_jil | x] = E_l`` and the correction has mean 0 given the row. Cost: ``reps * P`` more forwards per row;
     a job reports ``G + 1`` numbers (nested's two, then its share of the row's ``G - 1`` corrections). Measured
-    (BENCHMARKS.md): 6.5x variance x forwards over ``"independent"`` where nested gets 2x; on a smooth chain the
-    correction adds noise (nested's 8-10x falls to ~7x), so ``"nested"`` stays the default. O(jobs reps n) per batch.
+    (BENCHMARKS.md): 6.2x variance x forwards over ``"independent"`` where nested gets 2x; on a smooth chain the
+    correction adds noise (nested's 8-13x falls to ~6-7x), so ``"nested"`` stays the default. O(jobs reps n) per batch.
     """
 
     name: ClassVar[EstimatorName] = "neighbour_cv"
