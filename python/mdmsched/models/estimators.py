@@ -170,8 +170,11 @@ class NeighbourEstimator(NestedEstimator):
         on_grid = point[::reps] < grid.size  # one point per job (its reps share it)
         nested = np.where(on_grid[:, None], super().job_values(scores, ranks, level, following, reps, point=point,
                                                                 grid=grid), 0.0)  # a state's averages are unused
-        correction = self._correction(scores, ranks, point, grid).reshape(on_grid.size, reps, -1).mean(axis=1)
-        return np.concatenate((nested, correction), axis=1)
+        correction = np.zeros((scores.shape[0], grid.size - 1))
+        active = (point == 0) | (point >= grid.size)  # level 0 and the states carry the control variate
+        if active.any():
+            correction[active] = self._correction(scores[active], ranks[active], point[active], grid)
+        return np.concatenate((nested, correction.reshape(on_grid.size, reps, -1).mean(axis=1)), axis=1)
 
     def _correction(self, scores: NDArray[np.float64], ranks: NDArray[np.int64], point: NDArray[np.int64],
                     grid: NDArray[np.int64]) -> NDArray[np.float64]:
