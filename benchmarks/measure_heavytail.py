@@ -29,6 +29,7 @@ per row; the floor of every one-order-per-row design) and the mask part ``E_x Va
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -39,6 +40,9 @@ import mdmsched
 from mdmsched.curves.hygiene import project_monotone
 from mdmsched.distributions import markov_curve
 
+#: The designs ``fixed`` compares (``KINDS=independent,nested,cv4s`` in the environment picks others).
+KINDS = os.environ["KINDS"].split(",") if "KINDS" in os.environ else [
+    "independent", "nested", "nested2", "antithetic", "steps", "steps2", "cv2", "cv3", "cv4"]
 CASES = {"markov": (64, 8, 150), "rare": (100, 3, 1000), "context": (64, 4, 1000), "holes": (64, 4, 1000)}
 
 
@@ -77,11 +81,11 @@ def curve_rows(model: Model, x: np.ndarray, kind: str, rng: np.random.Generator)
     """Per-row level estimates (n x rows) and forwards per row."""
     n, rows = model.n, x.shape[0]
     if kind.startswith("cv"):  # cv2 / cv3: nested with the neighbour control variate of period 2 / 3 (b: fitted)
-        period = int(kind[2:].rstrip("b"))
+        period = int(kind[2:].rstrip("bs"))
         levels, f = curve_rows(model, x, "nested", rng)
         correction = neighbour_correction(model, x, curve_rows.last_ranks, period)  # type: ignore[attr-defined]
         curve_rows.last_cv = correction  # type: ignore[attr-defined]
-        return (levels if kind.endswith("b") else levels - correction), f + period
+        return (levels if kind[-1] in "bs" else levels - correction), f + period
     if kind == "independent":
         out = np.empty((n, rows))
         for m in range(n):
@@ -117,6 +121,20 @@ def cross_fitted(levels: np.ndarray, cv: np.ndarray, per_set: int) -> np.ndarray
             yc, cc = y - y.mean(axis=1, keepdims=True), c - c.mean(axis=1, keepdims=True)
             beta = (yc * cc).sum(axis=1) / np.maximum((cc * cc).sum(axis=1), 1e-300)
             out[:, mine] = levels[:, mine] - beta[:, None] * cv[:, mine]
+    return out
+
+
+def cross_fitted_pooled(levels: np.ndarray, cv: np.ndarray, per_set: int) -> np.ndarray:
+    """As :func:`cross_fitted` with ONE coefficient pooled over every level (fitted on the other half's rows)."""
+    out = levels.copy()
+    for start in range(0, levels.shape[1] - per_set + 1, per_set):
+        rows = np.arange(start, start + per_set)
+        folds = (rows[::2], rows[1::2])
+        for mine, other in (folds, folds[::-1]):
+            y, c = levels[:, other], cv[:, other]
+            yc, cc = y - y.mean(axis=1, keepdims=True), c - c.mean(axis=1, keepdims=True)
+            beta = min(max((yc * cc).sum() / max((cc * cc).sum(), 1e-300), 0.0), 1.0)  # between nested and 1
+            out[:, mine] = levels[:, mine] - beta * cv[:, mine]
     return out
 
 
@@ -171,7 +189,7 @@ def fixed(name: str, sets: int) -> None:
     rng = np.random.default_rng(1)
     x = model.sample(rows * sets * 2, rng)  # enough rows for the cheapest design
     out = {}
-    for kind in ("independent", "nested", "nested2", "antithetic", "steps", "steps2", "cv2", "cv3", "cv4"):
+    for kind in KINDS:
         r = np.random.default_rng(2)
         t0 = time.perf_counter()
         if kind in ("steps", "steps2"):
@@ -181,6 +199,8 @@ def fixed(name: str, sets: int) -> None:
             levels, f = curve_rows(model, m, kind, r)
             if kind.endswith("b"):
                 levels = cross_fitted(levels, curve_rows.last_cv, max(1, budget // f))  # type: ignore[attr-defined]
+            if kind.endswith("s"):
+                levels = cross_fitted_pooled(levels, curve_rows.last_cv, max(1, budget // f))  # type: ignore[attr-defined]
             per_row = coefficients(sizes, model.n) @ levels
         per_set = max(1, budget // f)
         used = per_row[: (per_row.size // per_set) * per_set].reshape(-1, per_set)[:sets].mean(axis=1)
