@@ -18,7 +18,7 @@ import pytest
 
 import mdmsched
 from mdmsched.models.curve_estimate import FlatCurveWarning, NonMonotoneWarning
-from mdmsched.models.estimators import NEIGHBOUR_PERIOD, make_estimator
+from mdmsched.models.estimators import NEIGHBOUR_PERIOD, cross_fitted_coefficients, make_estimator
 
 P = np.array([[0.9, 0.1], [0.2, 0.8]])
 
@@ -99,6 +99,23 @@ def test_masks_reveal_the_states_and_the_nested_prefixes():
     np.testing.assert_array_equal(masked[0], ranks[0] >= 2)  # a grid point: the first two of the order revealed
     np.testing.assert_array_equal(masked[1], np.arange(6) % 4 != 0)  # state 0 reveals positions 0 and 4
     np.testing.assert_array_equal(masked[2], np.arange(6) % 4 != 3)
+
+
+def test_coefficient_is_fitted_on_the_other_rows_and_clipped():
+    rng = np.random.default_rng(4)
+    variate = rng.normal(size=(5, 40))
+    noise = 0.01 * rng.normal(size=(5, 40))
+    np.testing.assert_allclose(cross_fitted_coefficients(0.5 * variate + noise, variate), 0.5, atol=0.01)
+    np.testing.assert_array_equal(cross_fitted_coefficients(3.0 * variate, variate), 1.0)  # clipped from 3
+    np.testing.assert_array_equal(cross_fitted_coefficients(-variate, variate), 0.0)  # clipped from -1
+    np.testing.assert_array_equal(cross_fitted_coefficients(variate[:, :3], variate[:, :3]), [0.0, 1.0, 0.0])
+    # a row's coefficient never sees its own values (so its correction keeps mean 0): moving row 0 moves only the
+    # coefficients of the other fold
+    levels = 0.5 * variate + noise
+    before = cross_fitted_coefficients(levels, variate)
+    levels[:, 0] += 50.0 * variate[:, 0]
+    after = cross_fitted_coefficients(levels, variate)
+    assert (after[0::2] == before[0::2]).all() and (after[1::2] != before[1::2]).all()
 
 
 def _runs(model, data, estimator: str, rows: int, **kwargs):  # type: ignore[no-untyped-def]

@@ -133,14 +133,18 @@ class NeighbourEstimator(NestedEstimator):
     ``(j, i)``, the drop ``D_ji = s_0(i) - s_{j mod P}(i)`` of ``i``'s score (level 0 minus the state revealing ``j``).
     Nested sees ``j``'s effect on ``i`` in increment ``l`` when ``j`` is revealed in ``(m_l, m_{l+1}]`` and ``i`` is
     still masked at ``m_{l+1}``, with weight ``phi = 1 / (n - m_{l+1})``; the increment becomes
-    ``d_l - sum_{(j, i)} D_ji (phi_jil - E_l)``, ``E_l = (m_{l+1} - m_l) / (n (n - 1))``.
+    ``d_l - beta sum_{(j, i)} D_ji (phi_jil - E_l)``, ``E_l = (m_{l+1} - m_l) / (n (n - 1))``, with ``beta`` in
+    ``[0, 1]`` fitted by least squares on the other half of the rows (:func:`cross_fitted_coefficients`).
 
     Unbiased: ``D_ji`` comes from states fixed before the order is drawn, and under a uniformly random order
     ``P(rank_j in [m_l, m_{l+1}), rank_i >= m_{l+1}) = (m_{l+1} - m_l)(n - m_{l+1}) / (n (n - 1))``, so
-    ``E[phi_jil | x] = E_l`` and the correction has mean 0 given the row. Cost: ``reps * P`` more forwards per row;
+    ``E[phi_jil | x] = E_l`` and the correction has mean 0 given the row, whatever ``beta`` (fitted on other rows'
+    orders). Rows stay the units of every error bar (``beta`` is one number from thousands). Cost: ``reps * P`` more
+    forwards per row;
     a job reports ``G + 1`` numbers (nested's two, then its share of the row's ``G - 1`` corrections). Measured
-    (BENCHMARKS.md): 6.2x variance x forwards over ``"independent"`` where nested gets 2x; on a smooth chain the
-    correction adds noise (nested's 8-13x falls to ~6-7x), so ``"nested"`` stays the default. O(jobs reps n) per batch.
+    (BENCHMARKS.md): ~6x variance x forwards over ``"independent"`` where nested gets 2x, and about nested's gain on
+    a smooth chain; on tiny ``n`` the extra forwards cost more than they save, so ``"nested"`` stays the default.
+    O(jobs reps n) per batch.
     """
 
     name: ClassVar[EstimatorName] = "neighbour_cv"
@@ -208,10 +212,29 @@ class NeighbourEstimator(NestedEstimator):
         return out
 
     def level_samples(self, per_job: NDArray[np.float64]) -> NDArray[np.float64]:
-        points = per_job.shape[2] - 1
-        values = per_job[:points, :, :2].copy()
-        values[:-1, :, 1] -= per_job[:, :, 2:].sum(axis=0).T  # d_l - its correction (every job's share, summed)
-        return super().level_samples(values)
+        points, rows = per_job.shape[2] - 1, per_job.shape[1]
+        levels = super().level_samples(per_job[:points, :, :2])
+        correction = per_job[:, :, 2:].sum(axis=0).T  # (G - 1) x N: every job's share of its row's corrections
+        variate = np.concatenate((np.zeros((1, rows)), -np.cumsum(correction, axis=0)))  # on the levels, mean 0
+        return np.asarray(levels - cross_fitted_coefficients(levels, variate) * variate)
+
+
+def cross_fitted_coefficients(levels: NDArray[np.float64], variate: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per data row, the control variate's coefficient: least squares of the levels on the variate (G x N each),
+    pooled over every level, fitted on the OTHER fold's rows (folds: even and odd rows) and clipped to ``[0, 1]``
+    (0: nested; 1: a neighbour's effect independent of the rest of the context). A row's coefficient never sees its
+    own order, so the correction keeps mean 0 given the row (unbiased). O(G N)."""
+    out = np.zeros(levels.shape[1])
+    folds = np.arange(levels.shape[1]) % 2
+    for fold in (0, 1):
+        other = folds != fold
+        if other.sum() < 2:
+            continue  # too few rows to fit: nested
+        y, c = levels[:, other], variate[:, other]
+        y, c = y - y.mean(axis=1, keepdims=True), c - c.mean(axis=1, keepdims=True)
+        spread = float((c * c).sum())
+        out[folds == fold] = min(max(float((y * c).sum()) / spread, 0.0), 1.0) if spread > 0 else 0.0
+    return out
 
 
 _REGISTRY: dict[str, type[Estimator]] = {cls.name: cls for cls in (NestedEstimator, IndependentEstimator,
@@ -225,4 +248,4 @@ def make_estimator(name: object) -> Estimator:
 
 
 __all__ = ["ESTIMATORS", "NEIGHBOUR_PERIOD", "Estimator", "EstimatorName", "IndependentEstimator", "NeighbourEstimator",
-           "NestedEstimator", "make_estimator"]
+           "NestedEstimator", "cross_fitted_coefficients", "make_estimator"]
