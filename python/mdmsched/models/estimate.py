@@ -15,9 +15,9 @@ Estimators (``estimator=``):
   ``g_0`` minus the row's summed increments (unbiased too).
 * ``"independent"``: every job draws its own order (the estimator before issue 20; kept for comparison).
 * ``"neighbour_cv"``: nested plus ``min(4, n)`` order-free forwards per row that measure how revealing each
-  position's neighbour changes its score, subtracted as a control variate with known mean (unbiased; for learned
-  models whose rare tokens lose 10+ nats while a neighbour is masked: see
-  :class:`~mdmsched.models.estimators.NeighbourEstimator`).
+  position's neighbour changes its score, subtracted as a control variate with known mean (its coefficient fitted on
+  the other half of the rows; unbiased), for learned models whose rare tokens lose 10+ nats while a neighbour is
+  masked: see :class:`~mdmsched.models.estimators.NeighbourEstimator`.
 
 The job list and each job's randomness are a pure function of ``(seed, data shape, grid, reps, estimator)``, so the work
 can be split into shards, run anywhere (:func:`run_shard`) and merged (:func:`merge_shards`) into the bit-identical

@@ -12,7 +12,7 @@ revealed counts; an estimator may add ``extra_states(n)`` order-free states per 
 Each returned level is unbiased for ``g_{m_g}`` (SPEC §5): a uniformly random position outside a uniformly random
 revealed set. Measured (BENCHMARKS.md, variance x row-forwards of a fixed schedule's error against ``"independent"``):
 ``"nested"`` 8-13x on a 2-state Markov chain (n = 64) but only ~2x on a learned-like model whose rare tokens lose
-11.5 nats while their left neighbour is masked; ``"neighbour_cv"`` 6.2x there (and 6.1x on the chain). Antithetic
+11.5 nats while their left neighbour is masked; ``"neighbour_cv"`` 6.2x there (and 9.7x on the chain). Antithetic
 orders (a rep's reversed order as the next rep) did not improve on nested per forward, so none is offered.
 """
 
@@ -140,8 +140,8 @@ class NeighbourEstimator(NestedEstimator):
     ``P(rank_j in [m_l, m_{l+1}), rank_i >= m_{l+1}) = (m_{l+1} - m_l)(n - m_{l+1}) / (n (n - 1))``, so
     ``E[phi_jil | x] = E_l`` and the correction has mean 0 given the row, whatever ``beta`` (fitted on other rows'
     orders). Rows stay the units of every error bar (``beta`` is one number from thousands). Cost: ``reps * P`` more
-    forwards per row;
-    a job reports ``G + 1`` numbers (nested's two, then its share of the row's ``G - 1`` corrections). Measured
+    forwards per row; a job reports ``G + 1`` numbers (nested's two, then its share of the row's ``G - 1``
+    corrections). Measured
     (BENCHMARKS.md): ~6x variance x forwards over ``"independent"`` where nested gets 2x, and about nested's gain on
     a smooth chain; on tiny ``n`` the extra forwards cost more than they save, so ``"nested"`` stays the default.
     O(jobs reps n) per batch.
