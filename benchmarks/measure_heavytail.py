@@ -19,8 +19,9 @@ Designs, per data row (``x``), one uniformly random order ``pi`` (ranks) unless 
   ``branch``: the same with a fresh start set per step and a fresh extension of it per interior level.
 * ``antithetic``: nested on an order and on its reverse, level 0 shared (2n - 1 forwards).
 * ``cvP``: nested plus the neighbour control variate with period ``P`` (n + P forwards; ``cv4`` is what
-  ``estimator="neighbour_cv"`` ships); ``cvPb``: its coefficient fitted per level on the other half of the data set's
-  rows (cross-fitted, unbiased).
+  ``estimator="neighbour_cv"`` ships with ``cv4s``'s coefficient); ``cvPb``: a coefficient per level fitted on the
+  other half of the data set's rows (cross-fitted, unbiased); ``cvPs``: one coefficient pooled over the levels,
+  cross-fitted and clipped to ``[0, 1]`` (what ships). ``KINDS=independent,nested,cv4s`` picks ``fixed``'s designs.
 
 ``package`` runs the shipped estimators through ``mdmsched.estimate_curve`` (full grid) at equal forwards per data set.
 ``decompose`` splits a fixed schedule's per-row variance into the data part ``Var_x E[e|x]`` (exact ``E[e|x]``
