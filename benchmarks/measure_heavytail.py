@@ -225,12 +225,14 @@ def optk(name: str, sets: int) -> None:
     rng = np.random.default_rng(3)
     x = model.sample(rows * sets, rng)
     out = {}
-    for kind in ("independent", "nested", "nested2", "cv4"):
+    for kind in ("independent", "nested", "nested2", "cv4", "cv4s"):
         r = np.random.default_rng(4)
         levels, f = curve_rows(model, x, kind, r)
         per_set = max(2, rows * model.n // f)
         if kind.endswith("b"):
             levels = cross_fitted(levels, curve_rows.last_cv, per_set)  # type: ignore[attr-defined]
+        if kind.endswith("s"):
+            levels = cross_fitted_pooled(levels, curve_rows.last_cv, per_set)  # type: ignore[attr-defined]
         vals = []
         for s in range(x.shape[0] // per_set):
             mean = levels[:, s * per_set:(s + 1) * per_set].mean(axis=1)
