@@ -93,6 +93,14 @@ def curve_rows(model: Model, x: np.ndarray, kind: str, rng: np.random.Generator)
             mask = ranks_of(rng, rows, n) >= m
             out[m] = masked_mean(model.losses(x, mask), mask)
         return out, n
+    if kind.startswith("subgrid"):  # idea b: levels {0} + a random-offset stride-s sub-grid, nested, HT weight s
+        stride = int(kind[7:])
+        levels, _ = curve_rows(model, x, "nested", rng)  # the row's nested levels (only the sampled ones are used)
+        offset = rng.integers(1, stride + 1, size=rows)
+        m = np.arange(n)[:, None]
+        keep = (m >= 1) & ((m - offset[None, :]) % stride == 0)
+        used = 1 + keep.sum(axis=0)  # forwards: level 0 and the sampled levels
+        return np.where(m == 0, levels, np.where(keep, stride * levels, 0.0)), float(used.mean())  # type: ignore[return-value]
     orders = 2 if kind in ("nested2", "antithetic") else 1
     all_masked = model.losses(x, np.ones_like(x, dtype=bool))  # level 0: the same state for every order
     total = np.zeros((n, rows))
@@ -225,10 +233,10 @@ def optk(name: str, sets: int) -> None:
     rng = np.random.default_rng(3)
     x = model.sample(rows * sets, rng)
     out = {}
-    for kind in ("independent", "nested", "nested2", "cv4", "cv4s"):
+    for kind in os.environ.get("OPTK_KINDS", "independent,nested,nested2,cv4,cv4s").split(","):
         r = np.random.default_rng(4)
         levels, f = curve_rows(model, x, kind, r)
-        per_set = max(2, rows * model.n // f)
+        per_set = max(2, int(rows * model.n // f))
         if kind.endswith("b"):
             levels = cross_fitted(levels, curve_rows.last_cv, per_set)  # type: ignore[attr-defined]
         if kind.endswith("s"):
