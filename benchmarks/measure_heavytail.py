@@ -23,6 +23,9 @@ Designs, per data row (``x``), one uniformly random order ``pi`` (ranks) unless 
   other half of the data set's rows (cross-fitted, unbiased); ``cvPs``: one coefficient pooled over the levels,
   cross-fitted and clipped to ``[0, 1]`` (what ships). ``KINDS=independent,nested,cv4s`` picks ``fixed``'s designs.
 
+* ``subgridS`` (``optk`` only, ``OPTK_KINDS=...``): level 0 plus a random-offset stride-``S`` sub-grid of one order
+  per row, each sampled level weighted ``S`` (Horvitz-Thompson): ~n/S + 1 forwards.
+
 ``package`` runs the shipped estimators through ``mdmsched.estimate_curve`` (full grid) at equal forwards per data set.
 ``decompose`` splits a fixed schedule's per-row variance into the data part ``Var_x E[e|x]`` (exact ``E[e|x]``
 per row; the floor of every one-order-per-row design) and the mask part ``E_x Var(e|x)``.
