@@ -14,6 +14,10 @@ Estimators (``estimator=``):
   random position outside the first ``m_{g+1}`` is a uniformly random position outside the first ``m_g``. Levels are
   ``g_0`` minus the row's summed increments (unbiased too).
 * ``"independent"``: every job draws its own order (the estimator before issue 20; kept for comparison).
+* ``"neighbour_cv"``: nested plus ``min(4, n)`` order-free forwards per row that measure how revealing each
+  position's neighbour changes its score, subtracted as a control variate with known mean (its coefficient fitted on
+  the other half of the rows; unbiased), for learned models whose rare tokens lose 10+ nats while a neighbour is
+  masked: see :class:`~mdmsched.models.estimators.NeighbourEstimator`.
 
 The job list and each job's randomness are a pure function of ``(seed, data shape, grid, reps, estimator)``, so the work
 can be split into shards, run anywhere (:func:`run_shard`) and merged (:func:`merge_shards`) into the bit-identical
@@ -105,10 +109,11 @@ class EstimatePlan:
 
     ``free`` (N x n, or 1 x n when every row has the same layout) lists each row's generated positions in the order they
     are counted (the curve's positions); ``hidden`` (N or 1 x length bool, or None) marks positions masked in every call
-    and never scored (later blocks). Job ``j = g * N + r`` is grid point ``grid[g]`` on row ``r``; batch ``b`` holds jobs
-    ``b * jobs_per_batch ...``. Randomness: ``"nested"`` draws row ``r``'s orders from ``default_rng([seed, stream, r])``
-    (shared by its grid points), ``"independent"`` job ``(g, r)``'s from ``default_rng([seed, stream, g, r])``; so
-    results do not depend on batching or sharding. ``model_calls`` is the number of forward passes the plan costs.
+    and never scored (later blocks). Job ``j = g * N + r`` is grid point ``grid[g]`` on row ``r`` (``g >= len(grid)``:
+    the estimator's order-free state ``g - len(grid)``, ``"neighbour_cv"`` only); batch ``b`` holds jobs
+    ``b * jobs_per_batch ...``. Randomness: ``"nested"`` and ``"neighbour_cv"`` draw row ``r``'s orders from
+    ``default_rng([seed, stream, r])`` (shared by its grid points), ``"independent"`` job ``(g, r)``'s from
+    ``default_rng([seed, stream, g, r])``; so results do not depend on batching or sharding. ``model_calls`` is the number of forward passes the plan costs.
     """
 
     length: int
@@ -132,9 +137,14 @@ class EstimatePlan:
         return int(self.free.shape[1])
 
     @property
+    def points(self) -> int:
+        """Jobs per data row: the grid points and the estimator's order-free states."""
+        return int(self.grid.size + make_estimator(self.estimator).extra_states(self.n))
+
+    @property
     def num_jobs(self) -> int:
-        """``len(grid) * N``."""
-        return int(self.grid.size * self.rows)
+        """``points * N`` (``len(grid) * N`` unless the estimator adds states)."""
+        return self.points * self.rows
 
     @property
     def num_batches(self) -> int:
@@ -156,7 +166,7 @@ class EstimatePlan:
         """One line: forward passes, rows per pass and what they are made of (before anything runs)."""
         rows = min(self.reps * self.jobs_per_batch, self.reps * self.num_jobs)
         return (f"{self.model_calls} model calls (forward passes) of up to {rows} rows x {self.length} positions: "
-                f"{self.grid.size} grid points x {self.rows} data rows x {self.reps} reps, {self.estimator} estimator")
+                f"{self.points} points x {self.rows} data rows x {self.reps} reps, {self.estimator} estimator")
 
     def shards(self, count: int) -> list[range]:
         """``count`` contiguous, near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
@@ -167,7 +177,8 @@ class EstimatePlan:
 class ShardResult:
     """Job values of a contiguous run of batches, to be placed by :func:`merge_shards`: ``values`` is one number per job
     (``"independent"``) or two (``"nested"``: the averages at its level over positions masked there and over those
-    masked at the next grid point); ``plan`` is the fingerprint of the plan it was run under."""
+    masked at the next grid point), then ``len(grid) - 1`` corrections (``"neighbour_cv"``); ``plan`` is the
+    fingerprint of the plan it was run under."""
 
     batches: range
     first_job: int
@@ -263,8 +274,10 @@ def plan_estimate(data_shape: tuple[int, int], *, region: ArrayLike | None = Non
     if batch_size is None:
         batch_size = default_batch_size(shape[1], vocab)
     reps, batch_size = as_count(reps, "reps"), as_count(batch_size, "batch_size")
-    require_memory(8 * points.size * shape[0] + 16 * free.size, "the estimation jobs")
-    per_call = reps * min(max(1, batch_size // reps), points.size * shape[0])  # rows in one model call
+    strategy = make_estimator(chosen)
+    jobs = (points.size + strategy.extra_states(n)) * shape[0]
+    require_memory(8 * math.prod(strategy.values_shape(jobs, points.size)) + 16 * free.size, "the estimation jobs")
+    per_call = reps * min(max(1, batch_size // reps), jobs)  # rows in one model call
     require_memory(40 * per_call * shape[1], f"one model call's batch ({per_call} rows of length {shape[1]})")
     base = as_seed(seed, generators=False)
     if base is None:
@@ -306,18 +319,22 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
     first = batches.start * plan.jobs_per_batch
     last = min(batches.stop * plan.jobs_per_batch, plan.num_jobs)
     strategy = make_estimator(plan.estimator)
-    values = np.empty(strategy.values_shape(max(0, last - first)))
+    values = np.empty(strategy.values_shape(max(0, last - first), plan.grid.size))
     calls, model_seconds = 0, 0.0
     reps = plan.reps
     # the next grid point's count per grid point (the last one: its own, so both averages agree)
     following = np.concatenate((plan.grid[1:], plan.grid[-1:]))
+    last_point = plan.grid.size - 1
     for b in batches:
         jobs = np.arange(b * plan.jobs_per_batch, min((b + 1) * plan.jobs_per_batch, plan.num_jobs))
         g_index, row_index = np.divmod(jobs, plan.rows)
         ranks = _ranks(plan, g_index, row_index)
         row_of = np.repeat(row_index, reps)
         tokens = rows[row_of]
-        masked_free = ranks >= np.repeat(plan.grid[g_index], reps)[:, None]  # the first m of the order are revealed
+        point = np.repeat(g_index, reps)
+        on_grid = np.minimum(point, last_point)  # an extra state's level is unused
+        level = plan.grid[on_grid]
+        masked_free = strategy.masked(ranks, level, point - plan.grid.size)  # the first m of the order are revealed
         if plan.hidden is None and plan.n == plan.length:  # every position generated: the free order is 0..n-1
             mask = masked_free
         else:
@@ -335,7 +352,7 @@ def run_shard(model: MaskedModel | Any, data: ArrayLike, plan: EstimatePlan, bat
             scores = np.take_along_axis(scores, free, axis=1)
         scores = np.where(masked_free, scores, 0.0)
         values[jobs[0] - first:jobs[-1] + 1 - first] = strategy.job_values(
-            scores, ranks, np.repeat(plan.grid[g_index], reps), np.repeat(following[g_index], reps), reps)
+            scores, ranks, level, following[on_grid], reps, point=point, grid=plan.grid)
         if progress is not None:
             progress(b - batches.start + 1, len(batches))
     return ShardResult(batches, first, values, calls, model_seconds, plan.fingerprint)
@@ -363,14 +380,14 @@ def merge_shards(plan: EstimatePlan, results: Sequence[ShardResult], *, total_se
     if isinstance(results, (ShardResult, str, bytes)) or not isinstance(results, Sequence):
         raise TypeError(f"results must be a sequence of ShardResults, got {type(results).__name__}")
     strategy = make_estimator(plan.estimator)
-    values = np.full(strategy.values_shape(plan.num_jobs), np.nan)
+    values = np.full(strategy.values_shape(plan.num_jobs, plan.grid.size), np.nan)
     covered = np.zeros(plan.num_batches, dtype=np.int64)
     for result in results:
         _check_shard(plan, result)
         covered[result.batches.start:result.batches.stop] += 1
         values[result.first_job:result.first_job + result.values.shape[0]] = result.values
     check_coverage(covered)
-    samples = strategy.level_samples(values.reshape((plan.grid.size, plan.rows, *values.shape[1:])))
+    samples = strategy.level_samples(values.reshape((plan.points, plan.rows, *values.shape[1:])))
     calls = sum(r.model_calls for r in results)
     seconds = math.fsum(r.model_seconds for r in results)
     estimate = curve_from_samples(samples, plan.grid, plan.target, calls, seconds, total_seconds, plan.seed,
@@ -399,14 +416,16 @@ def _check_shard(plan: EstimatePlan, result: object) -> None:
     first = batches.start * plan.jobs_per_batch
     count = min(batches.stop * plan.jobs_per_batch, plan.num_jobs) - first
     values = result.values
-    shape = make_estimator(plan.estimator).values_shape(count)
+    strategy = make_estimator(plan.estimator)
+    shape = strategy.values_shape(count, plan.grid.size)
     if result.first_job != first or not isinstance(values, np.ndarray) or values.shape != shape:
         raise ValueError(f"a shard of batches {batches} must start at job {first} and hold {count} values {shape}, got "
                          f"job {result.first_job!r} and {np.shape(values)}: was it run with another plan?")
     if values.dtype.kind != "f" or not np.isfinite(values).all():
         raise ValueError(f"a shard of batches {batches} holds non-finite or non-float values")
-    if values.size and float(values.min()) < 0.0:  # averages of per-position nats, each clamped to >= 0 by the run
-        raise ValueError(f"a shard of batches {batches} holds negative values (min {float(values.min())!r}); a run "
+    averages = strategy.averages(values)
+    if averages.size and float(averages.min()) < 0.0:  # averages of per-position nats, each clamped to >= 0 by the run
+        raise ValueError(f"a shard of batches {batches} holds negative values (min {float(averages.min())!r}); a run "
                          "only produces averages of non-negative nats: was it edited by hand?")
 
 
@@ -434,7 +453,9 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
     counts; 0 and ``n - 1`` are always added) and every row (``reps`` random orders each), ``m`` random generated
     positions are revealed and the model's per-position numbers are averaged over the masked ones: one sample of ``g_m``.
     ``estimator="nested"`` (default) shares each row's order across grid points and estimates increments paired on the
-    same positions (see the module doc; unbiased, far lower variance); ``"independent"`` is the old estimator.
+    same positions (see the module doc; unbiased, far lower variance); ``"independent"`` is the old estimator;
+    ``"neighbour_cv"`` adds ``min(4, n)`` forwards per row and repetition for a control variate that removes most of
+    the noise when a token's loss hinges on its neighbour (heavy-tailed learned models; BENCHMARKS.md).
 
     * ``target="cross_entropy"`` (default) averages ``-log q(x_i | revealed)`` at the true tokens: ``g_m``, the MDM
       validation loss at masking level ``m``. Use it with held-out data from the distribution you want to generate:
@@ -450,7 +471,8 @@ def estimate_curve(model: MaskedModel | Any, data: ArrayLike, *, target: Target 
     model's vocabulary if it says). ``executor``: any ``concurrent.futures.Executor`` (e.g. Dask's
     ``Client.get_executor()``); the result is bit-identical to the single-process run with the same ``seed``; ``model``
     and ``data`` must pickle for process pools. ``progress=True`` prints the cost line first, then a bar with ETA.
-    Cost: ``plan_estimate(...).model_calls = ceil(G N / (batch_size // reps))`` forward passes plus O(G N reps n) here.
+    Cost: ``plan_estimate(...).model_calls = ceil(P N / (batch_size // reps))`` forward passes (``P = G`` grid points,
+    ``G + min(4, n)`` with ``"neighbour_cv"``) plus O(P N reps n) here.
     """
     rows = as_data_rows(data)
     plan = plan_estimate(rows.shape, region=region, grid=grid, reps=reps, batch_size=batch_size, seed=seed,
