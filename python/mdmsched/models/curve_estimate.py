@@ -31,12 +31,20 @@ from .._schedule import BlockSchedule, Schedule
 from .._validation import as_choice, as_confidence, as_int, as_sizes, as_steps, as_tolerance
 from ..curves.hygiene import project_monotone
 from ..solve import OBJECTIVES, Objective
-from .bands import (CALIBRATIONS, DEFAULT_CALIBRATION, BandCalibration, Sides, band, band_stderr, box_calibration,
-                    student_t_quantile)
-from .ramps import RAMP_MAX_POSITIONS, step_bounds
-from .step_costs import best_schedule, cost_frontier, fewest_steps, schedule_cost
+from .bands import (
+    CALIBRATIONS,
+    DEFAULT_CALIBRATION,
+    BandCalibration,
+    Sides,
+    band,
+    band_stderr,
+    box_calibration,
+    student_t_quantile,
+)
 from .interface import Target
+from .ramps import RAMP_MAX_POSITIONS, RAMP_MIN_GRID_POINTS, step_bounds
 from .split_verdict import equal_split, verdict_text
+from .step_costs import best_schedule, cost_frontier, fewest_steps, schedule_cost
 from .two_curve import band_error, band_frontier, band_min_steps, band_schedule
 
 #: ``min_steps(holdout="auto")`` certifies on half the rows from this many rows on (else on the band).
@@ -297,8 +305,10 @@ class CurveEstimate:
         return certified_curves([self], confidence, calibration)[0]
 
     def _ramps_apply(self, calibration: Any) -> bool:
-        """Whether ``calibration`` asks for the ramp band and it applies to this estimate (``n <= RAMP_MAX_POSITIONS``)."""
-        return as_choice(calibration, "calibration", CALIBRATIONS) == "ramps" and self.n <= RAMP_MAX_POSITIONS
+        """Whether ``calibration`` asks for the ramp band and it applies to this estimate (``n <= RAMP_MAX_POSITIONS``,
+        at least ``RAMP_MIN_GRID_POINTS`` grid points, two rows)."""
+        return (as_choice(calibration, "calibration", CALIBRATIONS) == "ramps" and self.n <= RAMP_MAX_POSITIONS
+                and self.grid.size >= RAMP_MIN_GRID_POINTS and self.rows >= 2)
 
     def _step_bounds(self, level: float, sides: Sides) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The ramp band's ``(low, high)`` step-cost matrices (:func:`.ramps.step_bounds`), once per level and sides."""
