@@ -144,7 +144,8 @@ def quiet_estimate(model, rows: int, runs: int, seed: int, grid=None) -> list[md
     return [big.subset(np.arange(r * rows, (r + 1) * rows)) for r in range(runs)]
 
 
-@pytest.mark.parametrize("grid", [None, [0, 3, 7, 11]], ids=["every-point", "coarse"])
+@pytest.mark.parametrize("grid", [pytest.param(None, marks=pytest.mark.full, id="every-point"),
+                                  pytest.param([0, 3, 7, 11], id="coarse")])
 def test_ramp_band_keeps_coverage_after_selection_and_is_tighter_than_the_box(grid):
     """Markov n = 12, 30 rows, 200 data sets: the certified 3-step schedule's bound and ``min_steps``'s claim hold after
     the choice (>= 93% at nominal 95%); on the full grid the ramp bound of the chosen schedule is below the box's in
