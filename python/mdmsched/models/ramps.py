@@ -21,7 +21,8 @@ Each step's true error is ``>= 0`` for a non-increasing ``g`` (what the brackets
 
 Cost: ``O(n G^2 + n^2)`` time, ``O(n^2)`` memory (the step-cost matrix); the certified solvers on it are plain dynamic
 programs (:mod:`.step_costs`), so the ramp band is used for ``n <= RAMP_MAX_POSITIONS`` and grids of at least
-``RAMP_MIN_GRID_POINTS`` points (coarser grids: the box, as tight there).
+``RAMP_MIN_GRID_POINTS`` points (coarser grids: the box, as tight there) from ``RAMP_MIN_ROWS`` rows (fewer: the box,
+which held on heavy tails where the ramps' far-tail t quantiles did not).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ from .bands import BOOTSTRAP_RESAMPLES, Sides, student_t_quantile
 #: (measured, 2-state chain n = 20, certified 3- and 6-step bounds ramp / box median: 1.02-1.04 at G = 3-4, 0.95-0.99
 #: at 6, 0.83-0.94 at 11; BENCHMARKS.md "Ramp band"). A rule on the grid alone, fixed before the data: valid.
 RAMP_MIN_GRID_POINTS = 6
+#: Fewest data rows for the ramp band: at 30 rows with heavy-tailed losses (a 3% symbol at model probability 1e-6,
+#: n = 10) its certified bounds missed 30/300 at nominal 95%, the box's far fewer; from 100 rows it held (BENCHMARKS.md
+#: "Ramp band"). A rule on the row count alone, fixed before the data: valid.
+RAMP_MIN_ROWS = 100
 #: Largest ``n`` for the ramp band: its step-cost matrices are ``(n + 1)^2`` and the certified solvers ``O(k n^2)``.
 RAMP_MAX_POSITIONS = 512
 
@@ -200,5 +205,5 @@ def step_bounds(samples: NDArray[np.float64], grid: NDArray[np.int64], n: int, c
     return low, high
 
 
-__all__ = ["RAMP_MAX_POSITIONS", "RAMP_MIN_GRID_POINTS", "multiplier_bootstrap", "ramp_count", "ramp_moments", "ramp_multiplier", "ramp_weights",
+__all__ = ["RAMP_MAX_POSITIONS", "RAMP_MIN_GRID_POINTS", "RAMP_MIN_ROWS", "multiplier_bootstrap", "ramp_count", "ramp_moments", "ramp_multiplier", "ramp_weights",
            "step_bounds"]
