@@ -41,7 +41,7 @@ def _trace(choices: list[NDArray[np.int64]], k: int, n: int) -> NDArray[np.int64
     for layer in range(k - 1, 0, -1):
         ends.append(int(choices[layer][ends[-1]]))
     ends.append(0)
-    return np.diff(np.array(ends[::-1], dtype=np.int64))
+    return np.asarray(np.diff(np.array(ends[::-1], dtype=np.int64)), dtype=np.int64)
 
 
 def best_schedule(cost: NDArray[np.float64], k: int) -> Schedule:
