@@ -62,12 +62,13 @@ def ramp_multiplier(n: int, rows: int, confidence: float, sides: Sides) -> float
 
 
 def multiplier_bootstrap(samples: NDArray[np.float64], grid: NDArray[np.int64], n: int, confidence: float,
-                         sides: Sides, seed: int) -> float:
+                         sides: Sides, seed: int, known_se: dict[bool, NDArray[np.float64]] | None = None) -> float:
     """``c`` from the Gaussian multiplier bootstrap of ``max_ab t_ab`` over the ramps (it sees their correlation: long
     ramps overlap), carried to Student-t: the Gaussian quantile ``c_z`` gives a per-ramp tail ``1 - Phi(c_z)`` (an
     effective number of tests), and ``c`` is the t quantile (``rows - 1`` dof) at that tail, never above Bonferroni's.
     ``B = BOOTSTRAP_RESAMPLES`` draws ``xi ~ N(0, 1)`` per row; ``t*_ab = w_ab . (D_c xi) / (sqrt(N (N - 1)) se_ab)`` (unit variance given the rows).
-    O(B (n G + n^2)) time, chunked to ~5e6 numbers at once."""
+    O(B (n G + n^2)) time, chunked to ~5e6 numbers at once. ``known_se``: the ramps' standard errors by side
+    (``True`` = upper) when already computed."""
     rows = samples.shape[1]
     d = samples[:-1] - samples[1:]
     if d.shape[0] == 0 or ramp_count(n) == 0:
@@ -83,7 +84,7 @@ def multiplier_bootstrap(samples: NDArray[np.float64], grid: NDArray[np.int64], 
         if (sides == "upper" and not upper) or (sides == "lower" and upper):
             continue
         alpha, v = ramp_weights(grid, n, upper)
-        _, se = ramp_moments(samples, grid, n, upper)
+        se = known_se[upper] if known_se and upper in known_se else ramp_moments(samples, grid, n, upper)[1]
         live = steps & (se > 0)
         if live.any():
             parts.append((alpha[live], cell[np.nonzero(live)[0]], np.nonzero(live)[1], v, se[live] * math.sqrt(rows * (rows - 1)), sign))
@@ -184,8 +185,10 @@ def step_bounds(samples: NDArray[np.float64], grid: NDArray[np.int64], n: int, c
     ``>= confidence`` every step ``a -> b`` has ``low[a, b] <= cost <= high[a, b]`` at once (``sides`` says which are
     bounded: an unbounded side is ``0`` below, ``+inf`` above). O(n G^2 + n^2)."""
     rows = samples.shape[1]
-    c = (multiplier_bootstrap(samples, grid, n, confidence, sides, seed) if bootstrap
-         else ramp_multiplier(n, rows, confidence, sides))
+    moments = {upper: ramp_moments(samples, grid, n, upper) for upper in (True, False)
+               if (upper and sides != "lower") or (not upper and sides != "upper")}
+    c = (multiplier_bootstrap(samples, grid, n, confidence, sides, seed, {k: v[1] for k, v in moments.items()})
+         if bootstrap else ramp_multiplier(n, rows, confidence, sides))
     a = np.arange(n + 1)[:, None]
     b = np.arange(n + 1)[None, :]
     invalid = a >= b
@@ -193,11 +196,11 @@ def step_bounds(samples: NDArray[np.float64], grid: NDArray[np.int64], n: int, c
     high = np.full((n + 1, n + 1), np.inf)
     low = np.zeros((n + 1, n + 1))
     if sides != "lower":
-        mean, se = ramp_moments(samples, grid, n, upper=True)
+        mean, se = moments[True]
         high = np.maximum(mean + c * se, 0.0)
         high[single] = 0.0
     if sides != "upper":
-        mean, se = ramp_moments(samples, grid, n, upper=False)
+        mean, se = moments[False]
         low = np.maximum(mean - c * se, 0.0)
         low[single] = 0.0
     high[invalid] = np.inf
