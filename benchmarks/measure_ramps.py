@@ -2,7 +2,9 @@
 vs the ramp band (every step's error at once, :mod:`mdmsched.models.ramps`) on the same data sets.
 
 Run: ``python benchmarks/measure_ramps.py [markov|rare|context] [N runs]`` (all three models at N = 30, 100, 1000 by
-default; minutes on 2 cores). Models and truths:
+default; minutes on 2 cores); ``python benchmarks/measure_ramps.py small`` for the 30-row trial of ramps with the
+Bonferroni multiplier vs the box (heavy tails). ``calibration="ramps"`` is the box below ``RAMP_MIN_ROWS`` (100) rows
+since that rule was shipped; the table's 30-row ramp numbers were measured before it (ramps forced). Models and truths:
 
 * ``markov``: 2-state chain ``[[0.9, 0.1], [0.2, 0.8]]``, n = 20, exact conditionals; truth ``markov_curve`` (exact).
 * ``rare``: i.i.d. tokens, a symbol of 3% mass given model probability 1e-6 with no context (13.8-nat losses), n = 20;
@@ -144,7 +146,39 @@ def run(name: str, rows: int, runs: int) -> None:
         print(text, flush=True)
 
 
+def small_rows(rows: int = 30, runs: int = 300) -> None:
+    """The box vs ramps with the Bonferroni multiplier (no bootstrap) at 30 rows on heavy tails, 90% and 95%."""
+    from mdmsched.models.ramps import step_bounds
+    from mdmsched.models.step_costs import best_schedule, fewest_steps
+    from mdmsched.models.two_curve import band_min_steps, band_schedule
+
+    cases = [("rare n=20", RareSymbol(20), 4, 52), ("rare n=10", RareSymbol(10), 3, 53), ("context n=16", ContextHoles(16), 4, 52)]
+    for name, m, k, seed in cases:
+        exact = m.curve()
+        n = exact.size
+        eps = 0.25 * mdmsched.schedule_error(exact, [n])
+        big = mdmsched.estimate_curve(m, m.sample(rows * runs, np.random.default_rng(seed)), seed=seed)
+        res: dict[tuple[str, float], list[tuple[float, ...]]] = {}
+        for r in range(runs):
+            est = big.subset(np.arange(r * rows, (r + 1) * rows))
+            for level in (0.9, 0.95):
+                g_high, g_low = est.certified_curves(level, calibration="bonferroni")
+                high = step_bounds(est.samples, est.grid, n, level, "upper", False, r)[1]
+                for key, s, f in (("box", band_schedule(g_high, g_low, k), band_min_steps(g_high, g_low, eps)),
+                                  ("ramps-bonferroni", best_schedule(high, k), fewest_steps(high, eps))):
+                    e = mdmsched.schedule_error(exact, s)
+                    res.setdefault((key, level), []).append((e <= s.bound + 1e-12, s.bound - e, f.k,
+                                                             mdmsched.schedule_error(exact, f) <= eps + 1e-12))
+        for (key, level), v in res.items():
+            o = np.array(v, dtype=float)
+            print(f"{name} N={rows} {key} {level:.0%}: covered {int(o[:, 0].sum())}/{runs}, width {np.median(o[:, 1]):.3f}, "
+                  f"min_steps mean k {o[:, 2].mean():.2f} valid {int(o[:, 3].sum())}", flush=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["small"]:
+        small_rows()
+        sys.exit()
     names = [sys.argv[1]] if len(sys.argv) > 1 else ["markov", "rare", "context"]
     sizes = [(int(sys.argv[2]), int(sys.argv[3]))] if len(sys.argv) > 3 else [(30, 300), (100, 300), (1000, 100)]
     for model_name in names:
