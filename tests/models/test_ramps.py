@@ -222,3 +222,8 @@ def test_coarse_grids_and_large_n_fall_back_to_the_box():
         warnings.simplefilter("ignore", NonMonotoneWarning)
         est = mdmsched.estimate_curve(model, model.sample(8, np.random.default_rng(0)), seed=0)
     assert est.certified_schedule(4).bound == est.certified_schedule(4, calibration="bonferroni").bound
+
+
+def test_step_bounds_refuse_a_single_row():
+    with pytest.raises(ValueError, match="rows"):
+        step_bounds(np.zeros((3, 1)), np.arange(3, dtype=np.int64), 3, 0.95, "upper")

@@ -14,7 +14,9 @@ Every partition of ``0..n`` into steps is a schedule, so "every schedule's error
 holds exactly when every ramp is covered: the family made simultaneous is the ``n (n - 1) / 2`` ramps with ``b - a >= 2``
 (single-token steps cost exactly 0), not the ``G - 1`` increments. Each ramp gets its own studentised bound
 ``R_ab(mean) +- c se(R_ab)``, ``se`` the standard error of the per-row ramp value (so the correlation between increments
-counts), ``c`` the Student-t quantile at ``1 - (1 - confidence) / n(n-1)/2`` (per side). A box over increments adds
+counts), one ``c`` for all: by default the Gaussian multiplier bootstrap of ``max_ab t_ab`` (the ramps overlap, so the
+effective number of tests is far below their count) carried to Student-t, never above the Bonferroni-t quantile at
+``1 - (1 - confidence) / (n (n - 1) / 2)`` per side (:func:`multiplier_bootstrap`, :func:`ramp_multiplier`). A box over increments adds
 ``sum_l w_l c_l se_l`` per step; the ramp adds ``c sqrt(w' Sigma w / N)``, much less for long steps. A constant increment
 (``se = 0`` on these rows by chance) borrows the largest variance of the others, as in :func:`.bands.band_stderr`.
 Each step's true error is ``>= 0`` for a non-increasing ``g`` (what the brackets assume), so bounds are clipped at 0.
@@ -33,16 +35,16 @@ from statistics import NormalDist
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import require_memory
+from .._validation import as_count, require_memory
 from .bands import BOOTSTRAP_RESAMPLES, Sides, student_t_quantile
 
 #: Fewest grid points for the ramp band: with fewer, steps span few increments and the box is as tight or tighter
 #: (measured, 2-state chain n = 20, certified 3- and 6-step bounds ramp / box median: 1.02-1.04 at G = 3-4, 0.95-0.99
 #: at 6, 0.83-0.94 at 11; BENCHMARKS.md "Ramp band"). A rule on the grid alone, fixed before the data: valid.
 RAMP_MIN_GRID_POINTS = 6
-#: Fewest data rows for the ramp band: at 30 rows with heavy-tailed losses (a 3% symbol at model probability 1e-6,
-#: n = 10) its certified bounds missed 30/300 at nominal 95%, the box's far fewer; from 100 rows it held (BENCHMARKS.md
-#: "Ramp band"). A rule on the row count alone, fixed before the data: valid.
+#: Fewest data rows for the ramp band: at 30 rows with heavy-tailed losses its certified bounds missed 18-21/300 at
+#: nominal 95% where the box missed 4-6/300 (a 3% symbol at model probability 1e-6, n = 20; state-dependent 1e-5 holes,
+#: n = 16); from 100 rows both held (BENCHMARKS.md "Ramp band"). A rule on the row count alone, fixed before the data.
 RAMP_MIN_ROWS = 100
 #: Largest ``n`` for the ramp band: its step-cost matrices are ``(n + 1)^2`` and the certified solvers ``O(k n^2)``.
 RAMP_MAX_POSITIONS = 512
@@ -66,7 +68,8 @@ def multiplier_bootstrap(samples: NDArray[np.float64], grid: NDArray[np.int64], 
     """``c`` from the Gaussian multiplier bootstrap of ``max_ab t_ab`` over the ramps (it sees their correlation: long
     ramps overlap), carried to Student-t: the Gaussian quantile ``c_z`` gives a per-ramp tail ``1 - Phi(c_z)`` (an
     effective number of tests), and ``c`` is the t quantile (``rows - 1`` dof) at that tail, never above Bonferroni's.
-    ``B = BOOTSTRAP_RESAMPLES`` draws ``xi ~ N(0, 1)`` per row; ``t*_ab = w_ab . (D_c xi) / (sqrt(N (N - 1)) se_ab)`` (unit variance given the rows).
+    ``B = BOOTSTRAP_RESAMPLES`` draws ``xi ~ N(0, 1)`` per row; ``t*_ab = w_ab . (D_c xi) / (sqrt(N (N - 1)) se_ab)``
+    (unit variance given the rows).
     O(B (n G + n^2)) time, chunked to ~5e6 numbers at once. ``known_se``: the ramps' standard errors by side
     (``True`` = upper) when already computed."""
     rows = samples.shape[1]
@@ -87,7 +90,8 @@ def multiplier_bootstrap(samples: NDArray[np.float64], grid: NDArray[np.int64], 
         se = known_se[upper] if known_se and upper in known_se else ramp_moments(samples, grid, n, upper)[1]
         live = steps & (se > 0)
         if live.any():
-            parts.append((alpha[live], cell[np.nonzero(live)[0]], np.nonzero(live)[1], v, se[live] * math.sqrt(rows * (rows - 1)), sign))
+            starts, ends = np.nonzero(live)
+            parts.append((alpha[live], cell[starts], ends, v, se[live] * math.sqrt(rows * (rows - 1)), sign))
     if not parts:
         return 0.0
     stat = np.full(BOOTSTRAP_RESAMPLES, -np.inf)
@@ -183,8 +187,9 @@ def step_bounds(samples: NDArray[np.float64], grid: NDArray[np.int64], n: int, c
                 sides: Sides, bootstrap: bool = False, seed: int = 0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(low, high)`` step-cost matrices ``(n + 1) x (n + 1)`` (nats; ``+inf`` where ``a >= b``): with probability
     ``>= confidence`` every step ``a -> b`` has ``low[a, b] <= cost <= high[a, b]`` at once (``sides`` says which are
-    bounded: an unbounded side is ``0`` below, ``+inf`` above). O(n G^2 + n^2)."""
-    rows = samples.shape[1]
+    bounded: an unbounded side is ``0`` below, ``+inf`` above). ``samples``: per-row levels at the grid points (G x N,
+    ``N >= 2``). O(n G^2 + n^2) (+ the bootstrap's O(B (n G + n^2)))."""
+    rows = as_count(samples.shape[1], "samples' rows (columns)", minimum=2)
     moments = {upper: ramp_moments(samples, grid, n, upper) for upper in (True, False)
                if (upper and sides != "lower") or (not upper and sides != "upper")}
     c = (multiplier_bootstrap(samples, grid, n, confidence, sides, seed, {k: v[1] for k, v in moments.items()})
