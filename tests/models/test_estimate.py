@@ -201,7 +201,8 @@ def test_min_steps_with_confidence():
     # the certified bound of the schedule equals its simultaneous upper bound (one band, one worst case)
     assert est.schedule_error(best).upper == pytest.approx(best.bound, abs=1e-9)
     assert best.k >= mdmsched.min_steps(est, eps).k  # the bound is more demanding than the point estimate
-    held = mdmsched.min_steps(est, eps, confidence=0.95)  # 300 rows: half held out, fixed-sequence test
+    assert mdmsched.min_steps(est, eps, confidence=0.95).k == best.k  # 300 < HOLDOUT_MIN_ROWS: the band alone
+    held = est.min_steps(eps, confidence=0.95, holdout=0.5)  # half held out, fixed-sequence test
     assert "held-out" in held.name and held.bound <= eps and held.k >= mdmsched.min_steps(est, eps).k
     with pytest.raises(TypeError, match="CurveEstimate"):
         mdmsched.min_steps(est.Z, eps, confidence=0.95)

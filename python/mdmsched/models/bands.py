@@ -4,7 +4,9 @@ Each data row gives one value per statistic (an ``N x L`` matrix ``X``; the stat
 and its increments ``g_{m_l} - g_{m_{l+1}}`` between grid points, in nats). A band is ``mean_l +- c se_l`` with one
 multiplier ``c`` for all ``l``, calibrated so that every ``l`` is covered at once with probability ``>= confidence``:
 
-* ``"bonferroni"`` (default): Student-t quantile at ``1 - (1 - confidence) / L`` (Cornish-Fisher expansion).
+* ``"ramps"`` (default): not a box at all, see :mod:`.ramps` (bounds every *step's* error at once); where it does
+  not apply (several curves, an absolute KL, ``n > RAMP_MAX_POSITIONS``) the box at Bonferroni-t below.
+* ``"bonferroni"``: Student-t quantile at ``1 - (1 - confidence) / L`` (Cornish-Fisher expansion).
 * ``"bootstrap"``: the row bootstrap of the studentised max-statistic (bootstrap-t): ``c`` is the
   ``confidence`` quantile of ``max_l (mean_l - mean*_l) / se*_l`` over resamples of the rows. It adapts to the correlation
   between statistics and, being studentised, to skewed (heavy-tailed) per-row values. ``B`` resamples cost two
@@ -14,7 +16,7 @@ Measured (BENCHMARKS.md, issue 20) with the nested estimator, whose increments a
 loses little): at equal (>= nominal) coverage Bonferroni-t is the tighter of the two -- certified ``min_steps`` median
 k = 14 vs 15 (2-state Markov, n = 40, N = 1000, 40 runs, both 100% valid), and on heavy-tailed losses (N = 100, a
 symbol of 3% mass at probability 1e-6) a fixed schedule's simultaneous bound is 0.30 vs 0.43 nats above the estimate
-with coverage 99.0% vs 99.7% over 300 runs. It needs no resampling, so it is the default.
+with coverage 99.0% vs 99.7% over 300 runs. It needs no resampling, so it is the box used where the ramps do not apply.
 
 Statistics whose rows are all equal (``se = 0``, e.g. an increment that is exactly 0 on every row) are **not** known
 exactly: a rare event (two masked neighbours at the last grid step, probability ~5% per row) may simply not have occurred
@@ -32,10 +34,17 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-BandCalibration = Literal["bootstrap", "bonferroni"]
+BandCalibration = Literal["ramps", "bootstrap", "bonferroni"]
 Sides = Literal["upper", "lower", "two"]
-CALIBRATIONS: tuple[BandCalibration, ...] = ("bonferroni", "bootstrap")
-DEFAULT_CALIBRATION: BandCalibration = "bonferroni"
+CALIBRATIONS: tuple[BandCalibration, ...] = ("ramps", "bonferroni", "bootstrap")
+#: The ramp band (:mod:`.ramps`) where it applies (one curve, ``n <= RAMP_MAX_POSITIONS``, relative errors), else the
+#: box below at Bonferroni-t (issue 25.3: measured tighter at equal coverage, BENCHMARKS.md "Ramp band").
+DEFAULT_CALIBRATION: BandCalibration = "ramps"
+
+
+def box_calibration(calibration: BandCalibration) -> BandCalibration:
+    """The box band's calibration for ``calibration``: ``"ramps"`` has no box form and falls back to Bonferroni-t."""
+    return "bonferroni" if calibration == "ramps" else calibration
 #: Bootstrap resamples of the max-statistic: the 95% quantile's own Monte Carlo error is then ~1-2% of ``c``.
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -113,4 +122,4 @@ def band(x: NDArray[np.float64], confidence: float, sides: Sides, calibration: B
 
 
 __all__ = ["BOOTSTRAP_RESAMPLES", "CALIBRATIONS", "DEFAULT_CALIBRATION", "BandCalibration", "Sides", "band", "band_multiplier",
-           "band_stderr", "student_t_quantile"]
+           "band_stderr", "box_calibration", "student_t_quantile"]

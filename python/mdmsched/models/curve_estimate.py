@@ -4,10 +4,15 @@ Every bound is a linear functional of the levels ``g_m`` (nats): ``err(s) = sum_
 only known to be non-increasing, so each unmeasured ``g_m`` is taken at the worst end of its bracket; in terms of the
 grid the bound is ``w_0 g_0 + sum_l a_l d_l`` with the increments ``d_l = g_{m_l} - g_{m_{l+1}} >= 0``.
 
-* **Simultaneous** (the default): one band over ``g_0`` and every ``d_l`` at once (:mod:`.bands`: Bonferroni with
-  Student-t quantiles by default, the row bootstrap-t of the max-statistic on request), each coefficient at its worst
-  end. The event "the band holds" makes the bound valid for *every*
-  schedule at once, so it stays valid for a schedule chosen on the same data (the optimum, ``min_steps``, a split).
+* **Simultaneous** (the default): valid for *every* schedule at once, so also for a schedule chosen on the same data
+  (the optimum, ``min_steps``, a split). ``calibration="ramps"`` (default): every *step's* error bounded at once
+  (:mod:`.ramps`: one studentised bound per step ramp, Gaussian multiplier bootstrap of the max carried to Student-t),
+  a schedule's bound the sum of its steps'; the certified solvers are then plain DPs over the step costs
+  (:mod:`.step_costs`). Measured (issue 25.3, BENCHMARKS.md "Ramp band"; same data sets): bound widths 20-45% below the
+  box's, coverage after selection >= 98% at nominal 95% from 100 rows (light and heavy tails). It applies to one curve
+  with ``n <= 512``, at least 6 grid points and 100 rows (rules fixed in advance); elsewhere (and for an absolute KL or
+  blocks) the box: one band over ``g_0`` and every ``d_l`` at once (:mod:`.bands`: Bonferroni-t, or the row bootstrap-t
+  of the max-statistic), each coefficient at its worst end.
 * **Per-schedule** (``simultaneous=False``): ``z`` standard errors of one functional. Valid only for a schedule fixed
   before seeing the data.
 * **Held out** (``holdout=``): choose on some rows, bound the choice per-schedule on the others.
@@ -31,13 +36,27 @@ from .._schedule import BlockSchedule, Schedule
 from .._validation import as_choice, as_confidence, as_int, as_sizes, as_steps, as_tolerance
 from ..curves.hygiene import project_monotone
 from ..solve import OBJECTIVES, Objective
-from .bands import CALIBRATIONS, DEFAULT_CALIBRATION, BandCalibration, Sides, band, band_stderr, student_t_quantile
+from .bands import (
+    CALIBRATIONS,
+    DEFAULT_CALIBRATION,
+    BandCalibration,
+    Sides,
+    band,
+    band_stderr,
+    box_calibration,
+    student_t_quantile,
+)
 from .interface import Target
+from .ramps import RAMP_MAX_POSITIONS, RAMP_MIN_GRID_POINTS, RAMP_MIN_ROWS, step_bounds
 from .split_verdict import equal_split, verdict_text
+from .step_costs import best_schedule, cost_frontier, fewest_steps, schedule_cost
 from .two_curve import band_error, band_frontier, band_min_steps, band_schedule
 
-#: ``min_steps(holdout="auto")`` certifies on half the rows from this many rows on (else on the band).
-HOLDOUT_MIN_ROWS = 40
+#: ``min_steps(holdout="auto")`` also certifies on half the rows from this many rows on (else the band alone). Measured
+#: (issue 25.3, BENCHMARKS.md "Ramp band"): with the ramp band the held-out test certified fewer steps only at 1000 rows
+#: on light tails (mean k 6.34 vs the band's 7.00); at 100 rows it was no better (8.61 vs 8.76, light) or far worse (8.89
+#: vs 5.15, heavy tails), and the split default then exceeded the band alone in 11-34 of 300 data sets.
+HOLDOUT_MIN_ROWS = 1000
 #: ``monotone_on_grid`` flags a rise only beyond this simultaneous level (so a monotone curve is flagged < 0.1% of runs).
 MONOTONE_CHECK_CONFIDENCE = 0.999
 
@@ -233,8 +252,15 @@ class CurveEstimate:
         absolute = entropy is not None
         offset = as_tolerance(entropy, "entropy") if absolute else 0.0
         parts = [(self, schedule_coefficients(sizes, self.n, absolute))]
-        return linear_bound(parts, confidence, offset, absolute, _as_flag(simultaneous, "simultaneous"),
-                            "one-sided", calibration)
+        together = _as_flag(simultaneous, "simultaneous")
+        if together and not absolute and self._ramps_apply(calibration):
+            level = as_confidence(confidence)
+            fixed = linear_bound(parts, level, 0.0, False, False, "one-sided")  # value, stderr, monotone
+            low = self._step_bounds(level, "lower")[0]
+            high = self._step_bounds(level, "upper")[1]
+            return ErrorEstimate(fixed.value, fixed.stderr, schedule_cost(high, sizes), schedule_cost(low, sizes),
+                                 level, False, fixed.monotone_on_grid, True, 2 * level - 1, self.rows)
+        return linear_bound(parts, confidence, offset, absolute, together, "one-sided", calibration)
 
     def rows_for(self, stderr: float, *, schedule: ArrayLike | Any) -> int:
         """Data rows for a fixed ``schedule``'s estimated error to have standard error ``stderr`` (nats), this
@@ -258,8 +284,17 @@ class CurveEstimate:
         b = schedule_coefficients(as_sizes(second, self.n, "second"), self.n, True)
         if holdout is not None:
             return held_out_difference([(self._split(holdout)[1], a - b)], as_confidence(confidence))
-        return linear_bound([(self, a - b)], confidence, 0.0, False, _as_flag(simultaneous, "simultaneous"),
-                            "two-sided", calibration)
+        together = _as_flag(simultaneous, "simultaneous")
+        if together and self._ramps_apply(calibration):  # first at its worst end, second at its best: any pair
+            level = as_confidence(confidence)
+            fixed = linear_bound([(self, a - b)], level, 0.0, False, False, "two-sided")
+            low, high = self._step_bounds(level, "two")
+            s1, s2 = as_sizes(first, self.n, "first"), as_sizes(second, self.n, "second")
+            upper = schedule_cost(high, s1) - schedule_cost(low, s2)
+            lower = schedule_cost(low, s1) - schedule_cost(high, s2)
+            return ErrorEstimate(fixed.value, fixed.stderr, upper, lower, level, False, fixed.monotone_on_grid, True,
+                                 level, self.rows)
+        return linear_bound([(self, a - b)], confidence, 0.0, False, together, "two-sided", calibration)
 
     def is_flat(self, confidence: float = 0.95) -> bool:
         """True when ``Z_n = g_0 - g_{n-1}`` (the total correlation, every schedule's error scale) is not significantly
@@ -273,18 +308,33 @@ class CurveEstimate:
                          calibration: BandCalibration = DEFAULT_CALIBRATION) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(g_high, g_low)``, ``m = 0..n-1`` (nats, relative to ``g_0``): the worst-case curves of SPEC §5.3 from a
         simultaneous upper band on the increments and the brackets; ``U(s)`` over them bounds ``err(s)`` for every
-        ``s`` at once with probability ``>= confidence``. Equal on a full grid."""
+        ``s`` at once with probability ``>= confidence``. Equal on a full grid. The box band's curves: ``"ramps"``
+        bounds steps, not curves, and gives the Bonferroni-t box here."""
         return certified_curves([self], confidence, calibration)[0]
+
+    def _ramps_apply(self, calibration: Any) -> bool:
+        """Whether ``calibration`` asks for the ramp band and it applies to this estimate (``n <= RAMP_MAX_POSITIONS``,
+        at least ``RAMP_MIN_GRID_POINTS`` grid points and ``RAMP_MIN_ROWS`` rows: rules fixed before the data)."""
+        return (as_choice(calibration, "calibration", CALIBRATIONS) == "ramps" and self.n <= RAMP_MAX_POSITIONS
+                and self.grid.size >= RAMP_MIN_GRID_POINTS and self.rows >= RAMP_MIN_ROWS)
+
+    def _step_bounds(self, level: float, sides: Sides) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The ramp band's ``(low, high)`` step-cost matrices (:func:`.ramps.step_bounds`), once per level and sides."""
+        key = ("ramps", level, sides)
+        if key not in self._bands:
+            self._bands[key] = step_bounds(self.samples, self.grid, self.n, level, sides, True, self.seed)
+        return self._bands[key]  # type: ignore[no-any-return]
 
     # ---- choices that stay honest -------------------------------------------------------------------------------------
 
     def certified_schedule(self, k: int, *, confidence: float = 0.95, method: Any = "auto",
-                           holdout: Any = None) -> Schedule:
+                           holdout: Any = None, calibration: BandCalibration = DEFAULT_CALIBRATION) -> Schedule:
         """The ``k``-step schedule minimising the simultaneous upper bound (SPEC §5.3); ``bound`` is that bound (valid
         although the schedule was chosen on this data), ``error`` the point estimate. With ``holdout`` (a fraction of
         the rows, or ``(choose_rows, certify_rows)``): the estimate-optimal schedule of the choosing rows, bounded on
         the others by :func:`held_out_upper` (a Student-t bound with a heavy-tail margin: the plain per-schedule bound
-        missed 48/300 at 0.9 on issue 28's case, n = 30, 80 rows)."""
+        missed 48/300 at 0.9 on issue 28's case, n = 30, 80 rows). ``calibration="ramps"`` (default): the schedule
+        minimising the sum of its steps' ramp bounds (:mod:`.ramps`, a plain O(k n^2) DP; ``method`` is then unused)."""
         steps = as_steps(k, self.n)
         if holdout is not None:
             choose, certify = self._split(holdout)
@@ -293,8 +343,11 @@ class CurveEstimate:
             value = self.schedule_error(candidate, confidence=confidence, simultaneous=False).value
             return Schedule(candidate.sizes, error=max(value, 0.0), bound=max(bound, 0.0),
                             name=f"optimal on {choose.rows} rows, held-out {confidence:.0%} bound (k={steps})")
-        high, low = self.certified_curves(confidence)
-        found = band_schedule(high, low, steps, method)
+        if self._ramps_apply(calibration):
+            found = best_schedule(self._step_bounds(as_confidence(confidence), "upper")[1], steps)
+        else:
+            high, low = self.certified_curves(confidence, calibration=box_calibration(calibration))
+            found = band_schedule(high, low, steps, method)
         value = self._value(found.sizes)
         return Schedule(found.sizes, error=value, bound=max(float(found.bound or 0.0), 0.0),
                         name=f"certified optimal (k={steps}, simultaneous {confidence:.0%} bound)")
@@ -321,7 +374,7 @@ class CurveEstimate:
                         name=f"optimal on the estimate (k={best.k}, simultaneous {confidence:.0%} bound)")
 
     def min_steps(self, eps: float, *, confidence: float = 0.95, method: Any = "auto",
-                  holdout: Any = "auto") -> Schedule:
+                  holdout: Any = "auto", calibration: BandCalibration = DEFAULT_CALIBRATION) -> Schedule:
         """The fewest steps whose **certified** error is ``<= eps`` (nats), and that schedule: ``err <= bound`` with
         probability ``>= confidence`` although ``k`` and the schedule were chosen on this data; ``error`` is the point
         estimate. ``k = n`` (one token per step, error exactly 0) is returned, saying so in its name, when no fewer
@@ -333,35 +386,43 @@ class CurveEstimate:
         from the choosing part's own band-certified ``k``, stop at the first failure) with :func:`held_out_upper` on
         the other part; the test certifies ``err <= eps`` (and nothing tighter), so ``bound`` **is** ``eps``: the
         held-out bound of the last ``k`` that passed is selected on the certifying rows (issue 28.1: reporting it
-        missed in 65/300 data sets at nominal 30). ``"auto"`` (default): with at least ``HOLDOUT_MIN_ROWS`` (40) rows
+        missed in 65/300 data sets at nominal 30). ``"auto"`` (default): with at least ``HOLDOUT_MIN_ROWS`` (1000) rows
         both, each at half the error rate (``1 - confidence`` split evenly, so the union of their failures stays
         within it), and the smaller ``k`` of the two (the band's on a tie); with fewer rows the band alone. Cost: one
         certified solve per tested ``k``."""
         eps = as_tolerance(eps)
         level = as_confidence(confidence)
+        as_choice(calibration, "calibration", CALIBRATIONS)
         if isinstance(holdout, str) and holdout == "auto":
             if self.rows < HOLDOUT_MIN_ROWS:
-                return self._min_steps_band(eps, level, method)
+                return self._min_steps_band(eps, level, method, calibration)
             half = 1.0 - (1.0 - level) / 2
-            by_band = self._min_steps_band(eps, half, method)
-            held = self._min_steps_holdout(eps, half, method, 0.5)
+            by_band = self._min_steps_band(eps, half, method, calibration)
+            held = self._min_steps_holdout(eps, half, method, 0.5, calibration)
             return held if held.k < by_band.k else by_band
         if holdout is not None:
-            return self._min_steps_holdout(eps, level, method, holdout)
-        return self._min_steps_band(eps, level, method)
+            return self._min_steps_holdout(eps, level, method, holdout, calibration)
+        return self._min_steps_band(eps, level, method, calibration)
 
-    def _min_steps_band(self, eps: float, level: float, method: Any) -> Schedule:
-        high, low = self.certified_curves(level)
-        found = band_min_steps(high, low, eps, method)
+    def _min_steps_band(self, eps: float, level: float, method: Any, calibration: Any = DEFAULT_CALIBRATION) -> Schedule:
+        if self._ramps_apply(calibration):
+            found = fewest_steps(self._step_bounds(level, "upper")[1], eps)
+        else:
+            high, low = self.certified_curves(level, calibration=box_calibration(calibration))
+            found = band_min_steps(high, low, eps, method)
         bound = max(float(found.bound or 0.0), 0.0)
         note = "" if found.k < self.n or self.n == 1 else ", none fewer certified"
         return Schedule(found.sizes, error=self._value(found.sizes), bound=bound,
                         name=f"certified optimal (k={found.k}, simultaneous {level:.1%} bound <= {eps:g}{note})")
 
-    def certified_frontier(self, k_max: int | None = None, *, confidence: float = 0.95) -> NDArray[np.float64]:
-        """``min_s U(s)`` over ``k``-step schedules, ``k = 1..k_max``: certified error vs steps (nats, non-increasing)."""
+    def certified_frontier(self, k_max: int | None = None, *, confidence: float = 0.95,
+                           calibration: BandCalibration = DEFAULT_CALIBRATION) -> NDArray[np.float64]:
+        """``min_s U(s)`` over ``k``-step schedules, ``k = 1..k_max``: certified error vs steps (nats; non-increasing for
+        the box band; the ramp band's is its exact DP, where one more step is not guaranteed to lower the bound)."""
         k_top = self.n if k_max is None else as_steps(k_max, self.n, "k_max")
-        high, low = self.certified_curves(confidence)
+        if self._ramps_apply(calibration):
+            return cost_frontier(self._step_bounds(as_confidence(confidence), "upper")[1], k_top)
+        high, low = self.certified_curves(confidence, calibration=box_calibration(calibration))
         return band_frontier(high, low, k_top)
 
     def _value(self, sizes: NDArray[np.int64]) -> float:
@@ -374,9 +435,10 @@ class CurveEstimate:
         choose, certify = holdout_rows(holdout, self.rows, self.seed)
         return self.subset(choose), self.subset(certify)
 
-    def _min_steps_holdout(self, eps: float, confidence: float, method: Any, holdout: Any) -> Schedule:
+    def _min_steps_holdout(self, eps: float, confidence: float, method: Any, holdout: Any,
+                           calibration: Any = DEFAULT_CALIBRATION) -> Schedule:
         choose, certify = self._split(holdout)
-        start = choose._min_steps_band(eps, confidence, method).k  # choosing rows only: a fixed start for the test
+        start = choose._min_steps_band(eps, confidence, method, calibration).k  # choosing rows only: a fixed start for the test
         passed: Schedule | None = None
         for k in range(start, 0, -1):  # fixed sequence: stop at the first k whose held-out bound fails
             candidate = solve.optimal_schedule(choose.Z, k, method=method)
@@ -492,6 +554,7 @@ def _statistics(parts: Sequence[CurveEstimate], level: bool) -> NDArray[np.float
 def _band_for(parts: Sequence[CurveEstimate], confidence: float, sides: Sides, level: bool,
               calibration: BandCalibration) -> list[tuple[float, float, NDArray[np.float64], NDArray[np.float64]]]:
     """Per part ``(g0_low, g0_high, d_low, d_high)`` (``-inf``/``+inf`` on a side the band does not bound)."""
+    calibration = box_calibration(calibration)
     key = (tuple(id(p) for p in parts), confidence, sides, level, calibration)
     cache = parts[0]._bands
     if key not in cache:  # the bootstrap is the expensive part: once per estimate and kind of band
