@@ -3,7 +3,8 @@ vs the ramp band (every step's error at once, :mod:`mdmsched.models.ramps`) on t
 
 Run: ``python benchmarks/measure_ramps.py [markov|rare|context] [N runs]`` (all three models at N = 30, 100, 1000 by
 default; minutes on 2 cores); ``python benchmarks/measure_ramps.py small`` for the 30-row trial of ramps with the
-Bonferroni multiplier vs the box (heavy tails). ``calibration="ramps"`` is the box below ``RAMP_MIN_ROWS`` (100) rows
+Bonferroni multiplier vs the box (heavy tails); ``python benchmarks/measure_ramps.py rows`` for the
+default's misses at 20-99 rows on the rare symbol (1000 data sets). ``calibration="ramps"`` is the box below ``RAMP_MIN_ROWS`` (100) rows
 since that rule was shipped; the table's 30-row ramp numbers were measured before it (ramps forced). Models and truths:
 
 * ``markov``: 2-state chain ``[[0.9, 0.1], [0.2, 0.8]]``, n = 20, exact conditionals; truth ``markov_curve`` (exact).
@@ -175,9 +176,33 @@ def small_rows(rows: int = 30, runs: int = 300) -> None:
                   f"min_steps mean k {o[:, 2].mean():.2f} valid {int(o[:, 3].sum())}", flush=True)
 
 
+def rows_sweep(runs: int = 1000) -> None:
+    """The default band below and at ``RAMP_MIN_ROWS`` on the rare symbol (n = 10, k = 3, 95%): certified bound and
+    ``min_steps`` misses at 20-99 rows, as is and at half the error rate (a wider margin)."""
+    n, k, level = 10, 3, 0.95
+    model = RareSymbol(n)
+    exact = model.curve()
+    eps = 0.25 * mdmsched.schedule_error(exact, [n])
+    for rows in (20, 30, 50, 80, 99):
+        big = mdmsched.estimate_curve(model, model.sample(rows * runs, np.random.default_rng(1000 + rows)), seed=1000 + rows)
+        ests = [big.subset(np.arange(r * rows, (r + 1) * rows)) for r in range(runs)]
+        for name, c in (("as is", level), ("half the error rate", 1 - (1 - level) / 2)):
+            missed = invalid = 0
+            for est in ests:
+                chosen = est.certified_schedule(k, confidence=c)
+                missed += mdmsched.schedule_error(exact, chosen) > chosen.bound + 1e-12
+                fewest = est.min_steps(eps, confidence=c, holdout=None)
+                invalid += mdmsched.schedule_error(exact, fewest) > eps + 1e-12
+            print(f"rare n=10 N={rows} {name}: certified bound missed {missed}/{runs}, min_steps err > eps "
+                  f"{invalid}/{runs}", flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["small"]:
         small_rows()
+        sys.exit()
+    if sys.argv[1:2] == ["rows"]:
+        rows_sweep()
         sys.exit()
     names = [sys.argv[1]] if len(sys.argv) > 1 else ["markov", "rare", "context"]
     sizes = [(int(sys.argv[2]), int(sys.argv[3]))] if len(sys.argv) > 3 else [(30, 300), (100, 300), (1000, 100)]
