@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from binomial import wilson
 
 import mdmsched
 from mdmsched.distributions import markov_curve
@@ -22,14 +23,6 @@ from mdmsched.samplers.evaluate import mean_interval
 
 P = np.array([[0.9, 0.1], [0.2, 0.8]])
 
-
-def wilson(hits: int, runs: int) -> str:
-    """The observed rate and its Wilson 95% interval, for assertion messages."""
-    z = 1.959964
-    rate = hits / runs
-    centre = (rate + z * z / (2 * runs)) / (1 + z * z / runs)
-    half = z * math.sqrt(rate * (1 - rate) / runs + z * z / (4 * runs * runs)) / (1 + z * z / runs)
-    return f"{hits}/{runs} = {rate:.1%} (95% CI {centre - half:.1%}..{centre + half:.1%})"
 
 
 def markov_runs(n: int, rows: int, runs: int, seed: int) -> list[mdmsched.CurveEstimate]:

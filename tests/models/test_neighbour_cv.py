@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from binomial import wilson
 
 import mdmsched
 from mdmsched.models.curve_estimate import FlatCurveWarning, NonMonotoneWarning
@@ -207,14 +208,6 @@ def test_blocks_and_one_position_rows_run():
     assert single.n == 1 and single.model_calls >= 1  # one generated position: no neighbours, no extra states
     assert make_estimator("neighbour_cv").extra_states(1) == 0
 
-
-def wilson(hits: int, runs: int) -> str:
-    """The observed rate and its Wilson 95% interval, for assertion messages."""
-    z = 1.959964
-    rate = hits / runs
-    centre = (rate + z * z / (2 * runs)) / (1 + z * z / runs)
-    half = z * math.sqrt(rate * (1 - rate) / runs + z * z / (4 * runs * runs)) / (1 + z * z / runs)
-    return f"{hits}/{runs} = {rate:.1%} (95% CI {centre - half:.1%}..{centre + half:.1%})"
 
 
 @pytest.mark.full

@@ -3,11 +3,11 @@ survives the choice shows the chosen split better than LLaDA's; the held-out ``c
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 import pytest
+from binomial import wilson
 
 import mdmsched
 from mdmsched.distributions import markov_curve
@@ -15,12 +15,6 @@ from mdmsched.models.split_verdict import equal_split, equal_steps
 
 P = np.array([[0.9, 0.1], [0.2, 0.8]])
 
-
-def wilson(hits: int, runs: int, z: float = 1.96) -> str:
-    p = hits / runs
-    centre = (p + z * z / (2 * runs)) / (1 + z * z / runs)
-    half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / (1 + z * z / runs)
-    return f"{hits}/{runs} = {p:.3f}, 95% Wilson CI [{centre - half:.3f}, {centre + half:.3f}]"
 
 
 def quiet(fn):

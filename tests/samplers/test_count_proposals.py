@@ -4,22 +4,15 @@ count schedule's exact expected NLL is known (``tests/helpers/count_problems.py`
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest
+from binomial import wilson
 from count_problems import EQUAL, STEPS, problems, truths
 
 from mdmsched.models import ExactPredictor
 from mdmsched.samplers import optimal_counts, optimise_counts
 from mdmsched.samplers.counts import path_cost, regularised_counts
-
-
-def wilson(hits: int, runs: int, z: float = 1.96) -> str:
-    p = hits / runs
-    centre = (p + z * z / (2 * runs)) / (1 + z * z / runs)
-    half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / (1 + z * z / runs)
-    return f"{hits}/{runs} = {p:.3f}, 95% Wilson CI [{centre - half:.3f}, {centre + half:.3f}]"
 
 
 def _runs(name: str, runs: int, rows: int = 200) -> tuple[int, int, int]:
