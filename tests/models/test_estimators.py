@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from learned import RareSymbol
 
 import mdmsched
 from mdmsched import reference
@@ -35,28 +36,6 @@ def _runs(model, data, estimator: str, rows: int) -> list[mdmsched.CurveEstimate
     return [big.subset(np.arange(r * rows, (r + 1) * rows)) for r in range(data.shape[0] // rows)]
 
 
-class RareSymbol:
-    """i.i.d. tokens; the model gives a rare symbol (3% of the data) probability 1e-6 with nothing revealed, rising
-    geometrically to 3% with everything revealed: per-token losses of 13.8 nats, the exact curve in closed form."""
-
-    mu = np.array([0.6, 0.37, 0.03])
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        t = np.arange(n) / (n - 1)
-        rare = np.exp((1 - t) * math.log(1e-6) + t * math.log(0.03))
-        self.q = np.stack(((1 - rare) * 0.6 / 0.97, (1 - rare) * 0.37 / 0.97, rare), axis=1)
-
-    def curve(self) -> np.ndarray:
-        g = -(np.log(self.q) * self.mu).sum(axis=1)
-        return g[0] - g
-
-    def sample(self, rows: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.choice(3, size=(rows, self.n), p=self.mu)
-
-    def score(self, tokens, mask, target="cross_entropy"):  # type: ignore[no-untyped-def]
-        revealed = (~mask).sum(axis=1)
-        return -np.log(self.q[revealed[:, None], tokens])
 
 
 def _case(name: str):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 from binomial import wilson
+from learned import RareSymbol
 
 import mdmsched
 from mdmsched.distributions import markov_curve
@@ -165,25 +166,6 @@ def test_ramp_band_keeps_coverage_after_selection_and_is_tighter_than_the_box(gr
         assert tighter == 0
 
 
-class RareSymbol:
-    """i.i.d. tokens; a symbol of 3% mass gets model probability 1e-6 with nothing revealed (13.8-nat losses)."""
-
-    mu = np.array([0.6, 0.37, 0.03])
-
-    def __init__(self, n: int) -> None:
-        t = np.arange(n) / (n - 1)
-        rare = np.exp((1 - t) * math.log(1e-6) + t * math.log(0.03))
-        self.n, self.q = n, np.stack(((1 - rare) * 0.6 / 0.97, (1 - rare) * 0.37 / 0.97, rare), axis=1)
-
-    def curve(self) -> np.ndarray:
-        g = -(np.log(self.q) * self.mu).sum(axis=1)
-        return g[0] - g
-
-    def sample(self, rows: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.choice(3, size=(rows, self.n), p=self.mu)
-
-    def score(self, tokens, mask, target="cross_entropy"):  # type: ignore[no-untyped-def]
-        return -np.log(self.q[(~mask).sum(axis=1)[:, None], tokens])
 
 
 @pytest.mark.full
