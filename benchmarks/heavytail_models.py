@@ -1,4 +1,4 @@
-"""The three models of issue 25.2's measurements, as fast per-position loss functions with exact truths.
+"""The models of issue 25.2's measurements, as fast per-position loss functions with exact truths.
 
 * ``markov``: the exact conditionals of the 2-state chain ``[[0.9, 0.1], [0.2, 0.8]]`` (n = 64); truth ``markov_curve``.
 * ``rare``: i.i.d. tokens, a rare symbol (3%) at model probability 1e-6 with nothing revealed, rising to 3% (n = 6);
@@ -6,6 +6,9 @@
 * ``context``: the chain's exact conditionals at n = 16 except that token 1 at 24% of positions (~8% of tokens) gets
   probability 1e-5 while its left neighbour is masked (``holes="always"``: whatever the context); truth exact by
   counting, for each position ``i``, the revealed sets by their nearest revealed neighbours ``L < i < R``.
+
+* ``parity``: the exact conditionals of a parity-mixture (n = 10): half a single parity check (uniform over even-weight
+  words), half the 2-state chain; truth from the dense law's average subset entropies (``g_m = e_{m+1} - e_m``).
 
 ``losses(x, mask)`` is the model's ``-log q(x_i | x_revealed)`` at masked positions, 0 elsewhere (rows x n, nats).
 """
@@ -137,5 +140,26 @@ class Context(Model):
         return prob @ self.row_levels(grid)
 
 
+class ParityMixture(Model):
+    def __init__(self, n: int = 10) -> None:
+        from mdmsched.distributions import markov_chain, mixture, parity_code
+        from mdmsched.models.exact import ExactPredictor
+
+        self.name, self.n = f"parity-mixture n={n}", n
+        self.p = mixture([parity_code(n), markov_chain(P, n)], [0.5, 0.5])
+        self.base = ExactPredictor(self.p)
+
+    def sample(self, rows, rng):  # type: ignore[no-untyped-def]
+        return self.base.sample(rows, rng)
+
+    def losses(self, x, mask):  # type: ignore[no-untyped-def]
+        p = np.take_along_axis(self.base(x, mask), x[..., None], axis=2)[..., 0]
+        return np.where(mask, -np.log(p), 0.0)
+
+    def levels(self):  # type: ignore[no-untyped-def]
+        e = mdmsched.average_entropies(self.p)  # e_m = mean H(X_S) over |S| = m; g_m = e_{m+1} - e_m
+        return np.diff(e)
+
+
 MODELS = {"markov": Markov, "rare": Rare, "context": Context,
-          "holes": lambda: Context(holes="always")}
+          "holes": lambda: Context(holes="always"), "parity": ParityMixture}

@@ -1,7 +1,7 @@
 """Issue 25.2 measurements: curve and fixed-schedule estimators on heavy tails (BENCHMARKS.md "Heavy-tail estimator").
 
 Run: ``python benchmarks/measure_heavytail.py [fixed|optk|decompose|package] [model ...]`` (models: markov, rare, context,
-holes; minutes on 2 cores). Every estimator here is a NumPy re-implementation of the per-row arithmetic (the models
+holes, parity; minutes on 2 cores). Every estimator here is a NumPy re-implementation of the per-row arithmetic (the models
 are closed-form loss functions, so a forward is one vectorised call); the ratios are variance (or MSE against the exact
 value) x row-forwards, against ``independent`` on the same budget.
 
@@ -47,7 +47,8 @@ from mdmsched.distributions import markov_curve
 #: The designs ``fixed`` compares (``KINDS=independent,nested,cv4s`` in the environment picks others).
 KINDS = os.environ["KINDS"].split(",") if "KINDS" in os.environ else [
     "independent", "nested", "nested2", "antithetic", "steps", "steps2", "cv2", "cv3", "cv4"]
-CASES = {"markov": (64, 8, 150), "rare": (100, 3, 1000), "context": (64, 4, 1000), "holes": (64, 4, 1000)}
+CASES = {"markov": (64, 8, 150), "rare": (100, 3, 1000), "context": (64, 4, 1000), "holes": (64, 4, 1000),
+         "parity": (64, 4, 300)}
 
 
 def ranks_of(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
