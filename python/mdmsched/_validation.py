@@ -499,6 +499,24 @@ def as_sizes(sizes: Any, n: int | None = None, name: str = "sizes") -> NDArray[n
     return out
 
 
+def as_step_costs(cost: Any, name: str = "cost") -> NDArray[np.float64]:
+    """A step-cost matrix ``(n + 1) x (n + 1)`` in nats (``n >= 1``; ``+inf`` allowed: a step that may not be taken;
+    NaN and ``-inf`` refused), as C-contiguous float64. O(n^2)."""
+    arr = np.asarray(cost)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 2:
+        raise ValueError(f"{name} must be a square (n + 1) x (n + 1) matrix with n >= 1, got shape {arr.shape}")
+    if not (arr.dtype == np.float64 and arr.flags.c_contiguous):
+        require_memory(8 * arr.size, f"a float64 copy of {name} (shape {arr.shape})")
+    out = np.ascontiguousarray(arr, dtype=np.float64)
+    bad = np.isnan(out) | (out == -np.inf)
+    if bad.any():
+        idx = first_index(out, lambda v: np.isnan(v) | (v == -np.inf))
+        raise ValueError(f"{name} must hold real costs or +inf, but {name}[{', '.join(map(str, idx))}] = {out[idx]}")
+    return out
+
+
 def as_tolerance(eps: Any, name: str = "eps") -> float:
     """A finite, non-negative error target in nats."""
     value = _real_number(eps, name)

@@ -158,13 +158,14 @@ def _curve_estimate() -> None:
     api("CurveEstimate.optimal_schedule", "models", est.optimal_schedule, lambda: {"k": 2},
         {"k": int_mutations(), "objective": choice_mutations(), **conf, "method": choice_mutations()}, check=schedule_of(4))
     api("CurveEstimate.min_steps", "models", est.min_steps, lambda: {"eps": 0.5},
-        {"eps": real_mutations(), **conf}, check=schedule_of(4))
+        {"eps": real_mutations(), **conf, "calibration": choice_mutations()}, check=schedule_of(4))
     api("CurveEstimate.rows_for", "models", est.rows_for, lambda: {"stderr": 0.1, "schedule": [2, 2]},
         {"stderr": real_mutations(low=0.0, low_open=True, huge=OK), **sched})
     api("CurveEstimate.certified_schedule", "models", est.certified_schedule, lambda: {"k": 2},
-        {"k": int_mutations(), **conf}, check=schedule_of(4))
+        {"k": int_mutations(), **conf, "calibration": choice_mutations()}, check=schedule_of(4))
     api("CurveEstimate.certified_frontier", "models", est.certified_frontier, lambda: {"k_max": 3},
-        {"k_max": int_mutations(none_ok=True), **conf}, check=nats)
+        {"k_max": int_mutations(none_ok=True), **conf, "calibration": choice_mutations()}, check=nats)
+    _ramp_band()
     api("CurveEstimate.subset", "models", est.subset, lambda: {"rows": [0, 1, 2]},
         {"rows": [("str", lambda b: "012", T), ("out_of_range", lambda b: [0, 9], V), ("one", lambda b: [0], V),
                   ("float_frac", lambda b: [0.5, 1.5], T), ("negative", lambda b: [-1, 0], V),
@@ -173,6 +174,47 @@ def _curve_estimate() -> None:
     blocks = mdmsched.estimate_block_curves(skewed_predict, data(), block_length=2, seed=0)
     api("BlockCurveEstimate.optimal_split", "models", blocks.optimal_split, lambda: {"total_steps": 3},
         {"total_steps": int_mutations(), "objective": choice_mutations(), **conf})
+
+
+def _step_cost_matrix() -> np.ndarray:
+    cost = np.array([[np.inf, 0.0, 0.2, 0.5, 0.9], [np.inf, np.inf, 0.0, 0.2, 0.5], [np.inf, np.inf, np.inf, 0.0, 0.2],
+                     [np.inf, np.inf, np.inf, np.inf, 0.0], [np.inf] * 5])
+    return cost
+
+
+def _ramp_band() -> None:
+    """The ramp band's solvers and its step bounds (:mod:`mdmsched.models.step_costs`, :mod:`mdmsched.models.ramps`),
+    and an estimate large enough for the ramps (100 rows, 6 grid points)."""
+    from mdmsched.models import ramps as R
+    from mdmsched.models import step_costs as SC
+
+    cost = {"cost": [("None", lambda b: None, T), ("str", lambda b: "cost", T), ("complex", lambda b: b.astype(complex), T),
+                     ("nan", lambda b: np.where(np.isinf(b), np.nan, b), V), ("-inf", lambda b: -b, V),
+                     ("1d", lambda b: b[0], V), ("not_square", lambda b: b[:3], V), ("one_by_one", lambda b: b[:1, :1], V),
+                     ("int_dtype", lambda b: np.triu(np.ones((5, 5), dtype=int), 2), OK), ("object", lambda b: b.astype(object), T)]}
+    api("step_costs.best_schedule", "models", SC.best_schedule, lambda: {"cost": _step_cost_matrix(), "k": 2},
+        {**cost, "k": int_mutations(big=V)}, check=schedule_of(4))
+    api("step_costs.fewest_steps", "models", SC.fewest_steps, lambda: {"cost": _step_cost_matrix(), "eps": 0.3},
+        {**cost, "eps": real_mutations()}, check=schedule_of(4))
+    api("step_costs.cost_frontier", "models", SC.cost_frontier, lambda: {"cost": _step_cost_matrix(), "k_max": 3},
+        {**cost, "k_max": int_mutations(big=V)}, check=nats)
+    api("step_costs.schedule_cost", "models", SC.schedule_cost, lambda: {"cost": _step_cost_matrix(), "sizes": [2, 2]},
+        {**cost, "sizes": sizes_mutations(4)}, check=nats)
+    samples = np.cumsum(-np.random.default_rng(0).exponential(size=(6, 100)), axis=0)
+    api("ramps.step_bounds", "models", R.step_bounds,
+        lambda: {"samples": samples.copy(), "grid": np.arange(6), "n": 6, "confidence": 0.95, "sides": "upper"},
+        {"samples": [("None", lambda b: None, T), ("str", lambda b: "x", T), ("nan", lambda b: np.where(b < -3, np.nan, b), V),
+                     ("1d", lambda b: b[0], V), ("one_row", lambda b: b[:, :1], V), ("wrong_grid_size", lambda b: b[:4], V)],
+         "grid": [("decreasing", lambda b: b[::-1].copy(), V), ("float_frac", lambda b: b + 0.5, T),
+                  ("past_n", lambda b: b + 5, V), ("None", lambda b: None, T)],
+         "n": int_mutations(big=V), "confidence": real_mutations(**UNIT), "sides": choice_mutations(),
+         "bootstrap": flag_mutations()})
+    rng = np.random.default_rng(1)
+    rows = np.where(rng.random((100, 6)) < 0.8, 0, 1)
+    big = mdmsched.estimate_curve(skewed_predict, rows, seed=0)
+    api("CurveEstimate.certified_schedule/ramps", "models", big.certified_schedule, lambda: {"k": 3},
+        {"k": int_mutations(), "confidence": real_mutations(**UNIT), "calibration": choice_mutations()},
+        check=schedule_of(6))
 
 
 def rules() -> None:

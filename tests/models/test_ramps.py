@@ -96,9 +96,12 @@ def test_step_cost_solvers_equal_enumeration():
             got = best_schedule(cost, k)
             assert got.k == k and schedule_cost(cost, got.sizes) == pytest.approx(best[k], rel=1e-12)
         eps = float(rng.choice(list(best.values()))) * rng.choice([1.0, 1.0 + 1e-9, 0.999])
-        fewest = fewest_steps(cost, eps)
         want = min((k for k, v in best.items() if v <= eps), default=None)
-        if want is not None:
+        if want is None:  # no schedule reaches eps: said, not a schedule above it
+            with pytest.raises(ValueError, match="no schedule"):
+                fewest_steps(cost, eps)
+        else:
+            fewest = fewest_steps(cost, eps)
             assert fewest.k == want and fewest.bound <= eps
 
 
@@ -202,3 +205,16 @@ def test_coarse_grids_and_large_n_fall_back_to_the_box():
 def test_step_bounds_refuse_a_single_row():
     with pytest.raises(ValueError, match="rows"):
         step_bounds(np.zeros((3, 1)), np.arange(3, dtype=np.int64), 3, 0.95, "upper")
+
+
+def test_step_cost_solvers_ignore_what_a_matrix_holds_at_or_below_its_diagonal():
+    """Only steps a -> b with a < b exist: zeros (or negatives) at a >= b must not buy empty or backward steps."""
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        n = int(rng.integers(2, 7))
+        cost = rng.exponential(size=(n + 1, n + 1))
+        cost[np.subtract.outer(np.arange(n + 1), np.arange(n + 1)) >= 0] = np.inf
+        filled = np.where(np.isinf(cost), -rng.exponential(size=cost.shape), cost)
+        np.testing.assert_array_equal(cost_frontier(filled, n), cost_frontier(cost, n))
+        for k in range(1, n + 1):
+            assert best_schedule(filled, k).sizes.tolist() == best_schedule(cost, k).sizes.tolist()

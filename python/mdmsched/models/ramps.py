@@ -35,7 +35,7 @@ from statistics import NormalDist
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import as_count, require_memory
+from .._validation import as_choice, as_confidence, as_count, as_counts, as_flag, as_real_array, require_memory
 from .bands import BOOTSTRAP_RESAMPLES, Sides, student_t_quantile
 
 #: Fewest grid points for the ramp band: with fewer, steps span few increments and the box is as tight or tighter
@@ -189,6 +189,16 @@ def step_bounds(samples: NDArray[np.float64], grid: NDArray[np.int64], n: int, c
     ``>= confidence`` every step ``a -> b`` has ``low[a, b] <= cost <= high[a, b]`` at once (``sides`` says which are
     bounded: an unbounded side is ``0`` below, ``+inf`` above). ``samples``: per-row levels at the grid points (G x N,
     ``N >= 2``). O(n G^2 + n^2) (+ the bootstrap's O(B (n G + n^2)))."""
+    samples = as_real_array(samples, "samples", ndim=2)
+    grid = as_counts(grid, "grid")
+    n = as_count(n, "n")
+    if grid.ndim != 1 or grid.size != samples.shape[0] or grid.size < 2 or grid[0] != 0 or (np.diff(grid) <= 0).any() \
+            or grid[-1] >= n:
+        raise ValueError(f"grid must be increasing revealed counts from 0 below n = {n}, one per row of samples "
+                         f"({samples.shape[0]}), got {grid.tolist()[:8]}")
+    confidence = as_confidence(confidence)
+    sides = as_choice(sides, "sides", ("upper", "lower", "two"))  # type: ignore[assignment]
+    bootstrap = as_flag(bootstrap, "bootstrap")
     rows = as_count(samples.shape[1], "samples' rows (columns)", minimum=2)
     moments = {upper: ramp_moments(samples, grid, n, upper) for upper in (True, False)
                if (upper and sides != "lower") or (not upper and sides != "upper")}
