@@ -95,6 +95,7 @@ HELPERS = [
     ("mdmsched.compare", "ComparisonRow"),
     ("mdmsched.compare", "ComparisonTable"),
     ("mdmsched._shards", "progress_bar"),
+    ("mdmsched._shards", "RowBatches"),
     ("mdmsched.compare", "default_schedules"),
     ("mdmsched._schedule", "MaskRatioFunction"),
 ]
