@@ -75,6 +75,9 @@ class RareSymbol:
         g = -(np.log(self.q) * self.mu).sum(axis=1)
         return g[0] - g
 
+    def sample(self, rows: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.choice(3, size=(rows, self.n), p=self.mu)
+
     def score(self, tokens, mask, target="cross_entropy"):  # type: ignore[no-untyped-def]
         return -np.log(self.q[(~mask).sum(axis=1)[:, None], tokens])
 

@@ -26,6 +26,7 @@ import sys
 import warnings
 
 import numpy as np
+from measure_bounds import RareSymbol  # the same model (benchmarks/ is on sys.path when run as a script)
 
 import mdmsched
 from mdmsched.distributions import markov_curve
@@ -35,25 +36,6 @@ P = np.array([[0.9, 0.1], [0.2, 0.8]])
 warnings.simplefilter("ignore")
 
 
-class RareSymbol:
-    """i.i.d. tokens, a rare symbol (3%) at model probability 1e-6 with no context rising to 3% (13.8-nat losses)."""
-
-    mu = np.array([0.6, 0.37, 0.03])
-
-    def __init__(self, n: int) -> None:
-        t = np.arange(n) / (n - 1)
-        rare = np.exp((1 - t) * np.log(1e-6) + t * np.log(0.03))
-        self.n, self.q = n, np.stack(((1 - rare) * 0.6 / 0.97, (1 - rare) * 0.37 / 0.97, rare), axis=1)
-
-    def curve(self) -> np.ndarray:
-        g = -(np.log(self.q) * self.mu).sum(axis=1)
-        return g[0] - g
-
-    def sample(self, rows: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.choice(3, size=(rows, self.n), p=self.mu)
-
-    def score(self, tokens, mask, target="cross_entropy"):  # type: ignore[no-untyped-def]
-        return -np.log(self.q[(~mask).sum(axis=1)[:, None], tokens])
 
 
 class ContextHoles:
