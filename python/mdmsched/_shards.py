@@ -141,6 +141,20 @@ def check_shard_batches(batches: object, num_batches: int) -> range:
     return batches
 
 
+def as_run_batches(batches: object, num_batches: int) -> range:
+    """The batches one run covers: every batch for ``None``, else a contiguous ``range`` within ``0..num_batches``
+    (empty allowed: a shard with nothing to do). ``TypeError`` for anything but a range, ``ValueError`` outside it or
+    reversed; the check of the sampler and task shards (the curve estimator's ``run_shard`` keeps its own, which takes
+    a reversed range as empty)."""
+    if batches is None:
+        return range(num_batches)
+    if not isinstance(batches, range):
+        raise TypeError(f"batches must be a range of batch indices (from plan.shards), got {type(batches).__name__}")
+    if batches.step != 1 or not 0 <= batches.start <= batches.stop <= num_batches:
+        raise ValueError(f"batches must be a contiguous range within 0..{num_batches}, got {batches!r}")
+    return batches
+
+
 def check_coverage(covered: np.ndarray, what: str = "batch") -> None:
     """Every unit covered exactly once by the merged shards (``ValueError`` naming the first that is not)."""
     if covered.size and (covered != 1).any():
@@ -174,6 +188,10 @@ class RowBatches:
         """``count`` contiguous near-equal ranges of batch indices covering every batch once (empty ones dropped)."""
         return shard_ranges(self.num_batches, count)
 
+    def row_span(self, batches: range) -> range:
+        """The rows of a contiguous run of ``batches`` (the last batch may be short)."""
+        return range(batches.start * self.batch_size, min(batches.stop * self.batch_size, self.rows))
 
-__all__ = ["DEFAULT_SHARDS", "Progress", "RowBatches", "as_report", "check_coverage", "check_shard_batches", "fingerprint", "progress_bar", "run_shards",
+
+__all__ = ["DEFAULT_SHARDS", "Progress", "RowBatches", "as_report", "as_run_batches", "check_coverage", "check_shard_batches", "fingerprint", "progress_bar", "run_shards",
            "shard_ranges"]

@@ -27,6 +27,7 @@ from .._shards import (
     DEFAULT_SHARDS,
     RowBatches,
     as_report,
+    as_run_batches,
     check_coverage,
     check_shard_batches,
     fingerprint,
@@ -297,14 +298,13 @@ def run_sampler_shard(model: StateModel | Any, data: ArrayLike, rule: Rule, plan
     rows = as_data_rows(data)
     if rows.shape != (plan.rows, plan.length):
         raise ValueError(f"data has shape {rows.shape}, but the plan was made for {(plan.rows, plan.length)}")
-    batches = range(plan.num_batches) if batches is None else batches
-    if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start <= batches.stop <= plan.num_batches:
-        raise ValueError(f"batches must be a contiguous range within 0..{plan.num_batches}, got {batches!r}")
-    first = batches.start * plan.batch_size
-    last = min(batches.stop * plan.batch_size, plan.rows)
-    nll, nfe, calls = np.empty(max(0, last - first)), np.empty(max(0, last - first), dtype=np.int64), 0
+    batches = as_run_batches(batches, plan.num_batches)
+    span = plan.row_span(batches)
+    first = span.start
+    nll, nfe, calls = np.empty(len(span)), np.empty(len(span), dtype=np.int64), 0
     for b in batches:
-        lo, hi = b * plan.batch_size, min((b + 1) * plan.batch_size, plan.rows)
+        batch = plan.row_span(range(b, b + 1))
+        lo, hi = batch.start, batch.stop
         free = plan.free[lo:hi] if plan.free.shape[0] > 1 else plan.free
         row_rngs = [np.random.default_rng([plan.seed, r]) for r in range(lo, hi)]
         run = run_rule(scorer, rows[lo:hi], free, plan.block_length, rule, teacher=True,
@@ -345,8 +345,8 @@ def _check_sampler_shard(plan: SamplerPlan, result: object, expected: str) -> No
         raise ValueError("a shard was run under another plan or rule (its fingerprint differs: data layout, "
                          "block_length, batch_size, seed or rule changed); re-run it with this plan and rule")
     batches = check_shard_batches(result.batches, plan.num_batches)
-    first = batches.start * plan.batch_size
-    count = min(batches.stop * plan.batch_size, plan.rows) - first
+    span = plan.row_span(batches)
+    first, count = span.start, len(span)
     nll, nfe = result.nll, result.nfe
     if result.first_row != first or not isinstance(nll, np.ndarray) or not isinstance(nfe, np.ndarray) \
             or nll.shape != (count,) or nfe.shape != (count,):

@@ -23,7 +23,16 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._shards import DEFAULT_SHARDS, RowBatches, as_report, check_coverage, fingerprint, run_shards
+from .._shards import (
+    DEFAULT_SHARDS,
+    RowBatches,
+    as_report,
+    as_run_batches,
+    check_coverage,
+    check_shard_batches,
+    fingerprint,
+    run_shards,
+)
 from .._validation import as_confidence, as_count, as_free_positions, as_samples, as_shape_pair, require_memory
 from ..models.bands import student_t_quantile
 from ..models.interface import StateModel, as_state_model
@@ -325,16 +334,14 @@ def run_task_shard(model: StateModel | Any, prompts: ArrayLike, rule: Rule, scor
     rows = _as_prompts(prompts)
     if rows.shape != (plan.prompts, plan.length):
         raise ValueError(f"prompts have shape {rows.shape}, but the plan was made for {(plan.prompts, plan.length)}")
-    batches = range(plan.num_batches) if batches is None else batches
-    if not isinstance(batches, range) or batches.step != 1 or not 0 <= batches.start <= batches.stop <= plan.num_batches:
-        raise ValueError(f"batches must be a contiguous range within 0..{plan.num_batches}, got {batches!r}")
-    first = batches.start * plan.batch_size
-    last = min(batches.stop * plan.batch_size, plan.rows)
-    size = max(0, last - first)
+    batches = as_run_batches(batches, plan.num_batches)
+    span = plan.row_span(batches)
+    first, size = span.start, len(span)
     values, nfe = np.empty(size), np.empty(size, dtype=np.int64)
     outputs, calls = np.empty((size, plan.length), dtype=np.int64), 0
     for b in batches:
-        lo, hi = b * plan.batch_size, min((b + 1) * plan.batch_size, plan.rows)
+        batch = plan.row_span(range(b, b + 1))
+        lo, hi = batch.start, batch.stop
         which = np.arange(lo, hi) // plan.samples
         free = plan.free[which] if plan.free.shape[0] > 1 else plan.free
         tokens = rows[which].copy()
@@ -371,11 +378,10 @@ def merge_task_shards(plan: TaskPlan, results: Sequence[TaskShard], rule: Rule, 
             raise TypeError(f"results must be TaskShards (from run_task_shard), got {type(result).__name__}")
         if result.plan != expected:
             raise ValueError("a shard was run under another plan, rule or score (its fingerprint differs); re-run it")
-        b = result.batches
-        first = b.start * plan.batch_size
-        count = min(b.stop * plan.batch_size, plan.rows) - first
-        if not (isinstance(b, range) and b.step == 1 and 0 <= b.start < b.stop <= plan.num_batches) \
-                or result.first_row != first or result.values.shape != (count,) or result.nfe.shape != (count,) \
+        b = check_shard_batches(result.batches, plan.num_batches)
+        span = plan.row_span(b)
+        first, count = span.start, len(span)
+        if result.first_row != first or result.values.shape != (count,) or result.nfe.shape != (count,) \
                 or result.outputs.shape != (count, plan.length):
             raise ValueError(f"a shard of batches {b!r} must start at row {first} and hold {count} rows")
         if not np.isfinite(result.values).all() or (result.values < 0).any() or (result.values > 1).any() \
