@@ -14,14 +14,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _examples import load_example
 
 import mdmsched
 from mdmsched.models.interface import StateScores
@@ -94,20 +92,10 @@ def test_rule_overhead_per_step(benchmark, name):
 # ---- the map of a trained tiny MDM -------------------------------------------------------------------------------------
 
 
-def _tiny_mdm_module():
-    path = Path(__file__).resolve().parents[1] / "examples" / "train_tiny_mdm.py"
-    spec = importlib.util.spec_from_file_location("train_tiny_mdm", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("train_tiny_mdm", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.benchmark(group="sampler map of the trained tiny MDM (prompt 8 + answer 32, blocks of 8)")
 def test_tiny_mdm_map(benchmark):
     torch = pytest.importorskip("torch")
-    tiny = _tiny_mdm_module()
+    tiny = load_example("train_tiny_mdm")
     torch.set_num_threads(1)
     q, prompt, gen, block = 6, 8, 32, 8
     n = prompt + gen

@@ -24,13 +24,13 @@ Not a test (minutes); its numbers are in BENCHMARKS.md ("Closed-loop schedules a
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _examples import load_example
 
 import mdmsched
 import mdmsched.torch  # TorchModel (torch is needed by both models)
@@ -40,20 +40,10 @@ from mdmsched.samplers.families import equal_counts
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def _example(name: str):
-    sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def tiny_setup(rows: int, seconds: float, steps: int | None = None):
     import torch
 
-    tiny = _example("train_tiny_mdm")
+    tiny = load_example("train_tiny_mdm")
     torch.set_num_threads(1)
     q, prompt, gen = 6, 8, 32
     n = prompt + gen
@@ -73,9 +63,9 @@ def stdlib_setup(rows: int, checkpoint: str, span: int):
     import torch
 
     torch.set_num_threads(1)
-    _example("stdlib_data")
+    load_example("stdlib_data")
     data_mod = sys.modules["stdlib_data"]
-    model_mod = _example("stdlib_model")
+    model_mod = load_example("stdlib_model")
     net, meta = model_mod.load_checkpoint(checkpoint)
     n = int(meta["model"]["length"])
     model = mdmsched.torch.TorchModel(net, mask_id=data_mod.MASK_ID, vocab=data_mod.VOCAB)

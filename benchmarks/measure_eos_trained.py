@@ -17,14 +17,13 @@ settling").
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _examples import load_example
 
 import mdmsched
 import mdmsched.torch  # TorchModel
@@ -68,7 +67,7 @@ def train_model(n: int, seconds: float, steps: int | None, seed: int = 0) -> Any
     """Train ``TinyMDM`` on the EOS chain (prompt 1) and wrap it in ``TorchModel`` (mask id 3)."""
     import torch
 
-    tiny = _example("train_tiny_mdm")
+    tiny = load_example("train_tiny_mdm")
     torch.set_num_threads(1)
     chain = EosChain(n)
     net = tiny.TinyMDM(chain.q, n)
@@ -76,15 +75,6 @@ def train_model(n: int, seconds: float, steps: int | None, seed: int = 0) -> Any
         tiny.train(net, chain, 1, seconds=seconds, batch=128, lr=2e-3, seed=seed, log_every=60.0, max_steps=steps)
     net.eval()
     return mdmsched.torch.TorchModel(net, mask_id=chain.q, vocab=chain.q)
-
-
-def _example(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def measure(model: Any, data: np.ndarray, ks: tuple[int, ...] = (4, 8, 16)) -> list[dict[str, Any]]:

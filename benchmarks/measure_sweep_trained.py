@@ -14,28 +14,15 @@ Not a test (minutes); its numbers are in BENCHMARKS.md ("Shared sweeps").
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _examples import load_example
 
 import mdmsched
 import mdmsched.torch
 from mdmsched.samplers import evaluate_sampler, evaluate_sweep
 from mdmsched.samplers.families import FAMILY_NAMES, default_family
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _tiny_module():
-    spec = importlib.util.spec_from_file_location("train_tiny_mdm", EXAMPLES / "train_tiny_mdm.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("train_tiny_mdm", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def main() -> None:
@@ -47,7 +34,7 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=8)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    tiny = _tiny_module()
+    tiny = load_example("train_tiny_mdm")
     q, prompt, gen = 6, 8, 32
     n = prompt + gen
     chain = mdmsched.MarkovPredictor(tiny.make_chain(q, 0), n)

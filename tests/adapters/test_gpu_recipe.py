@@ -4,7 +4,6 @@ parses."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lm_eval_fixtures import MASK_ID, TinyMDM
+from scripts import load_script
 
 from mdmsched.adapters import hf_forward
 from mdmsched.adapters.sampler_args import sampler_from_args
@@ -25,11 +25,7 @@ GPU = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu"
 
 
 def _plan_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("llada_plan", GPU / "llada_plan.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(GPU / "llada_plan.py")
 
 
 def test_answer_rows() -> None:

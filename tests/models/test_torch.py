@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
+from scripts import load_script
 from torch_models import MarkovMDM, TinyTransformer
 
 import mdmsched
@@ -548,14 +549,7 @@ def test_teacher_kl_estimate_matches_the_block_curves_with_a_prompt():
 
 def test_train_tiny_mdm_example_runs(capsys):
     # The example end to end at toy size (seconds): training, block curves, split, expected_kl, teacher generate.
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "examples" / "train_tiny_mdm.py"
-    spec = importlib.util.spec_from_file_location("train_tiny_mdm", path)
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_script("examples/train_tiny_mdm.py")
     threads = torch.get_num_threads()
     try:
         out = example.main(["--minutes", "0.01", "--q", "3", "--prompt", "2", "--gen", "8", "--block", "4",
@@ -576,14 +570,7 @@ def test_train_tiny_mdm_example_runs(capsys):
 
 def test_train_step_reduces_the_loss():
     # The example's training loop alone: 40 MDM steps lower the masked cross-entropy on fixed held-out masks.
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "examples" / "train_tiny_mdm.py"
-    spec = importlib.util.spec_from_file_location("train_tiny_mdm_train", path)
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_script("examples/train_tiny_mdm.py", "train_tiny_mdm_train")
     n, prompt = 12, 2
     chain = mdmsched.MarkovPredictor(example.make_chain(4, 0), n)
     torch.manual_seed(0)

@@ -9,18 +9,13 @@ The whole table (about 8,000 cases, tiny sizes) takes seconds in one worker, so 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import hostile_cases
+from scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("probe_hostile", ROOT / "benchmarks" / "probe_hostile.py")
-assert _spec is not None and _spec.loader is not None
-probe = importlib.util.module_from_spec(_spec)
-sys.modules["probe_hostile"] = probe
-_spec.loader.exec_module(probe)
+probe = load_script("benchmarks/probe_hostile.py")
 
 CASES = hostile_cases.load_all()
 def _report(results: dict[int, dict[str, object]]) -> str:

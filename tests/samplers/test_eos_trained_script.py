@@ -3,14 +3,13 @@ untrained net, and its entropy against brute-force enumeration of every sequence
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts import load_script
 
 pytest.importorskip("torch")
 
@@ -19,12 +18,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "measure_eos_train
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("measure_eos_trained", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("measure_eos_trained", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 @pytest.mark.parametrize("n", [2, 4, 6])

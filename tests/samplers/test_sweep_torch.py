@@ -6,27 +6,14 @@ changes it: rounding in float32, nothing more."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from scripts import load_script
 
 from mdmsched.samplers import evaluate_sampler, evaluate_sweep
 from mdmsched.samplers.families import default_family
 
 torch = pytest.importorskip("torch")
-
-
-def _tiny_mdm_module():
-    path = Path(__file__).resolve().parents[2] / "examples" / "train_tiny_mdm.py"
-    spec = importlib.util.spec_from_file_location("train_tiny_mdm", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("train_tiny_mdm", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _rules(lengths):
@@ -40,7 +27,7 @@ def test_shared_sweep_on_the_tiny_transformer_equals_each_rule_alone_bit_for_bit
 
     torch.manual_seed(0)
     q, n = 5, 12
-    net = _tiny_mdm_module().TinyMDM(q, n, width=16, layers=1, heads=2).eval()
+    net = load_script("examples/train_tiny_mdm.py").TinyMDM(q, n, width=16, layers=1, heads=2).eval()
     model = TorchModel(net, mask_id=q, vocab=q)
     rows = np.random.default_rng(0).integers(0, q, (16, n))
     rules = _rules([4, 4, 4])
