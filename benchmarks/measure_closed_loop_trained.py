@@ -37,8 +37,6 @@ import mdmsched.torch  # TorchModel (torch is needed by both models)
 from mdmsched.samplers import FloorThreshold, RandomOrder, evaluate_sampler
 from mdmsched.samplers.families import equal_counts
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
 
 def tiny_setup(rows: int, seconds: float, steps: int | None = None):
     import torch

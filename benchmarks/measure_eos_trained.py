@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,6 @@ import mdmsched
 import mdmsched.torch  # TorchModel
 from mdmsched.samplers import RandomOrder, TopK, evaluate_sampler
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EOS = 2
 # eos_chain's transition matrix: 0 and 1 sticky, each leaves for EOS with probability 0.05; EOS absorbs.
 TRANSITION = np.array([[0.88, 0.07, 0.05], [0.07, 0.88, 0.05], [0.0, 0.0, 1.0]])
